@@ -1,0 +1,164 @@
+"""Disk backend on diskcache (SQLite + files): survives restarts, shared by processes.
+
+Several processes may open the same directory and read, write, increment and invalidate at
+once: diskcache serialises writers through SQLite transactions, and tag counters use its
+atomic ``incr``.
+
+Safety: diskcache pickles values it does not know and unpickles them on read, so anyone who
+can write the cache directory could make every reader run code. This backend stores only
+``bytes``, ``str``, ``int`` and ``float`` (the manager always hands it envelope bytes) and
+refuses to unpickle anything it reads.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from omnicache_ai.backends.base import BaseBackend
+from omnicache_ai.core.errors import IntegrityError
+
+__all__ = ["DiskBackend"]
+
+try:
+    import diskcache
+    from diskcache.core import MODE_PICKLE
+except ImportError as err:  # pragma: no cover - diskcache is a core dependency
+    raise ImportError(
+        "DiskBackend needs diskcache; install it with: pip install omnicache-ai"
+    ) from err
+
+_PLAIN = (bytes, str, int, float)
+
+
+class _NoPickleDisk(diskcache.Disk):  # type: ignore[misc]
+    """A diskcache ``Disk`` that never pickles on write and never unpickles on read."""
+
+    def store(self, value: Any, read: bool, key: Any = diskcache.core.UNKNOWN) -> Any:
+        if not read and type(value) not in _PLAIN:
+            raise TypeError(
+                f"DiskBackend stores bytes, str, int or float, not {type(value).__name__}; "
+                "use it through CacheManager, which serializes values safely"
+            )
+        return super().store(value, read, key)
+
+    def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
+        if mode == MODE_PICKLE:
+            raise IntegrityError("refusing to unpickle a value found in the disk cache")
+        return super().fetch(mode, filename, value, read)
+
+
+def default_disk_path() -> str:
+    """``$OMNICACHE_DISK_PATH`` or ``<tmp>/omnicache``."""
+    return os.environ.get("OMNICACHE_DISK_PATH") or os.path.join(tempfile.gettempdir(), "omnicache")
+
+
+class DiskBackend(BaseBackend):
+    """Persistent, process-safe key-value store in a directory.
+
+    Args:
+        path: Directory of the cache (created if missing). Default ``$OMNICACHE_DISK_PATH``
+            or ``<tmp>/omnicache``.
+        size_limit: Bytes on disk before diskcache culls least-recently-stored entries.
+        timeout: Seconds to wait on SQLite locks before an operation fails (the manager
+            then serves a miss).
+        **settings: Other ``diskcache.Cache`` settings.
+
+    Example:
+        >>> import tempfile
+        >>> b = DiskBackend(path=tempfile.mkdtemp())
+        >>> b.set("k", b"v", ttl=60); b.get("k")
+        b'v'
+        >>> b.close()
+    """
+
+    blocking = True
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        size_limit: int = 2**30,
+        timeout: float = 5.0,
+        **settings: Any,
+    ) -> None:
+        self.path = os.fspath(path) if path is not None else default_disk_path()
+        os.makedirs(self.path, exist_ok=True)
+        self._cache = diskcache.Cache(
+            self.path, timeout=timeout, disk=_NoPickleDisk, size_limit=size_limit, **settings
+        )
+
+    @property
+    def cache(self) -> diskcache.Cache:
+        """The underlying ``diskcache.Cache``."""
+        return self._cache
+
+    def get(self, key: str) -> Any | None:
+        """Return the value, or ``None`` when absent or expired."""
+        return self._cache.get(key, default=None, retry=True)
+
+    def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        """Store ``value`` (bytes/str/int/float) with an optional TTL in seconds."""
+        self._cache.set(key, value, expire=ttl, retry=True)
+
+    def delete(self, key: str) -> bool:
+        """Remove ``key``; returns whether it existed."""
+        return bool(self._cache.delete(key, retry=True))
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` is present and unexpired."""
+        return self._cache.get(key, default=None, retry=True) is not None
+
+    def clear(self) -> None:
+        """Remove every entry in the directory."""
+        self._cache.clear(retry=True)
+
+    def close(self) -> None:
+        """Close the SQLite connection of this thread (reopened on next use)."""
+        self._cache.close()
+
+    def get_many(self, keys: Sequence[str]) -> list[Any | None]:
+        """Values in order, ``None`` for misses."""
+        get = self._cache.get
+        return [get(k, default=None, retry=True) for k in keys]
+
+    def set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> None:
+        """Store several values in one SQLite transaction."""
+        with self._cache.transact(retry=True):
+            for k, v in items.items():
+                self._cache.set(k, v, expire=ttl)
+
+    def delete_many(self, keys: Iterable[str]) -> int:
+        """Remove several keys in one transaction."""
+        n = 0
+        with self._cache.transact(retry=True):
+            for k in keys:
+                n += bool(self._cache.delete(k))
+        return n
+
+    def incr(self, key: str, delta: int = 1) -> int:
+        """Atomic across processes (SQLite transaction)."""
+        return int(self._cache.incr(key, delta, default=0, retry=True))
+
+    def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
+        """Atomic set-if-absent across processes."""
+        return bool(self._cache.add(key, value, expire=ttl, retry=True))
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Keys starting with ``prefix`` (a scan of the index)."""
+        for key in self._cache.iterkeys():
+            if isinstance(key, str) and key.startswith(prefix):
+                yield key
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every key starting with ``prefix``."""
+        return self.delete_many(list(self.keys(prefix)))
+
+    def stats(self) -> dict[str, Any]:
+        """Entries and bytes on disk."""
+        return {"entries": len(self._cache), "bytes": self._cache.volume(), "path": self.path}
+
+    def expire(self) -> int:
+        """Remove expired entries now (diskcache otherwise culls them lazily)."""
+        return int(self._cache.expire(retry=True))

@@ -1,0 +1,240 @@
+"""``OmnicacheSettings``: every knob, readable from ``OMNICACHE_*`` environment variables.
+
+Each field maps to the variable ``OMNICACHE_<FIELD NAME IN CAPITALS>``; for example
+``default_ttl`` is ``OMNICACHE_DEFAULT_TTL``. A value that does not parse or is out of range
+raises :class:`ConfigurationError` naming the variable, so a typo fails at start-up rather
+than silently running with a default. Unknown ``OMNICACHE_*`` variables are logged once.
+
+Example:
+    >>> s = OmnicacheSettings.from_env({"OMNICACHE_BACKEND": "disk", "OMNICACHE_DEFAULT_TTL": "0"})
+    >>> s.backend, s.default_ttl
+    ('disk', 0.0)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import tempfile
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+from omnicache_ai.core.errors import ConfigurationError
+from omnicache_ai.core.policies import EvictionPolicy, TTLPolicy
+
+__all__ = ["OmnicacheSettings"]
+
+logger = logging.getLogger("omnicache_ai")
+PREFIX = "OMNICACHE_"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+BackendName = Literal["memory", "disk", "redis", "tiered", "null"]
+
+
+def _env_name(name: str) -> str:
+    return PREFIX + name.upper()
+
+
+@dataclass
+class OmnicacheSettings:
+    """All settings, with the README's defaults.
+
+    Attributes:
+        backend: ``memory`` | ``disk`` | ``redis`` | ``tiered`` (memory L1 + redis L2) |
+            ``null``.
+        redis_url: Redis URL (``rediss://`` for TLS, ``user:password@`` for auth).
+        disk_path: Directory of the disk backend.
+        default_ttl: Seconds to live for entries of every layer; 0 = no expiry.
+        namespace: First segment of every key the layers build.
+        semantic_threshold: Cosine similarity a semantic hit must reach.
+        ttl_embedding: Per-layer TTL override (seconds) for embeddings.
+        ttl_retrieval: Per-layer TTL override for retrieval results.
+        ttl_context: Per-layer TTL override for session context.
+        ttl_response: Per-layer TTL override for LLM responses.
+        ttl_semantic: Per-layer TTL override for semantic entries (unset: default_ttl).
+        max_entries: Bound of the in-memory backend (and of the tiered L1).
+        max_bytes: Byte bound of the in-memory backend.
+        l1_ttl: Seconds an L1 copy lives in the tiered backend.
+        compression: ``none`` | ``gzip`` | ``zstd``.
+        compression_min_size: Payloads shorter than this are stored uncompressed.
+        serializer: ``safe`` (default, no pickle) | ``json`` | ``pickle``.
+        pickle_secret: HMAC key for ``pickle``; strongly recommended.
+        strict: Raise on backend failure instead of serving a miss.
+    """
+
+    backend: BackendName = "memory"
+    redis_url: str = "redis://localhost:6379/0"
+    disk_path: str = field(default_factory=lambda: os.path.join(tempfile.gettempdir(), "omnicache"))
+    default_ttl: float = 3600
+    namespace: str = "omnicache"
+    semantic_threshold: float = 0.95
+    ttl_embedding: float | None = 86400
+    ttl_retrieval: float | None = 3600
+    ttl_context: float | None = 1800
+    ttl_response: float | None = 600
+    ttl_semantic: float | None = None
+    max_entries: int | None = 100_000
+    max_bytes: int | None = None
+    l1_ttl: float = 60
+    compression: Literal["none", "gzip", "zstd"] = "none"
+    compression_min_size: int = 512
+    serializer: Literal["safe", "json", "pickle"] = "safe"
+    pickle_secret: str | None = field(default=None, repr=False)
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            self._check(f, getattr(self, f.name))
+        if not 0.0 <= self.semantic_threshold <= 1.0:
+            raise ConfigurationError(
+                f"{_env_name('semantic_threshold')} must be between 0 and 1, "
+                f"got {self.semantic_threshold}"
+            )
+        for f in fields(self):
+            if f.name.startswith("ttl_") or f.name in ("default_ttl", "l1_ttl"):
+                v = getattr(self, f.name)
+                if v is not None and v < 0:
+                    raise ConfigurationError(f"{_env_name(f.name)} must be >= 0, got {v}")
+        if not self.namespace:
+            raise ConfigurationError(f"{_env_name('namespace')} must not be empty")
+
+    def _check(self, f: dataclasses.Field[Any], value: Any) -> None:
+        choices = _literal_choices(f.type)
+        if choices and value not in choices:
+            raise ConfigurationError(
+                f"{_env_name(f.name)} must be one of {', '.join(map(str, choices))}; got {value!r}"
+            )
+
+    # ---- environment ------------------------------------------------------------------
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> OmnicacheSettings:
+        """Read every ``OMNICACHE_*`` variable (from ``os.environ`` by default)."""
+        env = os.environ if environ is None else environ
+        known = {_env_name(f.name): f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for var, f in known.items():
+            raw = env.get(var)
+            if raw is None:
+                continue
+            values[f.name] = _parse(var, raw.strip(), f.type)
+        unknown = sorted(k for k in env if k.startswith(PREFIX) and k not in known)
+        if unknown:
+            logger.warning("omnicache: ignoring unknown settings %s", ", ".join(unknown))
+        return cls(**values)
+
+    @classmethod
+    def env_variables(cls) -> dict[str, Any]:
+        """``{variable name: default}`` for documentation and ``omnicache config``."""
+        defaults = cls()
+        return {_env_name(f.name): getattr(defaults, f.name) for f in fields(cls)}
+
+    # ---- builders ---------------------------------------------------------------------
+    def ttl_policy(self) -> TTLPolicy:
+        """The :class:`TTLPolicy` these settings describe."""
+        per_layer = {
+            layer: getattr(self, f"ttl_{layer}")
+            for layer in ("embedding", "retrieval", "context", "response", "semantic")
+            if getattr(self, f"ttl_{layer}") is not None
+        }
+        return TTLPolicy(default_ttl=self.default_ttl, per_layer=per_layer)
+
+    def eviction_policy(self) -> EvictionPolicy:
+        """Bounds for the in-memory backend."""
+        return EvictionPolicy("lru", max_entries=self.max_entries, max_bytes=self.max_bytes)
+
+    def build_backend(self) -> Any:
+        """Instantiate the configured backend."""
+        from omnicache_ai.backends.memory_backend import InMemoryBackend
+
+        if self.backend == "memory":
+            return InMemoryBackend(eviction_policy=self.eviction_policy())
+        if self.backend == "disk":
+            from omnicache_ai.backends.disk_backend import DiskBackend
+
+            return DiskBackend(path=self.disk_path)
+        if self.backend == "null":
+            from omnicache_ai.backends.null_backend import NullBackend
+
+            return NullBackend()
+        from omnicache_ai.backends.redis_backend import RedisBackend
+
+        redis = RedisBackend.from_url(self.redis_url)  # type: ignore[attr-defined]
+        if self.backend == "redis":
+            return redis
+        from omnicache_ai.backends.tiered_backend import TieredBackend
+
+        return TieredBackend(
+            l1=InMemoryBackend(eviction_policy=self.eviction_policy()), l2=redis, l1_ttl=self.l1_ttl
+        )
+
+    def build_serializer(self) -> Any:
+        """Instantiate the configured serializer."""
+        from omnicache_ai.core.serializer import JsonSerializer, PickleSerializer, SafeSerializer
+
+        if self.serializer == "json":
+            return JsonSerializer()
+        if self.serializer == "pickle":
+            return PickleSerializer(secret=self.pickle_secret)
+        return SafeSerializer()
+
+    def build_compressor(self) -> Any:
+        """Instantiate the configured compressor."""
+        from omnicache_ai.core.compressor import GzipCompressor, NoopCompressor, ZstdCompressor
+
+        if self.compression == "gzip":
+            return GzipCompressor(min_size=self.compression_min_size)
+        if self.compression == "zstd":
+            return ZstdCompressor(min_size=self.compression_min_size)
+        return NoopCompressor()
+
+
+def _literal_choices(tp: Any) -> tuple[Any, ...]:
+    tp = _resolve(tp)
+    if typing.get_origin(tp) is Literal:
+        return typing.get_args(tp)
+    return ()
+
+
+def _resolve(tp: Any) -> Any:
+    if isinstance(tp, str):
+        hints = typing.get_type_hints(OmnicacheSettings)
+        for name, hint in hints.items():
+            if OmnicacheSettings.__dataclass_fields__[name].type == tp:
+                return hint
+    return tp
+
+
+def _parse(var: str, raw: str, tp: Any) -> Any:
+    tp = _resolve(tp)
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    optional = origin in (typing.Union, types.UnionType) and type(None) in args
+    if optional:
+        if raw.lower() in ("", "none", "null"):
+            return None
+        tp = next(a for a in args if a is not type(None))
+        origin = typing.get_origin(tp)
+    try:
+        if origin is Literal:
+            if raw.lower() not in {str(a) for a in typing.get_args(tp)}:
+                raise ValueError(f"expected one of {', '.join(map(str, typing.get_args(tp)))}")
+            return raw.lower()
+        if tp is bool:
+            low = raw.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise ValueError("expected true/false, 1/0, yes/no or on/off")
+        if tp is int:
+            return int(raw.replace("_", ""))
+        if tp is float:
+            return float(raw)
+        return raw
+    except ValueError as err:
+        raise ConfigurationError(f"{var}={raw!r} is not valid: {err}") from err

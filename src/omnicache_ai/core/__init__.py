@@ -1,0 +1,1 @@
+"""The engine: CacheManager and its parts (keys, envelope, tags, stampede, metrics, policies)."""

@@ -1,0 +1,1123 @@
+"""CacheManager: the one object every layer, middleware and adapter talks to.
+
+It owns the pipeline between a caller and a backend:
+
+    caller key ──scope──▶ storage key        (tenant isolation)
+    value ──serializer──compressor──envelope──▶ bytes   (format tag + tag generations)
+    bytes ──backend──▶ hit / miss / error    (errors become misses: fail-open)
+
+Every decision (scoping, encoding, decoding, TTL, tag validity, metrics) is plain code in
+this module, shared by the synchronous methods and their ``a``-prefixed async twins; the
+twins differ only in awaiting the backend. Backends may be sync or async; the manager adapts
+either to both APIs (see ``core/_ops.py``).
+
+Example:
+    >>> from omnicache_ai import CacheManager, InMemoryBackend, CacheKeyBuilder
+    >>> manager = CacheManager(backend=InMemoryBackend(), key_builder=CacheKeyBuilder("myapp"))
+    >>> manager.set("my_key", {"result": 42}, ttl=60)
+    >>> manager.get("my_key")
+    {'result': 42}
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from omnicache_ai.core import envelope as _env
+from omnicache_ai.core._ops import async_ops, sync_ops
+from omnicache_ai.core.compressor import Compressor, NoopCompressor, codec_for
+from omnicache_ai.core.errors import (
+    CacheBackendError,
+    ConfigurationError,
+    IntegrityError,
+    SerializationError,
+)
+from omnicache_ai.core.invalidation import InvalidationEngine
+from omnicache_ai.core.key_builder import CacheKeyBuilder
+from omnicache_ai.core.metrics import CacheEvent, CacheMetrics, SeriesStats
+from omnicache_ai.core.policies import TTLPolicy
+from omnicache_ai.core.pricing import PricingTable, default_pricing
+from omnicache_ai.core.serializer import (
+    SafeSerializer,
+    Serializer,
+    builtin_safe_serializer,
+)
+from omnicache_ai.core.stampede import StampedeShield
+
+if TYPE_CHECKING:
+    from omnicache_ai.config.settings import OmnicacheSettings
+
+__all__ = ["MISSING", "CacheManager", "RequestConfig"]
+
+logger = logging.getLogger("omnicache_ai")
+T = TypeVar("T")
+
+_HEAD: Final = _env.MAGIC + bytes([_env.VERSION])
+_RESERVED: Final = "__omnicache__"
+_TENANT_RE: Final = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+_perf = time.perf_counter
+
+
+class _Missing:
+    """Sentinel for "no cached value" where ``None`` is a legitimate cached value."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+#: Returned by lookups that found nothing: ``manager.get(key, default=MISSING)``.
+MISSING: Final = _Missing()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestConfig:
+    """Per-call overrides.
+
+    Attributes:
+        ttl: Seconds to live for what this call stores (0 = never expires).
+        skip_cache: Neither read nor write: go straight to the source.
+        refresh: Do not read; compute and overwrite what is cached.
+        no_store: Read, but do not store what this call computes.
+        threshold: Similarity threshold for semantic layers.
+        tags: Extra tags for what this call stores.
+
+    Example:
+        >>> RequestConfig(ttl=30, tags=("user:42",))
+        RequestConfig(ttl=30, skip_cache=False, refresh=False, no_store=False, threshold=None, tags=('user:42',))
+    """  # noqa: E501
+
+    ttl: float | None = None
+    skip_cache: bool = False
+    refresh: bool = False
+    no_store: bool = False
+    threshold: float | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+class _Tagged:
+    """A decoded envelope whose tag generations still need checking against the counters."""
+
+    __slots__ = ("env",)
+
+    def __init__(self, env: _env.Envelope) -> None:
+        self.env = env
+
+
+class _Stale:
+    """An entry that a tag invalidation retired."""
+
+
+_STALE: Final = _Stale()
+
+
+class _ErrorLog:
+    """Log the first backend error of a burst, then a count of what was suppressed."""
+
+    def __init__(self, window: float = 60.0) -> None:
+        self.window = window
+        self._lock = threading.Lock()
+        self._bursts: dict[tuple[str, str, str], list[float | int]] = {}
+
+    def report(self, backend: str, op: str, err: BaseException) -> None:
+        key = (backend, op, type(err).__name__)
+        now = time.monotonic()
+        with self._lock:
+            burst = self._bursts.get(key)
+            if burst is not None and now - burst[0] < self.window:
+                burst[1] += 1
+                return
+            suppressed = int(burst[1]) if burst is not None else 0
+            self._bursts[key] = [now, 0]
+        more = f" ({suppressed} more like it since the last report)" if suppressed else ""
+        logger.warning(
+            "omnicache: %s.%s failed, serving a miss instead: %s: %s%s",
+            backend, op, type(err).__name__, err, more,
+        )  # fmt: skip
+
+
+class CacheManager:
+    """Coordinates keys, serialization, compression, TTLs, tags, stampedes and metrics.
+
+    Args:
+        backend: Any sync or async backend (default: a new :class:`InMemoryBackend`).
+        key_builder: Builds ``namespace:type:digest`` keys for the layers.
+        serializer: Default serializer (default :class:`SafeSerializer`, no pickle).
+        compressor: Applied to payloads of at least ``compressor.min_size`` bytes.
+        ttl_policy: Global and per-layer TTLs; default: the README's defaults.
+        invalidation_engine: Where tag generations live (default: in ``backend``).
+        metrics: Shared or private :class:`CacheMetrics`.
+        stampede: The :class:`StampedeShield` used by ``get_or_set`` (default: one per
+            manager, with the backend's distributed lock when it offers one).
+        strict: Raise :class:`CacheBackendError` on backend failure instead of missing.
+        tenant: Tenant id; prefer :meth:`for_tenant` on a shared manager.
+        pricing: Model prices for savings accounting (default: built-in list prices plus
+            ``OMNICACHE_PRICING``).
+
+    Example:
+        >>> m = CacheManager()
+        >>> m.get_or_set("answer", lambda: 42)
+        42
+        >>> m.metrics.snapshot()["misses"]
+        1
+    """
+
+    def __init__(
+        self,
+        backend: Any = None,
+        key_builder: CacheKeyBuilder | None = None,
+        *,
+        serializer: Serializer | None = None,
+        compressor: Compressor | None = None,
+        ttl_policy: TTLPolicy | None = None,
+        invalidation_engine: InvalidationEngine | None = None,
+        metrics: CacheMetrics | None = None,
+        stampede: StampedeShield | None = None,
+        strict: bool = False,
+        tenant: str | None = None,
+        pricing: PricingTable | None = None,
+    ) -> None:
+        if backend is None:
+            from omnicache_ai.backends.memory_backend import InMemoryBackend
+
+            backend = InMemoryBackend()
+        for name in ("get", "set", "delete"):
+            if not callable(getattr(backend, name, None)):
+                raise ConfigurationError(
+                    f"backend {type(backend).__name__} has no {name}() method; it must follow "
+                    "the CacheBackend or AsyncCacheBackend protocol"
+                )
+        self.backend = backend
+        self.key_builder = key_builder or CacheKeyBuilder()
+        self.serializer: Serializer = serializer or SafeSerializer()
+        self._fast_head = _HEAD + bytes((self.serializer.format_id, 0, 0))
+        self._safe_str = type(self.serializer) is SafeSerializer
+        self.compressor: Compressor = compressor or NoopCompressor()
+        if ttl_policy is None:
+            from omnicache_ai.config.settings import OmnicacheSettings
+
+            ttl_policy = OmnicacheSettings().ttl_policy()
+        self.ttl_policy = ttl_policy
+        self.metrics = metrics or CacheMetrics()
+        self.pricing = pricing or default_pricing()
+        self.strict = strict
+        self.backend_name: str = getattr(backend, "name", None) or type(backend).__name__
+        self._sync = sync_ops(backend)
+        self._async = async_ops(backend)
+        # A backend that validates tag generations server-side answers in one round trip.
+        checked = getattr(backend, "get_checked", None)
+        self._verified = callable(checked)
+        self._read: Callable[[str], Any] = checked if callable(checked) else self._sync.get
+        self.invalidation = invalidation_engine or InvalidationEngine()
+        self.invalidation.bind_default(backend)
+        if stampede is None:
+            provider_factory = getattr(backend, "lock_provider", None)
+            provider = provider_factory() if callable(provider_factory) else None
+            stampede = StampedeShield(lock_provider=provider)
+        self.stampede = stampede
+        self._errors = _ErrorLog()
+        self._series_cache: dict[str, SeriesStats] = {}
+        self.tenant = ""
+        self._scope = ""
+        if tenant is not None:
+            self._set_tenant(tenant)
+        self._wire_backend_hooks()
+
+    # ---- construction helpers --------------------------------------------------------
+    @classmethod
+    def from_settings(cls, settings: OmnicacheSettings | None = None) -> CacheManager:
+        """Build a manager from :class:`OmnicacheSettings` (``from_env()`` by default).
+
+        Example:
+            >>> from omnicache_ai import OmnicacheSettings
+            >>> CacheManager.from_settings(OmnicacheSettings(backend="memory")).backend_name
+            'InMemoryBackend'
+        """
+        from omnicache_ai.config.settings import OmnicacheSettings
+
+        settings = settings or OmnicacheSettings.from_env()
+        return cls(
+            backend=settings.build_backend(),
+            key_builder=CacheKeyBuilder(namespace=settings.namespace),
+            serializer=settings.build_serializer(),
+            compressor=settings.build_compressor(),
+            ttl_policy=settings.ttl_policy(),
+            strict=settings.strict,
+        )
+
+    def _wire_backend_hooks(self) -> None:
+        add_listener = getattr(self.backend, "add_eviction_listener", None)
+        if callable(add_listener):
+            name = self.backend_name
+            metrics = self.metrics
+            add_listener(lambda n: metrics.record_eviction(name, n))
+        stats = getattr(self.backend, "stats", None)
+        if callable(stats) and not inspect.iscoroutinefunction(stats):
+            self.metrics.register_gauge(f"backend:{self.backend_name}", stats)
+
+    def _set_tenant(self, tenant: str) -> None:
+        if not isinstance(tenant, str) or not _TENANT_RE.match(tenant):
+            raise ConfigurationError(
+                f"tenant id must be 1-128 characters of letters, digits, '_', '.', '-'; "
+                f"got {tenant!r}"
+            )
+        self.tenant = tenant
+        self._scope = f"@{tenant}:"
+
+    def for_tenant(self, tenant_id: str) -> CacheManager:
+        """A view of this manager whose keys, tags and ``clear`` are scoped to one tenant.
+
+        Tenants share the backend, serializer, metrics and stampede shield, but a tenant
+        can never read, list, invalidate or clear another tenant's entries.
+
+        Example:
+            >>> root = CacheManager()
+            >>> a, b = root.for_tenant("acme"), root.for_tenant("globex")
+            >>> a.set("k", "for acme")
+            >>> b.get("k") is None
+            True
+        """
+        view = copy.copy(self)
+        view._series_cache = {}
+        view._set_tenant(tenant_id)
+        return view
+
+    # ---- pure helpers shared by the sync and async shells ------------------------------
+    def _skey(self, key: str) -> str:
+        if type(key) is str and key:
+            scope = self._scope
+            if scope:
+                return scope + key
+            if key[0] != "@" and not key.startswith(_RESERVED):
+                return key
+            raise ValueError(
+                f"keys starting with '@' or {_RESERVED!r} are reserved for tenant scopes and "
+                f"internal counters, got {key!r}"
+            )
+        if type(key) is not str:
+            raise TypeError(f"cache keys must be str, got {type(key).__name__}")
+        raise ValueError("cache keys must be non-empty")
+
+    def _series(self, layer: str) -> SeriesStats:
+        st = self._series_cache.get(layer)
+        if st is None:
+            st = self.metrics.series(layer, self.tenant, self.backend_name)
+            self._series_cache[layer] = st
+        return st
+
+    def _tag_keys(self, tags: Iterable[str]) -> list[str]:
+        ns = self.key_builder.namespace
+        return [InvalidationEngine.tag_key(self._scope, ns, t) for t in dict.fromkeys(tags)]
+
+    def _encode(
+        self, value: Any, serializer: Serializer | None, tag_gens: Sequence[tuple[str, int]]
+    ) -> bytes:
+        ser = serializer or self.serializer
+        payload = ser.dumps(value)
+        comp = self.compressor
+        codec = 0
+        if comp.codec_id and len(payload) >= comp.min_size:
+            packed = comp.compress(payload)
+            if len(packed) < len(payload):
+                payload, codec = packed, comp.codec_id
+        return _env.encode(payload, ser.format_id, codec, tag_gens)
+
+    def _serializer_for(self, format_id: int, preferred: Serializer | None) -> Serializer:
+        for ser in (preferred, self.serializer):
+            if ser is not None and ser.format_id == format_id:
+                return ser
+        builtin = builtin_safe_serializer(format_id)
+        if builtin is not None:
+            return builtin
+        if format_id in (3, 4):
+            raise IntegrityError(
+                "entry was written with PickleSerializer; this manager does not unpickle "
+                "(configure the same PickleSerializer(secret=...) to read it)"
+            )
+        raise IntegrityError(f"entry uses serializer format {format_id}, unknown here")
+
+    def _open(self, raw: Any, serializer: Serializer | None, verified: bool) -> Any:
+        """Decode stored bytes: the value, or a :class:`_Tagged` needing a generation check."""
+        if type(raw) is bytes:
+            # One prefix test covers magic, version, our format, no compression, no tags:
+            # the shape of almost every entry, decoded without intermediate slices.
+            if serializer is None and raw.startswith(self._fast_head):
+                if self._safe_str and raw[6] == 0x73:
+                    return raw[7:].decode("utf-8", "surrogatepass")
+                return self.serializer.loads(raw[6:])
+        elif isinstance(raw, bytearray | memoryview):
+            raw = bytes(raw)
+        else:
+            return raw  # a plain value a user put straight into an in-memory backend
+        if raw[:3] != _HEAD:
+            raise IntegrityError("stored bytes are not an omnicache envelope")
+        if raw[5] and not verified:
+            return _Tagged(_env.parse(raw))
+        fmt, codec = raw[3], raw[4]
+        payload = raw[6:] if not raw[5] else _env.parse(raw).payload
+        if codec:
+            payload = codec_for(codec).decompress(payload)
+        if fmt == self.serializer.format_id and serializer is None:
+            return self.serializer.loads(payload)
+        return self._serializer_for(fmt, serializer).loads(payload)
+
+    def _resolve_tagged(
+        self, tagged: _Tagged, gens: Sequence[int], serializer: Serializer | None
+    ) -> Any:
+        env = tagged.env
+        for (_, recorded), current in zip(env.tags, gens, strict=True):
+            if recorded != current:
+                return _STALE
+        payload = env.payload
+        if env.codec_id:
+            payload = codec_for(env.codec_id).decompress(payload)
+        return self._serializer_for(env.format_id, serializer).loads(payload)
+
+    def _failed(self, err: BaseException, op: str, st: SeriesStats, key: str) -> None:
+        if self.strict:
+            raise CacheBackendError(f"{self.backend_name}.{op} failed for key {key!r}") from err
+        self.metrics.record_error(st, op)
+        self._errors.report(self.backend_name, op, err)
+        if self.metrics.has_listeners:
+            self.metrics.emit(CacheEvent("error", key, st.layer, self.tenant, {"op": op,
+                                         "error": f"{type(err).__name__}: {err}"}))  # fmt: skip
+
+    def _corrupt(self, err: BaseException, st: SeriesStats, key: str) -> None:
+        # A bad entry (foreign format, failed signature, truncated bytes) is a miss, not the
+        # caller's error; it is counted and logged like a backend error so it is seen once.
+        if self.strict:
+            raise CacheBackendError(f"cannot decode the entry at {key!r}: {err}") from err
+        self._failed(err, "decode", st, key)
+
+    def _count(self, st: SeriesStats, hit: bool, t0: float, key: str) -> None:
+        dt = _perf() - t0
+        if hit:
+            self.metrics.record_hit(st, dt)
+        else:
+            self.metrics.record_miss(st, dt)
+        if self.metrics.has_listeners:
+            self.metrics.emit(CacheEvent("hit" if hit else "miss", key, st.layer, self.tenant))
+
+    @staticmethod
+    def _merge_config(
+        ttl: float | None, tags: Iterable[str] | None, config: RequestConfig | None
+    ) -> tuple[float | None, list[str]]:
+        tag_list = list(tags) if tags else []
+        if config is not None:
+            if ttl is None:
+                ttl = config.ttl
+            tag_list.extend(config.tags)
+        return ttl, tag_list
+
+    # ---- sync API ----------------------------------------------------------------------
+    def _lookup(self, key: str, skey: str, st: SeriesStats, serializer: Serializer | None) -> Any:
+        """Read and decode one entry: the value or MISSING (no metrics)."""
+        try:
+            raw = self._read(skey)
+        except Exception as err:  # noqa: BLE001 - fail-open is the contract
+            self._failed(err, "get", st, key)
+            return MISSING
+        if raw is None:
+            return MISSING
+        try:
+            # Inlined fast path of _open(): the common entry shape in one prefix test.
+            if type(raw) is bytes and serializer is None and raw.startswith(self._fast_head):
+                if self._safe_str and raw[6] == 0x73:
+                    return raw[7:].decode("utf-8", "surrogatepass")
+                return self.serializer.loads(raw[6:])
+            value = self._open(raw, serializer, self._verified)
+            if type(value) is _Tagged:
+                try:
+                    gens = self.invalidation.generations([k for k, _ in value.env.tags])
+                except Exception as err:  # noqa: BLE001
+                    self._failed(err, "get", st, key)
+                    return MISSING
+                value = self._resolve_tagged(value, gens, serializer)
+                if value is _STALE:
+                    self._drop_stale(skey, st, key)
+                    return MISSING
+        except (IntegrityError, SerializationError) as err:
+            self._corrupt(err, st, key)
+            return MISSING
+        return value
+
+    def _drop_stale(self, skey: str, st: SeriesStats, key: str) -> None:
+        try:
+            self._sync.delete(skey)
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "delete", st, key)
+
+    def get(
+        self,
+        key: str,
+        default: Any = None,
+        *,
+        layer: str = "default",
+        config: RequestConfig | None = None,
+        serializer: Serializer | None = None,
+    ) -> Any:
+        """Return the cached value for ``key``, or ``default`` on a miss.
+
+        Backend failures and undecodable entries count as misses (see ``strict``).
+
+        Args:
+            key: The caller's key (tenant scoping is applied by the manager).
+            default: Returned on a miss; pass :data:`MISSING` to tell a cached ``None``
+                from a miss.
+            layer: Label for metrics and TTL policy.
+            config: Per-call overrides; ``skip_cache``/``refresh`` make this a miss.
+            serializer: Serializer for a non-built-in format this entry was written with.
+        """
+        if config is not None and (config.skip_cache or config.refresh):
+            return default
+        skey = self._skey(key)
+        st = self._series_cache.get(layer) or self._series(layer)
+        t0 = _perf()
+        value = self._lookup(key, skey, st, serializer)
+        metrics = self.metrics
+        if value is MISSING:
+            metrics.record_miss(st, _perf() - t0)
+            if metrics.has_listeners:
+                metrics.emit(CacheEvent("miss", key, layer, self.tenant))
+            return default
+        metrics.record_hit(st, _perf() - t0)
+        if metrics.has_listeners:
+            metrics.emit(CacheEvent("hit", key, layer, self.tenant))
+        return value
+
+    def set(
+        self,
+        key: str,
+        value: Any,
+        ttl: float | None = None,
+        *,
+        tags: Iterable[str] | None = None,
+        layer: str = "default",
+        config: RequestConfig | None = None,
+        serializer: Serializer | None = None,
+    ) -> None:
+        """Store ``value`` under ``key``.
+
+        Args:
+            key: The caller's key.
+            value: Anything the serializer accepts; otherwise :class:`SerializationError`.
+            ttl: Seconds to live (``None``: the layer's TTL from the policy; ``0``: never).
+            tags: Tags for :meth:`invalidate`.
+            layer: Label for metrics and TTL policy.
+            config: Per-call overrides (``no_store``/``skip_cache`` make this a no-op).
+            serializer: Use this serializer instead of the manager's.
+        """
+        if config is not None and (config.skip_cache or config.no_store):
+            return
+        ttl, tag_list = self._merge_config(ttl, tags, config)
+        skey = self._skey(key)
+        st = self._series(layer)
+        ttl_s = self.ttl_policy.ttl_for(layer, ttl)
+        tag_keys = self._tag_keys(tag_list) if tag_list else []
+        try:
+            gens = self.invalidation.generations(tag_keys) if tag_keys else []
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "set", st, key)
+            return
+        data = self._encode(value, serializer, list(zip(tag_keys, gens, strict=True)))
+        try:
+            self._sync.set(skey, data, ttl_s)
+            if tag_keys:
+                self.invalidation.note_written(tag_keys)
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "set", st, key)
+            return
+        self.metrics.record_set(st)
+        if self.metrics.has_listeners:
+            self.metrics.emit(CacheEvent("set", key, layer, self.tenant))
+
+    def delete(self, key: str, *, layer: str = "default") -> bool:
+        """Remove ``key``; returns whether the backend reported it existed."""
+        skey = self._skey(key)
+        st = self._series(layer)
+        try:
+            existed = bool(self._sync.delete(skey))
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "delete", st, key)
+            return False
+        self.metrics.record_delete(st)
+        return existed
+
+    def exists(self, key: str, *, layer: str = "default") -> bool:
+        """Whether a live, valid (not tag-invalidated) entry exists for ``key``."""
+        return self._lookup(key, self._skey(key), self._series(layer), None) is not MISSING
+
+    def clear(self) -> None:
+        """Remove every entry of this scope: the whole backend, or one tenant's entries."""
+        st = self._series("default")
+        try:
+            if self._scope:
+                self._sync.delete_prefix(self._scope)
+            else:
+                self._sync.clear()
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "clear", st, "*")
+
+    def invalidate(self, tag: str) -> int:
+        """Retire every entry stored with ``tag`` (in this scope); O(1), no key scan.
+
+        Returns:
+            How many entries were written under the retired generation (an upper bound:
+            some may have expired already).
+        """
+        st = self._series("default")
+        try:
+            n = self.invalidation.bump(self._tag_keys([tag])[0])
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "invalidate", st, tag)
+            return 0
+        self.metrics.record_invalidation()
+        if self.metrics.has_listeners:
+            self.metrics.emit(CacheEvent("invalidate", tag, "default", self.tenant))
+        return n
+
+    def get_or_set(
+        self,
+        key: str,
+        fn: Callable[[], T],
+        ttl: float | None = None,
+        *,
+        tags: Iterable[str] | None = None,
+        layer: str = "default",
+        config: RequestConfig | None = None,
+        serializer: Serializer | None = None,
+    ) -> T:
+        """Return the cached value, or compute it with ``fn()`` once and cache it.
+
+        Concurrent callers missing the same key wait for one computation (see
+        :class:`StampedeShield`). An exception from ``fn`` reaches every waiter and
+        nothing is cached.
+
+        Example:
+            >>> m = CacheManager()
+            >>> m.get_or_set("k", lambda: "computed"), m.get_or_set("k", lambda: "again")
+            ('computed', 'computed')
+        """
+        if config is not None and config.skip_cache:
+            return _sync_result(fn())
+        skey = self._skey(key)
+        st = self._series(layer)
+        refresh = config is not None and config.refresh
+        if not refresh:
+            t0 = _perf()
+            value = self._lookup(key, skey, st, serializer)
+            self._count(st, value is not MISSING, t0, key)
+            if value is not MISSING:
+                return value  # type: ignore[no-any-return]
+        led = False
+
+        def fill() -> T:
+            nonlocal led
+            led = True
+            if not refresh:
+                again = self._lookup(key, skey, st, serializer)
+                if again is not MISSING:  # filled by another process while we waited
+                    return again  # type: ignore[no-any-return]
+            result = _sync_result(fn())
+            self.set(key, result, ttl, tags=tags, layer=layer, config=config,
+                     serializer=serializer)  # fmt: skip
+            return result
+
+        result = self.stampede.run(skey, fill)
+        if not led:
+            self.metrics.record_coalesced(st)
+        return result
+
+    def get_many(
+        self, keys: Sequence[str], *, layer: str = "default", serializer: Serializer | None = None
+    ) -> dict[str, Any]:
+        """Look up several keys in one backend call; returns ``{key: value}`` for the hits."""
+        st = self._series(layer)
+        skeys = [self._skey(k) for k in keys]
+        t0 = _perf()
+        try:
+            raws = self._sync.get_many(skeys)
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "get_many", st, ",".join(keys[:3]))
+            raws = [None] * len(keys)
+        opened = self._open_many(keys, raws, st, serializer)
+        pending = [(k, v) for k, v in opened.items() if type(v) is _Tagged]
+        if pending:
+            tag_keys = sorted({t for _, v in pending for t, _ in v.env.tags})
+            try:
+                current = dict(zip(tag_keys, self.invalidation.generations(tag_keys), strict=True))
+            except Exception as err:  # noqa: BLE001
+                self._failed(err, "get_many", st, pending[0][0])
+                current = None
+            self._settle_many(opened, pending, current, serializer)
+        return self._finish_many(keys, opened, st, t0)
+
+    def set_many(
+        self,
+        items: Mapping[str, Any],
+        ttl: float | None = None,
+        *,
+        layer: str = "default",
+        serializer: Serializer | None = None,
+    ) -> None:
+        """Store several untagged values in one backend call."""
+        st = self._series(layer)
+        data = {self._skey(k): self._encode(v, serializer, ()) for k, v in items.items()}
+        try:
+            self._sync.set_many(data, self.ttl_policy.ttl_for(layer, ttl))
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "set_many", st, next(iter(items), ""))
+            return
+        self.metrics.record_set(st, len(data))
+
+    def delete_many(self, keys: Iterable[str], *, layer: str = "default") -> int:
+        """Remove several keys; returns how many existed."""
+        st = self._series(layer)
+        skeys = [self._skey(k) for k in keys]
+        try:
+            n = int(self._sync.delete_many(skeys))
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "delete_many", st, ",".join(skeys[:3]))
+            return 0
+        self.metrics.record_delete(st, n)
+        return n
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """The caller keys in this scope that start with ``prefix`` (internal keys excluded)."""
+        scope = self._scope
+        try:
+            found = list(self._sync.keys(scope + prefix))
+        except NotImplementedError:
+            raise
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "keys", self._series("default"), prefix)
+            return []
+        return self._visible_keys(found)
+
+    # ---- shared batch helpers ------------------------------------------------------------
+    def _open_many(
+        self,
+        keys: Sequence[str],
+        raws: Sequence[Any],
+        st: SeriesStats,
+        serializer: Serializer | None,
+    ) -> dict[str, Any]:
+        opened: dict[str, Any] = {}
+        for key, raw in zip(keys, raws, strict=True):
+            if raw is None:
+                continue
+            try:
+                opened[key] = self._open(raw, serializer, False)
+            except (IntegrityError, SerializationError) as err:
+                self._corrupt(err, st, key)
+        return opened
+
+    def _settle_many(
+        self,
+        opened: dict[str, Any],
+        pending: list[tuple[str, Any]],
+        current: dict[str, int] | None,
+        serializer: Serializer | None,
+    ) -> None:
+        for key, tagged in pending:
+            if current is None:
+                del opened[key]
+                continue
+            gens = [current[t] for t, _ in tagged.env.tags]
+            value = self._resolve_tagged(tagged, gens, serializer)
+            if value is _STALE:
+                del opened[key]
+            else:
+                opened[key] = value
+
+    def _finish_many(
+        self, keys: Sequence[str], opened: dict[str, Any], st: SeriesStats, t0: float
+    ) -> dict[str, Any]:
+        dt = (_perf() - t0) / max(len(keys), 1)
+        for key in keys:
+            if key in opened:
+                self.metrics.record_hit(st, dt)
+            else:
+                self.metrics.record_miss(st, dt)
+        return opened
+
+    def _visible_keys(self, found: Iterable[str]) -> list[str]:
+        scope = self._scope
+        n = len(scope)
+        out = []
+        for k in found:
+            if isinstance(k, bytes):
+                k = k.decode()
+            if scope:
+                if not k.startswith(scope):
+                    continue
+                k = k[n:]
+            elif k.startswith("@"):
+                continue  # tenant entries are not the root scope's
+            if k.startswith(_RESERVED):
+                continue
+            out.append(k)
+        return out
+
+    # ---- async API (same logic, awaited backend) -------------------------------------------
+    async def _alookup(
+        self, key: str, skey: str, st: SeriesStats, serializer: Serializer | None
+    ) -> Any:
+        try:
+            raw = await self._async.get(skey)
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "get", st, key)
+            return MISSING
+        if raw is None:
+            return MISSING
+        try:
+            value = self._open(raw, serializer, False)
+            if type(value) is _Tagged:
+                try:
+                    gens = await self.invalidation.agenerations([k for k, _ in value.env.tags])
+                except Exception as err:  # noqa: BLE001
+                    self._failed(err, "get", st, key)
+                    return MISSING
+                value = self._resolve_tagged(value, gens, serializer)
+                if value is _STALE:
+                    try:
+                        await self._async.delete(skey)
+                    except Exception as err:  # noqa: BLE001
+                        self._failed(err, "delete", st, key)
+                    return MISSING
+        except (IntegrityError, SerializationError) as err:
+            self._corrupt(err, st, key)
+            return MISSING
+        return value
+
+    async def aget(
+        self,
+        key: str,
+        default: Any = None,
+        *,
+        layer: str = "default",
+        config: RequestConfig | None = None,
+        serializer: Serializer | None = None,
+    ) -> Any:
+        """Async :meth:`get`."""
+        if config is not None and (config.skip_cache or config.refresh):
+            return default
+        skey = self._skey(key)
+        st = self._series(layer)
+        t0 = _perf()
+        value = await self._alookup(key, skey, st, serializer)
+        self._count(st, value is not MISSING, t0, key)
+        return default if value is MISSING else value
+
+    async def aset(
+        self,
+        key: str,
+        value: Any,
+        ttl: float | None = None,
+        *,
+        tags: Iterable[str] | None = None,
+        layer: str = "default",
+        config: RequestConfig | None = None,
+        serializer: Serializer | None = None,
+    ) -> None:
+        """Async :meth:`set`."""
+        if config is not None and (config.skip_cache or config.no_store):
+            return
+        ttl, tag_list = self._merge_config(ttl, tags, config)
+        skey = self._skey(key)
+        st = self._series(layer)
+        ttl_s = self.ttl_policy.ttl_for(layer, ttl)
+        tag_keys = self._tag_keys(tag_list) if tag_list else []
+        try:
+            gens = await self.invalidation.agenerations(tag_keys) if tag_keys else []
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "set", st, key)
+            return
+        data = self._encode(value, serializer, list(zip(tag_keys, gens, strict=True)))
+        try:
+            await self._async.set(skey, data, ttl_s)
+            if tag_keys:
+                await self.invalidation.anote_written(tag_keys)
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "set", st, key)
+            return
+        self.metrics.record_set(st)
+        if self.metrics.has_listeners:
+            self.metrics.emit(CacheEvent("set", key, layer, self.tenant))
+
+    async def adelete(self, key: str, *, layer: str = "default") -> bool:
+        """Async :meth:`delete`."""
+        skey = self._skey(key)
+        st = self._series(layer)
+        try:
+            existed = bool(await self._async.delete(skey))
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "delete", st, key)
+            return False
+        self.metrics.record_delete(st)
+        return existed
+
+    async def aexists(self, key: str, *, layer: str = "default") -> bool:
+        """Async :meth:`exists`."""
+        value = await self._alookup(key, self._skey(key), self._series(layer), None)
+        return value is not MISSING
+
+    async def aclear(self) -> None:
+        """Async :meth:`clear`."""
+        st = self._series("default")
+        try:
+            if self._scope:
+                await self._async.delete_prefix(self._scope)
+            else:
+                await self._async.clear()
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "clear", st, "*")
+
+    async def ainvalidate(self, tag: str) -> int:
+        """Async :meth:`invalidate`."""
+        st = self._series("default")
+        try:
+            n = await self.invalidation.abump(self._tag_keys([tag])[0])
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "invalidate", st, tag)
+            return 0
+        self.metrics.record_invalidation()
+        if self.metrics.has_listeners:
+            self.metrics.emit(CacheEvent("invalidate", tag, "default", self.tenant))
+        return n
+
+    async def aget_or_set(
+        self,
+        key: str,
+        fn: Callable[[], Awaitable[T] | T],
+        ttl: float | None = None,
+        *,
+        tags: Iterable[str] | None = None,
+        layer: str = "default",
+        config: RequestConfig | None = None,
+        serializer: Serializer | None = None,
+    ) -> T:
+        """Async :meth:`get_or_set`; ``fn`` may be a coroutine function or a plain one."""
+        if config is not None and config.skip_cache:
+            return await _async_result(fn())
+        skey = self._skey(key)
+        st = self._series(layer)
+        refresh = config is not None and config.refresh
+        if not refresh:
+            t0 = _perf()
+            value = await self._alookup(key, skey, st, serializer)
+            self._count(st, value is not MISSING, t0, key)
+            if value is not MISSING:
+                return value  # type: ignore[no-any-return]
+        led = False
+
+        async def fill() -> T:
+            nonlocal led
+            led = True
+            if not refresh:
+                again = await self._alookup(key, skey, st, serializer)
+                if again is not MISSING:
+                    return again  # type: ignore[no-any-return]
+            result = await _async_result(fn())
+            await self.aset(key, result, ttl, tags=tags, layer=layer, config=config,
+                            serializer=serializer)  # fmt: skip
+            return result
+
+        result = await self.stampede.arun(skey, fill)
+        if not led:
+            self.metrics.record_coalesced(st)
+        return result
+
+    async def aget_many(
+        self, keys: Sequence[str], *, layer: str = "default", serializer: Serializer | None = None
+    ) -> dict[str, Any]:
+        """Async :meth:`get_many`."""
+        st = self._series(layer)
+        skeys = [self._skey(k) for k in keys]
+        t0 = _perf()
+        try:
+            raws = await self._async.get_many(skeys)
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "get_many", st, ",".join(keys[:3]))
+            raws = [None] * len(keys)
+        opened = self._open_many(keys, raws, st, serializer)
+        pending = [(k, v) for k, v in opened.items() if type(v) is _Tagged]
+        if pending:
+            tag_keys = sorted({t for _, v in pending for t, _ in v.env.tags})
+            try:
+                gens = await self.invalidation.agenerations(tag_keys)
+                current: dict[str, int] | None = dict(zip(tag_keys, gens, strict=True))
+            except Exception as err:  # noqa: BLE001
+                self._failed(err, "get_many", st, pending[0][0])
+                current = None
+            self._settle_many(opened, pending, current, serializer)
+        return self._finish_many(keys, opened, st, t0)
+
+    async def aset_many(
+        self,
+        items: Mapping[str, Any],
+        ttl: float | None = None,
+        *,
+        layer: str = "default",
+        serializer: Serializer | None = None,
+    ) -> None:
+        """Async :meth:`set_many`."""
+        st = self._series(layer)
+        data = {self._skey(k): self._encode(v, serializer, ()) for k, v in items.items()}
+        try:
+            await self._async.set_many(data, self.ttl_policy.ttl_for(layer, ttl))
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "set_many", st, next(iter(items), ""))
+            return
+        self.metrics.record_set(st, len(data))
+
+    async def adelete_many(self, keys: Iterable[str], *, layer: str = "default") -> int:
+        """Async :meth:`delete_many`."""
+        st = self._series(layer)
+        skeys = [self._skey(k) for k in keys]
+        try:
+            n = int(await self._async.delete_many(skeys))
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "delete_many", st, ",".join(skeys[:3]))
+            return 0
+        self.metrics.record_delete(st, n)
+        return n
+
+    async def akeys(self, prefix: str = "") -> list[str]:
+        """Async :meth:`keys`."""
+        try:
+            found = await self._async.keys(self._scope + prefix)
+        except NotImplementedError:
+            raise
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "keys", self._series("default"), prefix)
+            return []
+        return self._visible_keys(found)
+
+    # ---- accounting ------------------------------------------------------------------------
+    def record_savings(
+        self,
+        layer: str,
+        *,
+        model: str | None = None,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cost: float | None = None,
+    ) -> float:
+        """Count what one hit saved: the upstream call's tokens and its price.
+
+        Layers call this on every hit with the usage recorded when the answer was first
+        computed. ``cost`` defaults to the pricing table's price for ``model``.
+
+        Returns:
+            The dollars counted.
+        """
+        if cost is None:
+            cost = self.pricing.cost(model, input_tokens, output_tokens)
+        self.metrics.record_savings(
+            self._series(layer), input_tokens=input_tokens, output_tokens=output_tokens, cost=cost
+        )
+        return cost
+
+    def record_provider_cache(
+        self,
+        layer: str,
+        *,
+        model: str | None = None,
+        read_tokens: int = 0,
+        write_tokens: int = 0,
+    ) -> float:
+        """Count provider prompt-cache usage and the money its discount saved.
+
+        The saving is what the cached tokens would have cost at the full input price minus
+        what they cost at the cached rate; cache writes are not a saving.
+        """
+        price = self.pricing.price(model)
+        saved = 0.0
+        if price is not None and read_tokens:
+            cached_rate = price.input if price.cached_input is None else price.cached_input
+            saved = read_tokens * (price.input - cached_rate) / 1_000_000
+        self.metrics.record_provider_cache(
+            self._series(layer), read_tokens=read_tokens, write_tokens=write_tokens, cost=saved
+        )
+        return saved
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the backend (and the invalidation engine's, when separate)."""
+        for b in {id(self.backend): self.backend, id(self.invalidation.backend):
+                  self.invalidation.backend}.values():  # fmt: skip
+            if b is not None:
+                try:
+                    sync_ops(b).close()
+                except Exception as err:  # noqa: BLE001
+                    self._failed(err, "close", self._series("default"), "*")
+
+    async def aclose(self) -> None:
+        """Async :meth:`close`."""
+        try:
+            await self._async.close()
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "close", self._series("default"), "*")
+
+    def __enter__(self) -> CacheManager:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> CacheManager:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def with_config(self, **changes: Any) -> RequestConfig:
+        """A :class:`RequestConfig` with ``changes`` (convenience for layers)."""
+        return replace(RequestConfig(), **changes)
+
+    def __repr__(self) -> str:
+        scope = f", tenant={self.tenant!r}" if self.tenant else ""
+        return (
+            f"CacheManager(backend={self.backend_name}, "
+            f"namespace={self.key_builder.namespace!r}{scope})"
+        )
+
+
+def _sync_result(result: Any) -> Any:
+    if inspect.isawaitable(result):
+        close = getattr(result, "close", None)
+        if callable(close):
+            close()
+        raise TypeError(
+            "get_or_set() got a coroutine function; use `await manager.aget_or_set(...)` "
+            "for async computations"
+        )
+    return result
+
+
+async def _async_result(result: Awaitable[T] | T) -> T:
+    if inspect.isawaitable(result):
+        return await result
+    return result
+

@@ -1,0 +1,145 @@
+"""``omnicache demo``: a support bot answering repeated and rephrased questions.
+
+Customers ask a support bot the same dozen things over and over, often in other words. The
+bot calls a (fake, offline) LLM with realistic latency and token usage; omnicache-ai sits in
+front of it. Every figure printed is measured in this run: call counts come from the fake
+LLM, hits and savings from the cache's own metrics, latencies from the wall clock.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from omnicache_ai.testing.fake_llm import FakeChatModel
+
+__all__ = ["QUESTIONS", "DemoResult", "run_demo"]
+
+SYSTEM_PROMPT = "You are Ada, the friendly support assistant of Acme Cloud. Answer briefly."
+
+#: Canonical questions, each followed by rephrasings real users type.
+QUESTIONS: list[list[str]] = [
+    ["How do I reset my password?", "I forgot my password, how can I reset it?",
+     "password reset steps please"],
+    ["How long does shipping take?", "What is the delivery time for shipping?",
+     "how many days does shipping take"],
+    ["How do I get a refund?", "Can I get my money back? I want a refund.",
+     "refund process?"],
+    ["How do I cancel my subscription?", "I want to cancel my subscription",
+     "steps to cancel subscription"],
+    ["What are your opening hours?", "When is support open? Opening hours?",
+     "support opening hours"],
+    ["How do I change my email address?", "Can I change the email on my account?",
+     "change email address"],
+    ["Where can I download an invoice?", "I need a copy of my invoice",
+     "where are invoices"],
+    ["How do I enable two-factor authentication?", "Turn on two-factor login",
+     "setup two-factor auth"],
+    ["How do I delete my account?", "Please delete my account", "account deletion"],
+    ["What is the API rate limit?", "How many requests per minute does the API rate limit allow?",
+     "api rate limit"],
+    ["How can I export my data?", "Export all my data", "data export"],
+    ["How much does it cost? What is the pricing?", "What is your pricing?",
+     "pricing plans"],
+]  # fmt: skip
+
+
+@dataclass
+class DemoResult:
+    """What one demo run measured."""
+
+    requests: int = 0
+    llm_calls: int = 0
+    hit_latencies: list[float] = field(default_factory=list)
+    miss_latencies: list[float] = field(default_factory=list)
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    uncached_cost: float = 0.0
+
+
+def _workload(n: int, seed: int) -> list[str]:
+    """Questions with a popularity skew: a few topics dominate, as in real support traffic."""
+    rng = random.Random(seed)
+    weights = [1 / (rank + 1) for rank in range(len(QUESTIONS))]
+    out = []
+    for _ in range(n):
+        variants = rng.choices(QUESTIONS, weights=weights)[0]
+        # 70% of askers type the common phrasing, the rest rephrase it.
+        out.append(variants[0] if rng.random() < 0.7 else rng.choice(variants[1:]))
+    return out
+
+
+def _pipeline(manager: Any, llm: FakeChatModel) -> Callable[[list[dict[str, str]]], Any]:
+    from omnicache_ai.layers.response_cache import ResponseCache
+
+    responses = ResponseCache(manager)
+
+    def ask(messages: list[dict[str, str]]) -> Any:
+        return responses.get_or_generate(messages, llm, model_id=llm.model)
+
+    return ask
+
+
+def run_demo(
+    requests: int = 80, seed: int = 7, latency_scale: float = 1.0, out: Callable[[str], None] = print
+) -> DemoResult:
+    """Run the workload and print a report; returns the measurements."""
+    from omnicache_ai.config.settings import OmnicacheSettings
+    from omnicache_ai.core.cache_manager import CacheManager
+
+    settings = OmnicacheSettings.from_env()
+    manager = CacheManager.from_settings(settings)
+    manager.clear()
+    llm = FakeChatModel(
+        base_latency=0.12 * latency_scale, per_token_latency=0.002 * latency_scale
+    )
+    ask = _pipeline(manager, llm)
+    result = DemoResult(requests=requests)
+    out(f"omnicache-ai demo: support bot, {requests} questions, backend={manager.backend_name}")
+    out(f"fake LLM {llm.model}: ~{llm.base_latency * 1000:.0f} ms + "
+        f"{llm.per_token_latency * 1000:.0f} ms/token, priced as {llm.model}\n")  # fmt: skip
+    for question in _workload(requests, seed):
+        messages = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": question},
+        ]
+        calls_before = llm.calls
+        t0 = time.perf_counter()
+        response = ask(messages)
+        dt = time.perf_counter() - t0
+        usage = response["usage"] if isinstance(response, dict) else {}
+        price = manager.pricing.cost(
+            llm.model, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+        )
+        result.uncached_cost += price
+        (result.miss_latencies if llm.calls > calls_before else result.hit_latencies).append(dt)
+    result.llm_calls = llm.calls
+    result.snapshot = manager.metrics.snapshot()
+    _report(result, out)
+    manager.close()
+    return result
+
+
+def _ms(values: list[float]) -> str:
+    if not values:
+        return "-"
+    values = sorted(values)
+    return f"{values[len(values) // 2] * 1000:.3f} ms"
+
+
+def _report(r: DemoResult, out: Callable[[str], None]) -> None:
+    snap = r.snapshot
+    served = r.requests - r.llm_calls
+    out(f"{'questions asked':<28}{r.requests}")
+    out(f"{'LLM calls made':<28}{r.llm_calls}")
+    out(f"{'answered from cache':<28}{served} ({served / max(r.requests, 1):.0%})")
+    for layer, s in sorted(snap.get("layers", {}).items()):
+        out(f"  {layer + ' layer':<26}{s['hits']} hits, {s['misses']} misses")
+    out(f"{'median latency, cache hit':<28}{_ms(r.hit_latencies)}")
+    out(f"{'median latency, LLM call':<28}{_ms(r.miss_latencies)}")
+    out(f"{'tokens saved':<28}{snap.get('tokens_saved', 0)}")
+    saved = snap.get("cost_saved_usd", 0.0)
+    out(f"{'money saved':<28}${saved:.4f} of ${r.uncached_cost:.4f} "
+        f"({saved / r.uncached_cost if r.uncached_cost else 0:.0%})")  # fmt: skip
