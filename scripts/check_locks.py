@@ -109,9 +109,9 @@ def no_addresses() -> list[str]:
     pattern = re.compile(r"(--(extra-)?index-url|^\s*source = \{ *registry|registry = \"https?://)")
     for f in files:
         p = ROOT / f
-        if p.suffix in {".txt", ".toml", ".cfg", ".ini", ".lock"} and p.is_file():
-            if pattern.search(p.read_text(encoding="utf-8", errors="replace")):
-                bad.append(f"{f} names a package index or download address")
+        text_file = p.suffix in {".txt", ".toml", ".cfg", ".ini", ".lock"} and p.is_file()
+        if text_file and pattern.search(p.read_text(encoding="utf-8", errors="replace")):
+            bad.append(f"{f} names a package index or download address")
     return bad
 
 

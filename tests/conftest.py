@@ -15,4 +15,4 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     for var in [v for v in os.environ if v.startswith("OMNICACHE_")]:
         monkeypatch.delenv(var)
     monkeypatch.setenv("OMNICACHE_DISK_PATH", str(tmp_path / "omnicache-disk"))
-    yield
+    return

@@ -38,7 +38,12 @@ from omnicache_ai.core.invalidation import InvalidationEngine
 from omnicache_ai.core.key_builder import CacheKeyBuilder
 from omnicache_ai.core.metrics import CacheMetrics
 from omnicache_ai.core.policies import EvictionPolicy, TTLPolicy
-from omnicache_ai.core.serializer import JsonSerializer, PickleSerializer, SafeSerializer, Serializer
+from omnicache_ai.core.serializer import (
+    JsonSerializer,
+    PickleSerializer,
+    SafeSerializer,
+    Serializer,
+)
 from omnicache_ai.core.stampede import StampedeShield
 from omnicache_ai.core.warmer import CacheWarmer
 

@@ -95,7 +95,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             info.update(
                 format_id=env.format_id,
                 compression_codec=env.codec_id,
-                tags={k: g for k, g in env.tags},
+                tags=dict(env.tags),
             )
         except IntegrityError as err:
             info["envelope"] = f"invalid: {err}"

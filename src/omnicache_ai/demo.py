@@ -83,7 +83,10 @@ def _pipeline(manager: Any, llm: FakeChatModel) -> Callable[[list[dict[str, str]
 
 
 def run_demo(
-    requests: int = 80, seed: int = 7, latency_scale: float = 1.0, out: Callable[[str], None] = print
+    requests: int = 80,
+    seed: int = 7,
+    latency_scale: float = 1.0,
+    out: Callable[[str], None] = print,
 ) -> DemoResult:
     """Run the workload and print a report; returns the measurements."""
     from omnicache_ai.config.settings import OmnicacheSettings
@@ -92,9 +95,7 @@ def run_demo(
     settings = OmnicacheSettings.from_env()
     manager = CacheManager.from_settings(settings)
     manager.clear()
-    llm = FakeChatModel(
-        base_latency=0.12 * latency_scale, per_token_latency=0.002 * latency_scale
-    )
+    llm = FakeChatModel(base_latency=0.12 * latency_scale, per_token_latency=0.002 * latency_scale)
     ask = _pipeline(manager, llm)
     result = DemoResult(requests=requests)
     out(f"omnicache-ai demo: support bot, {requests} questions, backend={manager.backend_name}")

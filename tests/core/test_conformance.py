@@ -17,7 +17,7 @@ class TestInMemory(BackendConformance):
 
     @pytest.fixture
     def backend(self) -> Iterator[Any]:
-        yield InMemoryBackend()
+        return InMemoryBackend()
 
 
 class TestInMemoryFifo(BackendConformance):
@@ -27,7 +27,7 @@ class TestInMemoryFifo(BackendConformance):
     def backend(self) -> Iterator[Any]:
         from omnicache_ai import EvictionPolicy
 
-        yield InMemoryBackend(eviction_policy=EvictionPolicy("ttl", max_entries=10_000))
+        return InMemoryBackend(eviction_policy=EvictionPolicy("ttl", max_entries=10_000))
 
 
 class TestAsyncInMemory(BackendConformance):
@@ -35,7 +35,7 @@ class TestAsyncInMemory(BackendConformance):
 
     @pytest.fixture
     def backend(self) -> Iterator[Any]:
-        yield AsyncInMemoryBackend()
+        return AsyncInMemoryBackend()
 
 
 class TestDisk(BackendConformance):
@@ -63,4 +63,4 @@ class TestFlakyWrapperWhileUp(BackendConformance):
 
     @pytest.fixture
     def backend(self) -> Iterator[Any]:
-        yield FlakyBackend(InMemoryBackend())
+        return FlakyBackend(InMemoryBackend())

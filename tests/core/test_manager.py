@@ -31,7 +31,9 @@ from omnicache_ai.testing import FlakyBackend, RecordingBackend, capture_cache_e
 
 def test_readme_quick_start() -> None:
     """The README quick start stores and returns a dict."""
-    manager = CacheManager(backend=InMemoryBackend(), key_builder=CacheKeyBuilder(namespace="myapp"))
+    manager = CacheManager(
+        backend=InMemoryBackend(), key_builder=CacheKeyBuilder(namespace="myapp")
+    )
     manager.set("my_key", {"result": 42}, ttl=60)
     assert manager.get("my_key") == {"result": 42}
 
@@ -59,7 +61,8 @@ def test_readme_tags() -> None:
     manager.set("key1", "v1", tags=["model:gpt-4o", "env:prod"])
     manager.set("key2", "v2", tags=["model:gpt-4o"])
     assert manager.invalidate("model:gpt-4o") == 2
-    assert manager.get("key1") is None and manager.get("key2") is None
+    assert manager.get("key1") is None
+    assert manager.get("key2") is None
 
 
 def test_readme_custom_backend_protocol() -> None:

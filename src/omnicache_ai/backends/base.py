@@ -36,7 +36,7 @@ __all__ = [
     "AsyncCacheBackend",
     "BaseBackend",
     "CacheBackend",
-    "VectorBackend",
+    "VectorBackend",  # noqa: F822 - provided lazily by __getattr__ below
 ]
 
 #: Seconds until expiry; ``None`` means "never expires".

@@ -11,6 +11,7 @@ the way in and out so no caller can change what the cache holds.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import heapq
 import sys
@@ -73,10 +74,8 @@ class _Store:
             self._expire(key, item)
             return None
         if self._lru:
-            try:
+            with contextlib.suppress(KeyError):
                 self._data.move_to_end(key)
-            except KeyError:
-                pass
         value = item[0]
         if type(value) is bytes or _frozen(value):
             return value
@@ -106,7 +105,9 @@ class _Store:
         now = _now()
         with self._lock:
             items = list(self._data.items())  # one C-level copy: readers may reorder meanwhile
-        return [k for k, (_, exp, _) in items if k.startswith(prefix) and (exp is None or exp > now)]
+        return [
+            k for k, (_, exp, _) in items if k.startswith(prefix) and (exp is None or exp > now)
+        ]
 
     # -- writes --------------------------------------------------------------------------
     def set(self, key: str, value: Any, ttl: float | None) -> None:

@@ -190,7 +190,7 @@ class TieredBackend(BaseBackend):
             if callable(f):
                 try:
                     out[name] = f()
-                except Exception:  # noqa: BLE001 - stats must not fail
+                except Exception:  # noqa: BLE001 - stats must never fail
                     out[name] = {}
         return out
 

@@ -163,7 +163,7 @@ class OmnicacheSettings:
             return NullBackend()
         from omnicache_ai.backends.redis_backend import RedisBackend
 
-        redis = RedisBackend.from_url(self.redis_url)  # type: ignore[attr-defined]
+        redis = RedisBackend.from_url(self.redis_url)
         if self.backend == "redis":
             return redis
         from omnicache_ai.backends.tiered_backend import TieredBackend

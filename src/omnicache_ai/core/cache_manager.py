@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
 from omnicache_ai.core import envelope as _env
 from omnicache_ai.core._ops import async_ops, sync_ops
@@ -766,12 +766,11 @@ class CacheManager:
         n = len(scope)
         out = []
         for k in found:
-            if isinstance(k, bytes):
-                k = k.decode()
+            k = k.decode() if isinstance(k, bytes) else k  # noqa: PLW2901
             if scope:
                 if not k.startswith(scope):
                     continue
-                k = k[n:]
+                k = k[n:]  # noqa: PLW2901
             elif k.startswith("@"):
                 continue  # tenant entries are not the root scope's
             if k.startswith(_RESERVED):
@@ -906,17 +905,41 @@ class CacheManager:
             self.metrics.emit(CacheEvent("invalidate", tag, "default", self.tenant))
         return n
 
+    @overload
     async def aget_or_set(
         self,
         key: str,
-        fn: Callable[[], Awaitable[T] | T],
+        fn: Callable[[], Awaitable[T]],
         ttl: float | None = None,
         *,
         tags: Iterable[str] | None = None,
         layer: str = "default",
         config: RequestConfig | None = None,
         serializer: Serializer | None = None,
-    ) -> T:
+    ) -> T: ...
+    @overload
+    async def aget_or_set(
+        self,
+        key: str,
+        fn: Callable[[], T],
+        ttl: float | None = None,
+        *,
+        tags: Iterable[str] | None = None,
+        layer: str = "default",
+        config: RequestConfig | None = None,
+        serializer: Serializer | None = None,
+    ) -> T: ...
+    async def aget_or_set(
+        self,
+        key: str,
+        fn: Callable[[], Any],
+        ttl: float | None = None,
+        *,
+        tags: Iterable[str] | None = None,
+        layer: str = "default",
+        config: RequestConfig | None = None,
+        serializer: Serializer | None = None,
+    ) -> Any:
         """Async :meth:`get_or_set`; ``fn`` may be a coroutine function or a plain one."""
         if config is not None and config.skip_cache:
             return await _async_result(fn())
@@ -928,16 +951,16 @@ class CacheManager:
             value = await self._alookup(key, skey, st, serializer)
             self._count(st, value is not MISSING, t0, key)
             if value is not MISSING:
-                return value  # type: ignore[no-any-return]
+                return value
         led = False
 
-        async def fill() -> T:
+        async def fill() -> Any:
             nonlocal led
             led = True
             if not refresh:
                 again = await self._alookup(key, skey, st, serializer)
                 if again is not MISSING:
-                    return again  # type: ignore[no-any-return]
+                    return again
             result = await _async_result(fn())
             await self.aset(key, result, ttl, tags=tags, layer=layer, config=config,
                             serializer=serializer)  # fmt: skip
@@ -1092,10 +1115,6 @@ class CacheManager:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def with_config(self, **changes: Any) -> RequestConfig:
-        """A :class:`RequestConfig` with ``changes`` (convenience for layers)."""
-        return replace(RequestConfig(), **changes)
-
     def __repr__(self) -> str:
         scope = f", tenant={self.tenant!r}" if self.tenant else ""
         return (
@@ -1104,7 +1123,7 @@ class CacheManager:
         )
 
 
-def _sync_result(result: Any) -> Any:
+def _sync_result(result: T) -> T:
     if inspect.isawaitable(result):
         close = getattr(result, "close", None)
         if callable(close):
@@ -1120,4 +1139,3 @@ async def _async_result(result: Awaitable[T] | T) -> T:
     if inspect.isawaitable(result):
         return await result
     return result
-

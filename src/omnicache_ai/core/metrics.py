@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left
-from threading import get_ident
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from threading import get_ident
 from typing import Any
 
 __all__ = ["DEFAULT_BUCKETS", "CacheEvent", "CacheMetrics", "Histogram", "SeriesStats"]
@@ -304,7 +304,7 @@ class CacheMetrics:
         for listener in list(self._listeners):
             try:
                 listener(event)
-            except Exception:  # noqa: BLE001 - a listener must never break a cache call
+            except Exception:  # noqa: BLE001, S112 - a listener must never break a cache call
                 continue
 
     def register_gauge(self, name: str, read: Callable[[], dict[str, Any]]) -> None:

@@ -82,7 +82,9 @@ class EvictionPolicy:
 
     def __post_init__(self) -> None:
         if self.strategy not in ("lru", "ttl"):
-            raise ConfigurationError(f"eviction strategy must be 'lru' or 'ttl', got {self.strategy!r}")
+            raise ConfigurationError(
+                f"eviction strategy must be 'lru' or 'ttl', got {self.strategy!r}"
+            )
         for name in ("max_entries", "max_bytes"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):

@@ -115,11 +115,11 @@ class SafeSerializer:
         """Encode ``value``."""
         t = type(value)
         if t is str:
-            return _P_STR + value.encode("utf-8", "surrogatepass")
+            return _P_STR + str.encode(value, "utf-8", "surrogatepass")
         if t is bytes:
-            return _P_BYTES + value
+            return _P_BYTES + bytes(value)
         try:
-            return b"m" + msgpack.packb(value, default=self._default, strict_types=True)
+            return b"m" + self._pack(value)
         except SerializationError:
             raise
         except (TypeError, ValueError, OverflowError) as err:
@@ -175,9 +175,7 @@ class SafeSerializer:
         if isinstance(obj, _dt.time):
             return msgpack.ExtType(_EXT_TIME, obj.isoformat().encode())
         if isinstance(obj, _dt.timedelta):
-            return msgpack.ExtType(
-                _EXT_TIMEDELTA, pack([obj.days, obj.seconds, obj.microseconds])
-            )
+            return msgpack.ExtType(_EXT_TIMEDELTA, pack([obj.days, obj.seconds, obj.microseconds]))
         if isinstance(obj, decimal.Decimal):
             return msgpack.ExtType(_EXT_DECIMAL, str(obj).encode())
         if isinstance(obj, uuid.UUID):

@@ -19,7 +19,7 @@ import contextlib
 import inspect
 import threading
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, overload, runtime_checkable
 
 __all__ = ["LockLease", "LockProvider", "StampedeShield"]
 
@@ -185,7 +185,11 @@ class StampedeShield:
                 self._land(key, flight, None, None)
 
     # ---- async -----------------------------------------------------------------------
-    async def arun(self, key: str, fn: Callable[[], Awaitable[T] | T]) -> T:
+    @overload
+    async def arun(self, key: str, fn: Callable[[], Awaitable[T]]) -> T: ...
+    @overload
+    async def arun(self, key: str, fn: Callable[[], T]) -> T: ...
+    async def arun(self, key: str, fn: Callable[[], Any]) -> Any:
         """Async :meth:`run`: ``fn`` may return an awaitable or a plain value."""
         while True:
             flight, leader = self._join(key)
@@ -204,10 +208,9 @@ class StampedeShield:
                 return await _call(fn)
             if isinstance(flight.error, _LeaderGone):
                 continue
-            result: T = self._outcome(flight)
-            return result
+            return self._outcome(flight)
 
-    async def _alead(self, key: str, fn: Callable[[], Awaitable[T] | T]) -> T:
+    async def _alead(self, key: str, fn: Callable[[], Awaitable[T]] | Callable[[], T]) -> T:
         provider = self.lock_provider
         if provider is None:
             return await _call(fn)
@@ -232,7 +235,7 @@ class StampedeShield:
         return True
 
 
-async def _call(fn: Callable[[], Awaitable[T] | T]) -> T:
+async def _call(fn: Callable[[], Awaitable[T]] | Callable[[], T]) -> T:
     result = fn()
     if inspect.isawaitable(result):
         return await result

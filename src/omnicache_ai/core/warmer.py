@@ -146,7 +146,7 @@ class CacheWarmer:
                         continue
                     try:
                         fresh[k] = compute(q)
-                    except Exception:  # noqa: BLE001 - counted, the warm-up goes on
+                    except Exception:  # noqa: BLE001 - counted; the warm-up goes on
                         report.failed += 1
                 if fresh:
                     self.manager.set_many(fresh, ttl, layer=self.layer)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["FakeChatModel", "SUPPORT_FAQ"]
+__all__ = ["SUPPORT_FAQ", "FakeChatModel"]
 
 #: A support bot's knowledge: topic keywords -> answer.
 SUPPORT_FAQ: dict[str, str] = {
