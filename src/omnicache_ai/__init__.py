@@ -59,6 +59,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from omnicache_ai.middleware.embedding_middleware import EmbeddingMiddleware
     from omnicache_ai.middleware.llm_middleware import AsyncLLMMiddleware, LLMMiddleware
     from omnicache_ai.middleware.retriever_middleware import RetrieverMiddleware
+    from omnicache_ai.observability.otel import OpenTelemetryExporter
+    from omnicache_ai.observability.prometheus import PrometheusExporter
 
 # name -> module, imported on first attribute access (PEP 562).
 _LAZY = {
@@ -68,6 +70,8 @@ _LAZY = {
     "EmbeddingCache": "omnicache_ai.layers.embedding_cache",
     "EmbeddingMiddleware": "omnicache_ai.middleware.embedding_middleware",
     "LLMMiddleware": "omnicache_ai.middleware.llm_middleware",
+    "OpenTelemetryExporter": "omnicache_ai.observability.otel",
+    "PrometheusExporter": "omnicache_ai.observability.prometheus",
     "PromptCacheLayer": "omnicache_ai.layers.prompt_cache",
     "ResponseCache": "omnicache_ai.layers.response_cache",
     "RetrievalCache": "omnicache_ai.layers.retrieval_cache",
@@ -120,7 +124,9 @@ __all__ = [
     "NullBackend",
     "OmnicacheError",
     "OmnicacheSettings",
+    "OpenTelemetryExporter",
     "PickleSerializer",
+    "PrometheusExporter",
     "PromptCacheLayer",
     "RequestConfig",
     "ResponseCache",

@@ -86,3 +86,14 @@ def test_stats_runs(disk_env: dict[str, str]) -> None:
     result = _run(["stats", "--json"], disk_env)
     assert result.returncode == 0, result.stderr
     assert isinstance(json.loads(result.stdout), dict)
+
+
+def test_demo_reports_measured_figures(tmp_path: Path) -> None:
+    """The demo runs on the embedded default and reports calls, hits and savings."""
+    result = _run(["demo", "--requests", "40", "--latency-scale", "0"], {})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    calls = int(out.split("LLM calls made")[1].split()[0])
+    assert 0 < calls < 40
+    assert "response layer" in out
+    assert "money saved" in out

@@ -69,6 +69,9 @@ class TieredBackend(BaseBackend):
         self.blocking = bool(getattr(l2, "blocking", True) or getattr(l1, "blocking", True))
         self.name = f"Tiered({type(l1).__name__}+{type(l2).__name__})"
         self.coherence = coherence
+        # Counts remote change notices: a read of L2 that raced with one must not promote
+        # its (possibly stale) value into L1.
+        self._remote_changes = 0
         if coherence is not None:
             coherence.subscribe(self._on_remote_change)
 
@@ -85,6 +88,7 @@ class TieredBackend(BaseBackend):
         return min(ttl, self.l1_ttl)
 
     def _on_remote_change(self, keys: Sequence[str]) -> None:
+        self._remote_changes += 1
         if keys:
             self._l1.delete_many(keys)
         else:
@@ -99,8 +103,9 @@ class TieredBackend(BaseBackend):
         value = self._l1.get(key)
         if value is not None:
             return value
+        before = self._remote_changes
         value = self._l2.get(key)
-        if value is not None:
+        if value is not None and self._remote_changes == before:
             self._l1.set(key, value, self.l1_ttl)
         return value
 
@@ -139,13 +144,14 @@ class TieredBackend(BaseBackend):
         values = self._l1.get_many(keys)
         missing = [i for i, v in enumerate(values) if v is None]
         if missing:
+            before = self._remote_changes
             fetched = self._l2.get_many([keys[i] for i in missing])
             promote = {}
             for i, v in zip(missing, fetched, strict=True):
                 values[i] = v
                 if v is not None:
                     promote[keys[i]] = v
-            if promote:
+            if promote and self._remote_changes == before:
                 self._l1.set_many(promote, self.l1_ttl)
         return values
 

@@ -224,12 +224,19 @@ class CacheManager:
         self.backend_name: str = getattr(backend, "name", None) or type(backend).__name__
         self._sync = sync_ops(backend)
         self._async = async_ops(backend)
-        # A backend that validates tag generations server-side answers in one round trip.
-        checked = getattr(backend, "get_checked", None)
-        self._verified = callable(checked)
-        self._read: Callable[[str], Any] = checked if callable(checked) else self._sync.get
         self.invalidation = invalidation_engine or InvalidationEngine()
         self.invalidation.bind_default(backend)
+        # A backend that validates tag generations server-side answers in one round trip,
+        # but only when the tag counters live in that same backend.
+        counters_here = self.invalidation.backend is backend
+        checked = getattr(backend, "get_checked", None) if counters_here else None
+        achecked = getattr(backend, "aget_checked", None) if counters_here else None
+        self._verified = callable(checked)
+        self._read: Callable[[str], Any] = checked if callable(checked) else self._sync.get
+        self._averified = callable(achecked)
+        self._aread: Callable[[str], Awaitable[Any]] = (
+            achecked if callable(achecked) else self._async.get
+        )
         if stampede is None:
             provider_factory = getattr(backend, "lock_provider", None)
             provider = provider_factory() if callable(provider_factory) else None
@@ -783,14 +790,14 @@ class CacheManager:
         self, key: str, skey: str, st: SeriesStats, serializer: Serializer | None
     ) -> Any:
         try:
-            raw = await self._async.get(skey)
+            raw = await self._aread(skey)
         except Exception as err:  # noqa: BLE001
             self._failed(err, "get", st, key)
             return MISSING
         if raw is None:
             return MISSING
         try:
-            value = self._open(raw, serializer, False)
+            value = self._open(raw, serializer, self._averified)
             if type(value) is _Tagged:
                 try:
                     gens = await self.invalidation.agenerations([k for k, _ in value.env.tags])

@@ -1,0 +1,310 @@
+"""Quality of the semantic cache: hits on paraphrases against false hits, per threshold.
+
+Usage::
+
+    python benchmarks/bench_semantic_quality.py                        # default embedder
+    python benchmarks/bench_semantic_quality.py --png docs/semantic_quality.png --json q.json
+
+Data: the 999 pairs of ``shared/data/paraphrase_pairs.json`` (see ``shared/data/README.md``:
+28 origins occur more than once, so "the right entry" means *an entry with the same origin
+text*, never an index), and the hand-written hard negatives of
+``benchmarks/data/semantic_hard_negatives.json`` and ``benchmarks/data/hard_negatives.json``.
+
+Measured per threshold, with the guards off (plain cosine) and on (the default):
+
+* ``para hit``: share of pairs whose paraphrase would be served its origin's answer (cosine
+  >= threshold and, with guards, no veto);
+* ``mismatch FH``: false-hit rate over *every* mismatched pair (paraphrase i against each origin
+  with a different text, ~962k pairs);
+* ``cache sim``: every distinct origin is cached, every paraphrase looked up through the same
+  top-k + guard logic as :class:`SemanticCache`; ``hit`` = answered with its own origin,
+  ``wrong`` = answered with another origin, ``precision`` = hit / (hit + wrong). This is how
+  GPTCache reports its anchor (45% hits at 94.4% precision at 0.95);
+* ``hard FH``: share of hard-negative pairs that would be served the other's answer.
+
+Finally the real :class:`SemanticCache` at default settings replays the cache simulation and
+the hard negatives end to end (embeddings precomputed, everything else the library's code),
+to check that the table describes the shipped behaviour.
+
+Embeddings are cached in the temp directory (computing ~2.3k embeddings takes minutes on a
+small machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PAIRS = ROOT.parent / "shared" / "data" / "paraphrase_pairs.json"
+HARD_FILES = [
+    ROOT / "benchmarks" / "data" / "semantic_hard_negatives.json",
+    ROOT / "benchmarks" / "data" / "hard_negatives.json",
+]
+THRESHOLDS = [round(0.60 + 0.01 * i, 2) for i in range(39)]
+TOP_K = 4
+
+
+def _embed_all(texts: Sequence[str], embedder: Any) -> np.ndarray:
+    digest = hashlib.sha256(("\x00".join(texts) + embedder.name).encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"omnicache-semq-{embedder.name}-{digest}.npy"
+    if path.exists():
+        return np.load(path)
+    out = np.vstack(
+        [embedder.embed_many(list(texts[i : i + 64])) for i in range(0, len(texts), 64)]
+    )
+    np.save(path, out)
+    return out
+
+
+def _load_hard() -> list[dict[str, str]]:
+    pairs: list[dict[str, str]] = []
+    for f in HARD_FILES:
+        if f.exists():
+            for p in json.loads(f.read_text())["pairs"]:
+                kind = {"swap": "swap", "entity": "entity"}.get(p["kind"], p["kind"])
+                pairs.append({"kind": kind, "a": p["a"], "b": p["b"], "file": f.name})
+    return pairs
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one linear report
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--embedder", default=None, help="preset name (default: the default)")
+    ap.add_argument("--png", default=None, help="write the curves to this PNG")
+    ap.add_argument("--json", default=None, help="write every figure to this JSON file")
+    args = ap.parse_args(argv)
+
+    from omnicache_ai.embedders import get_default_embedder, load_embedder
+    from omnicache_ai.layers._guards import GuardConfig, check_guards
+    from omnicache_ai.layers.semantic_cache import DEFAULT_THRESHOLD
+
+    emb = load_embedder(args.embedder) if args.embedder else get_default_embedder()
+    data = json.loads(PAIRS.read_text())
+    origins = [d["origin"] for d in data]
+    similars = [d["similar"] for d in data]
+    uniq = list(dict.fromkeys(origins))
+    hard = _load_hard()
+    t0 = time.perf_counter()
+    U = _embed_all(uniq, emb)
+    S = _embed_all(similars, emb)
+    HA = _embed_all([h["a"] for h in hard], emb)
+    HB = _embed_all([h["b"] for h in hard], emb)
+    print(
+        f"# embedder {emb.name}: {len(uniq)} distinct origins of {len(origins)}, "
+        f"{len(hard)} hard negatives; embeddings ready in {time.perf_counter() - t0:.1f} s"
+    )
+    own = np.array([uniq.index(o) for o in origins])
+    M = S @ U.T  # paraphrase x distinct origin
+    n = len(similars)
+    pos = M[np.arange(n), own]
+    neg_mask = np.ones_like(M, dtype=bool)
+    neg_mask[np.arange(n), own] = False
+    neg = M[neg_mask]
+    hard_sim = (HA * HB).sum(axis=1)
+    guards = GuardConfig()
+    lo = min(THRESHOLDS)
+    # Guard verdicts are pure functions of the two texts: compute each once.
+    veto_cache: dict[tuple[int, int], bool] = {}
+
+    def vetoed(i: int, j: int) -> bool:
+        key = (i, j)
+        if key not in veto_cache:
+            veto_cache[key] = check_guards(similars[i], uniq[j], guards) is not None
+        return veto_cache[key]
+
+    pos_veto = np.array([vetoed(i, own[i]) for i in range(n)])
+    neg_idx = np.argwhere((lo <= M) & neg_mask)
+    neg_scores = M[neg_idx[:, 0], neg_idx[:, 1]]
+    neg_veto = np.array([vetoed(int(i), int(j)) for i, j in neg_idx])
+    # As in the end-to-end replay: "a" is cached, "b" is the query.
+    hard_veto = np.array([check_guards(h["b"], h["a"], guards) is not None for h in hard])
+    top = np.argsort(-M, axis=1)[:, :TOP_K]
+
+    def cache_sim(t: float, use_guards: bool) -> tuple[int, int]:
+        right = wrong = 0
+        for i in range(n):
+            for j in top[i]:
+                if M[i, j] < t:
+                    break
+                if use_guards and vetoed(i, int(j)):
+                    continue
+                if j == own[i]:
+                    right += 1
+                else:
+                    wrong += 1
+                break
+        return right, wrong
+
+    rows = []
+    for t in THRESHOLDS:
+        row: dict[str, Any] = {"threshold": t}
+        for mode, g in (("plain", False), ("guards", True)):
+            para = (pos >= t) & (~pos_veto if g else True)
+            above = neg_scores >= t
+            fh = int((above & ~neg_veto).sum()) if g else int(above.sum())
+            right, wrong = cache_sim(t, g)
+            hard_hits = (hard_sim >= t) & (~hard_veto if g else True)
+            row[mode] = {
+                "para_hit": float(para.mean()),
+                "mismatch_fh": fh / neg.size,
+                "sim_hit": right / n,
+                "sim_wrong": wrong / n,
+                "sim_precision": right / (right + wrong) if right + wrong else 1.0,
+                "hard_fh": float(hard_hits.mean()),
+                "hard_fh_by_kind": {
+                    k: float(hard_hits[[h["kind"] == k for h in hard]].mean())
+                    for k in sorted({h["kind"] for h in hard})
+                },
+            }
+        rows.append(row)
+
+    print(
+        "\n| threshold | para hit (plain / guards) | mismatch FH (plain / guards) | "
+        "cache sim hit / wrong / precision (guards) | hard FH (plain / guards) |"
+    )
+    print("|---|---|---|---|---|")
+    for r in rows:
+        if r["threshold"] in (0.7, 0.75, 0.78, 0.8, 0.82, 0.85, 0.88, 0.9, 0.92, 0.95):
+            p, g = r["plain"], r["guards"]
+            print(
+                f"| {r['threshold']:.2f} | {p['para_hit']:.1%} / {g['para_hit']:.1%} | "
+                f"{p['mismatch_fh']:.3%} / {g['mismatch_fh']:.3%} | "
+                f"{g['sim_hit']:.1%} / {g['sim_wrong']:.1%} / {g['sim_precision']:.1%} | "
+                f"{p['hard_fh']:.1%} / {g['hard_fh']:.1%} |"
+            )
+    d = next(r for r in rows if abs(r["threshold"] - DEFAULT_THRESHOLD) < 1e-9)
+    print(
+        f"\n## hard negatives at the default threshold {DEFAULT_THRESHOLD} "
+        f"({len(hard)} pairs): false-hit rate by kind"
+    )
+    print("| kind | n | plain cosine | with guards |\n|---|---|---|---|")
+    for k, v in d["plain"]["hard_fh_by_kind"].items():
+        cnt = sum(h["kind"] == k for h in hard)
+        print(f"| {k} | {cnt} | {v:.0%} | {d['guards']['hard_fh_by_kind'][k]:.0%} |")
+
+    hits_plain = hard_sim >= DEFAULT_THRESHOLD
+    hits_guard = hits_plain & ~hard_veto
+    for f in HARD_FILES:
+        sel = np.array([h["file"] == f.name for h in hard])
+        if sel.any():
+            print(
+                f"- {f.name}: plain cosine {int(hits_plain[sel].sum())}/{int(sel.sum())}, "
+                f"with guards {int(hits_guard[sel].sum())}/{int(sel.sum())}"
+            )
+    leaks = [h for h, g in zip(hard, hits_guard, strict=True) if g]
+    for h in leaks:
+        print(f"  - still a false hit ({h['kind']}): {h['a']!r} / {h['b']!r}")
+
+    e2e = _end_to_end(
+        emb, uniq=uniq, similars=similars, origins=origins, hard=hard, U=U, S=S, HA=HA, HB=HB
+    )
+    print(f"\n## end to end, SemanticCache() defaults (threshold {DEFAULT_THRESHOLD}, guards on)")
+    for k, v in e2e.items():
+        print(f"- {k}: {v}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"embedder": emb.name, "rows": rows,
+                                               "end_to_end": e2e}, indent=1))  # fmt: skip
+    if args.png:
+        _plot(rows, args.png, emb.name, DEFAULT_THRESHOLD)
+        print(f"\nwrote {args.png}")
+    return 0
+
+
+def _end_to_end(
+    emb: Any, *, uniq: list[str], similars: list[str], origins: list[str],
+    hard: list[dict[str, str]], U: np.ndarray, S: np.ndarray, HA: np.ndarray, HB: np.ndarray,
+) -> dict[str, Any]:  # fmt: skip
+    """Replay the cache simulation through the real SemanticCache (precomputed vectors)."""
+    from omnicache_ai.embedders import BaseEmbedder
+    from omnicache_ai.layers.semantic_cache import SemanticCache
+
+    table = dict(zip(uniq, U, strict=True))
+    table.update(zip(similars, S, strict=True))
+    table.update(zip([h["a"] for h in hard], HA, strict=True))
+    table.update(zip([h["b"] for h in hard], HB, strict=True))
+
+    class Precomputed(BaseEmbedder):
+        """The benchmark's vectors; any other text goes to the real model."""
+
+        name, dim = emb.name, emb.dim
+
+        def _embed_batch(self, texts: list[str]) -> np.ndarray:
+            return np.vstack([
+                table[" ".join(t.split())] if " ".join(t.split()) in table else emb.embed(t)
+                for t in texts
+            ])  # fmt: skip
+
+    for t in list(table):
+        table[" ".join(t.split())] = table[t]
+    cache = SemanticCache(embedder=Precomputed())
+    t0 = time.perf_counter()
+    for o in uniq:
+        cache.set(o, o)
+    right = wrong = 0
+    for q, o in zip(similars, origins, strict=True):
+        r = cache.lookup(q)
+        if r.hit:
+            right += r.value == o
+            wrong += r.value != o
+    hard_cache = SemanticCache(embedder=Precomputed())
+    false_hits = 0
+    for h in hard:
+        hard_cache.set(h["a"], h["a"])
+    for h in hard:
+        r = hard_cache.lookup(h["b"])
+        false_hits += bool(r.hit and r.value == h["a"])
+    n = len(similars)
+    return {
+        "paraphrase lookups answered with their own origin": f"{right / n:.1%}",
+        "answered with another origin": f"{wrong / n:.1%}",
+        "precision": f"{right / max(right + wrong, 1):.1%}",
+        "hard negatives served the other's answer": f"{false_hits}/{len(hard)}",
+        "wall time (s)": round(time.perf_counter() - t0, 2),
+    }
+
+
+def _plot(rows: list[dict[str, Any]], png: str, name: str, default: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ts = [r["threshold"] for r in rows]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.6))
+    for mode, style in (("plain", "--"), ("guards", "-")):
+        ax1.plot(ts, [r[mode]["para_hit"] for r in rows], style, color="tab:green",
+                 label=f"paraphrase hit rate ({mode})")  # fmt: skip
+        ax1.plot(ts, [r[mode]["hard_fh"] for r in rows], style, color="tab:red",
+                 label=f"hard-negative false hits ({mode})")  # fmt: skip
+        ax1.plot(ts, [r[mode]["sim_precision"] for r in rows], style, color="tab:blue",
+                 label=f"cache-sim precision ({mode})")  # fmt: skip
+    ax1.axvline(default, color="grey", lw=0.8)
+    ax1.set_xlabel("cosine threshold")
+    ax1.set_ylim(0, 1.02)
+    ax1.set_title(f"Semantic cache quality ({name})")
+    ax1.legend(fontsize=7, loc="lower left")
+    for mode, style in (("plain", "--"), ("guards", "-")):
+        ax2.plot(ts, [100 * r[mode]["mismatch_fh"] for r in rows], style, color="tab:orange",
+                 label=f"mismatched-pair false hits, % ({mode})")  # fmt: skip
+    ax2.axhline(1.0, color="tab:red", lw=0.8, ls=":", label="1% goal")
+    ax2.axvline(default, color="grey", lw=0.8)
+    ax2.set_yscale("log")
+    ax2.set_xlabel("cosine threshold")
+    ax2.set_ylabel("% of ~962k mismatched pairs")
+    ax2.set_title("False hits on mismatched pairs")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

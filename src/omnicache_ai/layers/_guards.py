@@ -1,0 +1,557 @@
+"""Cheap lexical checks that veto a semantic hit an embedding cannot tell apart.
+
+Sentence embeddings place "How do I enable 2FA?" and "How do I disable 2FA?" a few hundredths
+apart, and "Paris to Berlin" next to "Berlin to Paris": the vectors encode topic, not polarity,
+direction or quantities. Each guard below compares the incoming query with the cached question
+and names itself when they disagree on something that changes the answer:
+
+* ``negation``: a negator (not, never, n't, without ...) on one side only, or an antonym pair
+  (enable/disable, install/uninstall, increase/decrease ...).
+* ``numbers``: different numbers (digits or number words), dates (months, weekdays) or units.
+* ``entities``: a swapped relation (X to Y vs Y to X) or a named entity replaced by another.
+
+All functions are pure and run in microseconds; they are applied only to candidates that already
+passed the similarity threshold.
+
+Example:
+    >>> from omnicache_ai.layers._guards import GuardConfig, check_guards
+    >>> check_guards("How do I enable 2FA?", "How do I disable 2FA?", GuardConfig())
+    'negation'
+    >>> check_guards("What is the capital of France?", "Which city is France's capital?",
+    ...              GuardConfig()) is None
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
+
+__all__ = ["GUARD_NAMES", "GuardConfig", "TextFeatures", "check_guards", "features"]
+
+#: The guard names :func:`check_guards` may return, in the order they are tried.
+GUARD_NAMES: Final = ("negation", "numbers", "entities")
+
+
+@dataclass(frozen=True, slots=True)
+class GuardConfig:
+    """Which false-hit guards run on top of the similarity threshold.
+
+    Attributes:
+        negation: Veto when one side is negated or uses an antonym of the other.
+        numbers: Veto when numbers, dates or units differ.
+        entities: Veto when named entities are swapped or replaced.
+
+    Example:
+        >>> GuardConfig(numbers=False).enabled
+        ('negation', 'entities')
+    """
+
+    negation: bool = True
+    numbers: bool = True
+    entities: bool = True
+
+    @property
+    def enabled(self) -> tuple[str, ...]:
+        """Names of the guards switched on."""
+        return tuple(n for n in GUARD_NAMES if getattr(self, n))
+
+    @classmethod
+    def off(cls) -> GuardConfig:
+        """Every guard switched off: plain cosine similarity.
+
+        Example:
+            >>> GuardConfig.off().enabled
+            ()
+        """
+        return cls(negation=False, numbers=False, entities=False)
+
+
+_WORD_RE: Final = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|\d+(?:[.,:]\d+)*%?")
+_NEGATORS: Final = frozenset(
+    {"not", "no", "never", "none", "nor", "nothing", "nobody", "neither", "without", "cannot",
+     "cant", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "shouldnt",
+     "wouldnt", "couldnt", "hasnt", "havent", "hadnt", "mustnt", "neednt", "stop", "avoid",
+     "prevent", "fail", "fails", "failed", "unable", "lack", "lacks", "except", "non",
+     "absence", "absent"}
+)  # fmt: skip
+# Pairs whose members swap an answer's polarity. Stems, matched on word prefixes so that
+# "enabled"/"enabling" count too.
+_ANTONYMS: Final = (
+    ("enable", "disable"), ("activat", "deactivat"), ("on", "off"), ("allow", "block"),
+    ("allow", "deny"), ("allow", "forbid"), ("allow", "prohibit"), ("accept", "reject"),
+    ("accept", "declin"), ("install", "uninstall"), ("mount", "unmount"), ("lock", "unlock"),
+    ("subscrib", "unsubscrib"), ("follow", "unfollow"), ("block", "unblock"), ("pin", "unpin"),
+    ("mute", "unmute"), ("hide", "show"), ("hide", "unhide"), ("increas", "decreas"),
+    ("rais", "lower"), ("add", "remov"), ("add", "delet"), ("includ", "exclud"),
+    ("start", "stop"), ("open", "clos"), ("connect", "disconnect"), ("encrypt", "decrypt"),
+    ("compress", "decompress"), ("import", "export"), ("upload", "download"),
+    ("buy", "sell"), ("win", "los"), ("won", "lost"), ("before", "after"), ("above", "below"),
+    ("more", "less"), ("more", "fewer"), ("max", "min"), ("highest", "lowest"),
+    ("largest", "smallest"), ("biggest", "smallest"), ("best", "worst"), ("first", "last"),
+    ("cheap", "expensiv"), ("fast", "slow"), ("safe", "unsafe"), ("safe", "dangerous"),
+    ("legal", "illegal"), ("possibl", "impossibl"), ("advantag", "disadvantag"),
+    ("pro", "con"), ("like", "dislik"), ("agree", "disagree"), ("approv", "disapprov"),
+    ("appear", "disappear"), ("hot", "cold"), ("warm", "cool"), ("gain", "los"),
+    ("eat", "avoid"), ("success", "fail"), ("valid", "invalid"), ("correct", "incorrect"),
+    ("visibl", "invisibl"), ("public", "privat"), ("sync", "async"), ("zip", "unzip"),
+    ("pack", "unpack"), ("archiv", "unarchiv"), ("freez", "unfreez"), ("ban", "unban"),
+    ("merg", "split"), ("push", "pull"), ("send", "receiv"), ("login", "logout"),
+    ("sign in", "sign out"), ("log in", "log out"), ("turn on", "turn off"),
+    ("switch on", "switch off"), ("upgrad", "downgrad"), ("join", "leav"),
+    ("arriv", "depart"), ("ascending", "descending"), ("north", "south"), ("east", "west"),
+    ("shipped", "unshipped"), ("paid", "unpaid"), ("read", "unread"), ("complet", "incomplet"),
+)  # fmt: skip
+# Single-word antonyms are matched on whole tokens when short (so "on" is not "one").
+_SHORT_STEM: Final = 3
+_NUMBER_WORDS: Final = {
+    w: i for i, w in enumerate(
+        (
+            "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+            "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+            "seventeen", "eighteen", "nineteen", "twenty",
+        )
+    )
+} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+     "ninety": 90, "hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9,
+     "dozen": 12, "half": 0.5, "once": 1, "twice": 2, "single": 1, "double": 2, "triple": 3,
+     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}  # fmt: skip
+# Number words that are more often pronouns or adverbs than quantities.
+_PRONOUN_LIKE: Final = frozenset({"one", "second", "first", "once", "single", "half"})
+_MONTHS: Final = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_MONTH_ABBR: Final = {m[:3]: m for m in _MONTHS} | {"sept": "september"}
+_WEEKDAYS: Final = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_RELATIVE_DAYS: Final = frozenset(
+    {"today", "tomorrow", "yesterday", "tonight", "weekend", "weekday", "morning", "evening",
+     "afternoon", "night", "noon", "midnight", "am", "pm"}
+)  # fmt: skip
+# Canonical unit per spelling: different canonical units in the two texts veto the hit.
+_UNITS: Final = {
+    **dict.fromkeys(["km", "kilometer", "kilometers", "kilometre", "kilometres"], "km"),
+    **dict.fromkeys(["mile", "miles", "mi"], "mile"),
+    **dict.fromkeys(["m", "meter", "meters", "metre", "metres"], "m"),
+    **dict.fromkeys(["cm", "centimeter", "centimeters", "centimetre", "centimetres"], "cm"),
+    **dict.fromkeys(["mm", "millimeter", "millimeters"], "mm"),
+    **dict.fromkeys(["ft", "foot", "feet"], "ft"),
+    **dict.fromkeys(["inch", "inches", "in."], "inch"),
+    **dict.fromkeys(["yard", "yards", "yd"], "yard"),
+    **dict.fromkeys(["kg", "kilogram", "kilograms", "kilo", "kilos"], "kg"),
+    **dict.fromkeys(["g", "gram", "grams"], "g"),
+    **dict.fromkeys(["mg", "milligram", "milligrams"], "mg"),
+    **dict.fromkeys(["lb", "lbs", "pound", "pounds"], "lb"),
+    **dict.fromkeys(["oz", "ounce", "ounces"], "oz"),
+    **dict.fromkeys(["l", "liter", "liters", "litre", "litres"], "l"),
+    **dict.fromkeys(["ml", "milliliter", "milliliters", "millilitre"], "ml"),
+    **dict.fromkeys(["gallon", "gallons", "gal"], "gal"),
+    **dict.fromkeys(["cup", "cups"], "cup"),
+    **dict.fromkeys(["celsius", "centigrade", "°c"], "C"),
+    **dict.fromkeys(["fahrenheit", "°f"], "F"),
+    **dict.fromkeys(["kelvin"], "K"),
+    **dict.fromkeys(["second", "seconds", "sec", "secs", "s"], "s"),
+    **dict.fromkeys(["minute", "minutes", "min", "mins"], "min"),
+    **dict.fromkeys(["hour", "hours", "hr", "hrs", "h"], "h"),
+    **dict.fromkeys(["day", "days"], "day"),
+    **dict.fromkeys(["week", "weeks"], "week"),
+    **dict.fromkeys(["month", "months"], "month"),
+    **dict.fromkeys(["year", "years", "yr", "yrs"], "year"),
+    **dict.fromkeys(["dollar", "dollars", "usd", "$"], "USD"),
+    **dict.fromkeys(["euro", "euros", "eur", "€"], "EUR"),
+    **dict.fromkeys(["yen", "jpy", "¥"], "JPY"),
+    **dict.fromkeys(["pound sterling", "gbp", "£", "sterling"], "GBP"),
+    **dict.fromkeys(["rupee", "rupees", "inr"], "INR"),
+    **dict.fromkeys(["percent", "percentage", "%"], "%"),
+    **dict.fromkeys(["byte", "bytes"], "B"),
+    **dict.fromkeys(["kb", "kilobyte", "kilobytes"], "KB"),
+    **dict.fromkeys(["mb", "megabyte", "megabytes"], "MB"),
+    **dict.fromkeys(["gb", "gigabyte", "gigabytes"], "GB"),
+    **dict.fromkeys(["tb", "terabyte", "terabytes"], "TB"),
+    **dict.fromkeys(["watt", "watts", "w"], "W"),
+    **dict.fromkeys(["kw", "kilowatt", "kilowatts"], "kW"),
+    **dict.fromkeys(["kwh"], "kWh"),
+    **dict.fromkeys(["volt", "volts", "v"], "V"),
+    **dict.fromkeys(["mph"], "mph"),
+    **dict.fromkeys(["kmh", "km/h", "kph"], "kmh"),
+    **dict.fromkeys(["calorie", "calories", "kcal"], "kcal"),
+    **dict.fromkeys(["acre", "acres"], "acre"),
+    **dict.fromkeys(["hectare", "hectares"], "ha"),
+}
+# Single letters are units only right after a number ("5 m", "3 h"), never on their own.
+_AMBIGUOUS_UNITS: Final = frozenset(
+    {"m", "g", "l", "s", "h", "w", "v", "mi", "in.", "min", "sec", "second", "gal", "yd", "kilo"}
+)
+# Words whose two sides are not interchangeable: "from X to Y", "X than Y", "X into Y".
+_DIRECTIONAL: Final = frozenset(
+    {"to", "from", "into", "than", "onto", "toward", "towards", "over", "per", "before",
+     "after", "by"}
+)  # fmt: skip
+# How many content words on each side of a directional word make up its two "slots".
+_SLOT: Final = 3
+# Share of non-entity words two texts must have in common before a differing entity counts as
+# a substitution ("capital of France" / "capital of Spain") rather than a rewording.
+_SAME_FRAME: Final = 0.6
+# Share of words two texts must share before a moved word counts as a swap.
+_SAME_WORDS: Final = 0.7
+_SENTENCE_END: Final = frozenset(".!?:;\n-*•>#`\"'(")
+_STOPWORDS: Final = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "have",
+        "has",
+        "had",
+        "having",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "he",
+        "she",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "and",
+        "or",
+        "but",
+        "if",
+        "then",
+        "so",
+        "as",
+        "at",
+        "in",
+        "on",
+        "with",
+        "about",
+        "between",
+        "through",
+        "during",
+        "up",
+        "down",
+        "out",
+        "off",
+        "again",
+        "further",
+        "once",
+        "here",
+        "there",
+        "all",
+        "any",
+        "both",
+        "each",
+        "few",
+        "some",
+        "such",
+        "only",
+        "own",
+        "same",
+        "too",
+        "very",
+        "just",
+        "also",
+        "please",
+        "tell",
+        "explain",
+        "give",
+        "show",
+        "list",
+        "find",
+        "get",
+        "make",
+        "let",
+        "lets",
+        "want",
+        "need",
+        "know",
+        "there's",
+        "what's",
+        "how's",
+        "it's",
+        "i'm",
+        "i'd",
+        "i've",
+        "you're",
+        "one",
+        "ones",
+    ]
+)
+# Capitalised words that start questions or are generic, never entities.
+_NOT_ENTITIES: Final = _STOPWORDS | frozenset(
+    {"i", "is", "are", "does", "do", "can", "could", "should", "would", "will", "what",
+     "which", "who", "why", "how", "when", "where", "please", "hey", "hi", "hello", "ok"}
+) | frozenset(_MONTHS) | frozenset(_WEEKDAYS)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TextFeatures:
+    """What the guards compare, extracted once per text.
+
+    Attributes:
+        tokens: Lower-cased word and number tokens, apostrophes dropped.
+        negations: How many negators the text holds.
+        numbers: Numbers as canonical strings (``"1000"``, ``"2.5"``), number words included.
+        dates: Month and weekday names and relative days (``"tomorrow"``).
+        units: Canonical units mentioned (``"km"``, ``"USD"``, ``"%"``).
+        entities: Lower-cased capitalised words not at a sentence start, in text order.
+        slots: ``(word, left words, right words)`` around each directional word.
+    """
+
+    tokens: tuple[str, ...]
+    negations: int
+    numbers: frozenset[str]
+    dates: frozenset[str]
+    units: frozenset[str]
+    entities: tuple[str, ...]
+    slots: tuple[tuple[str, frozenset[str], frozenset[str]], ...]
+
+
+def _canon_number(tok: str) -> str:
+    raw = tok.rstrip("%").replace(",", "")
+    if ":" in raw:
+        return raw  # a time of day such as 7:30
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+@lru_cache(maxsize=8192)
+def features(text: str) -> TextFeatures:
+    """Extract the :class:`TextFeatures` of ``text`` (memoized: cached questions repeat).
+
+    Example:
+        >>> f = features("Book a table for two people at 7 pm on Friday")
+        >>> sorted(f.numbers), sorted(f.dates)
+        (['2', '7'], ['friday', 'pm'])
+    """
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    raw = [m.group(0) for m in _WORD_RE.finditer(text)]
+    tokens = tuple(t.lower().replace("'", "") for t in raw)
+    # Contractions like "doesn't" become "doesnt"; a bare "n't" suffix also counts.
+    # A leading "No," answers a question; it does not negate the sentence.
+    skip = 1 if len(raw) > 1 and tokens[0] == "no" and text.lstrip()[2:3] == "," else 0
+    negations = sum(1 for t in tokens[skip:] if t in _NEGATORS or (t.endswith("nt") and t[:-2] in
+                    {"do", "does", "did", "is", "are", "was", "were", "ca", "wo", "should",
+                     "would", "could", "has", "have", "had", "must", "need"}))  # fmt: skip
+    numbers: set[str] = set()
+    units: set[str] = set()
+    dates: set[str] = set()
+    lowered = text.lower()
+    for sym, unit in (("$", "USD"), ("€", "EUR"), ("£", "GBP"), ("¥", "JPY"), ("%", "%")):
+        if sym in lowered:
+            units.add(unit)
+    prev_is_number = False
+    for tok in tokens:
+        is_number = tok[0].isdigit()
+        if is_number:
+            numbers.add(_canon_number(tok))
+        elif tok in _NUMBER_WORDS and tok not in _PRONOUN_LIKE:
+            numbers.add(_canon_number(str(_NUMBER_WORDS[tok])))
+            is_number = True
+        if tok in _MONTHS or tok in _WEEKDAYS or tok in _RELATIVE_DAYS:
+            dates.add(tok)
+        elif tok in _MONTH_ABBR and tok not in ("may", "mar", "jun", "dec", "sep", "oct"):
+            dates.add(_MONTH_ABBR[tok])
+        canon_unit = _UNITS.get(tok)
+        if canon_unit is not None and (tok not in _AMBIGUOUS_UNITS or prev_is_number):
+            units.add(canon_unit)
+        prev_is_number = is_number
+    entities: list[str] = []
+    for m in _WORD_RE.finditer(text):
+        tok = m.group(0)
+        low = tok.lower().replace("'", "")
+        if not tok[0].isupper() or low in _NOT_ENTITIES:
+            continue
+        before = text[: m.start()].rstrip()
+        sentence_start = not before or before[-1] in _SENTENCE_END
+        # A sentence-initial word is an entity only when oddly cased ("iPhone", "GPT").
+        if not sentence_start or (len(tok) > 1 and tok[1:].lower() != tok[1:]):
+            entities.append(low)
+    content = [(i, t) for i, t in enumerate(tokens) if t not in _STOPWORDS]
+    slots = []
+    for i, tok in enumerate(tokens):
+        if tok in _DIRECTIONAL:
+            left = [t for j, t in content if j < i and t not in _DIRECTIONAL][-_SLOT:]
+            right = [t for j, t in content if j > i and t not in _DIRECTIONAL][:_SLOT]
+            if left and right:
+                slots.append((tok, frozenset(left), frozenset(right)))
+    return TextFeatures(
+        tokens=tokens,
+        negations=negations,
+        numbers=frozenset(numbers),
+        dates=frozenset(dates),
+        units=frozenset(units),
+        entities=tuple(dict.fromkeys(entities)),
+        slots=tuple(slots),
+    )
+
+
+def _has_stem(tokens: tuple[str, ...], joined: str, stem: str) -> bool:
+    if " " in stem:
+        return f" {stem}" in joined
+    if len(stem) <= _SHORT_STEM:
+        return stem in tokens
+    return any(t.startswith(stem) for t in tokens)
+
+
+def negation_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
+    """Whether one text is negated relative to the other (parity of negators, antonyms).
+
+    Example:
+        >>> negation_mismatch(features("Is it safe?"), features("Is it not safe?"))
+        True
+    """
+    if a.negations % 2 != b.negations % 2:
+        return True
+    ja = " " + " ".join(a.tokens) + " "
+    jb = " " + " ".join(b.tokens) + " "
+    for x, y in _ANTONYMS:
+        ax, ay = _has_stem(a.tokens, ja, x), _has_stem(a.tokens, ja, y)
+        bx, by = _has_stem(b.tokens, jb, x), _has_stem(b.tokens, jb, y)
+        # "uninstall" starts with neither stem of ("install", "uninstall") wrongly: the
+        # longer stem wins, so a text using "uninstall" does not also count as "install".
+        if x in y and ay:
+            ax = any(t.startswith(x) for t in a.tokens if not t.startswith(y))
+        if x in y and by:
+            bx = any(t.startswith(x) for t in b.tokens if not t.startswith(y))
+        if (ax and not ay and by and not bx) or (ay and not ax and bx and not by):
+            return True
+    return False
+
+
+def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
+    """Whether the texts name different numbers, dates or units.
+
+    Only what both sides specify is compared: a number, date or unit that one side leaves out
+    ("explain the two steps" vs "explain the steps") is a rewording more often than a
+    different question.
+
+    Example:
+        >>> numbers_mismatch(features("Convert 5 km to miles"), features("Convert 8 km to miles"))
+        True
+    """
+    return any(x and y and x != y for x, y in
+               ((a.numbers, b.numbers), (a.dates, b.dates), (a.units, b.units)))  # fmt: skip
+
+
+def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
+    """Whether a relation is reversed or a named entity replaced by another.
+
+    Example:
+        >>> entities_mismatch(features("Flights from Paris to Berlin"),
+        ...                   features("Flights from Berlin to Paris"))
+        True
+    """
+    # Swapped slots: a word left of "to"/"than" in one text is right of it in the other, and
+    # vice versa ("savings to checking" / "checking to savings"). Only between texts that are
+    # otherwise the same words: a rewording moves words around the infinitive "to" too.
+    toks_a, toks_b = set(a.tokens), set(b.tokens)
+    if len(toks_a & toks_b) / len(toks_a | toks_b) >= _SAME_WORDS:
+        for word, left_a, right_a in a.slots:
+            for other, left_b, right_b in b.slots:
+                moved_right = (left_a & right_b) - right_a
+                moved_left = (right_a & left_b) - left_a
+                if other == word and moved_right and moved_left:
+                    return True
+        # The same entities in another order: "Did Microsoft acquire GitHub?" / the reverse.
+        shared = [e for e in a.entities if e in b.entities]
+        if len(shared) > 1 and shared != [e for e in b.entities if e in a.entities]:
+            return True
+    # Replaced, not just dropped: each side names an entity the other never mentions, in an
+    # otherwise shared frame (a rewording changes the frame too, a substitution does not).
+    only_a = [e for e in a.entities if e not in toks_b]
+    only_b = [e for e in b.entities if e not in toks_a]
+    if not (only_a and only_b) or _acronym(only_a, only_b) or _acronym(only_b, only_a):
+        return False
+    rest_a, rest_b = toks_a - set(a.entities), toks_b - set(b.entities)
+    union = rest_a | rest_b
+    return bool(union) and len(rest_a & rest_b) / len(union) >= _SAME_FRAME
+
+
+def _acronym(words: list[str], others: list[str]) -> bool:
+    """Whether one of ``others`` spells the initials of ``words`` ("ML" for Machine Learning)."""
+    initials = "".join(w[0] for w in words)
+    return any(len(o) > 1 and o in initials for o in others)
+    return False
+
+
+def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
+    """The name of the first enabled guard that vetoes serving ``cached``'s answer to ``query``.
+
+    Args:
+        query: The incoming question.
+        cached: The question whose answer is cached.
+        config: Which guards run.
+
+    Returns:
+        ``"negation"``, ``"numbers"`` or ``"entities"``, or ``None`` when no guard objects.
+
+    Example:
+        >>> check_guards("Weather in Paris on Monday", "Weather in Paris on Tuesday",
+        ...              GuardConfig())
+        'numbers'
+    """
+    if query == cached:
+        return None
+    fa, fb = features(query), features(cached)
+    if config.negation and negation_mismatch(fa, fb):
+        return "negation"
+    if config.numbers and numbers_mismatch(fa, fb):
+        return "numbers"
+    if config.entities and entities_mismatch(fa, fb):
+        return "entities"
+    return None

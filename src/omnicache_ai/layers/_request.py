@@ -1,0 +1,369 @@
+"""Request normalisation shared by the response-type layers and the LLM middleware.
+
+A response is keyed by the model, the messages and every parameter that changes the answer.
+Two requests that the provider answers alike must share a key, so before hashing:
+
+* parameters that cannot change the answer are dropped (:data:`IGNORED_PARAMS`: transport,
+  tracing and billing options such as ``stream``, ``user``, ``timeout``, ``extra_headers``);
+* ``None`` and the SDKs' ``NOT_GIVEN``/``omit`` sentinels mean "not sent", so they are dropped;
+* a parameter equal to its documented default is dropped (:data:`DEFAULT_PARAMS`), so an
+  explicit ``temperature=1`` keys like an omitted one; ``tool_choice`` defaults depend on
+  whether tools are present, as the OpenAI and Anthropic APIs define it;
+* a few spellings are unified: ``max_completion_tokens`` is ``max_tokens``, a single ``stop``
+  string is a one-item list, and a pydantic class passed as ``response_format`` is keyed by its
+  JSON schema (the schema is what the provider sees).
+
+Everything else (tools and their definitions, ``tool_choice``, ``response_format``, ``seed``,
+``stop``, penalties, ``logit_bias``, ``reasoning_effort``, ``system``, ``thinking``, ...) stays
+in the key as given.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+import orjson
+
+from omnicache_ai.core.errors import SerializationError
+from omnicache_ai.core.key_builder import CacheKeyBuilder, canonical_bytes
+
+__all__ = [
+    "DEFAULT_PARAMS",
+    "IGNORED_PARAMS",
+    "RequestKeyer",
+    "fast_canonical_bytes",
+    "normalize_params",
+    "resolve_model",
+]
+
+#: Parameters that never change the answer: transport, retries, tracing, billing, routing.
+IGNORED_PARAMS: Final[frozenset[str]] = frozenset(
+    {
+        "stream",
+        "stream_options",
+        "user",
+        "safety_identifier",
+        "metadata",
+        "request_id",
+        "idempotency_key",
+        "timeout",
+        "max_retries",
+        "extra_headers",
+        "extra_query",
+        "api_key",
+        "api_base",
+        "base_url",
+        "organization",
+        "project",
+        "store",
+        "service_tier",
+        "prompt_cache_key",
+        "prompt_cache_retention",
+        # Anthropic's top-level automatic prompt caching switch: billing, not content.
+        "cache_control",
+    }
+)
+
+#: Documented defaults shared by the OpenAI and Anthropic APIs: sending one of these values
+#: is the same request as not sending the parameter. Empty tuples/dicts mean "empty is default".
+DEFAULT_PARAMS: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "temperature": 1,
+        "top_p": 1,
+        "n": 1,
+        "frequency_penalty": 0,
+        "presence_penalty": 0,
+        "logprobs": False,
+        "parallel_tool_calls": True,
+        "response_format": {"type": "text"},
+        "modalities": ["text"],
+        "stop": (),
+        "stop_sequences": (),
+        "tools": (),
+        "functions": (),
+        "logit_bias": {},
+    }
+)
+
+_ALIASES: Final = {"max_completion_tokens": "max_tokens"}
+_SDK_SENTINELS: Final = frozenset({"NotGiven", "Omit"})
+_KEYED_APART: Final = frozenset({"model", "messages"})
+_LIST_IF_STR: Final = frozenset({"stop", "stop_sequences"})
+_NO_DEFAULT: Final = object()
+_MAX_EXACT: Final = float(2**53)  # integral floats up to here are keyed as ints, like the core
+
+# name -> (name in the key, default or _NO_DEFAULT): one lookup per parameter decides its
+# alias and default; names without a rule are copied as they are.
+_Rules = dict[str, tuple[str, Any]]
+
+
+def _rules(defaults: Mapping[str, Any]) -> _Rules:
+    rules: _Rules = {name: (name, default) for name, default in defaults.items()}
+    for alias, name in _ALIASES.items():
+        rules[alias] = (name, defaults.get(name, _NO_DEFAULT))
+    return rules
+
+
+_DEFAULT_RULES: Final = _rules(DEFAULT_PARAMS)
+_DEFAULT_SKIP: Final = IGNORED_PARAMS | _KEYED_APART
+
+# orjson refuses (TypeError) every type whose canonical encoding differs from its JSON
+# form: dataclasses, datetimes, subclasses, numpy, bytes, sets, pydantic models, big ints.
+_FAST_OPTS: Final = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_STRICT_INTEGER
+)
+
+
+_INTEGRAL_FLOAT: Final = re.compile(rb"\.0")
+_UNICODE_ESCAPE: Final = re.compile(rb"\\u")
+
+
+def fast_canonical_bytes(obj: Any) -> bytes:
+    """``canonical_bytes(obj)``, skipping the Python walk when orjson's output already is it.
+
+    For plain JSON values the core's canonical form differs from orjson's output only on
+    non-ASCII strings (NFC), strings holding NUL (escaping) and integral floats (``1.0`` is
+    ``1``). Those show in the encoded bytes, so the common request (ASCII text, no
+    integral floats) is encoded in one C call and anything else takes the exact path.
+    Two known differences remain: enum members and UUIDs key like their JSON value, and NaN
+    keys like ``None`` (no provider accepts a NaN in a request, so no answer is at stake).
+
+    Example:
+        >>> fast_canonical_bytes({"b": 1, "a": "x"}) == canonical_bytes({"a": "x", "b": 1.0})
+        True
+    """
+    try:
+        data = orjson.dumps(obj, option=_FAST_OPTS)
+    except TypeError:
+        return canonical_bytes(obj)
+    # Single-byte find is a memchr; the regexes run only when a backslash escape is present
+    # or to spot "N.0" (a regex on a literal beats bytes.find for two-byte needles).
+    if (
+        data.isascii()
+        and _INTEGRAL_FLOAT.search(data) is None
+        and (data.find(92) < 0 or _UNICODE_ESCAPE.search(data) is None)
+    ):
+        return data
+    return canonical_bytes(obj)
+
+
+def _same(value: Any, default: Any) -> bool:
+    if type(default) is tuple:  # "empty means default"
+        return isinstance(value, list | tuple | dict) and not value
+    if type(default) is bool or type(value) is bool:
+        return type(value) is type(default) and value == default
+    if type(default) is int:
+        return type(value) in (int, float) and value == default
+    if type(value) is tuple:
+        value = list(value)
+    return bool(value == default)
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_of(cls: type) -> dict[str, Any]:
+    schema = cls.model_json_schema()  # type: ignore[attr-defined]
+    return {"type": "json_schema", "class": cls.__qualname__, "schema": schema}
+
+
+def _norm_other(value: Any) -> Any:
+    if isinstance(value, type) and callable(getattr(value, "model_json_schema", None)):
+        return _schema_of(value)
+    return value
+
+
+def _tool_choice_is_default(choice: Any, has_tools: bool) -> bool:
+    # OpenAI: "none" without tools, "auto" with tools; Anthropic: {"type": "auto"} with tools.
+    kind = choice.get("type") if isinstance(choice, Mapping) and len(choice) == 1 else choice
+    return kind == ("auto" if has_tools else "none")
+
+
+def normalize_params(
+    params: Mapping[str, Any] | None,
+    *,
+    defaults: Mapping[str, Any] | None = None,
+    ignored: frozenset[str] | None = None,
+) -> dict[str, Any]:
+    """The parameters that change the answer, with defaults and sentinels removed.
+
+    ``model`` and ``messages`` are keyed separately and are not part of the result.
+
+    Args:
+        params: Request parameters.
+        defaults: Defaults to drop (default: :data:`DEFAULT_PARAMS`).
+        ignored: Names to drop (default: :data:`IGNORED_PARAMS`).
+
+    Raises:
+        TypeError: ``params`` is not a mapping with string keys.
+        ValueError: A float parameter is NaN or infinite.
+
+    Example:
+        >>> normalize_params({"temperature": 1.0, "stream": True, "seed": 7, "stop": "END"})
+        {'seed': 7, 'stop': ['END']}
+    """
+    rules = _DEFAULT_RULES if defaults is None else _rules(defaults)
+    skip = _DEFAULT_SKIP if ignored is None else frozenset(ignored) | _KEYED_APART
+    return _normalize(params, rules, skip)
+
+
+def _normalize(
+    params: Mapping[str, Any] | None, rules: _Rules, skip: frozenset[str]
+) -> dict[str, Any]:
+    # Hot path of every keyed request: the common cases (str, int, non-integral float, no
+    # rule) are tested first and inline; _same/_norm_other only run for the rare ones.
+    if params is None:
+        return {}
+    if type(params) is not dict and not isinstance(params, Mapping):
+        raise TypeError(f"params must be a mapping of parameter names, got {type(params).__name__}")
+    out: dict[str, Any] = {}
+    rule_of = rules.get
+    for name, raw in params.items():
+        if name in skip:
+            continue
+        value: Any = raw
+        t = type(raw)
+        if t is float:
+            if raw.is_integer():
+                if -_MAX_EXACT <= raw <= _MAX_EXACT:
+                    value = int(raw)
+            elif raw - raw != 0.0:  # NaN or infinity
+                raise ValueError(f"parameter {name!r} must be a finite number, got {raw!r}")
+        elif t is str:
+            if name in _LIST_IF_STR:
+                value = [raw]
+        elif raw is None:
+            continue
+        elif t is not int and t is not bool and t is not list and t is not dict:
+            if t.__name__ in _SDK_SENTINELS:
+                continue
+            value = _norm_other(raw)
+        rule = rule_of(name)
+        if rule is None:
+            if type(name) is not str:
+                raise TypeError(f"parameter names must be str, got {name!r}")
+            out[name] = value
+        elif rule[1] is _NO_DEFAULT or not _same(value, rule[1]):
+            out[rule[0]] = value
+    if "tool_choice" in out and _tool_choice_is_default(out["tool_choice"], bool(out.get("tools"))):
+        del out["tool_choice"]
+    return out
+
+
+def resolve_model(model_id: str | None, params: Mapping[str, Any] | None) -> str:
+    """The model a request is for: ``model_id``, else ``params["model"]``.
+
+    Raises:
+        ValueError: No model is given, or ``model_id`` contradicts ``params["model"]``.
+    """
+    in_params = params.get("model") if params else None
+    if model_id is None:
+        model_id = in_params
+    elif in_params is not None and in_params != model_id:
+        raise ValueError(
+            f"model_id={model_id!r} contradicts params['model']={in_params!r}; pass one model"
+        )
+    if type(model_id) is not str or not model_id:
+        raise ValueError(
+            f"a model id is required to key an LLM response (pass model_id='gpt-4o' or "
+            f"params={{'model': ...}}), got {model_id!r}"
+        )
+    return model_id
+
+
+def check_messages(messages: Any) -> None:
+    """Reject what cannot be a prompt: only a non-empty str, list or tuple can.
+
+    Raises:
+        TypeError: ``messages`` is of another type.
+        ValueError: ``messages`` is empty.
+    """
+    t = type(messages)
+    if t is not list and t is not str and t is not tuple:
+        raise TypeError(
+            f"messages must be a list of chat messages or a prompt string, got {t.__name__}"
+        )
+    if not messages:
+        raise ValueError("messages must not be empty")
+
+
+def request_bytes(model: str, messages: Any, params: dict[str, Any]) -> bytes:
+    """Canonical bytes of one LLM request, naming the offending part when one cannot be keyed.
+
+    Raises:
+        TypeError: A message or parameter holds a value no cache key can be built from.
+    """
+    try:
+        return fast_canonical_bytes([model, messages, params] if params else [model, messages])
+    except SerializationError as err:
+        culprit = "messages"
+        for name, value in params.items():
+            try:
+                canonical_bytes(value)
+            except SerializationError:
+                culprit = f"parameter {name!r}"
+                break
+        raise TypeError(f"cannot build a cache key from {culprit}: {err}") from err
+
+
+class RequestKeyer:
+    """Builds the key of one LLM request with a layer's parameter tables.
+
+    Args:
+        param_defaults: Defaults to normalise away (default: :data:`DEFAULT_PARAMS`).
+        ignored_params: Parameters left out of keys (default: :data:`IGNORED_PARAMS`).
+
+    Example:
+        >>> from omnicache_ai import CacheKeyBuilder
+        >>> keyer, kb = RequestKeyer(), CacheKeyBuilder("app")
+        >>> msgs = [{"role": "user", "content": "hi"}]
+        >>> keyer.key(kb, "response", msgs, "gpt-4o", {"temperature": 1, "timeout": 5}) == (
+        ...     keyer.key(kb, "response", msgs, "gpt-4o", None))
+        True
+    """
+
+    __slots__ = ("_rules", "_skip", "defaults", "ignored")
+
+    def __init__(
+        self,
+        param_defaults: Mapping[str, Any] | None = None,
+        ignored_params: Iterable[str] | None = None,
+    ) -> None:
+        if param_defaults is not None and not isinstance(param_defaults, Mapping):
+            raise TypeError("param_defaults must be a mapping of parameter name -> default")
+        if isinstance(ignored_params, str):
+            raise TypeError("ignored_params must be an iterable of names, not a single string")
+        self.defaults = dict(DEFAULT_PARAMS if param_defaults is None else param_defaults)
+        self.ignored = IGNORED_PARAMS if ignored_params is None else frozenset(ignored_params)
+        self._rules = _rules(self.defaults)
+        self._skip = self.ignored | _KEYED_APART
+
+    def encode(
+        self, messages: Any, model_id: str | None, params: Mapping[str, Any] | None
+    ) -> tuple[bytes, str]:
+        """``(canonical request bytes, model)`` of one request."""
+        # The common call (a model_id, a list of messages) skips the helpers' calls.
+        if type(model_id) is not str or not model_id or (params and "model" in params):
+            model_id = resolve_model(model_id, params)
+        if type(messages) is not list or not messages:
+            check_messages(messages)
+        norm = _normalize(params, self._rules, self._skip) if params else {}
+        return request_bytes(model_id, messages, norm), model_id
+
+    def key(
+        self,
+        key_builder: CacheKeyBuilder,
+        key_type: str,
+        messages: Any,
+        model_id: str | None,
+        params: Mapping[str, Any] | None,
+    ) -> tuple[str, str]:
+        """``(key, model)`` of one request."""
+        data, model = self.encode(messages, model_id, params)
+        return key_builder.build(key_type, data), model

@@ -1,0 +1,1113 @@
+"""Semantic caching: serve a cached answer to a question that means the same as a cached one.
+
+Two tiers answer a lookup:
+
+1. **exact**: the normalized question's key, read through the :class:`CacheManager` (one
+   dictionary lookup, no model call);
+2. **semantic**: the question's embedding is searched in a vector index, restricted by a
+   metadata filter to the lookup's *partition* (namespace, tenant, model, system prompt,
+   response-changing parameters, conversation context and embedder), and the best entry above
+   the similarity threshold that passes the false-hit guards (:mod:`._guards`) answers.
+
+The answer itself always lives in the manager (so TTLs, tags, tenants, metrics and the stampede
+shield apply); the vector index only maps "a question like this" to the key of that payload. A
+vector whose payload is gone (expired, deleted, tag-invalidated) is a miss and is removed when a
+lookup meets it.
+
+The lookup and store logic is written once, as generators that *yield* the I/O they need
+(manager reads, embedding, vector search); the sync methods run them with plain calls and the
+async twins await the same steps (the httpx ``Auth.auth_flow`` pattern).
+
+Example:
+    >>> from omnicache_ai import SemanticCache
+    >>> from omnicache_ai.embedders import HashingEmbedder
+    >>> cache = SemanticCache(embedder=HashingEmbedder(), threshold=0.8)
+    >>> cache.set("What is the capital of France?", "Paris")
+    >>> cache.get("What is the capital of France?")
+    'Paris'
+    >>> cache.lookup("what is the capital of France").tier
+    'semantic'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from omnicache_ai.core.cache_manager import MISSING, CacheManager, _ErrorLog
+from omnicache_ai.core.errors import CacheBackendError, ConfigurationError
+from omnicache_ai.layers._guards import GuardConfig, check_guards
+
+if TYPE_CHECKING:
+    from omnicache_ai.backends.vector.base import VectorBackend, VectorHit
+    from omnicache_ai.embedders.base import Embedder
+    from omnicache_ai.layers.negative_cache import NegativeCache
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "AdaptiveSemanticCache",
+    "SemanticCache",
+    "SemanticResult",
+    "estimate_threshold",
+]
+
+logger = logging.getLogger("omnicache_ai")
+
+#: Default cosine threshold for the default embedder (all-MiniLM-L6-v2 int8), measured on the
+#: 999 paraphrase pairs with the guards on: see ``docs/semantic.md`` for the curve.
+DEFAULT_THRESHOLD: Final = 0.78
+_LAYER: Final = "semantic"
+_CLEAR_TAG: Final = "omnicache.semantic"
+_MAX_QUERY_CHARS: Final = 2000
+
+Vector = npt.NDArray[np.float32]
+Tier = Literal["exact", "semantic"]
+Query = str | Sequence[Mapping[str, Any]]
+# A step a flow asks its driver to perform; the driver sends back the step's result.
+_Op = tuple[Any, ...]
+_Flow = Generator[_Op, Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticResult:
+    """What a lookup found, and why.
+
+    Attributes:
+        hit: Whether a cached answer is returned.
+        value: The cached answer (``None`` on a miss).
+        similarity: Cosine similarity of the answering entry (1.0 on an exact hit), or of the
+            closest candidate on a miss (``None`` when nothing was searched).
+        tier: ``"exact"`` or ``"semantic"`` on a hit, ``None`` on a miss.
+        matched_query: The cached question that answered (or the closest one on a miss).
+        entry_id: Id of the answering entry (use it with ``report``).
+        guard: On a miss, the guard that vetoed the closest candidate above the threshold.
+        threshold: The threshold the hit had to reach.
+
+    Example:
+        >>> SemanticResult(hit=False).tier is None
+        True
+    """
+
+    hit: bool
+    value: Any = None
+    similarity: float | None = None
+    tier: Tier | None = None
+    matched_query: str | None = None
+    entry_id: str | None = None
+    guard: str | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    text: str
+    partition: str
+    key: str
+    model: str
+
+
+@dataclass
+class _Stats:
+    exact_hits: int = 0
+    semantic_hits: int = 0
+    misses: int = 0
+    errors: int = 0
+    verifications: int = 0
+    guard_rejections: dict[str, int] = field(default_factory=dict)
+
+
+class _FunctionEmbedder:
+    """Adapts the README's ``embed_fn=lambda text: ...`` to the :class:`Embedder` protocol."""
+
+    def __init__(self, fn: Callable[[str], Any], dim: int | None) -> None:
+        self._fn = fn
+        self.name = "fn:" + getattr(fn, "__qualname__", type(fn).__name__)
+        self.dim = dim or 0
+
+    def embed(self, text: str) -> Vector:
+        vec = np.asarray(self._fn(text), dtype=np.float32).reshape(-1)
+        if not self.dim:
+            self.dim = int(vec.shape[0])
+        norm = float(np.linalg.norm(vec))
+        if vec.shape[0] != self.dim or not math.isfinite(norm) or norm == 0.0:
+            raise ValueError(f"embed_fn returned a bad vector (shape {vec.shape}, norm {norm})")
+        out: Vector = vec / norm
+        return out
+
+    def embed_many(self, texts: Sequence[str]) -> Vector:
+        return np.vstack([self.embed(t) for t in texts])
+
+    async def aembed(self, text: str) -> Vector:
+        return await asyncio.to_thread(self.embed, text)
+
+    async def aembed_many(self, texts: Sequence[str]) -> Vector:
+        return await asyncio.to_thread(self.embed_many, texts)
+
+
+def _norm_text(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Sequence):
+        # OpenAI-style content parts: keep the text parts, in order.
+        parts = [p.get("text", "") for p in content if isinstance(p, Mapping)]
+        return " ".join(p for p in parts if isinstance(p, str))
+    raise TypeError(f"message content must be a string or a list of parts, got {content!r}")
+
+
+def split_query(query: Query) -> tuple[str, list[Any], str]:
+    """Split a query into (key text, earlier turns, system prompt).
+
+    A string is a single user turn. A list of chat messages is keyed by its *last user turn*;
+    the turns before it and the system prompt become context that must match too.
+
+    Raises:
+        ValueError: On an empty query or a conversation without a user turn.
+        TypeError: On anything else than a string or a list of ``{"role", "content"}`` dicts.
+
+    Example:
+        >>> split_query([{"role": "system", "content": "Be brief."},
+        ...              {"role": "user", "content": "Hi"},
+        ...              {"role": "assistant", "content": "Hello"},
+        ...              {"role": "user", "content": "And in French?"}])
+        ('And in French?', [['user', 'Hi'], ['assistant', 'Hello']], 'Be brief.')
+    """
+    if isinstance(query, str):
+        text = _norm_text(query)
+        if not text:
+            raise ValueError("the query must be a non-empty string")
+        return text, [], ""
+    if not isinstance(query, Sequence) or not query:
+        raise TypeError(
+            f"the query must be a string or a non-empty list of chat messages, got {query!r}"
+        )
+    system: list[str] = []
+    turns: list[Any] = []
+    for msg in query:
+        if not isinstance(msg, Mapping) or "role" not in msg:
+            raise TypeError(f"chat messages must be dicts with a 'role', got {msg!r}")
+        role = str(msg["role"])
+        content = _content_text(msg.get("content", ""))
+        if role in ("system", "developer"):
+            system.append(content)
+        else:
+            turns.append([role, content])
+    last = max((i for i, (role, _) in enumerate(turns) if role == "user"), default=-1)
+    if last < 0 or not _norm_text(turns[last][1]):
+        raise ValueError("the conversation has no non-empty user turn to key on")
+    return _norm_text(turns[last][1]), turns[:last], "\n".join(system)
+
+
+class SemanticCache:
+    """An answer cache that also hits on paraphrases, partitioned so it never crosses contexts.
+
+    Args:
+        manager: The :class:`CacheManager` payloads go through (default: a new one over
+            ``exact_backend`` or an in-memory backend). Its tenant partitions the index.
+        exact_backend: Backend of the default manager (the README's argument); not together
+            with ``manager``.
+        vector_backend: Any :class:`VectorBackend` (default: an in-process
+            :class:`NumpyBackend` of the embedder's dimension).
+        embedder: An :class:`Embedder` (default: the local offline default embedder).
+        embed_fn: Alternatively a plain ``text -> vector`` function (the README's argument).
+        threshold: Cosine similarity a semantic hit must reach (default
+            :data:`DEFAULT_THRESHOLD`, chosen for the default embedder; re-measure for others).
+        guards: Which false-hit guards run (``True``: all, ``False``: none, or a
+            :class:`GuardConfig`).
+        ttl: Default seconds to live of entries (default: the manager's ``semantic`` TTL).
+        model: Default model id partition (override per call).
+        multi_turn: Key a conversation by its last user turn *plus a hash of the earlier
+            turns*; ``False`` ignores earlier turns (the system prompt always counts).
+        top_k: Candidates examined per lookup (the best may be vetoed by a guard or gone).
+        blocklist: A :class:`NegativeCache` consulted by ``get_or_set`` before the upstream call.
+        embedding_cache_size: Recent query embeddings kept in memory (0 disables).
+
+    Example:
+        >>> from omnicache_ai.embedders import HashingEmbedder
+        >>> cache = SemanticCache(embedder=HashingEmbedder(), threshold=0.8, model="gpt-4o")
+        >>> cache.get_or_set("How tall is Mount Everest?", lambda: "8,849 m")
+        '8,849 m'
+        >>> cache.lookup("how tall is mount everest", model="gpt-4o-mini").hit
+        False
+    """
+
+    layer: Final = _LAYER
+
+    def __init__(
+        self,
+        manager: CacheManager | None = None,
+        *,
+        exact_backend: Any = None,
+        vector_backend: VectorBackend | None = None,
+        embedder: Embedder | None = None,
+        embed_fn: Callable[[str], Any] | None = None,
+        threshold: float | None = None,
+        guards: bool | GuardConfig = True,
+        ttl: float | None = None,
+        model: str = "",
+        multi_turn: bool = True,
+        top_k: int = 4,
+        blocklist: NegativeCache | None = None,
+        embedding_cache_size: int = 2048,
+    ) -> None:
+        if manager is not None and exact_backend is not None:
+            raise ConfigurationError("pass either manager= or exact_backend=, not both")
+        if embedder is not None and embed_fn is not None:
+            raise ConfigurationError("pass either embedder= or embed_fn=, not both")
+        if manager is None:
+            manager = CacheManager(backend=exact_backend)
+        elif not isinstance(manager, CacheManager):
+            raise TypeError(f"manager must be a CacheManager, got {type(manager).__name__}")
+        if embed_fn is not None and not callable(embed_fn):
+            raise TypeError("embed_fn must be a callable text -> vector")
+        self.manager = manager
+        self.threshold = _check_threshold(DEFAULT_THRESHOLD if threshold is None else threshold)
+        if isinstance(guards, bool):
+            guards = GuardConfig() if guards else GuardConfig.off()
+        if not isinstance(guards, GuardConfig):
+            raise TypeError(f"guards must be a bool or a GuardConfig, got {guards!r}")
+        self.guards = guards
+        if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float)):
+            raise TypeError(f"ttl must be a number of seconds or None, got {ttl!r}")
+        self.ttl = ttl
+        if not isinstance(model, str):
+            raise TypeError(f"model must be a string, got {model!r}")
+        self.model = model
+        self.multi_turn = multi_turn
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise ValueError(f"top_k must be a positive int, got {top_k!r}")
+        self.top_k = top_k
+        self.blocklist = blocklist
+        self._embedder: Embedder | None = embedder
+        if embed_fn is not None:
+            dim = getattr(vector_backend, "dim", None)
+            self._embedder = _FunctionEmbedder(embed_fn, dim)
+        self._vectors: VectorBackend | None = vector_backend
+        self._init_lock = threading.Lock()
+        self._emb_cache: OrderedDict[str, Vector] = OrderedDict()
+        self._emb_cache_size = max(0, embedding_cache_size)
+        self._emb_lock = threading.Lock()
+        self._stats = _Stats()
+        self._stats_lock = threading.Lock()
+        self._errors = _ErrorLog()
+
+    # ---- lazily built dependencies -------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder (the default one is loaded on first use)."""
+        emb = self._embedder
+        if emb is None:
+            with self._init_lock:
+                if self._embedder is None:
+                    from omnicache_ai.embedders import get_default_embedder
+
+                    self._embedder = get_default_embedder()
+                emb = self._embedder
+        return emb
+
+    @property
+    def vector_backend(self) -> VectorBackend:
+        """The vector index (an in-process :class:`NumpyBackend` unless one was given)."""
+        vec = self._vectors
+        if vec is None:
+            emb = self.embedder
+            with self._init_lock:
+                if self._vectors is None:
+                    from omnicache_ai.backends.vector import NumpyBackend
+
+                    if not emb.dim:  # an embed_fn whose dimension is not known yet
+                        emb.embed("dimension probe")
+                    self._vectors = NumpyBackend(dim=emb.dim)
+                vec = self._vectors
+        return vec
+
+    def for_tenant(self, tenant_id: str) -> SemanticCache:
+        """A view for one tenant: same index and settings, the manager's tenant view.
+
+        Example:
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> cache = SemanticCache(embedder=HashingEmbedder())
+            >>> cache.for_tenant("acme").set("q", "a")
+            >>> cache.for_tenant("globex").get("q") is None
+            True
+        """
+        import copy
+
+        view = copy.copy(self)
+        view.manager = self.manager.for_tenant(tenant_id)
+        return view
+
+    # ---- pure helpers ----------------------------------------------------------------------
+    def _request(
+        self,
+        query: Query,
+        model: str | None,
+        system: str | None,
+        params: Mapping[str, Any] | None,
+    ) -> _Request:
+        text, turns, sys_prompt = split_query(query)
+        if system is not None:
+            if not isinstance(system, str):
+                raise TypeError(f"system must be a string, got {system!r}")
+            sys_prompt = system
+        model = self.model if model is None else model
+        if not isinstance(model, str):
+            raise TypeError(f"model must be a string, got {model!r}")
+        if params is not None and not isinstance(params, Mapping):
+            raise TypeError(f"params must be a mapping, got {type(params).__name__}")
+        kb = self.manager.key_builder
+        # Everything that must match for an answer to be reusable; one hash, one filter term.
+        partition = kb.digest(
+            {
+                "ns": kb.namespace,
+                "tenant": self.manager.tenant,
+                "model": model,
+                "system": sys_prompt,
+                "params": dict(params or {}),
+                "context": turns if self.multi_turn else [],
+                "embedder": self.embedder.name,
+            }
+        )
+        key = kb.build(_LAYER, {"p": partition, "q": text})
+        return _Request(text=text, partition=partition, key=key, model=model)
+
+    def _expires_at(self, ttl: float | None) -> float | None:
+        ttl_s = self.manager.ttl_policy.ttl_for(_LAYER, self.ttl if ttl is None else ttl)
+        return None if ttl_s is None else time.time() + ttl_s
+
+    def _tags(self, tags: Iterable[str] | None) -> list[str]:
+        out = [_CLEAR_TAG]
+        if tags is not None:
+            if isinstance(tags, str):
+                raise TypeError("tags must be an iterable of strings, not a single string")
+            out.extend(tags)
+        return out
+
+    def _count(self, result: SemanticResult) -> SemanticResult:
+        with self._stats_lock:
+            if result.tier == "exact":
+                self._stats.exact_hits += 1
+            elif result.tier == "semantic":
+                self._stats.semantic_hits += 1
+            else:
+                self._stats.misses += 1
+            if result.guard is not None:
+                g = self._stats.guard_rejections
+                g[result.guard] = g.get(result.guard, 0) + 1
+        return result
+
+    def _failure(self, err: BaseException, op: str) -> None:
+        # The cache never breaks the app: count, log once per burst, serve a miss.
+        with self._stats_lock:
+            self._stats.errors += 1
+        st = self.manager._series(_LAYER)
+        if self.manager.strict:
+            raise CacheBackendError(f"semantic {op} failed") from err
+        self.manager.metrics.record_error(st, f"semantic.{op}")
+        source = self._embedder if op == "embed" else self._vectors
+        self._errors.report(type(source).__name__, op, err)
+
+    def _cached_vector(self, text: str) -> Vector | None:
+        with self._emb_lock:
+            vec = self._emb_cache.get(text)
+            if vec is not None:
+                self._emb_cache.move_to_end(text)
+            return vec
+
+    def _remember_vector(self, text: str, vec: Vector) -> None:
+        if not self._emb_cache_size:
+            return
+        with self._emb_lock:
+            self._emb_cache[text] = vec
+            while len(self._emb_cache) > self._emb_cache_size:
+                self._emb_cache.popitem(last=False)
+
+    # Hooks the adaptive cache overrides (vCache, arXiv 2502.03771: per-entry decisions).
+    def _decide(self, entry_id: str, score: float, threshold: float) -> str:
+        return "hit" if score >= threshold else "miss"
+
+    def _observe(self, entry_id: str, score: float, correct: bool) -> None:
+        """Record evidence about one entry (only the adaptive cache keeps it)."""
+
+    # ---- the flows: all the logic, shared by the sync and async methods ----------------------
+    def _lookup_flow(self, req: _Request, threshold: float) -> _Flow:
+        raw = yield ("get", req.key)
+        if isinstance(raw, dict) and "v" in raw:
+            return SemanticResult(True, raw["v"], 1.0, "exact", raw.get("q"), req.key, None,
+                                  threshold)  # fmt: skip
+        vec = yield ("embed", req.text)
+        if vec is None:
+            return SemanticResult(False, threshold=threshold)
+        hits: list[VectorHit] = yield ("search", vec, {"p": req.partition})
+        closest: VectorHit | None = hits[0] if hits else None
+        vetoed: str | None = None
+        for h in hits:
+            cached_q = str(h.metadata.get("q", ""))
+            decision = self._decide(h.id, h.score, threshold)
+            if decision == "miss":
+                continue
+            guard = check_guards(req.text, cached_q, self.guards) if cached_q else None
+            if guard is not None:
+                vetoed = vetoed or guard
+                continue
+            payload = yield ("get", str(h.metadata.get("k", "")))
+            if not (isinstance(payload, dict) and "v" in payload):
+                # The payload expired or was deleted or tag-invalidated: drop the vector too.
+                yield ("delete_vec", [h.id])
+                continue
+            if decision == "verify":
+                ok = yield ("verify", req.text, cached_q, payload["v"])
+                self._observe(h.id, h.score, bool(ok))
+                if not ok:
+                    continue
+            return SemanticResult(True, payload["v"], h.score, "semantic", cached_q, h.id, None,
+                                  threshold)  # fmt: skip
+        if closest is None:
+            return SemanticResult(False, threshold=threshold)
+        return SemanticResult(False, None, closest.score, None,
+                              str(closest.metadata.get("q", "")), closest.id, vetoed,
+                              threshold)  # fmt: skip
+
+    def _index_flow(self, req: _Request, expires_at: float | None) -> _Flow:
+        vec = yield ("embed", req.text)
+        if vec is None:
+            return None
+        meta: dict[str, str | float] = {
+            "p": req.partition,
+            "k": req.key,
+            "q": req.text[:_MAX_QUERY_CHARS],
+            "model": req.model,
+        }
+        if expires_at is not None:
+            meta["expires_at"] = expires_at
+        yield ("add", req.key, vec, meta)
+        return None
+
+    def _store_flow(self, req: _Request, value: Any, ttl: float | None, tags: list[str]) -> _Flow:
+        expires_at = self._expires_at(ttl)
+        yield ("set", req.key, {"q": req.text, "v": value}, self.ttl if ttl is None else ttl,
+               tags)  # fmt: skip
+        yield from self._index_flow(req, expires_at)
+
+    def _delete_flow(self, req: _Request) -> _Flow:
+        existed = yield ("delete", req.key)
+        yield ("delete_vec", [req.key])
+        return bool(existed)
+
+    # ---- drivers ---------------------------------------------------------------------------
+    def _step(self, op: _Op) -> Any:
+        kind = op[0]
+        m = self.manager
+        if kind == "get":
+            return m.get(op[1], MISSING, layer=_LAYER)
+        if kind == "set":
+            m.set(op[1], op[2], op[3], tags=op[4], layer=_LAYER)
+            return None
+        if kind == "delete":
+            return m.delete(op[1], layer=_LAYER)
+        if kind == "verify":
+            return self._verify(op[1], op[2], op[3])
+        try:
+            if kind == "embed":
+                vec = self._cached_vector(op[1])
+                if vec is None:
+                    vec = self.embedder.embed(op[1])
+                    self._remember_vector(op[1], vec)
+                return vec
+            if kind == "search":
+                return self.vector_backend.search(op[1], k=self.top_k, filter=op[2],
+                                                  now=time.time())  # fmt: skip
+            if kind == "add":
+                self.vector_backend.add([op[1]], op[2].reshape(1, -1), [op[3]])
+                return None
+            if kind == "delete_vec":
+                self.vector_backend.delete(op[1])
+                return None
+        except Exception as err:  # noqa: BLE001
+            self._failure(err, kind)
+            return [] if kind == "search" else None
+        raise AssertionError(f"unknown step {kind}")  # pragma: no cover
+
+    async def _astep(self, op: _Op) -> Any:
+        kind = op[0]
+        m = self.manager
+        if kind == "get":
+            return await m.aget(op[1], MISSING, layer=_LAYER)
+        if kind == "set":
+            await m.aset(op[1], op[2], op[3], tags=op[4], layer=_LAYER)
+            return None
+        if kind == "delete":
+            return await m.adelete(op[1], layer=_LAYER)
+        if kind == "verify":
+            return await self._averify(op[1], op[2], op[3])
+        if kind == "embed":
+            vec = self._cached_vector(op[1])
+            if vec is not None:
+                return vec
+            try:
+                vec = await self.embedder.aembed(op[1])
+            except Exception as err:  # noqa: BLE001
+                self._failure(err, kind)
+                return None
+            self._remember_vector(op[1], vec)
+            return vec
+        # Vector stores are synchronous (some do network I/O): keep them off the event loop.
+        return await asyncio.to_thread(self._step, op)
+
+    def _verify(self, query: str, cached_query: str, answer: Any) -> bool:
+        return False  # only the adaptive cache verifies
+
+    async def _averify(self, query: str, cached_query: str, answer: Any) -> bool:
+        return self._verify(query, cached_query, answer)
+
+    def _run(self, flow: _Flow) -> Any:
+        result: Any = None
+        try:
+            while True:
+                result = self._step(flow.send(result))
+        except StopIteration as stop:
+            return stop.value
+
+    async def _arun(self, flow: _Flow) -> Any:
+        result: Any = None
+        try:
+            while True:
+                result = await self._astep(flow.send(result))
+        except StopIteration as stop:
+            return stop.value
+
+    # ---- public sync API -------------------------------------------------------------------
+    def lookup(
+        self,
+        query: Query,
+        *,
+        model: str | None = None,
+        system: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        threshold: float | None = None,
+    ) -> SemanticResult:
+        """Look ``query`` up: exact tier, then the vector index; says which tier answered.
+
+        Args:
+            query: A question, or a chat conversation (keyed by its last user turn).
+            model: Model id partition (default: the cache's ``model``).
+            system: System prompt partition (default: the conversation's system messages).
+            params: Response-changing parameters (temperature, tools ...) partition.
+            threshold: Override of the similarity threshold for this call.
+
+        Example:
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> cache = SemanticCache(embedder=HashingEmbedder())
+            >>> cache.set("Define entropy", "a measure of disorder")
+            >>> r = cache.lookup("Define entropy")
+            >>> r.hit, r.tier, r.similarity
+            (True, 'exact', 1.0)
+        """
+        req = self._request(query, model, system, params)
+        thr = self.threshold if threshold is None else _check_threshold(threshold)
+        return self._count(self._run(self._lookup_flow(req, thr)))
+
+    def get(
+        self,
+        query: Query,
+        default: Any = None,
+        *,
+        model: str | None = None,
+        system: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        threshold: float | None = None,
+    ) -> Any:
+        """The cached answer for ``query`` or a paraphrase of it, else ``default``.
+
+        Example:
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> cache = SemanticCache(embedder=HashingEmbedder())
+            >>> cache.get("never stored", "miss")
+            'miss'
+        """
+        r = self.lookup(query, model=model, system=system, params=params, threshold=threshold)
+        return r.value if r.hit else default
+
+    def set(
+        self,
+        query: Query,
+        value: Any,
+        *,
+        ttl: float | None = None,
+        tags: Iterable[str] | None = None,
+        model: str | None = None,
+        system: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Cache ``value`` as the answer to ``query`` (payload in the manager, vector indexed).
+
+        Blocked queries (see ``blocklist``) are not stored.
+
+        Example:
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> cache = SemanticCache(embedder=HashingEmbedder())
+            >>> cache.set("q", {"answer": 1}, ttl=60, tags=["docs-v1"])
+            >>> cache.get("q")
+            {'answer': 1}
+        """
+        req = self._request(query, model, system, params)
+        if self.blocklist is not None and self.blocklist.check(req.text) is not None:
+            return
+        self._run(self._store_flow(req, value, ttl, self._tags(tags)))
+
+    def delete(
+        self,
+        query: Query,
+        *,
+        model: str | None = None,
+        system: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Remove the entry for exactly this query (payload and vector).
+
+        Example:
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> cache = SemanticCache(embedder=HashingEmbedder())
+            >>> cache.set("q", "a"); cache.delete("q"), cache.get("q")
+            (True, None)
+        """
+        req = self._request(query, model, system, params)
+        return bool(self._run(self._delete_flow(req)))
+
+    def invalidate(self, tag: str) -> int:
+        """Retire every entry stored with ``tag``; their vectors are dropped lazily.
+
+        Example:
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> cache = SemanticCache(embedder=HashingEmbedder())
+            >>> cache.set("q", "a", tags=["v1"]); _ = cache.invalidate("v1")
+            >>> cache.get("q") is None
+            True
+        """
+        return self.manager.invalidate(tag)
+
+    def clear(self) -> None:
+        """Retire every entry of this cache (this tenant's payloads) and empty the index.
+
+        The index is shared by every tenant view of this cache, so it is emptied whole.
+        """
+        self.manager.invalidate(_CLEAR_TAG)
+        self._clear_index()
+
+    def _clear_index(self) -> None:
+        try:
+            self.vector_backend.clear()
+        except Exception as err:  # noqa: BLE001
+            self._failure(err, "clear")
+
+    def get_or_set(
+        self,
+        query: Query,
+        fn: Callable[[], Any],
+        *,
+        ttl: float | None = None,
+        tags: Iterable[str] | None = None,
+        model: str | None = None,
+        system: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        threshold: float | None = None,
+    ) -> Any:
+        """The cached answer, or ``fn()`` computed once (stampede-safe) and cached.
+
+        A query matching the ``blocklist`` is refused (:class:`QueryBlockedError`) or sent
+        straight to ``fn`` without caching, depending on the blocklist's mode.
+
+        Example:
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> cache = SemanticCache(embedder=HashingEmbedder())
+            >>> cache.get_or_set("2+2?", lambda: 4), cache.get_or_set("2+2?", lambda: 5)
+            (4, 4)
+        """
+        req = self._request(query, model, system, params)
+        if self.blocklist is not None and self.blocklist.screen(req.text):
+            return _sync_value(fn())
+        thr = self.threshold if threshold is None else _check_threshold(threshold)
+        found = self._count(self._run(self._lookup_flow(req, thr)))
+        if found.hit:
+            return found.value
+        computed: list[bool] = []
+
+        def fill() -> dict[str, Any]:
+            computed.append(True)
+            return {"q": req.text, "v": _sync_value(fn())}
+
+        payload = self.manager.get_or_set(req.key, fill, self.ttl if ttl is None else ttl,
+                                          tags=self._tags(tags), layer=_LAYER)  # fmt: skip
+        if computed:
+            self._run(self._index_flow(req, self._expires_at(ttl)))
+        return payload["v"]
+
+    # ---- public async API (same flows, awaited steps) --------------------------------------
+    async def alookup(
+        self,
+        query: Query,
+        *,
+        model: str | None = None,
+        system: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        threshold: float | None = None,
+    ) -> SemanticResult:
+        """Async :meth:`lookup`."""
+        req = self._request(query, model, system, params)
+        thr = self.threshold if threshold is None else _check_threshold(threshold)
+        return self._count(await self._arun(self._lookup_flow(req, thr)))
+
+    async def aget(
+        self,
+        query: Query,
+        default: Any = None,
+        *,
+        model: str | None = None,
+        system: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        threshold: float | None = None,
+    ) -> Any:
+        """Async :meth:`get`."""
+        r = await self.alookup(query, model=model, system=system, params=params,
+                               threshold=threshold)  # fmt: skip
+        return r.value if r.hit else default
+
+    async def aset(
+        self,
+        query: Query,
+        value: Any,
+        *,
+        ttl: float | None = None,
+        tags: Iterable[str] | None = None,
+        model: str | None = None,
+        system: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Async :meth:`set`."""
+        req = self._request(query, model, system, params)
+        if self.blocklist is not None and await self.blocklist.acheck(req.text) is not None:
+            return
+        await self._arun(self._store_flow(req, value, ttl, self._tags(tags)))
+
+    async def adelete(
+        self,
+        query: Query,
+        *,
+        model: str | None = None,
+        system: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Async :meth:`delete`."""
+        req = self._request(query, model, system, params)
+        return bool(await self._arun(self._delete_flow(req)))
+
+    async def ainvalidate(self, tag: str) -> int:
+        """Async :meth:`invalidate`."""
+        return await self.manager.ainvalidate(tag)
+
+    async def aclear(self) -> None:
+        """Async :meth:`clear`."""
+        await self.manager.ainvalidate(_CLEAR_TAG)
+        await asyncio.to_thread(self._clear_index)
+
+    async def aget_or_set(
+        self,
+        query: Query,
+        fn: Callable[[], Any],
+        *,
+        ttl: float | None = None,
+        tags: Iterable[str] | None = None,
+        model: str | None = None,
+        system: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        threshold: float | None = None,
+    ) -> Any:
+        """Async :meth:`get_or_set`; ``fn`` may be a coroutine function or a plain one."""
+        req = self._request(query, model, system, params)
+        if self.blocklist is not None and await self.blocklist.ascreen(req.text):
+            return await _async_value(fn())
+        thr = self.threshold if threshold is None else _check_threshold(threshold)
+        found = self._count(await self._arun(self._lookup_flow(req, thr)))
+        if found.hit:
+            return found.value
+        computed: list[bool] = []
+
+        async def fill() -> dict[str, Any]:
+            computed.append(True)
+            return {"q": req.text, "v": await _async_value(fn())}
+
+        payload = await self.manager.aget_or_set(req.key, fill, self.ttl if ttl is None else ttl,
+                                                 tags=self._tags(tags), layer=_LAYER)  # fmt: skip
+        if computed:
+            await self._arun(self._index_flow(req, self._expires_at(ttl)))
+        return payload["v"]
+
+    # ---- introspection ---------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        """Hits per tier, misses, guard vetoes, errors and the semantic share of hits.
+
+        Example:
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> SemanticCache(embedder=HashingEmbedder()).stats()["misses"]
+            0
+        """
+        with self._stats_lock:
+            s = self._stats
+            hits = s.exact_hits + s.semantic_hits
+            total = hits + s.misses
+            return {
+                "exact_hits": s.exact_hits,
+                "semantic_hits": s.semantic_hits,
+                "misses": s.misses,
+                "hit_rate": hits / total if total else 0.0,
+                "guard_rejections": dict(s.guard_rejections),
+                "verifications": s.verifications,
+                "errors": s.errors,
+                "threshold": self.threshold,
+            }
+
+    def close(self) -> None:
+        """Close the vector index (the manager belongs to its owner)."""
+        if self._vectors is not None:
+            self._vectors.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.manager!r}, threshold={self.threshold}, "
+            f"guards={self.guards.enabled})"
+        )
+
+
+def _check_threshold(value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValueError(f"threshold must be a number in (0, 1], got {value!r}")
+    return float(value)
+
+
+def _sync_value(result: Any) -> Any:
+    if inspect.isawaitable(result):
+        close = getattr(result, "close", None)
+        if callable(close):
+            close()
+        raise TypeError("fn returned an awaitable; use `await cache.aget_or_set(...)`")
+    return result
+
+
+async def _async_value(result: Any) -> Any:
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+# ---- adaptive thresholds ------------------------------------------------------------------------
+def estimate_threshold(
+    observations: Sequence[tuple[float, bool]],
+    start: float,
+    floor: float,
+    target: float,
+    *,
+    strict: bool = False,
+) -> float:
+    """The lowest threshold the evidence supports for a false-hit rate of at most ``target``.
+
+    ``observations`` are ``(similarity, correct)`` pairs. A threshold ``t`` is supported when
+    the observed hits at ``s >= t`` bound the error rate under ``target`` --
+    ``(errors + 1) / (n + 2) <= target``, the posterior mean under a uniform prior -- or, for
+    ``t >= start``, when no wrong answer was seen at ``s >= t`` (staying put needs no proof;
+    going lower does). So with a 1% target about a hundred confirmed hits are needed before the
+    threshold goes below ``start``, and a wrong answer lifts it above its similarity until
+    enough confirmed hits outweigh it. ``strict`` lifts it above every wrong answer at
+    ``s >= start`` whatever the other evidence (used per entry: there a wrong answer is
+    direct evidence about that very entry, vCache arXiv 2502.03771). Never below ``floor``.
+
+    Example:
+        >>> estimate_threshold([], start=0.85, floor=0.7, target=0.01)
+        0.85
+        >>> estimate_threshold([(0.9, False)], start=0.85, floor=0.7, target=0.01) > 0.9
+        True
+        >>> estimate_threshold([(0.75, True)] * 200, start=0.85, floor=0.7, target=0.01)
+        0.75
+    """
+    lowest = floor
+    if strict:
+        wrong = [s for s, ok in observations if not ok and s >= start]
+        if wrong:
+            start = lowest = min(1.0, max(wrong) + 1e-6)
+    top = max((s for s, _ in observations), default=start)
+    candidates = sorted({s for s, _ in observations if s >= lowest} | {start})
+    for cand in [*candidates, min(1.0, top + 1e-6)]:
+        above = [ok for s, ok in observations if s >= cand]
+        errors = above.count(False)
+        if (cand >= start and errors == 0) or (errors + 1) / (len(above) + 2) <= target:
+            return max(floor, cand)
+    return 1.0
+
+
+class AdaptiveSemanticCache(SemanticCache):
+    """A semantic cache whose thresholds follow evidence of correctness, per entry.
+
+    Feedback comes from :meth:`report` (your users or an evaluator saying whether a semantic
+    hit was right) and, optionally, from ``verify``: a ``(query, cached_query, answer) ->
+    bool`` callable consulted for *borderline* candidates (similarity within ``verify_band``
+    below an entry's threshold), whose verdicts count as evidence too. Each entry keeps its
+    own threshold (vCache, arXiv 2502.03771: the similarity at which answers stop being
+    reusable differs between entries) derived from the global one, which is estimated from all
+    evidence; see :func:`estimate_threshold`. Thresholds never go below ``floor``.
+
+    Evidence lives in this process's memory (bounded by ``max_tracked`` entries).
+
+    Args:
+        target_false_hit_rate: The false-hit rate to stay under (e.g. 0.01).
+        floor: The lowest threshold ever used.
+        verify: Optional verifier for borderline candidates (sync or async).
+        verify_band: How far below a threshold a candidate is still verified.
+        max_tracked: Entries whose evidence is kept.
+        **kwargs: As for :class:`SemanticCache` (``threshold`` is the starting point).
+
+    Example:
+        >>> from omnicache_ai.embedders import HashingEmbedder
+        >>> cache = AdaptiveSemanticCache(embedder=HashingEmbedder(), threshold=0.8,
+        ...                               target_false_hit_rate=0.01, floor=0.7)
+        >>> cache.set("What is the boiling point of water?", "100 °C")
+        >>> r = cache.lookup("what is the boiling point of water")
+        >>> cache.report(r, correct=True)
+        >>> cache.current_threshold() >= 0.7
+        True
+    """
+
+    def __init__(
+        self,
+        manager: CacheManager | None = None,
+        *,
+        target_false_hit_rate: float = 0.01,
+        floor: float = 0.7,
+        verify: Callable[[str, str, Any], Any] | None = None,
+        verify_band: float = 0.1,
+        max_tracked: int = 100_000,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(manager, **kwargs)
+        if not 0 < target_false_hit_rate < 1:
+            raise ValueError(
+                f"target_false_hit_rate must be in (0, 1), got {target_false_hit_rate}"
+            )
+        floor = _check_threshold(floor)
+        if floor > self.threshold:
+            raise ValueError(f"floor {floor} is above the starting threshold {self.threshold}")
+        if verify is not None and not callable(verify):
+            raise TypeError("verify must be a callable (query, cached_query, answer) -> bool")
+        if not 0 <= verify_band < 1:
+            raise ValueError(f"verify_band must be in [0, 1), got {verify_band}")
+        self.start_threshold = self.threshold
+        self.target = float(target_false_hit_rate)
+        self.floor = floor
+        self.verify = verify
+        self.verify_band = float(verify_band)
+        self._max_tracked = max_tracked
+        self._lock = threading.Lock()
+        self._global: list[tuple[float, bool]] = []
+        self._entries: OrderedDict[str, list[tuple[float, bool]]] = OrderedDict()
+
+    def current_threshold(self, entry_id: str | None = None) -> float:
+        """The global threshold, or one entry's own (the global one until it has evidence).
+
+        Example:
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> AdaptiveSemanticCache(embedder=HashingEmbedder(), threshold=0.9,
+            ...                       floor=0.8).current_threshold()
+            0.9
+        """
+        with self._lock:
+            obs = self._entries.get(entry_id) if entry_id is not None else None
+            if not obs:
+                return self.threshold
+            # Per entry, starting from the global estimate (vCache, arXiv 2502.03771).
+            return estimate_threshold(obs, self.threshold, self.floor, self.target, strict=True)
+
+    def _decide(self, entry_id: str, score: float, threshold: float) -> str:
+        # An explicit per-call threshold wins over what was learned.
+        thr = self.current_threshold(entry_id) if threshold == self.threshold else threshold
+        if score >= thr:
+            return "hit"
+        if self.verify is not None and score >= max(self.floor, thr - self.verify_band):
+            return "verify"
+        return "miss"
+
+    def _observe(self, entry_id: str, score: float, correct: bool) -> None:
+        with self._lock:
+            self._global.append((score, correct))
+            if len(self._global) > 10 * self._max_tracked:
+                del self._global[: len(self._global) // 2]
+            obs = self._entries.setdefault(entry_id, [])
+            self._entries.move_to_end(entry_id)
+            obs.append((score, correct))
+            while len(self._entries) > self._max_tracked:
+                self._entries.popitem(last=False)
+            self.threshold = estimate_threshold(
+                self._global, self.start_threshold, self.floor, self.target
+            )
+
+    def report(self, hit: SemanticResult, correct: bool = False) -> None:
+        """Tell the cache whether a semantic hit was right; exact-tier hits are ignored.
+
+        Raises:
+            TypeError: If ``hit`` is not a :class:`SemanticResult`.
+
+        Example:
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> cache = AdaptiveSemanticCache(embedder=HashingEmbedder(), threshold=0.8)
+            >>> cache.report(SemanticResult(hit=False))  # nothing to learn from a miss
+        """
+        if not isinstance(hit, SemanticResult):
+            raise TypeError(f"report() takes the SemanticResult of a lookup, got {hit!r}")
+        if hit.tier != "semantic" or hit.entry_id is None or hit.similarity is None:
+            return
+        self._observe(hit.entry_id, hit.similarity, bool(correct))
+
+    def _verify(self, query: str, cached_query: str, answer: Any) -> bool:
+        if self.verify is None:
+            return False
+        with self._stats_lock:
+            self._stats.verifications += 1
+        return bool(_sync_value(self.verify(query, cached_query, answer)))
+
+    async def _averify(self, query: str, cached_query: str, answer: Any) -> bool:
+        if self.verify is None:
+            return False
+        with self._stats_lock:
+            self._stats.verifications += 1
+        return bool(await _async_value(self.verify(query, cached_query, answer)))
+
+    def stats(self) -> dict[str, Any]:
+        """:meth:`SemanticCache.stats` plus the evidence: reports and observed false hits.
+
+        Example:
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> AdaptiveSemanticCache(embedder=HashingEmbedder(), threshold=0.8).stats()["reports"]
+            0
+        """
+        out = super().stats()
+        with self._lock:
+            wrong = sum(1 for _, ok in self._global if not ok)
+            out.update(
+                reports=len(self._global),
+                observed_false_hit_rate=wrong / len(self._global) if self._global else 0.0,
+                target_false_hit_rate=self.target,
+                floor=self.floor,
+                tracked_entries=len(self._entries),
+            )
+        return out

@@ -1,0 +1,48 @@
+"""The adapters package imports without extras; a missing extra names the pip command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+_HIDE = "import sys; sys.modules[{mod!r}] = None; "
+
+
+def _run(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+def test_adapters_package_needs_no_framework() -> None:
+    """`import omnicache_ai.adapters` loads neither LangChain nor LangGraph."""
+    out = _run(
+        "import sys, omnicache_ai.adapters as a; "
+        "print(sorted(m for m in ('langchain_core', 'langgraph') if m in sys.modules), a.__all__)"
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("[] ")
+
+
+@pytest.mark.parametrize(
+    ("hidden", "module", "extra"),
+    [
+        ("langchain_core", "omnicache_ai.adapters.langchain_adapter", "langchain"),
+        ("langgraph", "omnicache_ai.adapters.langgraph_adapter", "langgraph"),
+    ],
+)
+def test_missing_extra_raises_import_error_with_hint(hidden: str, module: str, extra: str) -> None:
+    """Importing an adapter without its framework says which extra to install."""
+    out = _run(_HIDE.format(mod=hidden) + f"import {module}")
+    assert out.returncode != 0
+    assert f"install it with: pip install 'omnicache-ai[{extra}]'" in out.stderr
+
+
+def test_unknown_adapter_name_is_an_attribute_error() -> None:
+    """The lazy package raises AttributeError for names it does not export."""
+    from omnicache_ai import adapters
+
+    with pytest.raises(AttributeError, match="NoSuchAdapter"):
+        _ = adapters.NoSuchAdapter

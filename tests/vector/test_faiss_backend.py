@@ -1,0 +1,211 @@
+"""FAISSBackend beyond the shared contract: index switching, tombstones, rebuilds, saving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from _vector_helpers import need
+
+need("faiss")
+
+from omnicache_ai.backends.vector import NumpyBackend  # noqa: E402
+from omnicache_ai.backends.vector_backend import FAISSBackend  # noqa: E402
+
+DIM = 32
+
+
+def clustered(n: int, seed: int = 0) -> npt.NDArray[np.float32]:
+    """``n`` unit vectors around 20 centres, like real embeddings."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((20, DIM)).astype(np.float32)
+    data = centres[rng.integers(0, 20, n)] + 0.5 * rng.standard_normal((n, DIM)).astype(np.float32)
+    return data / np.linalg.norm(data, axis=1, keepdims=True)
+
+
+def near(v: npt.NDArray[np.float32], seed: int = 1) -> npt.NDArray[np.float32]:
+    """A query at cosine ~0.95 to ``v``."""
+    rng = np.random.default_rng(seed)
+    q = v + (0.3 / np.sqrt(DIM)) * rng.standard_normal(DIM).astype(np.float32)
+    return q / np.linalg.norm(q)
+
+
+def ids(n: int, prefix: str = "id") -> list[str]:
+    return [f"{prefix}{i}" for i in range(n)]
+
+
+def test_auto_switches_to_ivf_and_agrees_with_exact_search() -> None:
+    """index='auto' answers exactly below the threshold, then via IVF with the same top hits."""
+    data = clustered(3000)
+    store = FAISSBackend(dim=DIM, ann_threshold=2500)
+    exact = NumpyBackend(dim=DIM)
+    store.add(ids(2000), data[:2000])
+    assert store.stats()["index"] == "exact"
+    store.add(ids(3000)[2000:], data[2000:])
+    exact.add(ids(3000), data)
+    assert store.wait_for_index(60)
+    assert store.stats()["index"] == "ivf"
+    for row in range(0, 3000, 97):
+        q = near(data[row], seed=row)
+        assert store.search(q, k=1)[0].id == exact.search(q, k=1)[0].id
+    store.close()
+
+
+def test_deletes_leave_tombstones_then_a_background_rebuild_compacts() -> None:
+    """Deleted rows never come back, and past a quarter of tombstones the index is rebuilt."""
+    data = clustered(3000)
+    store = FAISSBackend(dim=DIM, index="hnsw")
+    store.add(ids(3000), data)
+    assert store.wait_for_index(60)
+    store.delete(ids(600))  # below the compaction trigger: tombstones only
+    assert store.stats()["tombstones"] == 600
+    for row in range(0, 600, 50):
+        assert store.search(data[row], k=1)[0].id != f"id{row}"
+    store.delete(ids(2000)[600:])
+    assert store.wait_for_index(60)
+    stats = store.stats()
+    assert (stats["tombstones"], stats["entries"], stats["index"]) == (0, 1000, "hnsw")
+    for row in range(2000, 3000, 37):
+        hit = store.search(data[row], k=1)[0]
+        assert hit.id == f"id{row}"
+        assert hit.score == pytest.approx(1.0, abs=1e-5)
+    store.close()
+
+
+def test_writes_during_a_background_build_survive_the_swap() -> None:
+    """Adds, deletes and upserts made while an index is building are all in the swapped index."""
+    data = clustered(6000)
+    store = FAISSBackend(dim=DIM, index="hnsw")
+    store.add(ids(5000), data[:5000])  # > inline limit: the build runs in the background
+    store.add(ids(6000)[5000:], data[5000:], [{"late": True}] * 1000)
+    store.delete(ids(100))
+    moved = clustered(50, seed=9)
+    store.add(ids(150)[100:], moved)
+    assert store.wait_for_index(60)
+    assert store.stats()["index"] == "hnsw"
+    assert store.count() == 5900
+    for row in range(0, 100, 10):
+        assert store.search(data[row], k=1)[0].id != f"id{row}"
+    for j in range(0, 50, 7):
+        assert store.search(moved[j], k=1)[0].id == f"id{100 + j}"
+    late = store.search(data[5500], k=1, filter={"late": True})[0]
+    assert late.id == "id5500"
+    assert store.count() == 5900
+    store.close()
+
+
+def test_large_partition_filter_runs_inside_the_index() -> None:
+    """Two big tenants with identical vectors stay isolated on the approximate path."""
+    data = clustered(1500)
+    store = FAISSBackend(dim=DIM, index="hnsw", exact_filter_limit=10)
+    store.add(ids(1500, "a"), data, [{"tenant": "a"}] * 1500)
+    store.add(ids(1500, "b"), data, [{"tenant": "b"}] * 1500)
+    assert store.wait_for_index(60)
+    for row in range(0, 1500, 101):
+        for tenant in ("a", "b"):
+            hits = store.search(near(data[row]), k=3, filter={"tenant": tenant})
+            assert hits
+            assert all(h.id.startswith(tenant) for h in hits)
+            assert hits[0].id == f"{tenant}{row}"
+    store.close()
+
+
+def test_starved_approximate_search_falls_back_to_exact() -> None:
+    """A one-row partition far from the query is still found when forced through HNSW."""
+    crowd = np.stack([near(clustered(1)[0], seed=s) for s in range(3000)])
+    store = FAISSBackend(dim=DIM, index="hnsw", exact_filter_limit=0)
+    store.add(ids(3000), crowd, [{"p": "crowd"}] * 3000)
+    store.add(["lonely"], -crowd[:1], [{"p": "lonely"}])
+    assert store.wait_for_index(60)
+    hits = store.search(crowd[0], k=1, filter={"p": "lonely"})
+    assert [h.id for h in hits] == ["lonely"]
+    assert hits[0].score == pytest.approx(-1.0, abs=1e-4)
+    store.close()
+
+
+def test_ivf_retrains_as_the_store_grows() -> None:
+    """IVF rebuilds with more lists after fourfold growth and keeps answering exactly-found hits."""
+    data = clustered(20000)
+    store = FAISSBackend(dim=DIM, index="ivf", background=False)
+    store.add(ids(2000), data[:2000])
+    first = store._ann.nlist
+    store.add(ids(20000)[2000:], data[2000:])
+    assert store._ann.nlist > first
+    for row in range(0, 20000, 997):
+        assert store.search(near(data[row]), k=1)[0].id == f"id{row}"
+    store.close()
+
+
+def test_saved_index_reloads_without_a_rebuild(tmp_path: Path) -> None:
+    """save() writes the HNSW graph; a new instance on the path uses it at once."""
+    data = clustered(3000)
+    store = FAISSBackend(dim=DIM, index="hnsw", path=tmp_path)
+    store.add(ids(3000), data, [{"row": i} for i in range(3000)])
+    store.wait_for_index(60)
+    store.delete(["id7"])
+    expected = [h.id for h in store.search(near(data[5]), k=5)]
+    store.close()
+    again = FAISSBackend(dim=DIM, index="hnsw", path=tmp_path)
+    stats = again.stats()
+    assert (stats["index"], stats["building"], stats["entries"]) == ("hnsw", False, 2999)
+    assert [h.id for h in again.search(near(data[5]), k=5)] == expected
+    assert again.search(data[7], k=1)[0].id != "id7"
+    assert again.search(data[8], k=1)[0].metadata == {"row": 8}
+    again.close()
+
+
+def test_failed_save_keeps_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save that dies mid-write leaves the last good store and no temporary file behind."""
+    store = FAISSBackend(dim=DIM, index="flat", path=tmp_path)
+    store.add(["keep"], clustered(1))
+    store.save()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    store.add(["lost"], clustered(1, seed=3))
+    monkeypatch.setattr(np, "savez", broken)
+    with pytest.raises(OSError, match="disk full"):
+        store.save()
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.npz"]
+    reloaded = FAISSBackend(dim=DIM, index="flat", path=tmp_path)
+    assert reloaded.count() == 1
+    assert reloaded.search(clustered(1)[0], k=2)[0].id == "keep"
+    reloaded.close()
+
+
+def test_loading_another_dimension_is_refused(tmp_path: Path) -> None:
+    """A store saved with one dimension cannot be opened with another."""
+    store = FAISSBackend(dim=DIM, path=tmp_path)
+    store.add(["a"], clustered(1))
+    store.close()
+    with pytest.raises(ValueError, match="dimension"):
+        FAISSBackend(dim=DIM * 2, path=tmp_path)
+
+
+def test_clear_during_a_build_discards_the_stale_index() -> None:
+    """An index built from rows that were cleared meanwhile is never swapped in."""
+    store = FAISSBackend(dim=DIM, index="hnsw")
+    store.add(ids(5000), clustered(5000))
+    store.clear()
+    assert store.wait_for_index(60)
+    assert store.count() == 0
+    assert store.search(clustered(1)[0], k=1) == []
+    store.add(["fresh"], clustered(1, seed=5))
+    assert [h.id for h in store.search(clustered(1, seed=5)[0], k=3)] == ["fresh"]
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"metric": "l2"}, "cosine"), ({"index": "lsh"}, "index must be")],
+)
+def test_unsupported_options_are_refused(kwargs: dict[str, str], message: str) -> None:
+    """Only cosine and the four index kinds are accepted."""
+    with pytest.raises(ValueError, match=message):
+        FAISSBackend(dim=DIM, **kwargs)  # type: ignore[arg-type]
