@@ -16,6 +16,11 @@ from omnicache_ai.observability.shared_stats import attached, stats_prefix
 from omnicache_ai.testing.fakes import FlakyBackend
 
 # A worker: hits, misses and savings, flushed only by the exit hook (no explicit flush).
+# Functional tests run on a loaded 2-core CI box: give connections room. The fault tests
+# keep the production default (0.25 s) to measure fail-fast behaviour.
+FUNCTIONAL_TIMEOUTS = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
+
+
 WORKER = """
 import sys
 from omnicache_ai import CacheManager
@@ -222,7 +227,9 @@ def test_worker_processes_add_up_in_redis(redis_clean_url: str) -> None:
              f"backend = RedisBackend({redis_clean_url!r}, prefix='obs:')")  # fmt: skip
     for hits, misses in ((3, 1), (4, 2)):
         run_child(WORKER.format(backend_setup=setup, hits=hits, misses=misses))
-    manager = CacheManager(backend=RedisBackend(redis_clean_url, prefix="obs:"))
+    manager = CacheManager(
+        backend=RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="obs:")
+    )
     view = read_shared(manager)
     assert view.processes == 2
     snap = view.summary()

@@ -17,6 +17,11 @@ from omnicache_ai.backends.redis_coherence import RedisCoherence
 from omnicache_ai.backends.tiered_backend import TieredBackend
 from omnicache_ai.core.cache_manager import CacheManager
 
+# Functional tests run on a loaded 2-core CI box: give connections room. The fault tests
+# keep the production default (0.25 s) to measure fail-fast behaviour.
+FUNCTIONAL_TIMEOUTS = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
+
+
 BARRIER_TIMEOUT = 60
 
 
@@ -32,7 +37,7 @@ def compute_once(url: str, keys: list[str], threads: int, barrier: Any, queue: A
 
     def body() -> list[str]:
         raw = redis.Redis.from_url(url)
-        backend = RedisBackend(url, prefix="mp:")
+        backend = RedisBackend(url, **FUNCTIONAL_TIMEOUTS, prefix="mp:")
         manager = CacheManager(backend=backend)
         wrong: list[str] = []
 
@@ -66,7 +71,7 @@ def write_many(url: str, worker: int, n: int, barrier: Any, queue: Any) -> None:
     """Write n own keys through a manager and bump one shared counter n times."""
 
     def body() -> int:
-        backend = RedisBackend(url, prefix="mp:")
+        backend = RedisBackend(url, **FUNCTIONAL_TIMEOUTS, prefix="mp:")
         manager = CacheManager(backend=backend)
         barrier.wait(BARRIER_TIMEOUT)
         for i in range(n):
@@ -84,9 +89,9 @@ def coherent_reader(url: str, worker: int, barrier: Any, queue: Any) -> None:
     def body() -> dict[str, float]:
         tiered = TieredBackend(
             l1=InMemoryBackend(max_size=1000),
-            l2=RedisBackend(url, prefix="mp:"),
+            l2=RedisBackend(url, **FUNCTIONAL_TIMEOUTS, prefix="mp:"),
             l1_ttl=60,  # far beyond the test: only coherence can evict
-            coherence=RedisCoherence(url, channel="mp:l1"),
+            coherence=RedisCoherence(url, socket_timeout=2.0, channel="mp:l1"),
         )
         manager = CacheManager(backend=tiered)
         out: dict[str, float] = {}

@@ -16,6 +16,11 @@ from omnicache_ai.backends.redis_backend import (
     BackendError,
 )
 
+# Functional tests run on a loaded 2-core CI box: give connections room. The fault tests
+# keep the production default (0.25 s) to measure fail-fast behaviour.
+FUNCTIONAL_TIMEOUTS = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
+
+
 pytestmark = pytest.mark.redis
 
 
@@ -35,7 +40,9 @@ def url(mode: str, request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def backend(url: str, mode: str) -> AsyncIterator[AsyncRedisBackend]:
     """An AsyncRedisBackend with a prefix, closed after the test."""
-    async with AsyncRedisBackend(url, prefix="t:", cluster=mode == "cluster") as b:
+    async with AsyncRedisBackend(
+        url, **FUNCTIONAL_TIMEOUTS, prefix="t:", cluster=mode == "cluster"
+    ) as b:
         assert isinstance(b, AsyncRedisBackend)
         yield b
 
@@ -91,9 +98,9 @@ async def test_clear_only_touches_its_prefix(url: str, mode: str) -> None:
     """clear() leaves other prefixes and foreign keys alone; no prefix refuses."""
     cluster = mode == "cluster"
     async with (
-        AsyncRedisBackend(url, prefix="one:", cluster=cluster) as one,
-        AsyncRedisBackend(url, prefix="two:", cluster=cluster) as two,
-        AsyncRedisBackend(url, cluster=cluster) as bare,
+        AsyncRedisBackend(url, **FUNCTIONAL_TIMEOUTS, prefix="one:", cluster=cluster) as one,
+        AsyncRedisBackend(url, **FUNCTIONAL_TIMEOUTS, prefix="two:", cluster=cluster) as two,
+        AsyncRedisBackend(url, **FUNCTIONAL_TIMEOUTS, cluster=cluster) as bare,
     ):
         assert isinstance(one, AsyncRedisBackend)
         assert isinstance(two, AsyncRedisBackend)
@@ -177,7 +184,7 @@ async def test_aget_checked(redis_clean_url: str) -> None:
     """The async twin validates tag generations in one script call, like the sync one."""
     from omnicache_ai.core import envelope
 
-    async with AsyncRedisBackend(redis_clean_url, prefix="g:") as b:
+    async with AsyncRedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:") as b:
         assert isinstance(b, AsyncRedisBackend)
         check = b.aget_checked
         assert check is not None
@@ -193,6 +200,6 @@ async def test_aget_checked(redis_clean_url: str) -> None:
 
 async def test_async_cluster_offers_no_aget_checked(cluster_clean_url: str) -> None:
     """No single-script tag check on a cluster."""
-    async with AsyncRedisBackend(cluster_clean_url, cluster=True) as b:
+    async with AsyncRedisBackend(cluster_clean_url, **FUNCTIONAL_TIMEOUTS, cluster=True) as b:
         assert isinstance(b, AsyncRedisBackend)
         assert b.aget_checked is None

@@ -20,6 +20,11 @@ from omnicache_ai.backends.redis_backend import (
     RedisBackend,
 )
 
+# Functional tests run on a loaded 2-core CI box: give connections room. The fault tests
+# keep the production default (0.25 s) to measure fail-fast behaviour.
+FUNCTIONAL_TIMEOUTS = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
+
+
 pytestmark = pytest.mark.redis
 
 GLOB_KEYS = ["a*b:1", "a*bc", "a?b", "a[b]", "a\\b", "aXb:1", "ab"]
@@ -47,14 +52,14 @@ def url(mode: str, request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def backend(url: str, mode: str) -> Iterator[RedisBackend]:
     """A RedisBackend with a prefix, closed after the test."""
-    with RedisBackend(url, prefix="t:", cluster=mode == "cluster") as b:
+    with RedisBackend(url, **FUNCTIONAL_TIMEOUTS, prefix="t:", cluster=mode == "cluster") as b:
         yield b
 
 
 @pytest.fixture
 def bare(url: str, mode: str) -> Iterator[RedisBackend]:
     """A RedisBackend without a prefix."""
-    with RedisBackend(url, cluster=mode == "cluster") as b:
+    with RedisBackend(url, **FUNCTIONAL_TIMEOUTS, cluster=mode == "cluster") as b:
         yield b
 
 
@@ -170,8 +175,8 @@ def test_clear_only_touches_its_prefix(url: str, mode: str) -> None:
     """clear() removes this backend's keys and leaves other prefixes and foreign keys."""
     cluster = mode == "cluster"
     with (
-        RedisBackend(url, prefix="one:", cluster=cluster) as one,
-        RedisBackend(url, prefix="two:", cluster=cluster) as two,
+        RedisBackend(url, **FUNCTIONAL_TIMEOUTS, prefix="one:", cluster=cluster) as one,
+        RedisBackend(url, **FUNCTIONAL_TIMEOUTS, prefix="two:", cluster=cluster) as two,
     ):
         one.set_many({f"k{i}": b"1" for i in range(1500)})
         two.set("k", b"2")
@@ -192,7 +197,7 @@ def test_clear_without_prefix_refuses(bare: RedisBackend) -> None:
 
 def test_clear_with_owns_db_flushes(url: str, mode: str) -> None:
     """owns_db=True and no prefix: clear() empties the whole database."""
-    with RedisBackend(url, owns_db=True, cluster=mode == "cluster") as b:
+    with RedisBackend(url, **FUNCTIONAL_TIMEOUTS, owns_db=True, cluster=mode == "cluster") as b:
         b.set_many({"x": b"1", "y": b"2", "z": b"3"})
         b.clear()
         deadline = time.monotonic() + 2
@@ -274,8 +279,8 @@ def test_glob_characters_in_the_backend_prefix(url: str, mode: str) -> None:
     """A backend prefix full of glob characters still scopes keys() and clear()."""
     cluster = mode == "cluster"
     with (
-        RedisBackend(url, prefix="p*[?]\\:", cluster=cluster) as odd,
-        RedisBackend(url, prefix="pX[?]\\:", cluster=cluster) as near,
+        RedisBackend(url, **FUNCTIONAL_TIMEOUTS, prefix="p*[?]\\:", cluster=cluster) as odd,
+        RedisBackend(url, **FUNCTIONAL_TIMEOUTS, prefix="pX[?]\\:", cluster=cluster) as near,
     ):
         odd.set("k", b"1")
         near.set("k", b"2")
@@ -330,7 +335,7 @@ def test_ping(backend: RedisBackend) -> None:
 
 def test_cluster_spreads_keys_and_never_crossslots(cluster_clean_url: str) -> None:
     """In a cluster, keys land on all masters and batch ops span slots without CROSSSLOT."""
-    with RedisBackend(cluster_clean_url, cluster=True) as b:
+    with RedisBackend(cluster_clean_url, **FUNCTIONAL_TIMEOUTS, cluster=True) as b:
         assert b.cluster
         items = {f"key-{i}": str(i).encode() for i in range(300)}
         b.set_many(items)
@@ -346,7 +351,7 @@ def test_cluster_spreads_keys_and_never_crossslots(cluster_clean_url: str) -> No
 
 def test_hash_tag_prefix_puts_keys_in_one_slot(cluster_clean_url: str) -> None:
     """A prefix with a {hash tag} keeps all of a backend's keys on one slot."""
-    with RedisBackend(cluster_clean_url, cluster=True, prefix="{app}:") as b:
+    with RedisBackend(cluster_clean_url, **FUNCTIONAL_TIMEOUTS, cluster=True, prefix="{app}:") as b:
         b.set_many({f"k{i}": b"v" for i in range(50)})
         client = raw_client(b)
         slots = {client.keyslot(f"{{app}}:k{i}") for i in range(50)}  # type: ignore[union-attr]
@@ -383,15 +388,15 @@ def test_from_url_and_arguments(redis_clean_url: str) -> None:
         redis.Redis.from_url(redis_clean_url) as client,
         pytest.raises(ValueError, match="either"),
     ):
-        RedisBackend(redis_clean_url, client=client)
+        RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, client=client)
     with pytest.raises(TypeError, match="prefix"):
-        RedisBackend(redis_clean_url, prefix=b"x")  # type: ignore[arg-type]
+        RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix=b"x")  # type: ignore[arg-type]
 
 
 def test_password_is_not_in_error_messages(redis_clean_url: str) -> None:
     """The backend's name in messages shows host and port, never credentials."""
     url = redis_clean_url.replace("redis://", "redis://user:s3cret@")
-    with RedisBackend(url) as b:
+    with RedisBackend(url, **FUNCTIONAL_TIMEOUTS) as b:
         assert "s3cret" not in repr(b)
         assert "s3cret" not in str(b.stats())
 
@@ -416,7 +421,7 @@ def test_get_checked_validates_tag_generations(redis_clean_url: str) -> None:
     """Served while every recorded generation matches its counter; stale entries vanish."""
     from omnicache_ai.core import envelope
 
-    with RedisBackend(redis_clean_url, prefix="g:") as b:
+    with RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:") as b:
         check = b.get_checked
         assert check is not None
         fresh = envelope.encode(b"payload", 1, 0, [("tag:a", 0), ("tag:b", 2)])
@@ -436,7 +441,7 @@ def test_get_checked_validates_tag_generations(redis_clean_url: str) -> None:
 )
 def test_get_checked_returns_non_tagged_bytes_as_is(redis_clean_url: str, raw: bytes) -> None:
     """Foreign, untagged or truncated bytes come back unchanged for the manager to judge."""
-    with RedisBackend(redis_clean_url, prefix="g:") as b:
+    with RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:") as b:
         b.set("e", raw)
         assert b.get_checked is not None
         assert b.get_checked("e") == raw
@@ -444,7 +449,7 @@ def test_get_checked_returns_non_tagged_bytes_as_is(redis_clean_url: str, raw: b
 
 def test_get_checked_survives_a_script_flush(redis_clean_url: str) -> None:
     """After SCRIPT FLUSH (or a restart) the script is loaded again transparently."""
-    with RedisBackend(redis_clean_url, prefix="g:") as b:
+    with RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:") as b:
         b.set("e", b"v")
         assert b.get_checked is not None
         assert b.get_checked("e") == b"v"
@@ -454,7 +459,7 @@ def test_get_checked_survives_a_script_flush(redis_clean_url: str) -> None:
 
 def test_get_checked_on_a_list_is_a_data_error(redis_clean_url: str) -> None:
     """A foreign LIST at the key surfaces as BackendDataError from the script too."""
-    with RedisBackend(redis_clean_url, prefix="g:") as b:
+    with RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:") as b:
         raw_client(b).rpush(b"g:e", b"x")
         assert b.get_checked is not None
         with pytest.raises(BackendDataError):
@@ -463,7 +468,7 @@ def test_get_checked_on_a_list_is_a_data_error(redis_clean_url: str) -> None:
 
 def test_cluster_offers_no_get_checked(cluster_clean_url: str) -> None:
     """Tag counters live in other slots, so a cluster backend leaves the check to the manager."""
-    with RedisBackend(cluster_clean_url, cluster=True) as b:
+    with RedisBackend(cluster_clean_url, **FUNCTIONAL_TIMEOUTS, cluster=True) as b:
         assert b.get_checked is None
 
 
@@ -481,7 +486,9 @@ def test_manager_hit_is_one_round_trip_even_with_tags(redis_clean_url: str) -> N
     """A CacheManager hit on a tagged entry costs exactly one request to Redis."""
     from omnicache_ai.core.cache_manager import CacheManager
 
-    with RedisBackend(redis_clean_url, prefix="g:", connection_class=CountingConnection) as b:
+    with RedisBackend(
+        redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:", connection_class=CountingConnection
+    ) as b:
         manager = CacheManager(backend=b)
         manager.set("plain", "v")
         manager.set("tagged", {"answer": 42}, tags=["model:x", "tenant:y"])

@@ -18,6 +18,11 @@ from omnicache_ai.core.cache_manager import CacheManager
 if TYPE_CHECKING:
     from conftest import RedisServer
 
+# Functional tests run on a loaded 2-core CI box: give connections room. The fault tests
+# keep the production default (0.25 s) to measure fail-fast behaviour.
+FUNCTIONAL_TIMEOUTS = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
+
+
 pytestmark = pytest.mark.redis
 
 
@@ -25,9 +30,9 @@ def tiered(url: str, **coherence_kwargs: object) -> TieredBackend:
     """One 'process': own L1, own Redis connections, own subscriber."""
     return TieredBackend(
         l1=InMemoryBackend(max_size=100),
-        l2=RedisBackend(url, prefix="co:"),
+        l2=RedisBackend(url, **FUNCTIONAL_TIMEOUTS, prefix="co:"),
         l1_ttl=60,  # far beyond each test: only coherence evicts
-        coherence=RedisCoherence(url, channel="co:l1", **coherence_kwargs),  # type: ignore[arg-type]
+        coherence=RedisCoherence(url, socket_timeout=2.0, channel="co:l1", **coherence_kwargs),  # type: ignore[arg-type]
     )
 
 
@@ -52,7 +57,11 @@ def pair(redis_clean_url: str) -> Iterator[tuple[TieredBackend, TieredBackend]]:
 def test_set_elsewhere_evicts_the_stale_l1_copy(pair: tuple[TieredBackend, TieredBackend]) -> None:
     """A's overwrite reaches B's L1 within the stated bound; B then reads the new value."""
     a, b = pair
+    seen = b.coherence.received  # type: ignore[union-attr]
     a.set("k", b"v1")
+    # B must not promote a value read while a change notice for it was in flight (the
+    # race guard in TieredBackend), so let A's notice land before B reads.
+    wait_for(lambda: b.coherence.received > seen)  # type: ignore[union-attr]
     assert b.get("k") == b"v1"
     assert b.l1.get("k") == b"v1"
     delays = []
@@ -135,7 +144,7 @@ def test_reconnect_clears_the_l1(private_redis: RedisServer) -> None:
 
 def test_publish_never_raises_when_redis_is_down(dead_url: str) -> None:
     """publish() on a dead server counts the error instead of raising."""
-    channel = RedisCoherence(dead_url)
+    channel = RedisCoherence(dead_url, socket_timeout=2.0)
     try:
         channel.publish(["k"])
         channel.publish([])
@@ -149,8 +158,8 @@ def test_constructor_checks(redis_clean_url: str) -> None:
     with pytest.raises(ValueError, match="exactly one"):
         RedisCoherence()
     with pytest.raises(ValueError, match="channel"):
-        RedisCoherence(redis_clean_url, channel="")
-    channel = RedisCoherence(redis_clean_url)
+        RedisCoherence(redis_clean_url, socket_timeout=2.0, channel="")
+    channel = RedisCoherence(redis_clean_url, socket_timeout=2.0)
     try:
         channel.subscribe(lambda keys: None)
         with pytest.raises(RuntimeError, match="once"):

@@ -14,6 +14,11 @@ from omnicache_ai.backends.tiered_backend import TieredBackend
 from omnicache_ai.core._ops import sync_ops
 from omnicache_ai.testing import BackendConformance
 
+# Functional tests run on a loaded 2-core CI box: give connections room. The fault tests
+# keep the production default (0.25 s) to measure fail-fast behaviour.
+FUNCTIONAL_TIMEOUTS = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
+
+
 pytestmark = pytest.mark.redis
 
 
@@ -25,7 +30,7 @@ class TestRedisBackend(BackendConformance):
     @pytest.fixture
     def backend(self, redis_clean_url: str) -> Iterator[Any]:
         """A prefixed backend on the flushed session server."""
-        with RedisBackend(redis_clean_url, prefix="conf:") as b:
+        with RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="conf:") as b:
             yield b
 
 
@@ -37,7 +42,9 @@ class TestRedisClusterBackend(BackendConformance):
     @pytest.fixture
     def backend(self, cluster_clean_url: str) -> Iterator[Any]:
         """A prefixed cluster backend on the flushed session cluster."""
-        with RedisBackend(cluster_clean_url, prefix="conf:", cluster=True) as b:
+        with RedisBackend(
+            cluster_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="conf:", cluster=True
+        ) as b:
             yield b
 
 
@@ -49,7 +56,7 @@ class TestAsyncRedisBackend(BackendConformance):
     @pytest.fixture
     def backend(self, redis_clean_url: str) -> Iterator[Any]:
         """A prefixed async backend; closed on the loop that used it."""
-        b = AsyncRedisBackend(redis_clean_url, prefix="conf:")
+        b = AsyncRedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="conf:")
         yield b
         sync_ops(b).close()
 
@@ -62,7 +69,9 @@ class TestAsyncRedisClusterBackend(BackendConformance):
     @pytest.fixture
     def backend(self, cluster_clean_url: str) -> Iterator[Any]:
         """A prefixed async cluster backend."""
-        b = AsyncRedisBackend(cluster_clean_url, prefix="conf:", cluster=True)
+        b = AsyncRedisBackend(
+            cluster_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="conf:", cluster=True
+        )
         yield b
         sync_ops(b).close()
 
@@ -77,9 +86,9 @@ class TestTieredMemoryRedis(BackendConformance):
         """L1 in memory, L2 on Redis, L1s kept coherent through Redis pub/sub."""
         tiered = TieredBackend(
             l1=InMemoryBackend(max_size=1000),
-            l2=RedisBackend(redis_clean_url, prefix="conf:"),
+            l2=RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="conf:"),
             l1_ttl=30,
-            coherence=RedisCoherence(redis_clean_url, channel="conf:l1"),
+            coherence=RedisCoherence(redis_clean_url, socket_timeout=2.0, channel="conf:l1"),
         )
         yield tiered
         tiered.close()

@@ -17,6 +17,11 @@ from omnicache_ai.core.stampede import LockLease, LockProvider
 if TYPE_CHECKING:
     from conftest import RedisServer
 
+# Functional tests run on a loaded 2-core CI box: give connections room. The fault tests
+# keep the production default (0.25 s) to measure fail-fast behaviour.
+FUNCTIONAL_TIMEOUTS = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
+
+
 pytestmark = pytest.mark.redis
 
 
@@ -248,7 +253,7 @@ async def test_async_provider_on_async_backend(url: str, request: pytest.Fixture
 
 async def test_async_path_of_a_sync_backend(redis_clean_url: str) -> None:
     """A RedisBackend's provider also serves aacquire (on a short-lived asyncio client)."""
-    with RedisBackend(redis_clean_url, prefix="L:") as b:
+    with RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="L:") as b:
         locks = b.lock_provider()
         held = locks.acquire("s", lease=10, timeout=0)
         assert held is not None

@@ -13,6 +13,11 @@ import redis
 from omnicache_ai.backends.redis_backend import RedisBackend
 from omnicache_ai.core.cache_manager import CacheManager
 
+# Functional tests run on a loaded 2-core CI box: give connections room. The fault tests
+# keep the production default (0.25 s) to measure fail-fast behaviour.
+FUNCTIONAL_TIMEOUTS = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
+
+
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 PROCESSES = 4
@@ -63,7 +68,7 @@ def test_no_write_is_lost(redis_clean_url: str) -> None:
     """4 processes write 300 keys each and bump one counter: everything arrives."""
     n = 300
     run_processes(workers.write_many, lambda i, b, q: (redis_clean_url, i, n, b, q))
-    with RedisBackend(redis_clean_url, prefix="mp:") as backend:
+    with RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="mp:") as backend:
         manager = CacheManager(backend=backend)
         assert backend.get("shared-counter") == str(PROCESSES * n).encode()
         for w in range(PROCESSES):
