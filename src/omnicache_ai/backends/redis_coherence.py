@@ -132,7 +132,7 @@ class RedisCoherence:
         self._subscribed = threading.Event()
         self._thread: threading.Thread | None = None
         self._pubsub: Any = None
-        self._last_error_log = 0.0
+        self._last_error_log = float("-inf")  # the first failure is always logged
 
     # ---- publishing -------------------------------------------------------------------
     def publish(self, keys: Sequence[str]) -> None:

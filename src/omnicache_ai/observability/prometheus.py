@@ -129,7 +129,7 @@ class OmnicacheCollector:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sources: dict[_LabelSet, tuple[object, Source]] = {}
-        self._last_warning = 0.0
+        self._last_warning = float("-inf")  # the first failure is always logged
 
     def add(self, source: Source, labels: Mapping[str, str] | None = None) -> object:
         """Serve ``source()`` under ``labels``; returns a token for :meth:`remove`.

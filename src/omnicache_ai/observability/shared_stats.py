@@ -133,7 +133,7 @@ class SharedStats:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_warning = 0.0
+        self._last_warning = float("-inf")  # the first failure is always logged
         self._started = time.time()
         with _registry_lock:
             previous = _attached.get(manager.metrics)
