@@ -185,6 +185,44 @@ def test_corrupt_entry_is_a_miss() -> None:
     assert manager.metrics.snapshot()["errors"] == 2
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"OC\x01\x01\x00\x01\x00\x05t:a",  # one tag, cut inside its generation
+        b"OC\x01\x01\x00\x01\x00\x03\xff\xfe\xfd" + bytes(8) + b"sx",  # tag key not UTF-8
+        b"OC\x01\x01\x00\x02\x00\x01t" + bytes(8),  # says two tags, holds one
+        b"OC\x01\x01\x00\x00s\xff\xfe",  # a str payload that is not UTF-8
+        b"OC\x01\x01\x00\x01\x00\x01t" + bytes(8) + b"s\xff",  # the same behind a tag
+    ],
+)
+def test_corrupt_tagged_entries_are_misses(raw: bytes) -> None:
+    """Damaged tag sections and payloads read as a counted miss, never an exception."""
+    backend = InMemoryBackend()
+    manager = CacheManager(backend=backend)
+    backend.set("k", raw)
+    assert manager.get("k", default="miss") == "miss"
+    assert manager.get_many(["k"]) == {}
+    assert asyncio.run(manager.aget("k", default="miss")) == "miss"
+    assert manager.metrics.snapshot()["errors"] == 3
+
+
+def test_single_and_multi_tag_entries_go_stale_on_invalidation() -> None:
+    """The one-tag fast path and the general path agree on what a stale entry is."""
+    manager = CacheManager()
+    manager.set("one", "a", tags=["model:x"])
+    manager.set("two", {"v": 2}, tags=["model:x", "team:y"])
+    manager.set("other", "c", tags=["model:z"])
+    assert manager.get("one") == "a"
+    assert manager.get("two") == {"v": 2}
+    assert manager.invalidate("model:x") == 2
+    assert manager.get("one") is None
+    assert manager.get("two") is None
+    assert manager.get("other") == "c"
+    manager.set("one", "again", tags=["model:x"])  # written under the new generation
+    assert manager.get("one") == "again"
+    assert asyncio.run(manager.aget("one")) == "again"
+
+
 def test_unserializable_value_raises_clear_error() -> None:
     """A value the serializer cannot encode raises SerializationError naming its type."""
     manager = CacheManager()

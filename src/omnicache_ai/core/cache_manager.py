@@ -116,12 +116,15 @@ class RequestConfig:
 
 
 class _Tagged:
-    """A decoded envelope whose tag generations still need checking against the counters."""
+    """A decoded envelope header whose tag generations still need checking."""
 
-    __slots__ = ("env",)
+    __slots__ = ("body", "gens", "keys", "raw")
 
-    def __init__(self, env: _env.Envelope) -> None:
-        self.env = env
+    def __init__(self, raw: bytes, keys: list[str], gens: list[int], body: int) -> None:
+        self.raw = raw
+        self.keys = keys  # the tags' generation-counter keys
+        self.gens = gens  # the generations they had when the entry was written
+        self.body = body  # offset of the payload in raw
 
 
 class _Stale:
@@ -211,6 +214,7 @@ class CacheManager:
         self.key_builder = key_builder or CacheKeyBuilder()
         self.serializer: Serializer = serializer or SafeSerializer()
         self._fast_head = _HEAD + bytes((self.serializer.format_id, 0, 0))
+        self._tag1_head = _HEAD + bytes((self.serializer.format_id, 0, 1))
         self._safe_str = type(self.serializer) is SafeSerializer
         self.compressor: Compressor = compressor or NoopCompressor()
         if ttl_policy is None:
@@ -368,37 +372,51 @@ class CacheManager:
         if type(raw) is bytes:
             # One prefix test covers magic, version, our format, no compression, no tags:
             # the shape of almost every entry, decoded without intermediate slices.
-            if serializer is None and raw.startswith(self._fast_head):
-                if self._safe_str and raw[6] == 0x73:
-                    return raw[7:].decode("utf-8", "surrogatepass")
-                return self.serializer.loads(raw[6:])
+            if serializer is None:
+                if raw.startswith(self._fast_head):
+                    if self._safe_str and raw[6] == 0x73:
+                        return raw[7:].decode("utf-8", "surrogatepass")
+                    return self.serializer.loads(raw[6:])
+                if raw.startswith(self._tag1_head):
+                    # The next most common shape: one tag (a ResponseCache entry's model tag).
+                    end = 8 + int.from_bytes(raw[6:8], "big")
+                    body = end + 8
+                    if len(raw) >= body:
+                        if verified:
+                            return self._decode(raw, body, None)
+                        gen = int.from_bytes(raw[end:body], "big")
+                        return _Tagged(raw, [raw[8:end].decode()], [gen], body)
         elif isinstance(raw, bytearray | memoryview):
             raw = bytes(raw)
         else:
             return raw  # a plain value a user put straight into an in-memory backend
         if raw[:3] != _HEAD:
             raise IntegrityError("stored bytes are not an omnicache envelope")
-        if raw[5] and not verified:
-            return _Tagged(_env.parse(raw))
+        if not raw[5]:
+            return self._decode(raw, 6, serializer)
+        keys, gens, body = _env.split_tags(raw)
+        if verified:
+            return self._decode(raw, body, serializer)
+        return _Tagged(raw, keys, gens, body)
+
+    def _decode(self, raw: bytes, body: int, serializer: Serializer | None) -> Any:
+        """The value of the payload that starts at ``raw[body]``."""
         fmt, codec = raw[3], raw[4]
-        payload = raw[6:] if not raw[5] else _env.parse(raw).payload
+        if not codec and serializer is None and fmt == self.serializer.format_id:
+            if self._safe_str and raw[body : body + 1] == b"s":
+                return raw[body + 1 :].decode("utf-8", "surrogatepass")
+            return self.serializer.loads(raw[body:])
+        payload = raw[body:]
         if codec:
             payload = codec_for(codec).decompress(payload)
-        if fmt == self.serializer.format_id and serializer is None:
-            return self.serializer.loads(payload)
         return self._serializer_for(fmt, serializer).loads(payload)
 
     def _resolve_tagged(
         self, tagged: _Tagged, gens: Sequence[int], serializer: Serializer | None
     ) -> Any:
-        env = tagged.env
-        for (_, recorded), current in zip(env.tags, gens, strict=True):
-            if recorded != current:
-                return _STALE
-        payload = env.payload
-        if env.codec_id:
-            payload = codec_for(env.codec_id).decompress(payload)
-        return self._serializer_for(env.format_id, serializer).loads(payload)
+        if tagged.gens != gens:
+            return _STALE
+        return self._decode(tagged.raw, tagged.body, serializer)
 
     def _failed(self, err: BaseException, op: str, st: SeriesStats, key: str) -> None:
         if self.strict:
@@ -455,7 +473,7 @@ class CacheManager:
             value = self._open(raw, serializer, self._verified)
             if type(value) is _Tagged:
                 try:
-                    gens = self.invalidation.generations([k for k, _ in value.env.tags])
+                    gens = self.invalidation.generations(value.keys)
                 except Exception as err:  # noqa: BLE001
                     self._failed(err, "get", st, key)
                     return MISSING
@@ -463,7 +481,7 @@ class CacheManager:
                 if value is _STALE:
                     self._drop_stale(skey, st, key)
                     return MISSING
-        except (IntegrityError, SerializationError) as err:
+        except (IntegrityError, SerializationError, UnicodeDecodeError) as err:
             self._corrupt(err, st, key)
             return MISSING
         return value
@@ -670,13 +688,13 @@ class CacheManager:
         opened = self._open_many(keys, raws, st, serializer)
         pending = [(k, v) for k, v in opened.items() if type(v) is _Tagged]
         if pending:
-            tag_keys = sorted({t for _, v in pending for t, _ in v.env.tags})
+            tag_keys = sorted({t for _, v in pending for t in v.keys})
             try:
                 current = dict(zip(tag_keys, self.invalidation.generations(tag_keys), strict=True))
             except Exception as err:  # noqa: BLE001
                 self._failed(err, "get_many", st, pending[0][0])
                 current = None
-            self._settle_many(opened, pending, current, serializer)
+            self._settle_many(opened, pending, current, serializer, st)
         return self._finish_many(keys, opened, st, t0)
 
     def set_many(
@@ -735,7 +753,7 @@ class CacheManager:
                 continue
             try:
                 opened[key] = self._open(raw, serializer, False)
-            except (IntegrityError, SerializationError) as err:
+            except (IntegrityError, SerializationError, UnicodeDecodeError) as err:
                 self._corrupt(err, st, key)
         return opened
 
@@ -745,13 +763,18 @@ class CacheManager:
         pending: list[tuple[str, Any]],
         current: dict[str, int] | None,
         serializer: Serializer | None,
+        st: SeriesStats,
     ) -> None:
         for key, tagged in pending:
             if current is None:
                 del opened[key]
                 continue
-            gens = [current[t] for t, _ in tagged.env.tags]
-            value = self._resolve_tagged(tagged, gens, serializer)
+            gens = [current[t] for t in tagged.keys]
+            try:
+                value = self._resolve_tagged(tagged, gens, serializer)
+            except (IntegrityError, SerializationError, UnicodeDecodeError) as err:
+                self._corrupt(err, st, key)
+                value = _STALE
             if value is _STALE:
                 del opened[key]
             else:
@@ -800,7 +823,7 @@ class CacheManager:
             value = self._open(raw, serializer, self._averified)
             if type(value) is _Tagged:
                 try:
-                    gens = await self.invalidation.agenerations([k for k, _ in value.env.tags])
+                    gens = await self.invalidation.agenerations(value.keys)
                 except Exception as err:  # noqa: BLE001
                     self._failed(err, "get", st, key)
                     return MISSING
@@ -811,7 +834,7 @@ class CacheManager:
                     except Exception as err:  # noqa: BLE001
                         self._failed(err, "delete", st, key)
                     return MISSING
-        except (IntegrityError, SerializationError) as err:
+        except (IntegrityError, SerializationError, UnicodeDecodeError) as err:
             self._corrupt(err, st, key)
             return MISSING
         return value
@@ -993,14 +1016,14 @@ class CacheManager:
         opened = self._open_many(keys, raws, st, serializer)
         pending = [(k, v) for k, v in opened.items() if type(v) is _Tagged]
         if pending:
-            tag_keys = sorted({t for _, v in pending for t, _ in v.env.tags})
+            tag_keys = sorted({t for _, v in pending for t in v.keys})
             try:
                 gens = await self.invalidation.agenerations(tag_keys)
                 current: dict[str, int] | None = dict(zip(tag_keys, gens, strict=True))
             except Exception as err:  # noqa: BLE001
                 self._failed(err, "get_many", st, pending[0][0])
                 current = None
-            self._settle_many(opened, pending, current, serializer)
+            self._settle_many(opened, pending, current, serializer, st)
         return self._finish_many(keys, opened, st, t0)
 
     async def aset_many(

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from omnicache_ai.core.errors import IntegrityError
 
-__all__ = ["MAGIC", "VERSION", "Envelope", "encode", "parse"]
+__all__ = ["MAGIC", "VERSION", "Envelope", "encode", "parse", "split_tags"]
 
 MAGIC = b"OC"
 VERSION = 1
@@ -67,23 +67,38 @@ def encode(
     return b"".join(parts)
 
 
-def parse(raw: bytes) -> Envelope:
-    """Split stored bytes into an :class:`Envelope`; raise :class:`IntegrityError` if bad."""
+def split_tags(raw: bytes) -> tuple[list[str], list[int], int]:
+    """The tag section of an envelope: ``(counter keys, recorded generations, payload offset)``.
+
+    The read path's half of :func:`parse`: it checks the magic but leaves the payload where it
+    is (no copy), which is what a cache hit wants.
+
+    Raises:
+        IntegrityError: Bad magic, a truncated or undecodable tag section.
+
+    Example:
+        >>> split_tags(encode(b"hi", 1, 0, [("t:a", 3)]))
+        (['t:a'], [3], 19)
+    """
     if len(raw) < _HEAD_LEN or raw[:3] != _HEAD:
         raise IntegrityError("stored bytes are not an omnicache envelope (bad magic/version)")
-    ntags = raw[5]
+    keys: list[str] = []
+    gens: list[int] = []
     pos = _HEAD_LEN
-    tags: list[tuple[str, int]] = []
     try:
-        for _ in range(ntags):
-            klen = int.from_bytes(raw[pos : pos + 2], "big")
-            key = raw[pos + 2 : pos + 2 + klen].decode()
-            pos += 2 + klen
-            gen = int.from_bytes(raw[pos : pos + 8], "big")
-            pos += 8
-            tags.append((key, gen))
-    except UnicodeDecodeError as err:
+        for _ in range(raw[5]):
+            end = pos + 2 + ((raw[pos] << 8) | raw[pos + 1])
+            keys.append(raw[pos + 2 : end].decode())
+            pos = end + 8
+            gens.append(int.from_bytes(raw[end:pos], "big"))
+    except (IndexError, UnicodeDecodeError) as err:
         raise IntegrityError("corrupt tag section in envelope") from err
     if pos > len(raw):
         raise IntegrityError("truncated envelope")
-    return Envelope(raw[3], raw[4], tuple(tags), raw[pos:])
+    return keys, gens, pos
+
+
+def parse(raw: bytes) -> Envelope:
+    """Split stored bytes into an :class:`Envelope`; raise :class:`IntegrityError` if bad."""
+    keys, gens, pos = split_tags(raw)
+    return Envelope(raw[3], raw[4], tuple(zip(keys, gens, strict=True)), raw[pos:])

@@ -25,11 +25,11 @@ _RESERVED = "__omnicache__"
 
 
 def _as_int(value: Any) -> int:
+    if type(value) is int:
+        return value
     if value is None:
         return 0
-    if isinstance(value, bytes | bytearray):
-        return int(value)
-    return int(value)
+    return int(value)  # Redis and disk hand counters back as bytes or str
 
 
 class InvalidationEngine:
@@ -86,6 +86,8 @@ class InvalidationEngine:
     def generations(self, tag_keys: Sequence[str]) -> list[int]:
         """Current generation of each tag counter (0 when never invalidated)."""
         assert self._sync is not None, "engine not bound to a backend"
+        if len(tag_keys) == 1:  # the usual entry (a model tag): one plain read
+            return [_as_int(self._sync.get(tag_keys[0]))]
         return [_as_int(v) for v in self._sync.get_many(tag_keys)]
 
     def note_written(self, tag_keys: Sequence[str]) -> None:

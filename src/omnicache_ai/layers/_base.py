@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Self
 from omnicache_ai.core.cache_manager import CacheManager, RequestConfig
 from omnicache_ai.core.key_builder import CacheKeyBuilder
 from omnicache_ai.core.serializer import Serializer
+from omnicache_ai.layers._request import KeyMemo
 
 __all__ = ["LayerBase", "check_id", "refreshing", "require_sync_result", "with_tags"]
 
@@ -94,6 +95,7 @@ class LayerBase:
     def _use_key_builder(self, key_builder: CacheKeyBuilder) -> None:
         self._kb = key_builder
         self._kprefix = key_builder.prefix(self.key_type)
+        self._memo = KeyMemo()  # keys depend on the builder: a new builder, a new memo
 
     def _key_of(self, data: bytes) -> str:
         """``key_builder.build(key_type, data)`` with the prefix computed once."""

@@ -34,6 +34,7 @@ from omnicache_ai.core.key_builder import CacheKeyBuilder, canonical_bytes
 __all__ = [
     "DEFAULT_PARAMS",
     "IGNORED_PARAMS",
+    "KeyMemo",
     "RequestKeyer",
     "fast_canonical_bytes",
     "normalize_params",
@@ -367,3 +368,69 @@ class RequestKeyer:
         """``(key, model)`` of one request."""
         data, model = self.encode(messages, model_id, params)
         return key_builder.build(key_type, data), model
+
+
+# Everything orjson would encode differently from the canonical form, or could not tell apart
+# from another type, raises instead: those requests take the normal path.
+_MEMO_OPTS: Final = (
+    orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_STRICT_INTEGER
+)
+_NO_PARAMS: Final[dict[str, Any]] = {}
+
+
+class KeyMemo:
+    """Remembers the keys of recent requests, so a repeated request skips normalisation.
+
+    A cache hit is a request seen before, and most of its cost is building the key:
+    dropping ignored and default parameters, the canonical encoding and the hash. The memo
+    maps the request *as given* (one orjson call, no sorting) to the key it produced. Two
+    requests whose JSON text is identical are the same request to the provider, so they
+    may share a key; anything else (SDK objects, subclasses, dataclasses, ``None``/NaN,
+    which JSON cannot tell apart, requests over ``max_bytes``) is not memoized and takes
+    the normal path. Bounded: at ``max_entries`` the memo starts over. Thread-safe (single
+    dict operations).
+
+    Example:
+        >>> memo = KeyMemo()
+        >>> token = memo.token("gpt-4o", [{"role": "user", "content": "hi"}], {"seed": 1})
+        >>> memo.get(token) is None
+        True
+        >>> memo.put(token, ("ns:response:abc", "gpt-4o"))
+        >>> memo.get(token)
+        ('ns:response:abc', 'gpt-4o')
+        >>> memo.token(None, "hi", None) is None  # model from params: not memoized
+        True
+    """
+
+    __slots__ = ("_entries", "max_bytes", "max_entries")
+
+    def __init__(self, max_entries: int = 1024, max_bytes: int = 4096) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: dict[bytes, tuple[str, str]] = {}
+
+    def token(self, model_id: Any, messages: Any, params: Any) -> bytes | None:
+        """The memo key of a request, or ``None`` when it must not be memoized."""
+        try:
+            token = orjson.dumps(
+                (model_id, messages, _NO_PARAMS if params is None else params), option=_MEMO_OPTS
+            )
+        except TypeError:
+            return None
+        if len(token) > self.max_bytes or b"null" in token:
+            return None
+        return token
+
+    def get(self, token: bytes) -> tuple[str, str] | None:
+        """``(key, model)`` remembered for ``token``."""
+        return self._entries.get(token)
+
+    def put(self, token: bytes, keyed: tuple[str, str]) -> None:
+        """Remember ``(key, model)`` for ``token``."""
+        entries = self._entries
+        if len(entries) >= self.max_entries:
+            entries.clear()
+        entries[token] = keyed

@@ -127,8 +127,17 @@ class ResponseCache(LayerBase):
         self, messages: Any, model_id: str | None, params: Mapping[str, Any] | None
     ) -> tuple[str, str]:
         """(key, model) of one request."""
+        memo = self._memo
+        token = memo.token(model_id, messages, params)
+        if token is not None:
+            keyed = memo.get(token)
+            if keyed is not None:
+                return keyed
         data, model = self._keyer.encode(messages, model_id, params)
-        return self._kprefix + self._kb.digest(data), model
+        keyed = (self._kprefix + self._kb.digest(data), model)
+        if token is not None:
+            memo.put(token, keyed)
+        return keyed
 
     def cache_key(
         self, messages: Any, *, model_id: str | None = None, params: Mapping[str, Any] | None = None

@@ -1,0 +1,166 @@
+"""The request-key memo: a repeated request skips normalisation but never changes its key."""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from layer_payloads import CHAT, WEATHER_TOOL
+
+from omnicache_ai import CacheKeyBuilder, CacheManager, InMemoryBackend, ResponseCache
+from omnicache_ai.layers._request import KeyMemo, RequestKeyer
+
+MODEL = "gpt-4o"
+
+
+def fresh_key(rc: ResponseCache, messages: Any, params: Any, model: str | None = MODEL) -> str:
+    """The key without any memo: what the request must always map to."""
+    return RequestKeyer().key(rc.key_builder, "response", messages, model, params)[0]
+
+
+@pytest.fixture
+def rc() -> ResponseCache:
+    return ResponseCache(CacheManager(backend=InMemoryBackend(), key_builder=CacheKeyBuilder("m")))
+
+
+def test_a_repeated_request_is_served_from_the_memo_with_the_same_key(rc: ResponseCache) -> None:
+    params = {"temperature": 0.2, "seed": 7, "stop": ["\n\n"], "tools": [WEATHER_TOOL]}
+    first = rc.cache_key(CHAT, model_id=MODEL, params=params)
+    token = rc._memo.token(MODEL, CHAT, params)
+    assert token is not None
+    assert rc._memo.get(token) == (first, MODEL)
+    assert rc.cache_key(CHAT, model_id=MODEL, params=params) == first
+    assert first == fresh_key(rc, CHAT, params)
+
+
+def test_spellings_of_one_request_share_a_key_through_the_memo(rc: ResponseCache) -> None:
+    """Explicit defaults, ignored params and key order hit the same entry, memo or not."""
+    rc.set(CHAT, "Paris", model_id=MODEL, params={"seed": 1})
+    for params in (
+        {"seed": 1, "temperature": 1.0},
+        {"temperature": 1, "seed": 1, "stream": True, "user": "u-42"},
+        {"seed": 1.0},
+    ):
+        assert rc.get(CHAT, model_id=MODEL, params=params) == "Paris"
+        assert rc.get(CHAT, model_id=MODEL, params=params) == "Paris"  # now from the memo
+    assert rc.get(CHAT, model_id=MODEL, params={"seed": 2}) is None
+
+
+def test_nan_still_raises_after_a_null_request_was_keyed(rc: ResponseCache) -> None:
+    """JSON writes NaN and None alike, so requests holding either are never memoized."""
+    rc.cache_key(CHAT, model_id=MODEL, params={"temperature": None})
+    assert rc._memo.token(MODEL, CHAT, {"temperature": None}) is None
+    with pytest.raises(ValueError, match="finite"):
+        rc.cache_key(CHAT, model_id=MODEL, params={"temperature": math.nan})
+    with pytest.raises(ValueError, match="finite"):
+        rc.cache_key(CHAT, model_id=MODEL, params={"temperature": math.inf})
+
+
+def test_errors_are_never_memoized(rc: ResponseCache) -> None:
+    with pytest.raises(ValueError, match="must not be empty"):
+        rc.cache_key([], model_id=MODEL)
+    with pytest.raises(ValueError, match="must not be empty"):
+        rc.cache_key([], model_id=MODEL)
+    with pytest.raises(ValueError, match="contradicts"):
+        rc.cache_key(CHAT, model_id=MODEL, params={"model": "gpt-4o-mini"})
+    with pytest.raises(ValueError, match="contradicts"):
+        rc.cache_key(CHAT, model_id=MODEL, params={"model": "gpt-4o-mini"})
+    assert not rc._memo._entries
+
+
+def test_objects_json_cannot_tell_apart_take_the_normal_path() -> None:
+    @dataclass
+    class Opts:
+        seed: int
+
+    class Text(str):
+        pass
+
+    memo = KeyMemo()
+    assert memo.token(MODEL, CHAT, {"x": Opts(1)}) is None
+    assert memo.token(MODEL, [{"role": "user", "content": Text("hi")}], None) is None
+    assert memo.token(MODEL, CHAT, {"big": 2**70}) is None
+    assert memo.token(MODEL, "x" * 5000, None) is None  # over max_bytes
+    assert memo.token(MODEL, CHAT, None) is not None
+
+
+def test_memo_is_bounded_and_per_key_builder(rc: ResponseCache) -> None:
+    small = KeyMemo(max_entries=3)
+    for i in range(10):
+        token = small.token(MODEL, f"q{i}", None)
+        assert token is not None
+        small.put(token, (f"k{i}", MODEL))
+        assert len(small._entries) <= 3
+    key_a = rc.cache_key(CHAT, model_id=MODEL)
+    other = rc.with_key_builder(CacheKeyBuilder("other"))
+    key_b = other.cache_key(CHAT, model_id=MODEL)
+    assert key_b.startswith("other:")
+    assert key_a.startswith("m:")
+    assert rc.cache_key(CHAT, model_id=MODEL) == key_a
+
+
+def test_memo_under_concurrent_callers(rc: ResponseCache) -> None:
+    rc._memo.max_entries = 8  # force resets while other threads read
+    errors: list[BaseException] = []
+    expected = {i: fresh_key(rc, f"question {i}", {"seed": i}) for i in range(32)}
+    start = threading.Barrier(4)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            for _ in range(50):
+                for i, want in expected.items():
+                    assert rc.cache_key(f"question {i}", model_id=MODEL, params={"seed": i}) == want
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                max_size=3),
+    max_leaves=8,
+)  # fmt: skip
+_params = st.dictionaries(
+    st.sampled_from(
+        ["temperature", "top_p", "seed", "stop", "tools", "tool_choice", "n", "user", "x"]
+    ),
+    _json,
+    max_size=4,
+)
+
+
+_SHARED = ResponseCache(CacheManager(key_builder=CacheKeyBuilder("p")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(params=_params, content=st.text(max_size=20))
+def test_memoized_key_always_equals_the_fresh_key(params: dict[str, Any], content: str) -> None:
+    """Whatever the request, the key through the memo (twice) is the key without it.
+
+    One cache serves every example, so a memo entry left by an earlier request that JSON
+    writes alike would show up here as a wrong key.
+    """
+    rc = _SHARED
+    messages = [{"role": "user", "content": content}]
+    try:
+        want = fresh_key(rc, messages, params)
+    except (TypeError, ValueError) as err:
+        with pytest.raises(type(err)):
+            rc.cache_key(messages, model_id=MODEL, params=params)
+        return
+    assert rc.cache_key(messages, model_id=MODEL, params=params) == want
+    assert rc.cache_key(messages, model_id=MODEL, params=params) == want
