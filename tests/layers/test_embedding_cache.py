@@ -235,3 +235,87 @@ async def test_concurrent_get_or_compute_runs_embedder_once(manager: CacheManage
     )
     assert calls == ["hot"]
     assert all(np.array_equal(v, vecs[0]) for v in vecs)
+
+
+# ---- savings ------------------------------------------------------------------------------
+TEXT = "What is the capital of France?"  # 30 characters: 8 estimated tokens
+
+
+def saved(manager: CacheManager) -> tuple[int, float]:
+    st = manager.metrics.snapshot()["layers"]["embedding"]
+    return st["tokens_saved_input"], st["cost_saved"]
+
+
+def test_hits_record_the_tokens_and_dollars_they_saved(manager: CacheManager) -> None:
+    """Each hit adds the text's estimated tokens and their price for the model; misses add none."""
+    emb = EmbeddingCache(manager)
+    assert emb.get(TEXT, model_id=MODEL) is None
+    emb.get_or_compute(TEXT, embed_one, model_id=MODEL)  # computed: nothing saved
+    assert saved(manager) == (0, 0.0)
+    emb.get(TEXT, model_id=MODEL)
+    emb.get_or_compute(TEXT, embed_one, model_id=MODEL)
+    tokens, cost = saved(manager)
+    assert tokens == 2 * 8
+    assert cost == pytest.approx(16 * 0.02 / 1e6)
+    assert manager.metrics.snapshot()["tokens_saved"] == tokens
+
+
+def test_batch_hits_record_savings_per_distinct_hit(manager: CacheManager) -> None:
+    """get_or_compute_many and get_many count the distinct texts served from the cache."""
+    emb = EmbeddingCache(manager)
+    emb.set("aaaa", embed_one("aaaa"), model_id=MODEL)  # 1 token
+    emb.set("b" * 40, embed_one("b"), model_id=MODEL)  # 10 tokens
+    emb.get_or_compute_many(
+        ["aaaa", "b" * 40, "aaaa", "new text"], lambda ts: [embed_one(t) for t in ts],
+        model_id=MODEL,
+    )  # fmt: skip
+    assert saved(manager)[0] == 11
+    emb.get_many(["aaaa", "missing"], model_id=MODEL)
+    assert saved(manager)[0] == 12
+
+
+def test_unknown_models_save_tokens_but_no_invented_dollars(manager: CacheManager) -> None:
+    """A model missing from the pricing table counts tokens at a price of 0."""
+    emb = EmbeddingCache(manager)
+    emb.set(TEXT, embed_one(TEXT), model_id="my-local-encoder")
+    emb.get(TEXT, model_id="my-local-encoder")
+    assert saved(manager) == (8, 0.0)
+
+
+def test_token_counter_replaces_the_estimate(manager: CacheManager) -> None:
+    """token_counter= counts a hit's tokens (here: words), priced for the model."""
+    emb = EmbeddingCache(manager, token_counter=lambda t: len(t.split()))
+    emb.set(TEXT, embed_one(TEXT), model_id="text-embedding-3-large")
+    emb.get(TEXT, model_id="text-embedding-3-large")
+    tokens, cost = saved(manager)
+    assert tokens == 6
+    assert cost == pytest.approx(6 * 0.13 / 1e6)
+
+
+async def test_async_hits_record_savings(any_manager: CacheManager) -> None:
+    """aget, aget_or_compute, aget_many and aget_or_compute_many count savings like sync."""
+    emb = EmbeddingCache(any_manager)
+    await emb.aset(TEXT, embed_one(TEXT), model_id=MODEL)
+    await emb.aget(TEXT, model_id=MODEL)
+    await emb.aget_or_compute(TEXT, embed_one, model_id=MODEL)
+    await emb.aget_many([TEXT, "nope"], model_id=MODEL)
+    await emb.aget_or_compute_many([TEXT, TEXT], lambda ts: [embed_one(t) for t in ts],
+                                   model_id=MODEL)  # fmt: skip
+    assert saved(any_manager)[0] == 4 * 8
+
+
+async def test_coalesced_computations_count_as_savings(manager: CacheManager) -> None:
+    """Tasks that waited for another task's embedding saved a call each."""
+    emb = EmbeddingCache(manager)
+    gate = asyncio.Event()
+
+    async def slow(text: str) -> np.ndarray:
+        await gate.wait()
+        return embed_one(text)
+
+    tasks = [asyncio.create_task(emb.aget_or_compute(TEXT, slow, model_id=MODEL)) for _ in range(3)]
+    await asyncio.sleep(0)  # one turn each: the three tasks reach the stampede shield
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert manager.metrics.snapshot()["layers"]["embedding"]["coalesced"] == 2
+    assert saved(manager)[0] == 2 * 8

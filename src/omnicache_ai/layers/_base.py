@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import inspect
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Self
 
 from omnicache_ai.core.cache_manager import CacheManager, RequestConfig
 from omnicache_ai.core.key_builder import CacheKeyBuilder
 from omnicache_ai.core.serializer import Serializer
-from omnicache_ai.layers._request import KeyMemo
+from omnicache_ai.layers._request import KeyMemo, RequestKeyer
 
 __all__ = ["LayerBase", "check_id", "refreshing", "require_sync_result", "with_tags"]
 
@@ -127,3 +127,28 @@ class LayerBase:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.manager!r})"
+
+
+class RequestLayer(LayerBase):
+    """A layer keyed by LLM requests (model + messages + answer-changing params).
+
+    Subclasses set ``self._keyer`` (a :class:`RequestKeyer` with their parameter tables).
+    """
+
+    _keyer: RequestKeyer
+
+    def _request(
+        self, messages: Any, model_id: str | None, params: Mapping[str, Any] | None
+    ) -> tuple[str, str]:
+        """``(key, model)`` of one request; a repeated request is keyed from the memo."""
+        memo = self._memo
+        token = memo.token(model_id, messages, params)
+        if token is not None:
+            keyed = memo.get(token)
+            if keyed is not None:
+                return keyed
+        data, model = self._keyer.encode(messages, model_id, params)
+        keyed = (self._kprefix + self._kb.digest(data), model)
+        if token is not None:
+            memo.put(token, keyed)
+        return keyed

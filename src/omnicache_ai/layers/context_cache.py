@@ -1,28 +1,39 @@
 """ContextCache: conversation turns keyed by session id + turn index.
 
 Each turn's messages are one entry tagged ``session:<id>``, so :meth:`invalidate_session`
-retires a whole conversation in O(1). A small per-session index remembers the highest turn
-written, which lets :meth:`get_history` fetch every turn in one batch read. Turns written
-concurrently to the same session by different writers may race on that index (the highest
-index wins when writes are ordered, as in one conversation); the turns themselves never do.
+retires a whole conversation in O(1). The turns are the truth; a small per-session index
+holds a hint of the highest turn written, so history needs no key scan.
+
+Concurrent writers (threads, tasks or processes sharing a backend) can race on the hint: a
+writer that read it before another wrote a higher turn may set it back. No turn is lost to
+that, because readers never stop at the hint: they probe the turns after it, in batches of
+:data:`PROBE_WINDOW`, until a whole batch is empty. A turn is therefore found unless
+``PROBE_WINDOW`` consecutive turn indexes before it, above the hint, are all unused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Generator, Iterable, Sequence
+from typing import Any, Final
 
 from omnicache_ai.core.cache_manager import MISSING, CacheManager, RequestConfig
 from omnicache_ai.core.serializer import Serializer
 from omnicache_ai.layers._base import LayerBase, check_id, with_tags
 from omnicache_ai.layers._request import fast_canonical_bytes
 
-__all__ = ["ContextCache"]
+__all__ = ["PROBE_WINDOW", "ContextCache"]
 
 
-# The index is bookkeeping: its lookups get their own metrics series so they do not count
-# as context hits or misses.
+# The index is bookkeeping: its lookups (and the probes past it) get their own metrics
+# series so they do not count as context hits or misses.
 _INDEX_LAYER = "context_index"
+
+#: Turn indexes read past the index hint per batch when looking for the latest turn.
+PROBE_WINDOW: Final = 16
+
+# A read the history flow asks its driver for: (keys, metrics label, serializer).
+_Read = tuple[list[str], str, Serializer | None]
+_Flow = Generator[_Read, dict[str, Any], tuple[int | None, dict[int, list[Any]]]]
 
 
 def _newest(latest: int | None, turn_index: int) -> int:
@@ -94,15 +105,62 @@ class ContextCache(LayerBase):
     def _latest(raw: Any) -> int | None:
         return raw if type(raw) is int and raw >= 0 else None
 
-    def _history_keys(
-        self, session_id: str, latest: int | None, last_n: int | None
-    ) -> list[tuple[int, str]]:
+    def _scan(self, session_id: str, last_n: int | None, turns: bool) -> _Flow:
+        """The latest turn and (if ``turns``) the live turns: one flow for both shells.
+
+        It yields the batch reads it needs and receives their results; the sync and async
+        methods only perform the reads.
+        """
         if last_n is not None and (type(last_n) is not int or last_n < 1):
             raise ValueError(f"last_n must be a positive int or None, got {last_n!r}")
-        if latest is None:
-            return []
+        index = self._index_key(session_id)
+        found = yield [index], _INDEX_LAYER, None
+        hint = self._latest(found.get(index))
+        # Turns written after the hint by a writer whose index update was lost to a race.
+        beyond: dict[int, list[Any]] = {}
+        start = 0 if hint is None else hint + 1
+        while True:
+            window = [
+                (t, self._turn_key(session_id, t)) for t in range(start, start + PROBE_WINDOW)
+            ]
+            got = self._turns(window, (yield [k for _, k in window], _INDEX_LAYER, self.serializer))
+            if not got:
+                break
+            beyond.update(got)
+            start += PROBE_WINDOW
+        latest = max(beyond) if beyond else hint
+        if latest is None or not turns:
+            return latest, {}
         first = 0 if last_n is None else max(0, latest - last_n + 1)
-        return [(t, self._turn_key(session_id, t)) for t in range(first, latest + 1)]
+        # The probes already read every turn above the hint.
+        top = -1 if hint is None else hint
+        keys = [(t, self._turn_key(session_id, t)) for t in range(first, top + 1)]
+        live = (
+            self._turns(keys, (yield [k for _, k in keys], self.layer, self.serializer))
+            if keys
+            else {}
+        )
+        live.update((t, m) for t, m in beyond.items() if t >= first)
+        return latest, live
+
+    def _drive(self, flow: _Flow) -> tuple[int | None, dict[int, list[Any]]]:
+        m = self.manager
+        try:
+            keys, layer, ser = next(flow)
+            while True:
+                keys, layer, ser = flow.send(m.get_many(keys, layer=layer, serializer=ser))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    async def _adrive(self, flow: _Flow) -> tuple[int | None, dict[int, list[Any]]]:
+        m = self.manager
+        try:
+            keys, layer, ser = next(flow)
+            while True:
+                found = await m.aget_many(keys, layer=layer, serializer=ser)
+                keys, layer, ser = flow.send(found)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
     @staticmethod
     def _turns(keys: Sequence[tuple[int, str]], found: dict[str, Any]) -> dict[int, list[Any]]:
@@ -164,17 +222,11 @@ class ContextCache(LayerBase):
 
     def latest_turn(self, session_id: str) -> int | None:
         """The highest turn index stored for the session, or ``None``."""
-        return self._latest(self.manager.get(self._index_key(session_id), layer=_INDEX_LAYER))
+        return self._drive(self._scan(session_id, None, turns=False))[0]
 
     def get_turns(self, session_id: str, *, last_n: int | None = None) -> dict[int, list[Any]]:
         """``{turn_index: messages}`` of the session's live turns (the last ``last_n``)."""
-        keys = self._history_keys(session_id, self.latest_turn(session_id), last_n)
-        if not keys:
-            return {}
-        found = self.manager.get_many(
-            [k for _, k in keys], layer=self.layer, serializer=self.serializer
-        )
-        return self._turns(keys, found)
+        return self._drive(self._scan(session_id, last_n, turns=True))[1]
 
     def get_history(self, session_id: str, *, last_n: int | None = None) -> list[Any]:
         """Every message of the session (or its last ``last_n`` turns), in turn order."""
@@ -240,21 +292,13 @@ class ContextCache(LayerBase):
 
     async def alatest_turn(self, session_id: str) -> int | None:
         """Async :meth:`latest_turn`."""
-        return self._latest(
-            await self.manager.aget(self._index_key(session_id), layer=_INDEX_LAYER)
-        )
+        return (await self._adrive(self._scan(session_id, None, turns=False)))[0]
 
     async def aget_turns(
         self, session_id: str, *, last_n: int | None = None
     ) -> dict[int, list[Any]]:
         """Async :meth:`get_turns`."""
-        keys = self._history_keys(session_id, await self.alatest_turn(session_id), last_n)
-        if not keys:
-            return {}
-        found = await self.manager.aget_many(
-            [k for _, k in keys], layer=self.layer, serializer=self.serializer
-        )
-        return self._turns(keys, found)
+        return (await self._adrive(self._scan(session_id, last_n, turns=True)))[1]
 
     async def aget_history(self, session_id: str, *, last_n: int | None = None) -> list[Any]:
         """Async :meth:`get_history`."""

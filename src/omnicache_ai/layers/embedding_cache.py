@@ -8,6 +8,10 @@ writable copies). Vectors that are empty or hold NaN/infinity are returned but n
 
 ``get_or_compute_many`` looks every text up in one batch read, calls the embedder once with
 the distinct texts that missed, and returns the vectors in input order.
+
+Every hit adds what the embedding call would have cost to the manager's savings metrics:
+the text's input tokens (estimated as ``len(text) / 4``, or counted by ``token_counter``)
+priced with the manager's pricing table for the embedding model.
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ import numpy as np
 import numpy.typing as npt
 
 from omnicache_ai.core.cache_manager import MISSING, CacheManager, RequestConfig
+from omnicache_ai.core.metrics import SeriesStats
 from omnicache_ai.core.serializer import SafeSerializer
 from omnicache_ai.layers._admit import Uncacheable
 from omnicache_ai.layers._base import LayerBase, check_id, refreshing, require_sync_result
 from omnicache_ai.layers._request import fast_canonical_bytes, normalize_params
 
-__all__ = ["EmbeddingCache"]
+__all__ = ["EmbeddingCache", "estimate_tokens"]
 
 _MAGIC: Final = b"OCV\x01"
 _SAFE: Final = SafeSerializer()
@@ -57,6 +62,16 @@ def decode_vector(blob: Any, writable: bool) -> Vector | None:
         return _parse_vector(blob, writable)
     except (ValueError, TypeError, struct.error, IndexError):
         return None
+
+
+def estimate_tokens(text: str) -> int:
+    """About four characters per token, rounded up: the usual rule of thumb.
+
+    Example:
+        >>> estimate_tokens("What is the capital of France?")
+        8
+    """
+    return (len(text) + 3) // 4
 
 
 def _norm(params: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -90,6 +105,8 @@ class EmbeddingCache(LayerBase):
         manager: The :class:`CacheManager` to store through.
         ttl: Default seconds to live (default: the manager's ``embedding`` TTL, 86400 s).
         writable: Return writable copies instead of read-only zero-copy views.
+        token_counter: ``counter(text) -> int`` for the savings of a hit (default:
+            :func:`estimate_tokens`). It runs on every hit, so keep it cheap.
 
     Example:
         >>> import numpy as np
@@ -108,10 +125,17 @@ class EmbeddingCache(LayerBase):
     key_type = "embedding"
 
     def __init__(
-        self, manager: CacheManager, *, ttl: float | None = None, writable: bool = False
+        self,
+        manager: CacheManager,
+        *,
+        ttl: float | None = None,
+        writable: bool = False,
+        token_counter: Callable[[str], int] | None = None,
     ) -> None:
         super().__init__(manager, ttl=ttl)
         self.writable = writable
+        self.count_tokens: Callable[[str], int] = token_counter or estimate_tokens
+        self._series: SeriesStats | None = None
         # Vectors are bytes; only the safe serializer keeps them bytes whatever the manager
         # uses by default (JSON cannot hold bytes).
         self._ser = None if type(manager.serializer) is SafeSerializer else _SAFE
@@ -138,6 +162,29 @@ class EmbeddingCache(LayerBase):
     def _decode(self, raw: Any) -> Vector | None:
         return decode_vector(raw, self.writable)
 
+    def _saved(self, model_id: str, tokens: int) -> None:
+        """Count the input tokens (and their price) of embedding calls that hits avoided."""
+        if tokens:
+            # Straight to the metrics series, priced here: embeddings bill input only, and
+            # this runs on every hit (the series object is stable, see CacheMetrics.series).
+            m = self.manager
+            price = m.pricing.price(model_id)
+            cost = tokens * price.input / 1_000_000 if price is not None else 0.0
+            st = self._series
+            if st is None:
+                st = self._series = m.metrics.series(self.layer, m.tenant, m.backend_name)
+            m.metrics.record_savings(st, input_tokens=tokens, cost=cost)
+
+    def _tokens(self, text: str) -> int:
+        count = self.count_tokens
+        return (len(text) + 3) // 4 if count is estimate_tokens else count(text)
+
+    def _hit(self, raw: Any, text: str, model_id: str) -> Vector | None:
+        vec = decode_vector(raw, self.writable)
+        if vec is not None:
+            self._saved(model_id, self._tokens(text))
+        return vec
+
     def _blob(self, value: Any) -> bytes:
         """Encoded vector; raises :class:`Uncacheable` for an empty or non-finite one."""
         arr = as_vector(value)
@@ -147,14 +194,16 @@ class EmbeddingCache(LayerBase):
         return encode_vector(arr)
 
     def _batch(
-        self, plan: dict[str, str], found: Mapping[str, Any]
+        self, plan: dict[str, str], found: Mapping[str, Any], model_id: str
     ) -> tuple[dict[str, Vector], list[str]]:
-        """Decoded hits by text, and the distinct texts still to compute."""
+        """Decoded hits by text (their savings counted), and the distinct texts to compute."""
         hits: dict[str, Vector] = {}
         for text, key in plan.items():
             vec = self._decode(found.get(key))
             if vec is not None:
                 hits[text] = vec
+        if hits:
+            self._saved(model_id, sum(map(self._tokens, hits)))
         return hits, [t for t in plan if t not in hits]
 
     def _absorb(
@@ -206,7 +255,7 @@ class EmbeddingCache(LayerBase):
         """The cached vector for ``text``, or ``None``."""
         key = self._key(text, model_id, params)
         raw = self.manager.get(key, MISSING, layer=self.layer, config=config, serializer=self._ser)
-        return self._decode(raw)
+        return self._hit(raw, text, model_id)
 
     def set(
         self,
@@ -245,8 +294,11 @@ class EmbeddingCache(LayerBase):
     ) -> Vector:
         """The cached vector, or ``compute_fn(text)`` computed once (stampede-safe) and cached."""
         key = self._key(text, model_id, params)
+        computed = False
 
         def produce() -> bytes:
+            nonlocal computed
+            computed = True
             return self._blob(
                 require_sync_result(compute_fn(text), "compute_fn", "aget_or_compute")
             )
@@ -257,7 +309,7 @@ class EmbeddingCache(LayerBase):
             )
         except Uncacheable as skipped:
             return skipped.value  # type: ignore[no-any-return]
-        vec = self._decode(raw)
+        vec = self._decode(raw) if computed else self._hit(raw, text, model_id)
         if vec is None:  # a foreign entry sits under our key: replace it
             return self.get_or_compute(
                 text,
@@ -275,7 +327,7 @@ class EmbeddingCache(LayerBase):
         """Vectors for ``texts`` in input order (``None`` for misses), in one backend read."""
         plan = self._plan(texts, model_id, params)
         found = self.manager.get_many(list(plan.values()), layer=self.layer, serializer=self._ser)
-        hits, _ = self._batch(plan, found)
+        hits, _ = self._batch(plan, found, model_id)
         return [hits.get(t) for t in texts]
 
     def get_or_compute_many(
@@ -311,7 +363,7 @@ class EmbeddingCache(LayerBase):
             if self._reads(config)
             else {}
         )
-        hits, missing = self._batch(plan, found)
+        hits, missing = self._batch(plan, found, model_id)
         if missing:
             computed = require_sync_result(
                 compute_fn(missing), "compute_fn", "aget_or_compute_many"
@@ -337,7 +389,7 @@ class EmbeddingCache(LayerBase):
         raw = await self.manager.aget(
             key, MISSING, layer=self.layer, config=config, serializer=self._ser
         )
-        return self._decode(raw)
+        return self._hit(raw, text, model_id)
 
     async def aset(
         self,
@@ -378,8 +430,11 @@ class EmbeddingCache(LayerBase):
     ) -> Vector:
         """Async :meth:`get_or_compute`; ``compute_fn`` may be async or plain."""
         key = self._key(text, model_id, params)
+        computed = False
 
         async def produce() -> bytes:
+            nonlocal computed
+            computed = True
             result = compute_fn(text)
             if inspect.isawaitable(result):
                 result = await result
@@ -391,7 +446,7 @@ class EmbeddingCache(LayerBase):
             )
         except Uncacheable as skipped:
             return skipped.value  # type: ignore[no-any-return]
-        vec = self._decode(raw)
+        vec = self._decode(raw) if computed else self._hit(raw, text, model_id)
         if vec is None:  # a foreign entry sits under our key: replace it
             return await self.aget_or_compute(
                 text,
@@ -411,7 +466,7 @@ class EmbeddingCache(LayerBase):
         found = await self.manager.aget_many(
             list(plan.values()), layer=self.layer, serializer=self._ser
         )
-        hits, _ = self._batch(plan, found)
+        hits, _ = self._batch(plan, found, model_id)
         return [hits.get(t) for t in texts]
 
     async def aget_or_compute_many(
@@ -433,7 +488,7 @@ class EmbeddingCache(LayerBase):
             if self._reads(config)
             else {}
         )
-        hits, missing = self._batch(plan, found)
+        hits, missing = self._batch(plan, found, model_id)
         if missing:
             computed = compute_fn(missing)
             if inspect.isawaitable(computed):

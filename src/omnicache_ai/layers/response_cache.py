@@ -23,7 +23,7 @@ from omnicache_ai.core.errors import ConfigurationError
 from omnicache_ai.core.serializer import SafeSerializer, Serializer
 from omnicache_ai.layers._admit import Admission, Uncacheable
 from omnicache_ai.layers._base import (
-    LayerBase,
+    RequestLayer,
     check_id,
     refreshing,
     require_sync_result,
@@ -70,7 +70,7 @@ def count_savings(manager: CacheManager, layer: str, model: str, record: Any) ->
     )
 
 
-class ResponseCache(LayerBase):
+class ResponseCache(RequestLayer):
     """Cache LLM answers by model + messages + every parameter that changes the answer.
 
     Args:
@@ -123,22 +123,6 @@ class ResponseCache(LayerBase):
         self._keyer = RequestKeyer(param_defaults, ignored_params)
 
     # ---- pure helpers shared by the sync and async methods ---------------------------------
-    def _request(
-        self, messages: Any, model_id: str | None, params: Mapping[str, Any] | None
-    ) -> tuple[str, str]:
-        """(key, model) of one request."""
-        memo = self._memo
-        token = memo.token(model_id, messages, params)
-        if token is not None:
-            keyed = memo.get(token)
-            if keyed is not None:
-                return keyed
-        data, model = self._keyer.encode(messages, model_id, params)
-        keyed = (self._kprefix + self._kb.digest(data), model)
-        if token is not None:
-            memo.put(token, keyed)
-        return keyed
-
     def cache_key(
         self, messages: Any, *, model_id: str | None = None, params: Mapping[str, Any] | None = None
     ) -> str:

@@ -7,6 +7,13 @@ truncated (``finish_reason="length"`` / ``stop_reason="max_tokens"``, configurab
 refusal or an error event. A hit yields the chunks again, same types (e.g.
 ``ChatCompletionChunk`` objects) and order, optionally ``replay_delay`` seconds apart.
 
+Concurrent identical requests are coalesced: the first caller to miss leads, and callers
+(threads of the sync API, tasks of the async one) that miss the same key while its stream is
+in flight read that one upstream stream instead of opening their own. Each receives every
+chunk from the first, live, in order and with its original type (see
+:class:`~omnicache_ai.layers._stream.SharedStream` for what happens on errors,
+cancellation and early stops). ``coalesce=False`` turns this off.
+
 Keys are built like :class:`~omnicache_ai.layers.response_cache.ResponseCache` keys (same
 normalisation; ``stream`` and ``stream_options`` are ignored) but in their own key space,
 since a stream's chunks are not a complete response. Entries carry the ``model:<id>`` tag,
@@ -15,24 +22,34 @@ so ``ResponseCache.invalidate_model`` retires streams too.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import aclosing
 from typing import Any
 
 from omnicache_ai.core.cache_manager import MISSING, CacheManager, RequestConfig
-from omnicache_ai.core.serializer import Serializer
+from omnicache_ai.core.serializer import Serializer, builtin_safe_serializer
 from omnicache_ai.layers._admit import Admission
-from omnicache_ai.layers._base import LayerBase, check_id, with_tags
+from omnicache_ai.layers._base import RequestLayer, check_id, with_tags
 from omnicache_ai.layers._request import RequestKeyer
-from omnicache_ai.layers._stream import areplay, atee, check_delay, replay, tee
+from omnicache_ai.layers._stream import (
+    areplay,
+    ashared,
+    atee,
+    check_delay,
+    replay,
+    shared,
+    stream_table,
+    tee,
+)
 from omnicache_ai.layers._usage import usage_from_chunks
 from omnicache_ai.layers.response_cache import count_savings
 
 __all__ = ["StreamingResponseCache"]
 
 
-class StreamingResponseCache(LayerBase):
+class StreamingResponseCache(RequestLayer):
     """Cache streamed LLM answers and replay them as a stream.
 
     Args:
@@ -44,6 +61,9 @@ class StreamingResponseCache(LayerBase):
         is_refusal: ``predicate(chunks) -> bool`` marking further streams as refusals.
         param_defaults: Parameter defaults to normalise away (see ``ResponseCache``).
         ignored_params: Parameters left out of the key (see ``ResponseCache``).
+        coalesce: Let concurrent identical requests share one upstream stream (default).
+            A follower waits for the shared stream at most the manager's stampede timeout
+            between chunks.
 
     Example:
         >>> from omnicache_ai import CacheManager
@@ -70,20 +90,22 @@ class StreamingResponseCache(LayerBase):
         is_refusal: Callable[[Any], bool] | None = None,
         param_defaults: Mapping[str, Any] | None = None,
         ignored_params: Iterable[str] | None = None,
+        coalesce: bool = True,
     ) -> None:
         super().__init__(manager, serializer=serializer, ttl=ttl)
         self.replay_delay = check_delay(replay_delay)
         self.admission = Admission(cache_truncated=cache_truncated, is_refusal=is_refusal)
         self._keyer = RequestKeyer(param_defaults, ignored_params)
+        self.coalesce = coalesce
+        # Shared with every layer on this manager (and its tenant views): one flight per key.
+        self._flights = stream_table(manager.stampede)
+        # A leader rechecks with exists(), which counts no second miss but decodes without
+        # our serializer; a custom format is rechecked with get() (and counted) instead.
+        self._exists_reads = (
+            serializer is None or builtin_safe_serializer(serializer.format_id) is not None
+        )
 
     # ---- pure helpers -----------------------------------------------------------------------
-    def _request(
-        self, messages: Any, model_id: str | None, params: Mapping[str, Any] | None
-    ) -> tuple[str, str]:
-        """(key, model) of one request."""
-        data, model = self._keyer.encode(messages, model_id, params)
-        return self._key_of(data), model
-
     def cache_key(
         self, messages: Any, *, model_id: str | None = None, params: Mapping[str, Any] | None = None
     ) -> str:
@@ -108,6 +130,35 @@ class StreamingResponseCache(LayerBase):
 
     def _delay(self, replay_delay: float | None) -> float:
         return self.replay_delay if replay_delay is None else check_delay(replay_delay)
+
+    def _coalesces(self, config: RequestConfig | None) -> bool:
+        return self.coalesce and (config is None or not config.skip_cache)
+
+    @staticmethod
+    def _may_recheck(config: RequestConfig | None) -> bool:
+        return config is None or not config.refresh
+
+    def _timeout(self) -> float:
+        return float(getattr(self.manager.stampede, "timeout", 60.0))
+
+    def _followed(self) -> None:
+        """Count a request served by another caller's stream (``coalesced`` in metrics)."""
+        m = self.manager
+        m.metrics.record_coalesced(m.metrics.series(self.layer, m.tenant, m.backend_name))
+
+    def _shared_savings(self, model: str) -> Callable[[list[Any]], None]:
+        """Count what a follower saved, from the usage the shared stream reported."""
+
+        def count(chunks: list[Any]) -> None:
+            entry = self._entry(chunks)
+            if entry is not None and entry[1] is not None:
+                count_savings(self.manager, self.layer, model, entry[1])
+
+        return count
+
+    def in_flight(self) -> int:
+        """How many shared live streams are in flight on this manager right now."""
+        return len(self._flights)
 
     # ---- sync API ---------------------------------------------------------------------------
     def get(
@@ -186,14 +237,7 @@ class StreamingResponseCache(LayerBase):
                     serializer=self.serializer,
                 )
 
-        def flow() -> Iterator[Any]:
-            raw = self.manager.get(
-                key, MISSING, layer=self.layer, config=config, serializer=self.serializer
-            )
-            cached = self._hit(raw, model)
-            if cached is not None:
-                yield from replay(cached, delay)
-                return
+        def open_source() -> Iterable[Any]:
             source = stream_fn(messages)
             if inspect.isawaitable(source) or hasattr(source, "__aiter__"):
                 _discard(source)
@@ -201,7 +245,38 @@ class StreamingResponseCache(LayerBase):
                     "stream_fn returned an async stream; use `async for chunk in "
                     "cache.aget_or_stream(...)`"
                 )
-            yield from tee(source, store)
+            return source
+
+        def recheck() -> list[Any] | None:
+            # Stored by a flight that ended between our miss and our lead: serve it.
+            m = self.manager
+            if not self._may_recheck(config) or (
+                self._exists_reads and not m.exists(key, layer=self.layer)
+            ):
+                return None
+            raw = m.get(key, MISSING, layer=self.layer, config=config, serializer=self.serializer)
+            return self._hit(raw, model)
+
+        def flow() -> Iterator[Any]:
+            raw = self.manager.get(
+                key, MISSING, layer=self.layer, config=config, serializer=self.serializer
+            )
+            cached = self._hit(raw, model)
+            if cached is not None:
+                yield from replay(cached, delay)
+            elif self._coalesces(config):
+                yield from shared(
+                    self._flights,
+                    (self.manager.tenant, key),
+                    open_source,
+                    store,
+                    recheck=recheck,
+                    on_follow=self._followed,
+                    on_shared=self._shared_savings(model),
+                    timeout=self._timeout(),
+                )
+            else:
+                yield from tee(open_source(), store)
 
         return flow()
 
@@ -300,21 +375,43 @@ class StreamingResponseCache(LayerBase):
                     serializer=self.serializer,
                 )
 
+        async def recheck() -> list[Any] | None:
+            m = self.manager
+            if not self._may_recheck(config) or (
+                self._exists_reads and not await m.aexists(key, layer=self.layer)
+            ):
+                return None
+            raw = await m.aget(
+                key, MISSING, layer=self.layer, config=config, serializer=self.serializer
+            )
+            return self._hit(raw, model)
+
         async def flow() -> AsyncIterator[Any]:
             raw = await self.manager.aget(
                 key, MISSING, layer=self.layer, config=config, serializer=self.serializer
             )
             cached = self._hit(raw, model)
             if cached is not None:
-                async with aclosing(areplay(cached, delay)) as replayed:
-                    async for chunk in replayed:
-                        yield chunk
-                return
-            source = stream_fn(messages)
-            if inspect.isawaitable(source):
-                source = await source
+                chunks = areplay(cached, delay)
+            elif self._coalesces(config):
+                # Flights are per event loop: a task can only read a stream of its own loop.
+                chunks = ashared(
+                    self._flights,
+                    (asyncio.get_running_loop(), self.manager.tenant, key),
+                    lambda: stream_fn(messages),
+                    store,
+                    recheck=recheck,
+                    on_follow=self._followed,
+                    on_shared=self._shared_savings(model),
+                    timeout=self._timeout(),
+                )
+            else:
+                source = stream_fn(messages)
+                if inspect.isawaitable(source):
+                    source = await source
+                chunks = atee(source, store)
             # aclosing: a consumer that stops early closes the live source now, not at GC.
-            async with aclosing(atee(source, store)) as live:
+            async with aclosing(chunks) as live:
                 async for chunk in live:
                     yield chunk
 
