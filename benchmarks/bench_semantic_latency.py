@@ -1,21 +1,26 @@
-"""End-to-end latency of SemanticCache lookups with the default embedder.
+"""End-to-end latency of SemanticCache lookups with the default embedder (or another preset).
 
 Usage::
 
     python benchmarks/bench_semantic_latency.py                 # 1k and 10k entries, numpy+faiss
     python benchmarks/bench_semantic_latency.py --sizes 1000 100000 --stores faiss
+    python benchmarks/bench_semantic_latency.py --embedder minilm-l6-int8   # the opt-in model
 
 For each vector store and cache size, the cache holds the distinct origins of
 ``shared/data/paraphrase_pairs.json`` plus random filler vectors *in the same partition* (so
-the search really scans that many entries), and the paraphrases are looked up:
+the search really scans that many entries), and the paraphrases are looked up with every
+other setting at its default (the embedder's calibrated threshold, guards on):
 
 * ``exact``: a cached question asked again (exact tier: one manager read, no model call);
-* ``semantic, new text``: a paraphrase seen for the first time (model call + search + payload);
-* ``semantic, repeat``: the same paraphrase again (its embedding comes from the in-memory
+* ``semantic hit, new text``: a paraphrase seen for the first time that the cache answers
+  from the semantic tier (model call + search + guards + payload), timed over the hits only;
+* ``semantic, repeat``: the same paraphrases again (each embedding comes from the in-memory
   embedding cache: search + payload only);
-* ``embed only``: the default embedder alone on the same texts, for reference.
+* ``embed only``: the embedder alone on the same texts, for reference.
 
-Goal from issue #5: an end-to-end semantic hit under 2 ms with the default embedder.
+Goal from issue #5: an end-to-end semantic hit under 2 ms with the default embedder. The last
+lines say whether it was met in this run, judged on the median of ``semantic hit, new text``
+(p95 reported alongside: a shared machine's tail is noisy).
 """
 
 from __future__ import annotations
@@ -49,32 +54,41 @@ def _timed(fn: Callable[[str], Any], texts: Sequence[str]) -> list[float]:
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one linear report
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
     ap.add_argument("--stores", nargs="+", default=["numpy", "faiss"])
     ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--embedder", default=None, help="preset name (default: the default)")
     args = ap.parse_args(argv)
 
     from omnicache_ai.backends.vector import NumpyBackend
-    from omnicache_ai.embedders import get_default_embedder
+    from omnicache_ai.embedders import DEFAULT_EMBEDDER, load_embedder
     from omnicache_ai.layers.semantic_cache import SemanticCache
 
-    emb = get_default_embedder()
+    preset = args.embedder or DEFAULT_EMBEDDER
+    emb = load_embedder(preset)
     data = json.loads(PAIRS.read_text())
     uniq = list(dict.fromkeys(d["origin"] for d in data))
-    pairs = [(d["origin"], d["similar"]) for d in data][: args.queries]
+    all_pairs = [(d["origin"], d["similar"]) for d in data]
+    pairs = all_pairs[: args.queries]
+    # Paraphrases never timed: they warm the lookup path (first-call costs, CPU caches) so
+    # "new text" measures a new question to a running cache, not a cold process.
+    warm_up = [s for _, s in all_pairs[args.queries : args.queries + 20]]
     U = np.vstack([emb.embed_many(uniq[i : i + 64]) for i in range(0, len(uniq), 64)])
     emb.embed("warm up")
     embed_t = _timed(emb.embed, [s for _, s in pairs])
     p50, p95 = _pct(embed_t)
-    print(f"# {emb.name}: embed only p50 {p50:.2f} ms, p95 {p95:.2f} ms")
+    default = " (the default)" if preset == DEFAULT_EMBEDDER else ""
+    print(f"# {preset}{default}, {emb.name}: embed only p50 {p50:.3f} ms, p95 {p95:.3f} ms")
     print(
-        "| store | entries | exact hit p50 / p95 | semantic, new text p50 / p95 | "
+        "| store | entries | exact hit p50 / p95 | semantic hit, new text p50 / p95 | "
         "semantic, repeat p50 / p95 | semantic hit rate |"
     )
     print("|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
+    verdicts: list[tuple[str, int, float, float]] = []
+    threshold = None
     for store_name in args.stores:
         for size in args.sizes:
             if store_name == "faiss":
@@ -84,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 store = NumpyBackend(dim=emb.dim)
             cache = SemanticCache(embedder=emb, vector_backend=store)
+            threshold = cache.threshold
             # Fill with precomputed vectors through the normal set() path.
             for text, vec in zip(uniq, U, strict=True):
                 cache._remember_vector(" ".join(text.split()), vec)
@@ -99,21 +114,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             wait = getattr(store, "wait_for_index", None)
             if callable(wait):
                 wait()
+            for text in warm_up:
+                cache.lookup(text)
             exact = _timed(cache.get, [o for o, _ in pairs])
-            hits = []
+            hits: list[bool] = []
 
             def look(q: str, hits: list[bool] = hits, cache: Any = cache) -> None:
                 hits.append(cache.lookup(q).tier == "semantic")
 
             new = _timed(look, [s for _, s in pairs])
+            new_hit = [t for t, h in zip(new, hits, strict=True) if h] or [float("nan")]
             repeat = _timed(look, [s for _, s in pairs])
-            (e50, e95), (n50, n95), (r50, r95) = _pct(exact), _pct(new), _pct(repeat)
+            (e50, e95), (n50, n95), (r50, r95) = _pct(exact), _pct(new_hit), _pct(repeat)
             rate = sum(hits[: len(pairs)]) / len(pairs)
+            verdicts.append((store_name, store.count(), n50, n95))
             print(
                 f"| {store_name} | {store.count():,} | {e50:.3f} / {e95:.3f} ms | "
-                f"{n50:.2f} / {n95:.2f} ms | {r50:.3f} / {r95:.3f} ms | {rate:.0%} |"
+                f"{n50:.3f} / {n95:.3f} ms | {r50:.3f} / {r95:.3f} ms | {rate:.0%} |"
             )
             store.close()
+    print(f"\n## issue #5 goal: end-to-end semantic hit < 2 ms ({preset}, threshold {threshold})")
+    for store_name, count, n50, n95 in verdicts:
+        ok = "met" if n50 < 2.0 else "NOT met"
+        print(f"- {store_name}, {count:,} entries: p50 {n50:.3f} ms, p95 {n95:.3f} ms -> {ok}")
+    met = [f"{name} {count:,}" for name, count, n50, _ in verdicts if n50 < 2.0]
+    print(f"- met in {len(met)} of {len(verdicts)} configurations: {', '.join(met) or 'none'}")
     return 0
 
 

@@ -119,6 +119,9 @@ def _cmd_config(args: argparse.Namespace) -> int:
         if name == "pickle_secret" and value:
             value = "<set>"
         marker = "" if value == default else "   (from environment)"
+        if name == "semantic_threshold" and value is None:
+            marker = f"   (the {settings.embedder} embedder's calibrated threshold)"
+            value = settings.effective_semantic_threshold()
         print(f"{var:<32} {value!r}{marker}")
     return 0
 

@@ -22,8 +22,9 @@ def test_readme_defaults() -> None:
     """Defaults match the README's table."""
     s = OmnicacheSettings.from_env({})
     assert (s.backend, s.redis_url, s.default_ttl, s.namespace, s.semantic_threshold) == (
-        "memory", "redis://localhost:6379/0", 3600, "omnicache", 0.95,
+        "memory", "redis://localhost:6379/0", 3600, "omnicache", None,
     )  # fmt: skip
+    assert (s.embedder, s.effective_semantic_threshold()) == ("wordllama", 0.68)
     assert (s.ttl_embedding, s.ttl_retrieval, s.ttl_context, s.ttl_response) == (
         86400, 3600, 1800, 600,
     )  # fmt: skip

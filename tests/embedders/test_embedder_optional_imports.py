@@ -23,7 +23,9 @@ def run_blocked(blocked: list[str], body: str) -> subprocess.CompletedProcess[st
 @pytest.mark.parametrize(
     ("call", "blocked", "extra"),
     [
-        ("get_default_embedder()", ["onnxruntime"], "semantic"),
+        ("get_default_embedder()", ["wordllama"], "semantic"),
+        ("get_default_embedder()", ["wordllama"], "semantic-fast"),
+        ("load_embedder('minilm-l6-int8')", ["onnxruntime"], "semantic"),
         ("load_embedder('minilm-l3')", ["tokenizers"], "semantic"),
         ("load_embedder('wordllama')", ["wordllama"], "semantic-fast"),
     ],

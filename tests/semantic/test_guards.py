@@ -79,3 +79,59 @@ def test_features_extracts_numbers_dates_units() -> None:
     assert {"1000", "2", "20"} <= f.numbers
     assert {"march", "tomorrow"} <= f.dates
     assert {"kg", "USD"} <= f.units
+
+
+def _negation_mismatch_by_scan(a: str, b: str) -> bool:
+    """The antonym check written the slow, obvious way: every stem against every token."""
+    from omnicache_ai.layers import _guards as g
+
+    fa, fb = features(a), features(b)
+    if fa.negations % 2 != fb.negations % 2:
+        return True
+
+    def has(tokens: tuple[str, ...], stem: str) -> bool:
+        if " " in stem:
+            return f" {stem}" in " " + " ".join(tokens) + " "
+        if len(stem) <= g._SHORT_STEM:
+            return stem in tokens
+        return any(t.startswith(stem) for t in tokens)
+
+    for x, y in g._ANTONYMS:
+        ax, ay, bx, by = has(fa.tokens, x), has(fa.tokens, y), has(fb.tokens, x), has(fb.tokens, y)
+        if x in y and ay:
+            ax = any(t.startswith(x) for t in fa.tokens if not t.startswith(y))
+        if x in y and by:
+            bx = any(t.startswith(x) for t in fb.tokens if not t.startswith(y))
+        if (ax and not ay and by and not bx) or (ay and not ax and bx and not by):
+            return True
+    return False
+
+
+def test_indexed_antonym_check_agrees_with_a_full_scan() -> None:
+    """The one-pass polarity index vetoes exactly what scanning every stem would."""
+    import itertools
+    import json
+    import random
+    from pathlib import Path
+
+    from omnicache_ai.layers._guards import negation_mismatch
+
+    data = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
+    texts: list[str] = [
+        "Sign in to the portal", "How do I sign out?", "Pin the message", "Unpin it",
+        "pinned messages", "uninstall and install again", "turn on and turn off", "on or off",
+    ]  # fmt: skip
+    pairs: list[tuple[str, str]] = []
+    for name in ("hard_negatives.json", "semantic_hard_negatives.json"):
+        doc = json.loads((data / name).read_text())
+        for p in doc["pairs"]:
+            pairs.append((p["a"], p["b"]))
+            texts += [p["a"], p["b"]]
+    rng = random.Random(7)
+    pairs += rng.sample(list(itertools.combinations(texts, 2)), 3000)
+    vetoed = 0
+    for a, b in pairs:
+        want = _negation_mismatch_by_scan(a, b)
+        assert negation_mismatch(features(a), features(b)) is want, (a, b)
+        vetoed += want
+    assert 100 < vetoed < len(pairs) - 100  # both outcomes are well represented

@@ -32,12 +32,16 @@ UNRELATED = "How do I bake sourdough bread?"
 def test_readme_contract_exact_then_semantic(real_embedder: Embedder) -> None:
     """The README example: exact hit on the same text, semantic hit on a paraphrase."""
     from omnicache_ai.backends.vector_backend import FAISSBackend
+    from omnicache_ai.embedders import recommended_threshold
 
+    # An embed_fn carries no calibration: pass the threshold measured for the model behind it.
+    threshold = recommended_threshold(real_embedder)
+    assert threshold is not None
     sem_cache = SemanticCache(
         exact_backend=InMemoryBackend(),
         vector_backend=FAISSBackend(dim=real_embedder.dim),
         embed_fn=real_embedder.embed,
-        threshold=0.9,
+        threshold=threshold,
     )
     sem_cache.set(FR, "Paris")
     assert sem_cache.get(FR) == "Paris"

