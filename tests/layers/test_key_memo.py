@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from layer_payloads import CHAT, WEATHER_TOOL
 
@@ -146,7 +146,11 @@ _params = st.dictionaries(
 _SHARED = ResponseCache(CacheManager(key_builder=CacheKeyBuilder("p")))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(params=_params, content=st.text(max_size=20))
 def test_memoized_key_always_equals_the_fresh_key(params: dict[str, Any], content: str) -> None:
     """Whatever the request, the key through the memo (twice) is the key without it.
