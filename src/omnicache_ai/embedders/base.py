@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BaseEmbedder", "Embedder", "l2_normalize"]
+__all__ = ["BaseEmbedder", "Embedder", "l2_normalize", "text_batch"]
 
 Vector = npt.NDArray[np.float32]
 
@@ -63,6 +63,25 @@ class Embedder(Protocol):
     async def aembed_many(self, texts: Sequence[str]) -> Vector:
         """:meth:`embed_many` without blocking the event loop."""
         ...
+
+
+def text_batch(texts: Sequence[str]) -> list[str]:
+    """``texts`` as a list, after checking it is a sequence of strings (not one string).
+
+    Raises:
+        TypeError: If ``texts`` is a single string or holds a non-string.
+
+    Example:
+        >>> text_batch(("a", "b"))
+        ['a', 'b']
+    """
+    if isinstance(texts, str):
+        raise TypeError("embed_many takes a sequence of strings; use embed() for one text")
+    batch = list(texts)
+    for text in batch:
+        if not isinstance(text, str):
+            raise TypeError(f"texts must be strings, got {type(text).__name__}")
+    return batch
 
 
 def l2_normalize(matrix: npt.ArrayLike) -> Vector:
@@ -111,12 +130,7 @@ class BaseEmbedder:
             >>> HashingEmbedder(dim=16).embed_many(["a", "b"]).shape
             (2, 16)
         """
-        if isinstance(texts, str):
-            raise TypeError("embed_many takes a sequence of strings; use embed() for one text")
-        batch = list(texts)
-        for text in batch:
-            if not isinstance(text, str):
-                raise TypeError(f"texts must be strings, got {type(text).__name__}")
+        batch = text_batch(texts)
         if not batch:
             return np.empty((0, self.dim), dtype=np.float32)
         out: Vector = l2_normalize(self._embed_batch(batch))

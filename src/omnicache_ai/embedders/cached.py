@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from omnicache_ai.core.errors import ConfigurationError
-from omnicache_ai.embedders.base import Embedder
+from omnicache_ai.embedders.base import Embedder, text_batch
 
 if TYPE_CHECKING:
     from omnicache_ai.core.cache_manager import CacheManager
@@ -122,16 +122,6 @@ class CachedEmbedder:
     def dim(self, value: int) -> None:
         raise AttributeError("a CachedEmbedder's dim is its wrapped embedder's")
 
-    @staticmethod
-    def _texts(texts: Sequence[str]) -> list[str]:
-        if isinstance(texts, str):
-            raise TypeError("embed_many takes a sequence of strings; use embed() for one text")
-        batch = list(texts)
-        for text in batch:
-            if not isinstance(text, str):
-                raise TypeError(f"texts must be strings, got {type(text).__name__}")
-        return batch
-
     def _stack(self, rows: list[npt.NDArray[np.generic]]) -> Vector:
         if not rows:
             return np.empty((0, self.dim), dtype=np.float32)
@@ -165,7 +155,7 @@ class CachedEmbedder:
             >>> CachedEmbedder(HashingEmbedder(dim=8)).embed_many(["a", "b", "a"]).shape
             (3, 8)
         """
-        batch = self._texts(texts)
+        batch = text_batch(texts)
         if not batch:
             return self._stack([])
         rows = self.cache.get_or_compute_many(batch, self.embedder.embed_many, model_id=self.name)
@@ -197,7 +187,7 @@ class CachedEmbedder:
             >>> asyncio.run(emb.aembed_many(["a", "b"])).shape
             (2, 8)
         """
-        batch = self._texts(texts)
+        batch = text_batch(texts)
         if not batch:
             return self._stack([])
         rows = await self.cache.aget_or_compute_many(
