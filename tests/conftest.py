@@ -1,4 +1,8 @@
-"""Shared fixtures: the test suite never touches the user's real cache directories."""
+"""Shared fixtures: the suite never touches the user's real cache directories nor the network.
+
+Every test runs with outbound connections limited to loopback (``_netguard``): a framework that
+tries to reach a hub, a telemetry endpoint or a real API fails the test instead.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+import _netguard
+
+_netguard.install()
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only() -> None:
+    """Re-arm the network guard before every test (a plugin may have restored ``socket``)."""
+    _netguard.install()
 
 
 @pytest.fixture(autouse=True)
