@@ -8,7 +8,11 @@ Commands:
     stats         hit/miss/savings table (``--json`` for machines)
     flush         remove every entry of the namespace/tenant (asks first; ``--yes`` skips)
     inspect KEY   show one entry: size, format, tags, TTL state and a preview of the value
-    config        print the effective settings and the variables that set them
+    config        print the effective settings and the variables that set them (secrets
+                  and URL passwords redacted)
+
+Exit status: 0 success; 1 nothing usable (``inspect``: no entry, or one that does not
+decode; ``flush``: declined); 2 a bad setting or argument; 3 the backend cannot be reached.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from urllib.parse import urlsplit, urlunsplit
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,14 +81,30 @@ def _cmd_flush(args: argparse.Namespace) -> int:
     return 0
 
 
+class _BackendDown(Exception):
+    """The configured backend failed a read (exit 3)."""
+
+
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from omnicache_ai.core import envelope
-    from omnicache_ai.core.errors import IntegrityError
+    from omnicache_ai.core.cache_manager import MISSING
 
     manager = _manager(args)
-    manager.strict = True
-    skey = manager._skey(args.key)
-    raw = manager._sync.get(skey)
+    if args.key.startswith("@") and not manager.tenant:
+        tenant, _, rest = args.key[1:].partition(":")
+        raise ConfigurationError(
+            f"{args.key!r} is a tenant's storage key; inspect it as "
+            f"'omnicache inspect --tenant {tenant} {rest}'"
+        )
+    try:
+        skey = manager._skey(args.key)
+    except (TypeError, ValueError) as err:
+        raise ConfigurationError(f"cannot inspect {args.key!r}: {err}") from err
+    manager.strict = True  # a backend failure must be reported, not shown as "not cached"
+    try:
+        raw = manager._sync.get(skey)
+    except Exception as err:  # any client error: the point is one clear line, not a trace
+        raise _BackendDown(f"cannot read from {manager.backend_name}: {_one_line(err)}") from err
     if raw is None:
         print(f"{args.key}: not cached")
         return 1
@@ -97,18 +118,45 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                 compression_codec=env.codec_id,
                 tags=dict(env.tags),
             )
-        except IntegrityError as err:
-            info["envelope"] = f"invalid: {err}"
-    from omnicache_ai.core.cache_manager import MISSING
-
-    value = manager.get(args.key, default=MISSING)
+        except Exception as err:  # a corrupt entry is what inspect is for: describe it
+            info["envelope"] = f"invalid: {_one_line(err)}"
+    try:
+        value = manager.get(args.key, default=MISSING)
+    except Exception as err:
+        value = MISSING
+        info["error"] = _one_line(err)
     info["valid"] = value is not MISSING
     if value is not MISSING:
         preview = repr(value)
         info["value_type"] = type(value).__name__
         info["value_preview"] = preview if len(preview) <= 400 else preview[:400] + "..."
     print(json.dumps(info, indent=2, default=str))
-    return 0
+    return 0 if info["valid"] else 1
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(f"{type(err).__name__}: {err}".split())
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``.
+
+    Example:
+        >>> redact_url("redis://:s3cret@cache:6379/0")
+        'redis://:***@cache:6379/0'
+        >>> redact_url("redis://localhost:6379/0")
+        'redis://localhost:6379/0'
+    """
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<unparseable URL>"
+    if password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
@@ -118,7 +166,9 @@ def _cmd_config(args: argparse.Namespace) -> int:
         value = getattr(settings, name)
         if name == "pickle_secret" and value:
             value = "<set>"
-        marker = "" if value == default else "   (from environment)"
+        elif name in ("redis_url", "vector_url") and isinstance(value, str):
+            value = redact_url(value)
+        marker = "" if getattr(settings, name) == default else "   (from environment)"
         if name == "semantic_threshold" and value is None:
             marker = f"   (the {settings.embedder} embedder's calibrated threshold)"
             value = settings.effective_semantic_threshold()
@@ -170,8 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.func(args)
     except (ConfigurationError, OmnicacheError) as err:
-        print(f"omnicache: error: {err}", file=sys.stderr)
+        print(f"omnicache: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
+    except _BackendDown as err:
+        print(f"omnicache: error: {err}", file=sys.stderr)
+        return 3
     return result
 
 

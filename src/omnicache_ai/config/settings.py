@@ -14,7 +14,9 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
+import math
 import os
 import tempfile
 import types
@@ -26,7 +28,7 @@ from typing import Any, Literal
 from omnicache_ai.core.errors import ConfigurationError
 from omnicache_ai.core.policies import EvictionPolicy, TTLPolicy
 
-__all__ = ["OmnicacheSettings"]
+__all__ = ["ConfigurationError", "OmnicacheSettings"]
 
 logger = logging.getLogger("omnicache_ai")
 PREFIX = "OMNICACHE_"
@@ -34,6 +36,14 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 BackendName = Literal["memory", "disk", "redis", "tiered", "null"]
+
+# A TTL past a century is a typo (or 1e20), and Redis rejects expiries past 2**63 ms, which
+# would turn every write into a silent miss.
+MAX_TTL = 100 * 365 * 24 * 3600
+_TTL_FIELDS = (
+    "default_ttl", "l1_ttl", "ttl_embedding", "ttl_retrieval", "ttl_context", "ttl_response",
+    "ttl_semantic",
+)  # fmt: skip
 
 
 def _env_name(name: str) -> str:
@@ -65,7 +75,9 @@ class OmnicacheSettings:
         compression: ``none`` | ``gzip`` | ``zstd``.
         compression_min_size: Payloads shorter than this are stored uncompressed.
         serializer: ``safe`` (default, no pickle) | ``json`` | ``pickle``.
-        pickle_secret: HMAC key for ``pickle``; strongly recommended.
+        pickle_secret: HMAC key for ``pickle``; required unless ``allow_unsigned_pickle``.
+        allow_unsigned_pickle: Accept ``pickle`` without a secret (logs a warning): only for
+            a store no one else can write, since unpickling runs code the writer chose.
         strict: Raise on backend failure instead of serving a miss.
         pricing: Model prices overriding the built-in table: a JSON object or a path to
             one (read by ``omnicache_ai.core.pricing.default_pricing``).
@@ -103,6 +115,7 @@ class OmnicacheSettings:
     compression_min_size: int = 512
     serializer: Literal["safe", "json", "pickle"] = "safe"
     pickle_secret: str | None = field(default=None, repr=False)
+    allow_unsigned_pickle: bool = False
     strict: bool = False
     pricing: str | None = None
     vector_backend: Literal["numpy", "faiss", "chroma", "qdrant"] = "numpy"
@@ -122,11 +135,27 @@ class OmnicacheSettings:
                 f"{_env_name('semantic_threshold')} must be in (0, 1], or unset for the "
                 f"embedder's calibrated threshold; got {self.semantic_threshold}"
             )
-        for f in fields(self):
-            if f.name.startswith("ttl_") or f.name in ("default_ttl", "l1_ttl"):
-                v = getattr(self, f.name)
-                if v is not None and v < 0:
-                    raise ConfigurationError(f"{_env_name(f.name)} must be >= 0, got {v}")
+        for name in _TTL_FIELDS:
+            v = getattr(self, name)
+            if v is not None and not (math.isfinite(v) and 0 <= v <= MAX_TTL):
+                raise ConfigurationError(
+                    f"{_env_name(name)} must be a number of seconds from 0 (no expiry) to "
+                    f"{MAX_TTL}, got {v}"
+                )
+        for name in ("max_entries", "max_bytes"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise ConfigurationError(
+                    f"{_env_name(name)} must be a positive integer, or none for no bound; "
+                    f"got {v!r}"
+                )
+        if self.compression_min_size < 0:
+            raise ConfigurationError(
+                f"{_env_name('compression_min_size')} must be >= 0 bytes, "
+                f"got {self.compression_min_size}"
+            )
+        self._check_pickle()
+        self._check_pricing()
         if not self.namespace:
             raise ConfigurationError(f"{_env_name('namespace')} must not be empty")
         self.guard_config()  # validates semantic_guards
@@ -140,6 +169,39 @@ class OmnicacheSettings:
                 f"{_env_name('semantic_threshold_floor')} must be in (0, 1], "
                 f"got {self.semantic_threshold_floor}"
             )
+
+    def _check_pickle(self, *, warn: bool = True) -> None:
+        if self.serializer != "pickle" or self.pickle_secret:
+            return
+        if not self.allow_unsigned_pickle:
+            raise ConfigurationError(
+                f"{_env_name('serializer')}=pickle needs {_env_name('pickle_secret')} (an HMAC "
+                "key shared by every process), because unsigned pickles from a shared store "
+                f"run the writer's code; set {_env_name('allow_unsigned_pickle')}=true only "
+                "for a store no one else can write"
+            )
+        if not warn:
+            return
+        logger.warning(
+            "omnicache: %s=pickle without %s: entries are not signed and anyone who can "
+            "write to the store can run code in this process (%s=true)",
+            _env_name("serializer"),
+            _env_name("pickle_secret"),
+            _env_name("allow_unsigned_pickle"),
+        )
+
+    def _check_pricing(self) -> None:
+        if not self.pricing:
+            return
+        from omnicache_ai.core.pricing import PricingTable
+
+        try:
+            PricingTable().load(self.pricing)
+        except (OSError, ValueError) as err:
+            raise ConfigurationError(
+                f"{_env_name('pricing')} must be a JSON object of model -> prices or the path "
+                f"of a file holding one; {_one_line(err)}"
+            ) from err
 
     def _check(self, f: dataclasses.Field[Any], value: Any) -> None:
         choices = _literal_choices(f.type)
@@ -194,7 +256,13 @@ class OmnicacheSettings:
         if self.backend == "disk":
             from omnicache_ai.backends.disk_backend import DiskBackend
 
-            return DiskBackend(path=self.disk_path)
+            try:
+                return DiskBackend(path=self.disk_path)
+            except OSError as err:
+                raise ConfigurationError(
+                    f"{_env_name('disk_path')}={self.disk_path!r} must be a directory this "
+                    f"process can create and write; {_one_line(err)}"
+                ) from err
         if self.backend == "null":
             from omnicache_ai.backends.null_backend import NullBackend
 
@@ -223,7 +291,13 @@ class OmnicacheSettings:
         if self.serializer == "json":
             return JsonSerializer()
         if self.serializer == "pickle":
-            return PickleSerializer(secret=self.pickle_secret)
+            if self.pickle_secret:
+                return PickleSerializer(secret=self.pickle_secret)
+            self._check_pickle(warn=False)  # a field changed after construction still gets the check
+            # The explicit opt-out is passed on so the serializer does not refuse it too.
+            params = inspect.signature(PickleSerializer).parameters
+            extra = {"allow_unsigned": True} if "allow_unsigned" in params else {}
+            return PickleSerializer(secret=None, **extra)
         return SafeSerializer()
 
     def build_compressor(self) -> Any:
@@ -357,6 +431,10 @@ class OmnicacheSettings:
         return SemanticCache(manager, **common)
 
 
+def _one_line(err: BaseException) -> str:
+    return " ".join(f"{type(err).__name__}: {err}".split())
+
+
 def _build_remote(cls: Any, dim: int, url: str | None, path: str | None) -> Any:
     # Chroma and Qdrant take a server URL or a local path; neither given means in memory.
     if url:
@@ -407,7 +485,10 @@ def _parse(var: str, raw: str, tp: Any) -> Any:
         if tp is int:
             return int(raw.replace("_", ""))
         if tp is float:
-            return float(raw)
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError("expected a finite number")
+            return value
         return raw
     except ValueError as err:
         raise ConfigurationError(f"{var}={raw!r} is not valid: {err}") from err

@@ -167,5 +167,13 @@ def default_pricing() -> PricingTable:
     table = PricingTable()
     extra = os.environ.get("OMNICACHE_PRICING")
     if extra:
-        table.load(extra)
+        try:
+            table.load(extra)
+        except (OSError, ValueError) as err:
+            # Name the variable: a bare JSONDecodeError from CacheManager() hides the cause.
+            detail = " ".join(f"{type(err).__name__}: {err}".split())
+            raise ConfigurationError(
+                "OMNICACHE_PRICING must be a JSON object of model -> prices or the path of a "
+                f"file holding one; {detail}"
+            ) from err
     return table
