@@ -102,3 +102,86 @@ def test_demo_reports_measured_figures(tmp_path: Path) -> None:
     assert 0 < calls < 40
     assert "response layer" in out
     assert "money saved" in out
+
+
+def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("omnicache: error: ")
+    return lines[0]
+
+
+def test_config_redacts_redis_password_and_secret(disk_env: dict[str, str]) -> None:
+    """config never prints the Redis URL's password or the pickle secret."""
+    env = {
+        **disk_env,
+        "OMNICACHE_REDIS_URL": "redis://app:hunter2@cache.internal:6380/1",
+        "OMNICACHE_SERIALIZER": "pickle",
+        "OMNICACHE_PICKLE_SECRET": "s3cr3t-key",
+    }
+    result = _run(["config"], env)
+    assert result.returncode == 0, result.stderr
+    assert "hunter2" not in result.stdout
+    assert "s3cr3t-key" not in result.stdout
+    assert "'redis://app:***@cache.internal:6380/1'" in result.stdout
+    assert "'<set>'" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [
+        ("OMNICACHE_PRICING", "{not json"),
+        ("OMNICACHE_DISK_PATH", "/proc/nope/cache"),
+        ("OMNICACHE_MAX_ENTRIES", "0"),
+        ("OMNICACHE_DEFAULT_TTL", "1e20"),
+        ("OMNICACHE_SERIALIZER", "pickle"),
+    ],
+)
+def test_bad_setting_is_one_line_exit_2(disk_env: dict[str, str], var: str, value: str) -> None:
+    """A bad variable prints one line naming it and exits 2, without a traceback."""
+    result = _run(["stats"], {**disk_env, var: value})
+    assert result.returncode == 2
+    assert var in _one_error_line(result)
+
+
+def test_inspect_down_redis_is_one_line_exit_3() -> None:
+    """inspect against an unreachable Redis says so in one line and exits 3."""
+    env = {"OMNICACHE_BACKEND": "redis", "OMNICACHE_REDIS_URL": "redis://:pw@127.0.0.1:1/0"}
+    result = _run(["inspect", "k"], env)
+    assert result.returncode == 3
+    line = _one_error_line(result)
+    assert "RedisBackend" in line
+    assert "pw@" not in line
+
+
+def test_inspect_tenant_storage_key_explains(disk_env: dict[str, str]) -> None:
+    """inspect of a tenant's storage key explains the --tenant form instead of a traceback."""
+    result = _run(["inspect", "@acme:greeting"], disk_env)
+    assert result.returncode == 2
+    assert "--tenant acme greeting" in _one_error_line(result)
+
+
+def test_inspect_tenant_entry(disk_env: dict[str, str]) -> None:
+    """inspect --tenant finds the tenant's entry."""
+    manager = CacheManager(backend=DiskBackend(disk_env["OMNICACHE_DISK_PATH"]))
+    manager.for_tenant("acme").set("greeting", "hi")
+    manager.close()
+    result = _run(["inspect", "--tenant", "acme", "greeting"], disk_env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["value_preview"] == "'hi'"
+
+
+@pytest.mark.parametrize("cut", [3, 6, 9])
+def test_inspect_corrupt_entry(disk_env: dict[str, str], cut: int) -> None:
+    """inspect of a truncated entry reports it invalid (exit 1) rather than a traceback."""
+    backend = DiskBackend(disk_env["OMNICACHE_DISK_PATH"])
+    CacheManager(backend=backend).set("k", {"text": "hello"}, tags=["t"])
+    raw = backend.get("k")
+    assert isinstance(raw, bytes)
+    backend.set("k", raw[:cut])
+    backend.close()
+    result = _run(["inspect", "k"], disk_env)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["valid"] is False
