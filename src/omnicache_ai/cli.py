@@ -20,9 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from urllib.parse import urlsplit, urlunsplit
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from omnicache_ai._version import __version__
 from omnicache_ai.config.settings import OmnicacheSettings
@@ -118,11 +118,12 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                 compression_codec=env.codec_id,
                 tags=dict(env.tags),
             )
-        except Exception as err:  # a corrupt entry is what inspect is for: describe it
+        # A corrupt entry is what inspect is for: describe whatever the parser tripped on.
+        except Exception as err:  # noqa: BLE001
             info["envelope"] = f"invalid: {_one_line(err)}"
     try:
         value = manager.get(args.key, default=MISSING)
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - reported as the entry's state, not a trace
         value = MISSING
         info["error"] = _one_line(err)
     info["valid"] = value is not MISSING

@@ -146,8 +146,7 @@ class OmnicacheSettings:
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                 raise ConfigurationError(
-                    f"{_env_name(name)} must be a positive integer, or none for no bound; "
-                    f"got {v!r}"
+                    f"{_env_name(name)} must be a positive integer, or none for no bound; got {v!r}"
                 )
         if self.compression_min_size < 0:
             raise ConfigurationError(
@@ -293,7 +292,8 @@ class OmnicacheSettings:
         if self.serializer == "pickle":
             if self.pickle_secret:
                 return PickleSerializer(secret=self.pickle_secret)
-            self._check_pickle(warn=False)  # a field changed after construction still gets the check
+            # A field changed after construction still gets the check.
+            self._check_pickle(warn=False)
             # The explicit opt-out is passed on so the serializer does not refuse it too.
             params = inspect.signature(PickleSerializer).parameters
             extra = {"allow_unsigned": True} if "allow_unsigned" in params else {}
