@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _ci import need
 
-pytest.importorskip("prometheus_client")
+need("prometheus_client", extra="observability")
 
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
@@ -366,3 +367,53 @@ def test_shared_mode_serves_the_sum_over_worker_processes(disk_path: str) -> Non
            and dict(ls)["result"] == "hit"]  # fmt: skip
     assert len(les) == len(manager.metrics.buckets) + 1  # complete after the JSON round trip
     assert value(s, "omnicache_entries", backend="DiskBackend") >= 1
+
+
+async def _coalesce(manager: CacheManager, key: str, followers: int) -> None:
+    """One leader computes ``key`` while exactly ``followers`` tasks wait on its flight."""
+    shield = manager.stampede
+    gate = asyncio.Event()
+
+    async def compute() -> str:
+        await gate.wait()
+        return "v"
+
+    tasks = [asyncio.create_task(manager.aget_or_set(key, compute)) for _ in range(followers + 1)]
+    skey = manager._skey(key)
+    # Event-driven: release the leader only once every follower is parked on the flight.
+    while True:
+        flight = shield._flights.get(skey)
+        if flight is not None and len(flight.waiters) == followers:
+            break
+        await asyncio.sleep(0)
+    gate.set()
+    assert await asyncio.gather(*tasks) == ["v"] * (followers + 1)
+
+
+def test_deletes_invalidations_and_coalesced_counters_are_exact() -> None:
+    """A scrape after known operations shows exactly the deletes, invalidations and
+    coalesced followers that happened, per layer and tenant."""
+    manager = CacheManager(backend=InMemoryBackend())
+    acme = manager.for_tenant("acme")
+    with PrometheusExporter(manager, port=0, addr="127.0.0.1") as exporter:
+        assert exporter.url is not None
+        for key in ("a", "b", "c"):
+            manager.set(key, 1, layer="response")
+        manager.delete("a", layer="response")
+        manager.delete("b", layer="response")
+        manager.set("x", 1, layer="embedding")
+        manager.delete_many(["x"], layer="embedding")
+        acme.set("t", 1)
+        acme.delete("t")
+        manager.invalidate("docs")
+        manager.invalidate("docs")
+        acme.invalidate("docs")
+        asyncio.run(_coalesce(manager, "hot", followers=3))
+        asyncio.run(_coalesce(acme, "hot", followers=2))
+        s = scrape(exporter.url)
+    assert value(s, "omnicache_deletes_total", layer="response", tenant="") == 2
+    assert value(s, "omnicache_deletes_total", layer="embedding", tenant="") == 1
+    assert value(s, "omnicache_deletes_total", layer="default", tenant="acme") == 1
+    assert value(s, "omnicache_invalidations_total") == 3
+    assert value(s, "omnicache_stampede_coalesced_total", layer="default", tenant="") == 3
+    assert value(s, "omnicache_stampede_coalesced_total", layer="default", tenant="acme") == 2
