@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("langchain_core")
-pytest.importorskip("langchain_tests")
+from _ci import need
+
+need("langchain_core", extra="langchain")
+need("langchain_tests")
 
 from langchain_core.caches import BaseCache
 from langchain_core.globals import get_llm_cache, set_llm_cache

@@ -9,8 +9,10 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 
-pytest.importorskip("langgraph")
-pytest.importorskip("langgraph.checkpoint.conformance")
+from _ci import need
+
+need("langgraph", extra="langgraph")
+need("langgraph.checkpoint.conformance")
 
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.graph import END, START, StateGraph

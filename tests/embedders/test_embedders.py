@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _embedder_helpers import need
 
+from _ci import need
 from omnicache_ai.embedders import (
     DEFAULT_EMBEDDER,
     RECOMMENDED_THRESHOLDS,

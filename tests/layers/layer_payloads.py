@@ -11,7 +11,7 @@ import functools
 import importlib
 from typing import Any
 
-import pytest
+from _ci import need
 
 CHAT = [
     {"role": "system", "content": "You are a terse calculator."},
@@ -179,7 +179,7 @@ _SDK_TYPES = {
 @functools.cache
 def _parser(type_name: str) -> Any:
     package, module, attr = _SDK_TYPES[type_name]
-    pytest.importorskip(package)
+    need(package)
     cls = getattr(importlib.import_module(module), attr)
     if type_name == "RawMessageStreamEvent":  # a union of event classes
         import pydantic

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from layer_payloads import CHAT, WEATHER_TOOL
 
+from _ci import need
 from omnicache_ai import CacheKeyBuilder
 from omnicache_ai.core.key_builder import canonical_bytes
 from omnicache_ai.layers._request import (
@@ -59,7 +60,7 @@ def test_transport_and_tracing_params_are_ignored(name: str) -> None:
 
 def test_sdk_not_given_sentinels_mean_omitted() -> None:
     """The SDKs' NOT_GIVEN / omit sentinels are not parameters."""
-    openai = pytest.importorskip("openai")
+    openai = need("openai")
     assert key({"temperature": openai.NOT_GIVEN, "seed": openai.NOT_GIVEN}) == key(None)
 
 
@@ -113,7 +114,7 @@ def test_spelling_variants_are_unified() -> None:
 
 def test_pydantic_response_format_is_keyed_by_its_schema() -> None:
     """A structured-output class keys by the JSON schema the provider receives."""
-    pydantic = pytest.importorskip("pydantic")
+    pydantic = need("pydantic")
 
     class Answer(pydantic.BaseModel):
         value: int

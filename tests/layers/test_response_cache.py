@@ -18,6 +18,7 @@ from layer_payloads import (
     sdk,
 )
 
+from _ci import need
 from omnicache_ai import (
     CacheKeyBuilder,
     CacheManager,
@@ -418,7 +419,7 @@ def test_tags_must_not_be_a_string(manager: CacheManager) -> None:
 
 def parse_weather(body: dict[str, Any]) -> Any:
     """What client.chat.completions.parse(response_format=CityWeather) returns."""
-    chat = pytest.importorskip("openai.types.chat")
+    chat = need("openai.types.chat")
     return chat.ParsedChatCompletion[CityWeather].model_validate(body)
 
 

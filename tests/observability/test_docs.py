@@ -6,9 +6,9 @@ import json
 import re
 from pathlib import Path
 
-import pytest
+from _ci import need
 
-pytest.importorskip("prometheus_client")
+need("prometheus_client", extra="observability")
 
 from prometheus_client.parser import text_string_to_metric_families
 

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("opentelemetry.sdk")
+from _ci import need
+
+need("opentelemetry.sdk", extra="observability")
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader

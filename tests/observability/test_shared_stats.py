@@ -9,6 +9,7 @@ import warnings
 import pytest
 from obs_helpers import run_child
 
+from _ci import need
 from omnicache_ai import CacheManager, DiskBackend, InMemoryBackend
 from omnicache_ai.observability import SharedStats, read_shared
 from omnicache_ai.observability._view import StatsView, local_view
@@ -220,7 +221,7 @@ def test_view_algebra_round_trips_through_json() -> None:
 @pytest.mark.redis
 def test_worker_processes_add_up_in_redis(redis_clean_url: str) -> None:
     """Processes sharing a Redis backend add up, as on disk."""
-    pytest.importorskip("redis")
+    need("redis", extra="redis")
     from omnicache_ai.backends.redis_backend import RedisBackend
 
     setup = ("from omnicache_ai.backends.redis_backend import RedisBackend\n"

@@ -6,11 +6,11 @@ of the text matters the tests use it; where it does not they use ``HashingEmbedd
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import pytest
 
+from _ci import need, unavailable
 from omnicache_ai.backends.vector import NumpyBackend, VectorBackend
 from omnicache_ai.embedders import Embedder, HashingEmbedder
 
@@ -23,9 +23,7 @@ def real_embedder() -> Embedder:
     try:
         return get_default_embedder()
     except ImportError as err:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"default embedder not installed: {err}")
+        unavailable(f"default embedder not installed: {err}")
 
 
 @pytest.fixture
@@ -38,7 +36,7 @@ def hashing() -> HashingEmbedder:
 def make_store(request: pytest.FixtureRequest) -> Callable[[int], VectorBackend]:
     """A factory of real vector stores: NumpyBackend and FAISSBackend."""
     if request.param == "faiss":
-        pytest.importorskip("faiss")
+        need("faiss", extra="faiss")
         from omnicache_ai.backends.vector import FAISSBackend
 
         return lambda dim: FAISSBackend(dim=dim)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from _ci import need
 from omnicache_ai import OmnicacheSettings
 from omnicache_ai.core.errors import ConfigurationError
 from omnicache_ai.layers.semantic_cache import AdaptiveSemanticCache, SemanticCache
@@ -44,7 +45,7 @@ def test_bad_semantic_settings_name_the_variable(var: str, value: str) -> None:
 
 def test_build_semantic_cache_persists_faiss_index(tmp_path: Path) -> None:
     """build_semantic_cache wires embedder, threshold, guards and a persistent FAISS index."""
-    pytest.importorskip("faiss")
+    need("faiss", extra="faiss")
     s = OmnicacheSettings(backend="disk", disk_path=str(tmp_path / "kv"), embedder="hashing",
                           vector_backend="faiss", vector_path=str(tmp_path / "vec"),
                           semantic_threshold=0.8, semantic_guards="none")  # fmt: skip

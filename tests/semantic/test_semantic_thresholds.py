@@ -6,13 +6,12 @@ Real embedders throughout; a test whose model package is missing is skipped (fai
 
 from __future__ import annotations
 
-import importlib
 import logging
-import os
 
 import numpy as np
 import pytest
 
+from _ci import need
 from omnicache_ai import OmnicacheSettings
 from omnicache_ai.embedders import (
     DEFAULT_EMBEDDER,
@@ -29,12 +28,7 @@ FR_PARA = "Which city is the capital of France?"
 
 
 def _preset(name: str, module: str) -> Embedder:
-    try:
-        importlib.import_module(module)
-    except ImportError as err:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"{module} not installed: {err}")
+    need(module)
     return load_embedder(name)
 
 

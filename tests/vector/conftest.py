@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _vector_helpers import need, unavailable
+
+from _ci import need, unavailable
 
 # The suite lives in the package (it is shipped); have pytest rewrite its asserts anyway.
 pytest.register_assert_rewrite("omnicache_ai.backends.vector.conformance")

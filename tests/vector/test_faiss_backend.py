@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-from _vector_helpers import need
+
+from _ci import need
 
 need("faiss")
 
-from omnicache_ai.backends.vector import NumpyBackend  # noqa: E402
-from omnicache_ai.backends.vector_backend import FAISSBackend  # noqa: E402
+from omnicache_ai.backends.vector import NumpyBackend
+from omnicache_ai.backends.vector_backend import FAISSBackend
 
 DIM = 32
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _vector_helpers import need
+
+from _ci import need
 
 DIM = 16
 
