@@ -17,8 +17,10 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from omnicache_ai import CacheManager, CacheMetrics, InMemoryBackend
-from omnicache_ai.core.metrics import CacheEvent
+from omnicache_ai import CacheManager, InMemoryBackend
+from omnicache_ai.embedders import HashingEmbedder
+from omnicache_ai.layers._guards import GuardConfig
+from omnicache_ai.layers.semantic_cache import SemanticCache
 from omnicache_ai.observability import OpenTelemetryExporter
 
 Points = dict[str, list[tuple[dict[str, Any], float]]]
@@ -203,24 +205,69 @@ def test_span_duration_is_the_recorded_lookup_latency(
     assert abs((span.end_time - span.start_time) - recorded * 1e9) <= 1
 
 
-def test_semantic_hit_similarity_becomes_a_span_attribute(
+def _semantic_cache(manager: CacheManager) -> SemanticCache:
+    return SemanticCache(manager, embedder=HashingEmbedder(dim=256), threshold=0.5,
+                         guards=GuardConfig.off())  # fmt: skip
+
+
+def _only_span_with_similarity(spans: InMemorySpanExporter) -> ReadableSpan:
+    found = [s for s in spans.get_finished_spans()
+             if s.attributes is not None and "cache.similarity" in s.attributes]  # fmt: skip
+    assert len(found) == 1, [dict(s.attributes or {}) for s in spans.get_finished_spans()]
+    return found[0]
+
+
+def test_real_semantic_hit_sets_cache_similarity(
     tracer_provider: TracerProvider, spans: InMemorySpanExporter
 ) -> None:
-    """A layer that reports a similarity in its hit event gets cache.similarity."""
-    metrics = CacheMetrics()
-    manager = CacheManager(metrics=metrics)
+    """A real SemanticCache hit produces a hit span carrying the match's cache.similarity."""
+    manager = CacheManager()
+    cache = _semantic_cache(manager)
+    cache.set("how do I reset my password", "use the reset link")
     exporter = OpenTelemetryExporter(manager, tracer_provider=tracer_provider, spans=True)
-    st = metrics.series("semantic", "", "vector")
-    metrics.record_hit(st, 0.002)  # what a semantic layer records, then reports
-    metrics.emit(CacheEvent("hit", "q", "semantic", "", {"similarity": 0.97}))
+    result = cache.lookup("how can I reset my password")
     exporter.close()
-    (span,) = spans.get_finished_spans()
+    assert (result.hit, result.tier) == (True, "semantic")
+    assert result.similarity is not None
+    assert 0.5 <= result.similarity < 1.0
+    span = _only_span_with_similarity(spans)
     assert span.attributes is not None
-    assert span.attributes["cache.similarity"] == pytest.approx(0.97)
+    assert span.attributes["cache.similarity"] == pytest.approx(result.similarity)
+    assert span.attributes["cache.hit"] is True
     assert span.attributes["cache.layer"] == "semantic"
-    assert span.start_time is not None
-    assert span.end_time is not None
-    assert span.end_time - span.start_time == pytest.approx(2_000_000, abs=1)
+
+
+async def test_real_async_semantic_hit_sets_cache_similarity(
+    tracer_provider: TracerProvider, spans: InMemorySpanExporter
+) -> None:
+    """The async lookup path sets cache.similarity on its hit span too."""
+    manager = CacheManager()
+    cache = _semantic_cache(manager)
+    await cache.aset("how do I reset my password", "use the reset link")
+    exporter = OpenTelemetryExporter(manager, tracer_provider=tracer_provider, spans=True)
+    result = await cache.alookup("how can I reset my password")
+    exporter.close()
+    assert result.tier == "semantic"
+    span = _only_span_with_similarity(spans)
+    assert span.attributes is not None
+    assert span.attributes["cache.similarity"] == pytest.approx(result.similarity)
+
+
+def test_exact_hits_and_plain_lookups_carry_no_similarity(
+    tracer_provider: TracerProvider, spans: InMemorySpanExporter
+) -> None:
+    """Exact-tier hits and ordinary manager lookups set no cache.similarity."""
+    manager = CacheManager()
+    cache = _semantic_cache(manager)
+    cache.set("how do I reset my password", "use the reset link")
+    manager.set("k", "v")
+    exporter = OpenTelemetryExporter(manager, tracer_provider=tracer_provider, spans=True)
+    assert cache.lookup("how do I reset my password").tier == "exact"
+    assert manager.get("k") == "v"
+    exporter.close()
+    finished = spans.get_finished_spans()
+    assert len(finished) == 2
+    assert all("cache.similarity" not in (s.attributes or {}) for s in finished)
 
 
 def test_backend_errors_become_events_on_the_current_span(

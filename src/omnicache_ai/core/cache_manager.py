@@ -42,7 +42,12 @@ from omnicache_ai.core.errors import (
 )
 from omnicache_ai.core.invalidation import InvalidationEngine
 from omnicache_ai.core.key_builder import CacheKeyBuilder
-from omnicache_ai.core.metrics import CacheEvent, CacheMetrics, SeriesStats
+from omnicache_ai.core.metrics import (
+    CacheEvent,
+    CacheMetrics,
+    SeriesStats,
+    current_lookup_detail,
+)
 from omnicache_ai.core.policies import TTLPolicy
 from omnicache_ai.core.pricing import PricingTable, default_pricing
 from omnicache_ai.core.serializer import (
@@ -441,7 +446,9 @@ class CacheManager:
         else:
             self.metrics.record_miss(st, dt)
         if self.metrics.has_listeners:
-            self.metrics.emit(CacheEvent("hit" if hit else "miss", key, st.layer, self.tenant))
+            kind = "hit" if hit else "miss"
+            detail = current_lookup_detail()
+            self.metrics.emit(CacheEvent(kind, key, st.layer, self.tenant, detail))
 
     @staticmethod
     def _merge_config(
@@ -523,11 +530,11 @@ class CacheManager:
         if value is MISSING:
             metrics.record_miss(st, _perf() - t0)
             if metrics.has_listeners:
-                metrics.emit(CacheEvent("miss", key, layer, self.tenant))
+                metrics.emit(CacheEvent("miss", key, layer, self.tenant, current_lookup_detail()))
             return default
         metrics.record_hit(st, _perf() - t0)
         if metrics.has_listeners:
-            metrics.emit(CacheEvent("hit", key, layer, self.tenant))
+            metrics.emit(CacheEvent("hit", key, layer, self.tenant, current_lookup_detail()))
         return value
 
     def set(

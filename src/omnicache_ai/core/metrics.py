@@ -19,13 +19,15 @@ nobody traces. ``CacheMetrics(enabled=False)`` records nothing at all.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
 import time
 import weakref
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +39,41 @@ __all__ = [
     "Histogram",
     "LookupHook",
     "SeriesStats",
+    "current_lookup_detail",
+    "lookup_detail",
 ]
+
+# Facts a layer knows about the lookup it is about to make through the manager (the
+# similarity of a semantic candidate): the manager attaches them to that lookup's event.
+# A context variable, so threads and asyncio tasks never see each other's facts.
+_LOOKUP_DETAIL: ContextVar[dict[str, Any] | None] = ContextVar("omnicache_lookup_detail",
+                                                               default=None)  # fmt: skip
+
+
+@contextlib.contextmanager
+def lookup_detail(facts: Mapping[str, Any]) -> Iterator[None]:
+    """Attach ``facts`` to the hit/miss event of every manager lookup made inside the block.
+
+    Example:
+        >>> from omnicache_ai import CacheManager
+        >>> from omnicache_ai.testing import capture_cache_events
+        >>> m = CacheManager(); m.set("k", "v")
+        >>> with capture_cache_events(m) as seen, lookup_detail({"similarity": 0.9}):
+        ...     _ = m.get("k")
+        >>> seen.events[0].detail
+        {'similarity': 0.9}
+    """
+    token = _LOOKUP_DETAIL.set(dict(facts))
+    try:
+        yield
+    finally:
+        _LOOKUP_DETAIL.reset(token)
+
+
+def current_lookup_detail() -> dict[str, Any] | None:
+    """The facts :func:`lookup_detail` set for the current thread or task, if any."""
+    return _LOOKUP_DETAIL.get()
+
 
 DEFAULT_BUCKETS: tuple[float, ...] = (
     1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4,

@@ -49,6 +49,7 @@ import numpy.typing as npt
 
 from omnicache_ai.core.cache_manager import MISSING, CacheManager, _ErrorLog
 from omnicache_ai.core.errors import CacheBackendError, ConfigurationError
+from omnicache_ai.core.metrics import lookup_detail
 from omnicache_ai.embedders.default import (
     DEFAULT_EMBEDDER,
     RECOMMENDED_THRESHOLDS,
@@ -519,7 +520,9 @@ class SemanticCache:
             if guard is not None:
                 vetoed = vetoed or guard
                 continue
-            payload = yield ("get", str(h.metadata.get("k", "")))
+            # The similarity rides on the payload read's event (OpenTelemetry's
+            # cache.similarity), so a semantic hit's span says how close the match was.
+            payload = yield ("get", str(h.metadata.get("k", "")), {"similarity": float(h.score)})
             if not (isinstance(payload, dict) and "v" in payload):
                 # The payload expired or was deleted or tag-invalidated: drop the vector too.
                 yield ("delete_vec", [h.id])
@@ -568,6 +571,9 @@ class SemanticCache:
         kind = op[0]
         m = self.manager
         if kind == "get":
+            if len(op) > 2 and m.metrics.has_listeners:
+                with lookup_detail(op[2]):
+                    return m.get(op[1], MISSING, layer=_LAYER)
             return m.get(op[1], MISSING, layer=_LAYER)
         if kind == "set":
             m.set(op[1], op[2], op[3], tags=op[4], layer=_LAYER)
@@ -601,6 +607,9 @@ class SemanticCache:
         kind = op[0]
         m = self.manager
         if kind == "get":
+            if len(op) > 2 and m.metrics.has_listeners:
+                with lookup_detail(op[2]):
+                    return await m.aget(op[1], MISSING, layer=_LAYER)
             return await m.aget(op[1], MISSING, layer=_LAYER)
         if kind == "set":
             await m.aset(op[1], op[2], op[3], tags=op[4], layer=_LAYER)
