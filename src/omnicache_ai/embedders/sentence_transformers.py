@@ -57,7 +57,8 @@ class SentenceTransformerEmbedder(BaseEmbedder):
             except ImportError as err:
                 raise ImportError(
                     "SentenceTransformerEmbedder needs sentence-transformers; install it with: "
-                    "pip install 'omnicache-ai[sentence-transformers]'"
+                    "pip install sentence-transformers (it brings PyTorch, so no omnicache-ai "
+                    "extra installs it)"
                 ) from err
             self.name = name or model
             self._model: Any = st.SentenceTransformer(model, device=device)
