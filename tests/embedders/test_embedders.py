@@ -371,8 +371,8 @@ def test_hashing_seed_and_dim_change_the_space() -> None:
         HashingEmbedder(dim=1)
 
 
-def test_sentence_transformers_missing_names_the_extra() -> None:
-    """Without sentence-transformers installed, the embedder says which extra to install."""
+def test_sentence_transformers_missing_names_the_install_command() -> None:
+    """Without sentence-transformers installed, the embedder names the pip command to run."""
     try:
         import sentence_transformers  # noqa: F401
     except ImportError:
@@ -381,7 +381,7 @@ def test_sentence_transformers_missing_names_the_extra() -> None:
         pytest.skip("sentence-transformers is installed; the missing-package path is moot")
     from omnicache_ai.embedders import SentenceTransformerEmbedder
 
-    with pytest.raises(ImportError, match=r"omnicache-ai\[sentence-transformers\]"):
+    with pytest.raises(ImportError, match=r"pip install sentence-transformers "):
         SentenceTransformerEmbedder("all-MiniLM-L6-v2")
 
 
