@@ -125,7 +125,7 @@ def test_request_config_overrides() -> None:
 
 def test_ttl_policy_per_layer_and_per_call() -> None:
     """Per-call TTL beats the layer's, which beats the default; 0 means no expiry."""
-    manager = CacheManager(ttl_policy=TTLPolicy(default_ttl=10, per_layer={"fast": 0.1}))
+    manager = CacheManager(ttl_policy=TTLPolicy(default_ttl=600, per_layer={"fast": 0.1}))
     manager.set("layered", "v", layer="fast")
     manager.set("default", "v")
     manager.set("forever", "v", layer="fast", ttl=0)

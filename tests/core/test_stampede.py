@@ -154,13 +154,20 @@ async def test_async_exception_reaches_every_waiter() -> None:
 def test_dead_holder_does_not_block_forever() -> None:
     """A follower waits at most `timeout` for a stuck leader, then computes on its own."""
     shield = StampedeShield(timeout=0.2)
-    release = threading.Event()
-    leader = threading.Thread(target=lambda: shield.run("k", lambda: release.wait(5) and "late"))
+    entered, release = threading.Event(), threading.Event()
+
+    def stuck() -> str:
+        entered.set()
+        assert release.wait(30)
+        return "late"
+
+    leader = threading.Thread(target=shield.run, args=("k", stuck))
     leader.start()
-    time.sleep(0.05)
-    t0 = time.monotonic()
+    assert entered.wait(30)
+    # The leader is still stuck (release is not set): "mine" proves the follower gave up
+    # waiting and computed on its own instead of inheriting the leader's value.
     assert shield.run("k", lambda: "mine") == "mine"
-    assert time.monotonic() - t0 < 2.0
+    assert not release.is_set()
     release.set()
     leader.join()
 
@@ -217,13 +224,24 @@ def test_lock_is_mutually_exclusive() -> None:
 def test_different_keys_compute_in_parallel() -> None:
     """The shield coalesces per key: different keys do not wait for each other."""
     manager = CacheManager(backend=InMemoryBackend())
-    t0 = time.monotonic()
+    # Every computation waits for all 8 to be running at once: if the shield serialized
+    # different keys, the barrier would break (timeout) and the computations would raise.
+    together = threading.Barrier(8, timeout=30)
+    broken: list[BaseException] = []
+
+    def compute() -> str:
+        try:
+            together.wait()
+        except threading.BrokenBarrierError as err:
+            broken.append(err)
+        return "v"
+
     threads = [
-        threading.Thread(target=manager.get_or_set, args=(f"k{i}", lambda: time.sleep(0.3)))
-        for i in range(8)
+        threading.Thread(target=manager.get_or_set, args=(f"k{i}", compute)) for i in range(8)
     ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert time.monotonic() - t0 < 1.5
+    assert broken == []
+    assert [manager.get(f"k{i}") for i in range(8)] == ["v"] * 8

@@ -87,20 +87,22 @@ def backend(private_redis: RedisServer) -> Iterator[RedisBackend]:
         yield b
 
 
-def test_killed_server_fails_fast_and_open_breaker_costs_microseconds(
+def test_killed_server_fails_fast_and_open_breaker_refuses_every_call(
     private_redis: RedisServer, backend: RedisBackend
 ) -> None:
-    """After SIGKILL calls raise at once; once the breaker opens they fail in << 1 ms."""
+    """After SIGKILL calls raise at once; once the breaker opens it refuses every call."""
     backend.set("k", b"v")
     private_redis.kill()
     first = timed_failures(lambda: backend.get("k"), 3)
     assert backend.breaker.state == "open"
     assert max(first) < 0.5
+    rejected = backend.breaker.snapshot()["rejected"]
     open_calls = timed_failures(lambda: backend.get("k"), 1000)
     print(f"\nkilled, before open: {[f'{x * 1e3:.2f}ms' for x in first]}")
     print(f"killed, breaker open: {summary(open_calls)}")
-    assert p99(open_calls) < 1e-3
-    assert backend.breaker.snapshot()["rejected"] >= 1000
+    # Every call was refused by the open breaker without touching the socket; how fast that
+    # is (microseconds) is a benchmark figure (benchmarks/bench_breaker.py), not an assert.
+    assert backend.breaker.snapshot()["rejected"] - rejected == 1000
 
 
 def test_paused_server_times_out_then_breaker_bounds_p99(
@@ -220,13 +222,14 @@ async def test_async_kill_and_restart(private_redis: RedisServer) -> None:
             with pytest.raises(BackendUnavailable):
                 await b.get("k")
         latencies = []
+        rejected = b.breaker.snapshot()["rejected"]
         for _ in range(500):
             start = time.perf_counter()
             with pytest.raises(BackendUnavailable):
                 await b.get("k")
             latencies.append(time.perf_counter() - start)
         print(f"\nasync, breaker open: {summary(latencies)}")
-        assert p99(latencies) < 1e-3
+        assert b.breaker.snapshot()["rejected"] - rejected == 500  # refused, socket untouched
         private_redis.start()
         start = time.monotonic()
         while True:
