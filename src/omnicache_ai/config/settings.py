@@ -23,10 +23,18 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from omnicache_ai.core.errors import ConfigurationError
-from omnicache_ai.core.policies import EvictionPolicy, TTLPolicy
+from omnicache_ai.core.policies import (
+    DEFAULT_LAYER_TTLS,
+    DEFAULT_TTL,
+    EvictionPolicy,
+    TTLPolicy,
+)
+
+if TYPE_CHECKING:
+    from omnicache_ai.core.cache_manager import CacheManager
 
 __all__ = ["ConfigurationError", "OmnicacheSettings"]
 
@@ -100,13 +108,13 @@ class OmnicacheSettings:
     backend: BackendName = "memory"
     redis_url: str = "redis://localhost:6379/0"
     disk_path: str = field(default_factory=lambda: os.path.join(tempfile.gettempdir(), "omnicache"))
-    default_ttl: float = 3600
+    default_ttl: float = DEFAULT_TTL
     namespace: str = "omnicache"
     semantic_threshold: float | None = None
-    ttl_embedding: float | None = 86400
-    ttl_retrieval: float | None = 3600
-    ttl_context: float | None = 1800
-    ttl_response: float | None = 600
+    ttl_embedding: float | None = DEFAULT_LAYER_TTLS["embedding"]
+    ttl_retrieval: float | None = DEFAULT_LAYER_TTLS["retrieval"]
+    ttl_context: float | None = DEFAULT_LAYER_TTLS["context"]
+    ttl_response: float | None = DEFAULT_LAYER_TTLS["response"]
     ttl_semantic: float | None = None
     max_entries: int | None = 100_000
     max_bytes: int | None = None
@@ -283,6 +291,25 @@ class OmnicacheSettings:
             coherence=RedisCoherence(self.redis_url, channel=f"omnicache:{self.namespace}"),
         )
 
+    def build_manager(self) -> CacheManager:
+        """The :class:`CacheManager` these settings describe (what ``from_settings`` calls).
+
+        Example:
+            >>> OmnicacheSettings(namespace="shop").build_manager().key_builder.namespace
+            'shop'
+        """
+        from omnicache_ai.core.cache_manager import CacheManager
+        from omnicache_ai.core.key_builder import CacheKeyBuilder
+
+        return CacheManager(
+            backend=self.build_backend(),
+            key_builder=CacheKeyBuilder(namespace=self.namespace),
+            serializer=self.build_serializer(),
+            compressor=self.build_compressor(),
+            ttl_policy=self.ttl_policy(),
+            strict=self.strict,
+        )
+
     def build_serializer(self) -> Any:
         """Instantiate the configured serializer."""
         from omnicache_ai.core.serializer import JsonSerializer, PickleSerializer, SafeSerializer
@@ -408,11 +435,10 @@ class OmnicacheSettings:
             >>> s.build_semantic_cache().threshold
             0.8
         """
-        from omnicache_ai.core.cache_manager import CacheManager
         from omnicache_ai.embedders import load_embedder
         from omnicache_ai.layers.semantic_cache import AdaptiveSemanticCache, SemanticCache
 
-        manager = manager or CacheManager.from_settings(self)
+        manager = manager or self.build_manager()
         embedder = load_embedder(self.embedder)
         threshold = self.effective_semantic_threshold()
         common: dict[str, Any] = {

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
+from typing import Any, Final, Protocol, TypeVar, overload, runtime_checkable
 
 from omnicache_ai.core import envelope as _env
 from omnicache_ai.core._ops import async_ops, sync_ops
@@ -48,7 +48,7 @@ from omnicache_ai.core.metrics import (
     SeriesStats,
     current_lookup_detail,
 )
-from omnicache_ai.core.policies import TTLPolicy
+from omnicache_ai.core.policies import DEFAULT_LAYER_TTLS, DEFAULT_TTL, TTLPolicy
 from omnicache_ai.core.pricing import PricingTable, default_pricing
 from omnicache_ai.core.serializer import (
     SafeSerializer,
@@ -57,10 +57,20 @@ from omnicache_ai.core.serializer import (
 )
 from omnicache_ai.core.stampede import StampedeShield
 
-if TYPE_CHECKING:
-    from omnicache_ai.config.settings import OmnicacheSettings
 
-__all__ = ["MISSING", "CacheManager", "RequestConfig"]
+@runtime_checkable
+class ManagerSettings(Protocol):
+    """What :meth:`CacheManager.from_settings` needs: something that builds a manager.
+
+    ``OmnicacheSettings`` (on the config floor, above the core) is the one shipped.
+    """
+
+    def build_manager(self) -> CacheManager:
+        """A manager configured by these settings."""
+        ...
+
+
+__all__ = ["MISSING", "CacheManager", "ManagerSettings", "RequestConfig"]
 
 logger = logging.getLogger("omnicache_ai")
 T = TypeVar("T")
@@ -223,9 +233,7 @@ class CacheManager:
         self._safe_str = type(self.serializer) is SafeSerializer
         self.compressor: Compressor = compressor or NoopCompressor()
         if ttl_policy is None:
-            from omnicache_ai.config.settings import OmnicacheSettings
-
-            ttl_policy = OmnicacheSettings().ttl_policy()
+            ttl_policy = TTLPolicy(default_ttl=DEFAULT_TTL, per_layer=DEFAULT_LAYER_TTLS)
         self.ttl_policy = ttl_policy
         self.metrics = metrics or CacheMetrics()
         self.pricing = pricing or default_pricing()
@@ -261,25 +269,29 @@ class CacheManager:
 
     # ---- construction helpers --------------------------------------------------------
     @classmethod
-    def from_settings(cls, settings: OmnicacheSettings | None = None) -> CacheManager:
-        """Build a manager from :class:`OmnicacheSettings` (``from_env()`` by default).
+    def from_settings(cls, settings: ManagerSettings) -> CacheManager:
+        """Build a manager from :class:`~omnicache_ai.OmnicacheSettings`.
+
+        The settings do the building (``settings.build_manager()``): they live on the config
+        floor, which knows every backend, serializer and compressor, so the core does not
+        import them back.
 
         Example:
             >>> from omnicache_ai import OmnicacheSettings
             >>> CacheManager.from_settings(OmnicacheSettings(backend="memory")).backend_name
             'InMemoryBackend'
         """
-        from omnicache_ai.config.settings import OmnicacheSettings
-
-        settings = settings or OmnicacheSettings.from_env()
-        return cls(
-            backend=settings.build_backend(),
-            key_builder=CacheKeyBuilder(namespace=settings.namespace),
-            serializer=settings.build_serializer(),
-            compressor=settings.build_compressor(),
-            ttl_policy=settings.ttl_policy(),
-            strict=settings.strict,
-        )
+        if not isinstance(settings, ManagerSettings):
+            raise TypeError(
+                "from_settings needs OmnicacheSettings (e.g. OmnicacheSettings.from_env()), "
+                f"got {type(settings).__name__}"
+            )
+        manager = settings.build_manager()
+        if not isinstance(manager, cls):
+            raise TypeError(
+                f"{type(settings).__name__}.build_manager() must return a {cls.__name__}"
+            )
+        return manager
 
     def _wire_backend_hooks(self) -> None:
         add_listener = getattr(self.backend, "add_eviction_listener", None)

@@ -16,10 +16,22 @@ from typing import Literal
 
 from omnicache_ai.core.errors import ConfigurationError
 
-__all__ = ["EvictionPolicy", "TTLPolicy"]
+__all__ = ["DEFAULT_LAYER_TTLS", "DEFAULT_TTL", "EvictionPolicy", "TTLPolicy"]
 
 #: Layer names used by the built-in layers (any other string works too).
 KNOWN_LAYERS = ("response", "embedding", "retrieval", "context", "semantic", "streaming")
+
+#: Seconds an entry lives when nothing more specific is configured (the README's default).
+DEFAULT_TTL: float = 3600
+#: The README's per-layer defaults: vectors change least, LLM answers go stale first.
+#: ``OmnicacheSettings`` starts from these, and so does a ``CacheManager()`` built without a
+#: policy; they live here, at the bottom, so neither has to import the other.
+DEFAULT_LAYER_TTLS: Mapping[str, float] = {
+    "embedding": 86400,
+    "retrieval": 3600,
+    "context": 1800,
+    "response": 600,
+}
 
 
 def _check_ttl(name: str, value: float | None) -> float | None:

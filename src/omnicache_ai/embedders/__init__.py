@@ -29,11 +29,11 @@ from omnicache_ai.embedders.default import (
 from omnicache_ai.embedders.hashing import HashingEmbedder
 
 if TYPE_CHECKING:
-    from omnicache_ai.embedders.cached import CachedEmbedder
     from omnicache_ai.embedders.onnx import OnnxEmbedder
     from omnicache_ai.embedders.openai import EmbeddingAPIError, OpenAIEmbedder
     from omnicache_ai.embedders.sentence_transformers import SentenceTransformerEmbedder
     from omnicache_ai.embedders.wordllama import WordLlamaEmbedder
+    from omnicache_ai.layers.cached_embedder import CachedEmbedder
 
 __all__ = [
     "DEFAULT_EMBEDDER",
@@ -55,8 +55,9 @@ __all__ = [
 ]
 
 _LAZY = {
-    # Lazy: it pulls in the cache manager, which plain embedder users do not need.
-    "CachedEmbedder": "omnicache_ai.embedders.cached",
+    # A layer now (it stores through the cache manager); re-exported here, lazily, so the
+    # old import path keeps working without embedders importing the floor above them.
+    "CachedEmbedder": "omnicache_ai.layers.cached_embedder",
     "OnnxEmbedder": "omnicache_ai.embedders.onnx",
     "OpenAIEmbedder": "omnicache_ai.embedders.openai",
     "EmbeddingAPIError": "omnicache_ai.embedders.openai",

@@ -18,6 +18,7 @@ from typing import Any
 
 from omnicache_ai.layers._request import DEFAULT_PARAMS, IGNORED_PARAMS
 from omnicache_ai.layers._usage import TokenUsage
+from omnicache_ai.layers.cached_embedder import CachedEmbedder
 from omnicache_ai.layers.context_cache import ContextCache
 from omnicache_ai.layers.embedding_cache import EmbeddingCache
 from omnicache_ai.layers.prompt_cache import PromptCacheLayer, ProviderCacheUsage
@@ -43,6 +44,7 @@ __all__ = [
     "DEFAULT_PARAMS",
     "IGNORED_PARAMS",
     "AdaptiveSemanticCache",
+    "CachedEmbedder",
     "ContextCache",
     "EmbeddingCache",
     "PromptCacheLayer",

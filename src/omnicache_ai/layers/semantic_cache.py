@@ -61,7 +61,7 @@ from omnicache_ai.layers._persist import RecordStore
 if TYPE_CHECKING:
     from omnicache_ai.backends.vector.base import VectorBackend, VectorHit
     from omnicache_ai.embedders.base import Embedder
-    from omnicache_ai.embedders.cached import CachedEmbedder
+    from omnicache_ai.layers.cached_embedder import CachedEmbedder
     from omnicache_ai.layers.negative_cache import NegativeCache
 
 __all__ = [
@@ -252,7 +252,7 @@ class SemanticCache:
         blocklist: A :class:`NegativeCache` consulted by ``get_or_set`` before the upstream call.
         embedding_cache_size: Recent query embeddings kept in memory (0 disables).
         cache_embeddings: Also store query embeddings through the manager (a
-            :class:`~omnicache_ai.embedders.CachedEmbedder`), so a question any worker
+            :class:`~omnicache_ai.layers.CachedEmbedder`), so a question any worker
             embedded is not embedded again. Default: on when ``manager`` is given, off for
             the cache's own default manager. Not for ``embed_fn`` (a function's name does
             not identify its model).
@@ -472,7 +472,7 @@ class SemanticCache:
             return emb
         shared = self._shared_embedder
         if shared is None or shared.cache.manager is not self.manager or shared.embedder is not emb:
-            from omnicache_ai.embedders.cached import CachedEmbedder
+            from omnicache_ai.layers.cached_embedder import CachedEmbedder
 
             shared = self._shared_embedder = CachedEmbedder(emb, self.manager)
         return shared
