@@ -81,7 +81,8 @@ def test_page_examples_run(page: Path) -> None:
         try:
             exec(code, namespace)  # noqa: S102 - running the documentation is the point
         except Exception as err:
-            pytest.fail(f"{page.name}, block at line {block.line}: {type(err).__name__}: {err}")
+            err.add_note(f"in the example at {page.name}, line {block.line}")
+            raise
 
 
 def test_scanner_reads_markers(tmp_path: Path) -> None:
