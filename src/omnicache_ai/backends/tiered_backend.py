@@ -49,7 +49,7 @@ class TieredBackend(BaseBackend):
     Example:
         >>> from omnicache_ai import InMemoryBackend
         >>> t = TieredBackend(l1=InMemoryBackend(max_size=1000), l2=InMemoryBackend(), l1_ttl=300)
-        >>> t.set("k", b"v"); t.l1.delete("k"); t.get("k"), t.l1.get("k")
+        >>> t.set("k", b"v"); _ = t.l1.delete("k"); t.get("k"), t.l1.get("k")
         (b'v', b'v')
     """
 
