@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+
 from _ci import unavailable
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "omnicache_ai"
