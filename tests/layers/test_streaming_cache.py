@@ -233,13 +233,18 @@ def test_bad_input_fails_at_call_time(manager: CacheManager) -> None:
 class FakeAsyncStream:
     """Stands in for an SDK ``AsyncStream``: async-iterable with an async ``close()``."""
 
-    def __init__(self, chunks: list[Any], delay: float = 0.0) -> None:
+    def __init__(
+        self, chunks: list[Any], delay: float = 0.0, stall_after: int | None = None
+    ) -> None:
         self.chunks = chunks
         self.delay = delay
+        self.stall_after = stall_after  # after this many chunks, wait until cancelled
         self.closed = False
 
     async def __aiter__(self) -> AsyncIterator[Any]:
-        for chunk in self.chunks:
+        for i, chunk in enumerate(self.chunks):
+            if i == self.stall_after:
+                await asyncio.Event().wait()
             await asyncio.sleep(self.delay)
             yield chunk
 
@@ -284,19 +289,23 @@ async def test_async_generator_source(manager: CacheManager) -> None:
 async def test_cancelled_stream_stores_nothing(manager: CacheManager) -> None:
     """Cancelling the consuming task mid-stream closes the source and stores nothing."""
     sc = StreamingResponseCache(manager)
-    source = FakeAsyncStream(openai_chunks(["a", "b", "c", "d"]), delay=0.05)
+    chunks = openai_chunks(["a", "b", "c", "d"])
+    source = FakeAsyncStream(chunks, stall_after=2)
     got: list[Any] = []
+    two_in = asyncio.Event()
 
     async def consume() -> None:
         async for chunk in sc.aget_or_stream(CHAT, lambda _: source, model_id=MODEL):
             got.append(chunk)
+            if len(got) == 2:
+                two_in.set()
 
     task = asyncio.create_task(consume())
-    await asyncio.sleep(0.12)
+    await asyncio.wait_for(two_in.wait(), 30)  # mid-stream: the source now stalls
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert 0 < len(got) < 6
+    assert got == chunks[:2]
     assert source.closed
     assert await sc.aget(CHAT, model_id=MODEL) is None
 
