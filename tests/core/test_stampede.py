@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -22,16 +23,44 @@ class _Counter:
             return self.n
 
 
+class _Joins:
+    """Counts callers joining the shield's flights, so a leader can wait for its followers.
+
+    It wraps the shield's own ``_join`` on this one instance (instrumentation, no change of
+    behaviour): once ``n`` callers have joined, all but the leader are waiting on its flight,
+    which makes "everyone coalesced" an event rather than a hope about sleep lengths.
+    """
+
+    def __init__(self, shield: StampedeShield) -> None:
+        self.n = 0
+        self._cond = threading.Condition()
+        original = shield._join
+
+        def counting(key: str) -> Any:
+            result = original(key)
+            with self._cond:
+                self.n += 1
+                self._cond.notify_all()
+            return result
+
+        shield._join = counting  # type: ignore[method-assign]
+
+    def wait_for(self, n: int, timeout: float = 30) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self.n >= n, timeout)
+
+
 def test_fifty_threads_one_computation() -> None:
     """50 threads missing the same key cause exactly one computation and all get its value."""
     manager = CacheManager(backend=InMemoryBackend())
     calls = _Counter()
+    joins = _Joins(manager.stampede)
     barrier = threading.Barrier(50)
     results: list[str] = []
 
     def compute() -> str:
         calls.bump()
-        time.sleep(0.2)
+        assert joins.wait_for(50), "not every thread reached the shield"
         return "answer"
 
     def worker() -> None:
@@ -67,16 +96,17 @@ def test_threads_and_tasks_together_one_computation() -> None:
     """50 threads and 50 tasks on another thread's event loop share one computation."""
     manager = CacheManager(backend=InMemoryBackend())
     calls = _Counter()
+    joins = _Joins(manager.stampede)
     start = threading.Event()
 
     def compute_sync() -> str:
         calls.bump()
-        time.sleep(0.3)
+        assert joins.wait_for(100), "not every caller reached the shield"
         return "shared"
 
     async def compute_async() -> str:
         calls.bump()
-        await asyncio.sleep(0.3)
+        assert await asyncio.to_thread(joins.wait_for, 100), "not every caller joined"
         return "shared"
 
     thread_results: list[str] = []
@@ -109,12 +139,13 @@ def test_exception_reaches_every_waiter_and_nothing_is_cached() -> None:
     """A failing computation raises in every waiting thread and caches nothing."""
     manager = CacheManager(backend=InMemoryBackend())
     calls = _Counter()
+    joins = _Joins(manager.stampede)
     barrier = threading.Barrier(10)
     errors: list[BaseException] = []
 
     def compute() -> str:
         calls.bump()
-        time.sleep(0.2)
+        assert joins.wait_for(10), "not every thread reached the shield"
         raise RuntimeError("upstream exploded")
 
     def worker() -> None:
