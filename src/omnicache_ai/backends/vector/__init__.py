@@ -54,6 +54,8 @@ _LAZY = {
     "FAISSBackend": "omnicache_ai.backends.vector.faiss_backend",
     "ChromaBackend": "omnicache_ai.backends.vector.chroma_backend",
     "QdrantBackend": "omnicache_ai.backends.vector.qdrant_backend",
+    # Not provided (it raises and says why); importable so 0.3.0 code fails with a reason.
+    "WeaviateBackend": "omnicache_ai.backends.vector.weaviate_backend",
 }
 
 
