@@ -28,7 +28,7 @@ from omnicache_ai import (
     SemanticCache,
     TTLPolicy,
 )
-from omnicache_ai.backends.vector import NumpyBackend
+from omnicache_ai.backends.vector_backend import NumpyBackend
 from omnicache_ai.core.errors import ConfigurationError
 
 MESSAGES = [{"role": "user", "content": "What is 2+2?"}]
@@ -99,19 +99,6 @@ def test_semantic_cache_rejects_ambiguous_positional_forms() -> None:
         SemanticCache(InMemoryBackend(), NumpyBackend(dim=32), embed_fn=_embed, vector_backend=1)
     with pytest.raises(TypeError, match="by keyword"):
         SemanticCache(_manager(), NumpyBackend(dim=32))
-
-
-def test_old_vector_module_path_still_imports() -> None:
-    """``omnicache_ai.backends.vector_backend`` re-exports the vector classes, with a warning."""
-    import importlib
-    import sys
-
-    sys.modules.pop("omnicache_ai.backends.vector_backend", None)
-    with pytest.warns(DeprecationWarning, match=r"omnicache_ai\.backends\.vector"):
-        legacy = importlib.import_module("omnicache_ai.backends.vector_backend")
-    from omnicache_ai.backends import vector
-
-    assert legacy.VectorBackend is vector.VectorBackend
 
 
 # ---- EmbeddingCache(manager, dim=...) --------------------------------------------------------
@@ -262,7 +249,7 @@ def test_entries_written_by_030_are_misses_then_rewritten(tmp_path: Path, kind: 
 
 def test_weaviate_extra_explains_itself() -> None:
     """``WeaviateBackend`` exists for 0.3.0 code and says why there is none and what to use."""
-    from omnicache_ai.backends.vector import WeaviateBackend
+    from omnicache_ai.backends.vector_backend import WeaviateBackend  # 0.3.0's path
 
     with pytest.raises(ConfigurationError, match=r"no Weaviate backend.*QdrantBackend"):
         WeaviateBackend(url="http://localhost:8080")

@@ -1,28 +1,47 @@
-"""Deprecated module path of omnicache-ai 0.3.0: import from :mod:`omnicache_ai.backends.vector`.
+"""The README's import path for the vector stores: ``omnicache_ai.backends.vector_backend``.
 
-``from omnicache_ai.backends.vector_backend import FAISSBackend`` keeps working (with a
-``DeprecationWarning``); the classes are the same objects as in the new package.
+Each class is imported on first access, so ``from omnicache_ai.backends.vector_backend import
+FAISSBackend`` needs only the FAISS extra, and a missing extra raises an ``ImportError`` that
+names the ``pip install`` to run.
+
+Example:
+    >>> from omnicache_ai.backends.vector_backend import VectorBackend
+    >>> VectorBackend.__name__
+    'VectorBackend'
 """
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-warnings.warn(
-    "omnicache_ai.backends.vector_backend is deprecated: import from omnicache_ai.backends.vector",
-    DeprecationWarning,
-    stacklevel=2,
+from omnicache_ai.backends.vector import (
+    NumpyBackend,
+    VectorBackend,
+    VectorHit,
 )
 
-_NAMES = frozenset(
-    {"ChromaBackend", "FAISSBackend", "QdrantBackend", "VectorBackend", "WeaviateBackend"}
-)
+if TYPE_CHECKING:
+    from omnicache_ai.backends.vector import (
+        ChromaBackend,
+        FAISSBackend,
+        QdrantBackend,
+        WeaviateBackend,
+    )
+
+__all__ = [
+    "ChromaBackend",
+    "FAISSBackend",
+    "NumpyBackend",
+    "QdrantBackend",
+    "VectorBackend",
+    "VectorHit",
+    "WeaviateBackend",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from omnicache_ai.backends import vector
+    if name in ("FAISSBackend", "ChromaBackend", "QdrantBackend", "WeaviateBackend"):
+        from omnicache_ai.backends import vector
 
-    return getattr(vector, name)
+        return getattr(vector, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

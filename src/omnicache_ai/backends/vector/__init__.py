@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from omnicache_ai.backends.vector.chroma_backend import ChromaBackend
     from omnicache_ai.backends.vector.faiss_backend import FAISSBackend
     from omnicache_ai.backends.vector.qdrant_backend import QdrantBackend
+    from omnicache_ai.backends.vector.weaviate_backend import WeaviateBackend
 
 __all__ = [
     "EXPIRES_AT",
@@ -48,6 +49,7 @@ __all__ = [
     "QdrantBackend",
     "VectorBackend",
     "VectorHit",
+    "WeaviateBackend",
 ]
 
 _LAZY = {
