@@ -21,7 +21,12 @@ from omnicache_ai.backends.vector import (
 )
 
 if TYPE_CHECKING:
-    from omnicache_ai.backends.vector import ChromaBackend, FAISSBackend, QdrantBackend
+    from omnicache_ai.backends.vector import (
+        ChromaBackend,
+        FAISSBackend,
+        QdrantBackend,
+        WeaviateBackend,
+    )
 
 __all__ = [
     "ChromaBackend",
@@ -30,11 +35,12 @@ __all__ = [
     "QdrantBackend",
     "VectorBackend",
     "VectorHit",
+    "WeaviateBackend",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("FAISSBackend", "ChromaBackend", "QdrantBackend"):
+    if name in ("FAISSBackend", "ChromaBackend", "QdrantBackend", "WeaviateBackend"):
         from omnicache_ai.backends import vector
 
         return getattr(vector, name)

@@ -21,8 +21,9 @@ import os
 import tempfile
 import types
 import typing
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import InitVar, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 from omnicache_ai.core.errors import ConfigurationError
@@ -134,8 +135,18 @@ class OmnicacheSettings:
     semantic_adaptive: bool = False
     semantic_target_false_hit_rate: float = 0.01
     semantic_threshold_floor: float = 0.7
+    #: omnicache-ai 0.3.0's name for ``max_entries`` (accepted, with a DeprecationWarning).
+    max_memory_entries: InitVar[int | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, max_memory_entries: int | None) -> None:
+        if max_memory_entries is not None:
+            warnings.warn(
+                "OmnicacheSettings(max_memory_entries=...) is deprecated: write "
+                "OmnicacheSettings(max_entries=...) (environment: OMNICACHE_MAX_ENTRIES)",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            self.max_entries = max_memory_entries
         for f in fields(self):
             self._check(f, getattr(self, f.name))
         if self.semantic_threshold is not None and not 0.0 < self.semantic_threshold <= 1.0:

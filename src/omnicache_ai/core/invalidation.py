@@ -13,6 +13,8 @@ overwritten in the meantime are still counted: it is an upper bound).
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,7 +52,14 @@ class InvalidationEngine:
         (1, None)
     """
 
-    def __init__(self, backend: Any | None = None) -> None:
+    def __init__(self, backend: Any | None = None, *, tag_store: Any | None = None) -> None:
+        if tag_store is not None:
+            if backend is not None:
+                raise TypeError(
+                    "pass the counter backend once: backend= (tag_store= is its old name)"
+                )
+            _deprecated("InvalidationEngine(tag_store=...)", "InvalidationEngine(backend)")
+            backend = tag_store
         self.backend = backend
         self._sync: SyncOps | None = None
         self._async: AsyncOps | None = None
@@ -127,3 +136,69 @@ class InvalidationEngine:
         if n:
             await self._async.incr(ck, -n)
         return n
+
+    # ---- omnicache-ai 0.3.0 call forms ------------------------------------------------------
+    # 0.3.0 kept, per tag, a list of raw backend keys and deleted them on invalidation. Kept
+    # working for code written against it; new code tags entries through the manager
+    # (``manager.set(key, value, tags=[...])`` then ``manager.invalidate(tag)``), which is O(1),
+    # scoped to the manager's namespace and tenant, and seen by every process at once.
+    @staticmethod
+    def _legacy_key(tag: str) -> str:
+        if not isinstance(tag, str) or not tag:
+            raise ValueError(f"a tag must be a non-empty string, got {tag!r}")
+        return f"{_RESERVED}:legacy-tag:{escape_segment(tag)}"
+
+    def _legacy_keys(self, tag: str) -> list[str]:
+        assert self._sync is not None, "engine not bound to a backend"
+        raw = self._sync.get(self._legacy_key(tag))
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", "replace")
+        try:
+            keys = json.loads(raw) if isinstance(raw, str) else []
+        except ValueError:
+            return []  # a corrupt list: nothing registered we can trust
+        return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
+
+    def register(self, key: str, tags: Sequence[str]) -> None:
+        """Deprecated (0.3.0): remember that backend ``key`` carries ``tags``.
+
+        Write ``manager.set(key, value, tags=[...])`` instead.
+        """
+        _deprecated("InvalidationEngine.register(key, tags)", "manager.set(key, value, tags=[...])")
+        if isinstance(tags, str):
+            raise TypeError("tags must be a list of strings, not one string")
+        if self._sync is None:
+            raise RuntimeError("InvalidationEngine(backend) needs a backend for register()")
+        for tag in tags:
+            keys = self._legacy_keys(tag)
+            if key not in keys:
+                keys.append(key)
+                self._sync.set(self._legacy_key(tag), json.dumps(keys), None)
+
+    def invalidate_tag(self, tag: str, backend: Any | None = None) -> int:
+        """Deprecated (0.3.0): delete every key registered under ``tag``; returns how many.
+
+        ``backend`` holds the entries (default: the engine's own). Write
+        ``manager.invalidate(tag)`` instead.
+        """
+        _deprecated("InvalidationEngine.invalidate_tag(tag, backend)", "manager.invalidate(tag)")
+        if self._sync is None:
+            raise RuntimeError("InvalidationEngine(backend) needs a backend for invalidate_tag()")
+        keys = self._legacy_keys(tag)
+        target = self._sync if backend is None else sync_ops(backend)
+        for key in keys:
+            target.delete(key)
+        self._sync.delete(self._legacy_key(tag))
+        return len(keys)
+
+    def invalidate_key(self, key: str, backend: Any | None = None) -> None:
+        """Deprecated (0.3.0): delete backend ``key``. Write ``manager.delete(key)`` instead."""
+        _deprecated("InvalidationEngine.invalidate_key(key, backend)", "manager.delete(key)")
+        target = backend if backend is not None else self.backend
+        if target is None:
+            raise RuntimeError("invalidate_key() needs a backend")
+        sync_ops(target).delete(key)
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"{old} is deprecated: write {new}", DeprecationWarning, stacklevel=3)

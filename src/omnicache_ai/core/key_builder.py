@@ -186,15 +186,32 @@ class CacheKeyBuilder:
         data = payload if type(payload) is bytes else canonical_bytes(payload)
         return hashlib.blake2b(data, digest_size=self._digest_size).hexdigest()
 
-    def build(self, type_: str, payload: Any) -> str:
+    def build(self, type_: str, payload: Any, extra: Mapping[str, Any] | None = None) -> str:
         """Return ``namespace:type:digest`` for ``payload``.
 
         Args:
             type_: What is cached (``"response"``, ``"embedding"`` ...); a key segment.
             payload: Anything :func:`canonical_bytes` accepts: the request that determines
                 the answer.
+            extra: More fields that change the answer (``{"model": "gpt-4o"}``), kept apart
+                from ``payload``: ``build(t, p, extra=e)`` never equals ``build(t, x)`` for a
+                non-bytes ``x`` (the form omnicache-ai 0.3.0 used; putting everything in
+                ``payload`` works as well).
+
+        Example:
+            >>> kb = CacheKeyBuilder(namespace="myapp")
+            >>> kb.build("embedding", "hi", extra={"model": "a"}) != kb.build(
+            ...     "embedding", "hi", extra={"model": "b"})
+            True
         """
-        return f"{self._prefix}{escape_segment(type_)}:{self.digest(payload)}"
+        if extra is None:
+            return f"{self._prefix}{escape_segment(type_)}:{self.digest(payload)}"
+        if not isinstance(extra, Mapping):
+            raise TypeError(f"extra must be a mapping of fields, got {type(extra).__name__}")
+        # canonical_bytes is JSON: it never holds a raw NUL, so the separator keeps the pair
+        # (payload, extra) apart from every single payload and from every other split.
+        data = canonical_bytes(payload) + b"\x00" + canonical_bytes(extra)
+        return f"{self._prefix}{escape_segment(type_)}:{self.digest(data)}"
 
     def prefix(self, type_: str | None = None) -> str:
         """The key prefix of this namespace, or of one ``type_`` inside it."""

@@ -10,8 +10,9 @@ entry leaves first when a bound is hit.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Literal
 
 from omnicache_ai.core.errors import ConfigurationError
@@ -56,8 +57,19 @@ class TTLPolicy:
 
     default_ttl: float | None = 3600
     per_layer: Mapping[str, float | None] = field(default_factory=dict)
+    #: omnicache-ai 0.3.0's name for ``per_layer`` (accepted, with a DeprecationWarning).
+    per_type: InitVar[Mapping[str, float | None] | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, per_type: Mapping[str, float | None] | None) -> None:
+        if per_type is not None:
+            warnings.warn(
+                "TTLPolicy(per_type=...) is deprecated: write TTLPolicy(per_layer=...)",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            if not isinstance(per_type, Mapping):
+                raise ConfigurationError(f"per_type must be a mapping, got {per_type!r}")
+            object.__setattr__(self, "per_layer", {**per_type, **self.per_layer})
         _check_ttl("default_ttl", self.default_ttl)
         for layer, ttl in self.per_layer.items():
             _check_ttl(f"TTL for layer {layer!r}", ttl)

@@ -107,6 +107,9 @@ class EmbeddingCache(LayerBase):
         writable: Return writable copies instead of read-only zero-copy views.
         token_counter: ``counter(text) -> int`` for the savings of a hit (default:
             :func:`estimate_tokens`). It runs on every hit, so keep it cheap.
+        dim: Optional vector size: storing a vector of another size raises ``ValueError``
+            (omnicache-ai 0.3.0 took it to decode raw bytes; vectors now keep their own
+            dtype and shape, so it is only a check).
 
     Example:
         >>> import numpy as np
@@ -131,8 +134,12 @@ class EmbeddingCache(LayerBase):
         ttl: float | None = None,
         writable: bool = False,
         token_counter: Callable[[str], int] | None = None,
+        dim: int | None = None,
     ) -> None:
         super().__init__(manager, ttl=ttl)
+        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
+            raise ValueError(f"dim must be a positive int or None, got {dim!r}")
+        self.dim = dim
         self.writable = writable
         self.count_tokens: Callable[[str], int] = token_counter or estimate_tokens
         self._series: SeriesStats | None = None
@@ -189,6 +196,10 @@ class EmbeddingCache(LayerBase):
         """Encoded vector; raises :class:`Uncacheable` for an empty or non-finite one."""
         arr = as_vector(value)
         why = vector_problem(arr)
+        if why is None and self.dim is not None and arr.size != self.dim:
+            raise ValueError(
+                f"vector has {arr.size} values, this EmbeddingCache holds dim={self.dim}"
+            )
         if why is not None:
             raise Uncacheable(arr, why)
         return encode_vector(arr)
@@ -247,8 +258,8 @@ class EmbeddingCache(LayerBase):
     def get(
         self,
         text: str,
-        *,
         model_id: str,
+        *,
         params: Mapping[str, Any] | None = None,
         config: RequestConfig | None = None,
     ) -> Vector | None:
@@ -261,8 +272,8 @@ class EmbeddingCache(LayerBase):
         self,
         text: str,
         vector: Any,
-        *,
         model_id: str,
+        *,
         params: Mapping[str, Any] | None = None,
         ttl: float | None = None,
         config: RequestConfig | None = None,
@@ -278,7 +289,7 @@ class EmbeddingCache(LayerBase):
         )
         return True
 
-    def delete(self, text: str, *, model_id: str, params: Mapping[str, Any] | None = None) -> bool:
+    def delete(self, text: str, model_id: str, *, params: Mapping[str, Any] | None = None) -> bool:
         """Remove the vector of ``text``."""
         return self.manager.delete(self._key(text, model_id, params), layer=self.layer)
 
@@ -286,8 +297,8 @@ class EmbeddingCache(LayerBase):
         self,
         text: str,
         compute_fn: Callable[[str], Any],
-        *,
         model_id: str,
+        *,
         params: Mapping[str, Any] | None = None,
         ttl: float | None = None,
         config: RequestConfig | None = None,
@@ -322,7 +333,7 @@ class EmbeddingCache(LayerBase):
         return vec
 
     def get_many(
-        self, texts: Sequence[str], *, model_id: str, params: Mapping[str, Any] | None = None
+        self, texts: Sequence[str], model_id: str, *, params: Mapping[str, Any] | None = None
     ) -> list[Vector | None]:
         """Vectors for ``texts`` in input order (``None`` for misses), in one backend read."""
         plan = self._plan(texts, model_id, params)
@@ -334,8 +345,8 @@ class EmbeddingCache(LayerBase):
         self,
         texts: Sequence[str],
         compute_fn: Callable[[list[str]], Any],
-        *,
         model_id: str,
+        *,
         params: Mapping[str, Any] | None = None,
         ttl: float | None = None,
         config: RequestConfig | None = None,
@@ -379,8 +390,8 @@ class EmbeddingCache(LayerBase):
     async def aget(
         self,
         text: str,
-        *,
         model_id: str,
+        *,
         params: Mapping[str, Any] | None = None,
         config: RequestConfig | None = None,
     ) -> Vector | None:
@@ -395,8 +406,8 @@ class EmbeddingCache(LayerBase):
         self,
         text: str,
         vector: Any,
-        *,
         model_id: str,
+        *,
         params: Mapping[str, Any] | None = None,
         ttl: float | None = None,
         config: RequestConfig | None = None,
@@ -413,7 +424,7 @@ class EmbeddingCache(LayerBase):
         return True
 
     async def adelete(
-        self, text: str, *, model_id: str, params: Mapping[str, Any] | None = None
+        self, text: str, model_id: str, *, params: Mapping[str, Any] | None = None
     ) -> bool:
         """Async :meth:`delete`."""
         return await self.manager.adelete(self._key(text, model_id, params), layer=self.layer)
@@ -422,8 +433,8 @@ class EmbeddingCache(LayerBase):
         self,
         text: str,
         compute_fn: Callable[[str], Awaitable[Any] | Any],
-        *,
         model_id: str,
+        *,
         params: Mapping[str, Any] | None = None,
         ttl: float | None = None,
         config: RequestConfig | None = None,
@@ -459,7 +470,7 @@ class EmbeddingCache(LayerBase):
         return vec
 
     async def aget_many(
-        self, texts: Sequence[str], *, model_id: str, params: Mapping[str, Any] | None = None
+        self, texts: Sequence[str], model_id: str, *, params: Mapping[str, Any] | None = None
     ) -> list[Vector | None]:
         """Async :meth:`get_many`."""
         plan = self._plan(texts, model_id, params)
@@ -473,8 +484,8 @@ class EmbeddingCache(LayerBase):
         self,
         texts: Sequence[str],
         compute_fn: Callable[[list[str]], Awaitable[Any] | Any],
-        *,
         model_id: str,
+        *,
         params: Mapping[str, Any] | None = None,
         ttl: float | None = None,
         config: RequestConfig | None = None,

@@ -124,7 +124,7 @@ class ResponseCache(RequestLayer):
 
     # ---- pure helpers shared by the sync and async methods ---------------------------------
     def cache_key(
-        self, messages: Any, *, model_id: str | None = None, params: Mapping[str, Any] | None = None
+        self, messages: Any, model_id: str | None = None, params: Mapping[str, Any] | None = None
     ) -> str:
         """The key a request is stored under (useful to debug misses).
 
@@ -186,9 +186,9 @@ class ResponseCache(RequestLayer):
     def get(
         self,
         messages: Any,
-        *,
         model_id: str | None = None,
         params: Mapping[str, Any] | None = None,
+        *,
         config: RequestConfig | None = None,
         default: Any = None,
     ) -> Any:
@@ -212,9 +212,9 @@ class ResponseCache(RequestLayer):
         self,
         messages: Any,
         response: Any,
-        *,
         model_id: str | None = None,
         params: Mapping[str, Any] | None = None,
+        *,
         usage: TokenUsage | None = None,
         ttl: float | None = None,
         tags: Iterable[str] | None = None,
@@ -252,7 +252,7 @@ class ResponseCache(RequestLayer):
         return True
 
     def delete(
-        self, messages: Any, *, model_id: str | None = None, params: Mapping[str, Any] | None = None
+        self, messages: Any, model_id: str | None = None, params: Mapping[str, Any] | None = None
     ) -> bool:
         """Remove this request's answer; returns whether one was stored."""
         key, _ = self._request(messages, model_id, params)
@@ -262,9 +262,9 @@ class ResponseCache(RequestLayer):
         self,
         messages: Any,
         generate_fn: Callable[[Any], Any],
-        *,
         model_id: str | None = None,
         params: Mapping[str, Any] | None = None,
+        *,
         ttl: float | None = None,
         tags: Iterable[str] | None = None,
         config: RequestConfig | None = None,
@@ -331,9 +331,9 @@ class ResponseCache(RequestLayer):
     async def aget(
         self,
         messages: Any,
-        *,
         model_id: str | None = None,
         params: Mapping[str, Any] | None = None,
+        *,
         config: RequestConfig | None = None,
         default: Any = None,
     ) -> Any:
@@ -348,9 +348,9 @@ class ResponseCache(RequestLayer):
         self,
         messages: Any,
         response: Any,
-        *,
         model_id: str | None = None,
         params: Mapping[str, Any] | None = None,
+        *,
         usage: TokenUsage | None = None,
         ttl: float | None = None,
         tags: Iterable[str] | None = None,
@@ -374,7 +374,7 @@ class ResponseCache(RequestLayer):
         return True
 
     async def adelete(
-        self, messages: Any, *, model_id: str | None = None, params: Mapping[str, Any] | None = None
+        self, messages: Any, model_id: str | None = None, params: Mapping[str, Any] | None = None
     ) -> bool:
         """Async :meth:`delete`."""
         key, _ = self._request(messages, model_id, params)
@@ -384,9 +384,9 @@ class ResponseCache(RequestLayer):
         self,
         messages: Any,
         generate_fn: Callable[[Any], Awaitable[Any] | Any],
-        *,
         model_id: str | None = None,
         params: Mapping[str, Any] | None = None,
+        *,
         ttl: float | None = None,
         tags: Iterable[str] | None = None,
         config: RequestConfig | None = None,

@@ -38,6 +38,7 @@ import logging
 import math
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import closing
@@ -225,6 +226,43 @@ def split_query(query: Query) -> tuple[str, list[Any], str]:
     return _norm_text(turns[last][1]), turns[:last], "\n".join(system)
 
 
+def _legacy_positional(
+    first: Any, rest: tuple[Any, ...], keywords: tuple[Any, Any, Any, Any]
+) -> tuple[None, Any, Any, Any, Any]:
+    """Map omnicache-ai 0.3.0's ``SemanticCache(exact, vector, embed_fn, threshold)``."""
+    if isinstance(first, CacheManager):
+        raise TypeError(
+            "SemanticCache(manager, ...) takes its other arguments by keyword: "
+            "SemanticCache(manager, vector_backend=..., embed_fn=..., threshold=...)"
+        )
+    args = (first, *rest)
+    if len(args) > 4:
+        raise TypeError(
+            f"SemanticCache takes at most 4 positional arguments (exact_backend, "
+            f"vector_backend, embed_fn, threshold), got {len(args)}"
+        )
+    names = ("exact_backend", "vector_backend", "embed_fn", "threshold")
+    given = dict(zip(names, keywords, strict=True))
+    for name, value in zip(names, args, strict=False):
+        if given[name] is not None:
+            raise TypeError(f"SemanticCache got {name} both by position and by keyword")
+        given[name] = value
+    warnings.warn(
+        "SemanticCache(exact_backend, vector_backend, embed_fn, ...) with positional "
+        "arguments is deprecated: write SemanticCache(exact_backend=..., "
+        "vector_backend=..., embed_fn=..., threshold=...) or SemanticCache(manager, ...)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return (
+        None,
+        given["exact_backend"],
+        given["vector_backend"],
+        given["embed_fn"],
+        given["threshold"],
+    )
+
+
 class SemanticCache:
     """An answer cache that also hits on paraphrases, partitioned so it never crosses contexts.
 
@@ -271,7 +309,7 @@ class SemanticCache:
     def __init__(
         self,
         manager: CacheManager | None = None,
-        *,
+        *legacy: Any,
         exact_backend: Any = None,
         vector_backend: VectorBackend | None = None,
         embedder: Embedder | None = None,
@@ -286,6 +324,10 @@ class SemanticCache:
         embedding_cache_size: int = 2048,
         cache_embeddings: bool | None = None,
     ) -> None:
+        if legacy or (manager is not None and not isinstance(manager, CacheManager)):
+            manager, exact_backend, vector_backend, embed_fn, threshold = _legacy_positional(
+                manager, legacy, (exact_backend, vector_backend, embed_fn, threshold)
+            )
         shared_embeddings = manager is not None if cache_embeddings is None else cache_embeddings
         if manager is not None and exact_backend is not None:
             raise ConfigurationError("pass either manager= or exact_backend=, not both")
@@ -713,8 +755,8 @@ class SemanticCache:
         self,
         query: Query,
         value: Any,
-        *,
         ttl: float | None = None,
+        *,
         tags: Iterable[str] | None = None,
         model: str | None = None,
         system: str | None = None,
@@ -857,8 +899,8 @@ class SemanticCache:
         self,
         query: Query,
         value: Any,
-        *,
         ttl: float | None = None,
+        *,
         tags: Iterable[str] | None = None,
         model: str | None = None,
         system: str | None = None,

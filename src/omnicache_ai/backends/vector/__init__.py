@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from omnicache_ai.backends.vector.chroma_backend import ChromaBackend
     from omnicache_ai.backends.vector.faiss_backend import FAISSBackend
     from omnicache_ai.backends.vector.qdrant_backend import QdrantBackend
+    from omnicache_ai.backends.vector.weaviate_backend import WeaviateBackend
 
 __all__ = [
     "EXPIRES_AT",
@@ -48,12 +49,15 @@ __all__ = [
     "QdrantBackend",
     "VectorBackend",
     "VectorHit",
+    "WeaviateBackend",
 ]
 
 _LAZY = {
     "FAISSBackend": "omnicache_ai.backends.vector.faiss_backend",
     "ChromaBackend": "omnicache_ai.backends.vector.chroma_backend",
     "QdrantBackend": "omnicache_ai.backends.vector.qdrant_backend",
+    # Not provided (it raises and says why); importable so 0.3.0 code fails with a reason.
+    "WeaviateBackend": "omnicache_ai.backends.vector.weaviate_backend",
 }
 
 
