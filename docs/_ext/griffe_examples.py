@@ -1,7 +1,9 @@
-"""Griffe extension for the docs build: read a Google-style ``Example:`` heading as ``Examples:``.
+"""Griffe extension for the docs build: our docstrings, read as mkdocstrings expects them.
 
-Our docstrings say ``Example:`` (singular, as STYLE.md asks); griffe's Google parser reads
-only ``Examples:`` as an examples section and would render the ``>>>`` lines as prose.
+* A Google-style ``Example:`` heading is read as ``Examples:``: our docstrings say
+  ``Example:`` (singular, as STYLE.md asks), and griffe's Google parser reads only
+  ``Examples:`` as an examples section (it would render the ``>>>`` lines as prose).
+* Sphinx roles (``:class:`CacheManager```) become inline code: Markdown has no roles.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from typing import Any
 import griffe
 
 _HEADING = re.compile(r"^(\s*)Example:\s*$", re.MULTILINE)
+_ROLE = re.compile(r":(?:class|func|meth|mod|attr|data|exc|obj):`~?([^`]+)`")
 
 
 class SingularExamples(griffe.Extension):
-    """Rename the singular heading on every loaded object with a docstring."""
+    """Rewrite every loaded docstring as described in the module docstring."""
 
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         if obj.docstring is not None:
-            obj.docstring.value = _HEADING.sub(r"\1Examples:", obj.docstring.value)
+            text = _HEADING.sub(r"\1Examples:", obj.docstring.value)
+            obj.docstring.value = _ROLE.sub(r"`\1`", text)
