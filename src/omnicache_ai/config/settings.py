@@ -36,6 +36,10 @@ _FALSE = {"0", "false", "no", "off"}
 BackendName = Literal["memory", "disk", "redis", "tiered", "null"]
 
 
+#: Variables read by other parts (the gateway's ``omnicache serve``), not unknown settings.
+_OTHER_PREFIXES = ("OMNICACHE_GATEWAY_",)
+
+
 def _env_name(name: str) -> str:
     return PREFIX + name.upper()
 
@@ -160,7 +164,11 @@ class OmnicacheSettings:
             if raw is None:
                 continue
             values[f.name] = _parse(var, raw.strip(), f.type)
-        unknown = sorted(k for k in env if k.startswith(PREFIX) and k not in known)
+        unknown = sorted(
+            k
+            for k in env
+            if k.startswith(PREFIX) and k not in known and not k.startswith(_OTHER_PREFIXES)
+        )
         if unknown:
             logger.warning("omnicache: ignoring unknown settings %s", ", ".join(unknown))
         return cls(**values)
