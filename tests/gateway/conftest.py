@@ -163,6 +163,37 @@ def _message_stream(body: dict[str, Any], n: int) -> list[bytes]:
     ]
 
 
+def _responses(body: dict[str, Any], n: int) -> Response:
+    text = f"response {n} to {body['input']}"
+    message = {
+        "type": "message",
+        "id": f"msg_{n}",
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
+    done = {"id": f"resp_{n}", "object": "response", "created_at": 1700000000,
+            "status": "completed", "model": body["model"], "output": [message],
+            "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+            "usage": {"input_tokens": 5, "output_tokens": 4, "total_tokens": 9,
+                      "input_tokens_details": {"cached_tokens": 0},
+                      "output_tokens_details": {"reasoning_tokens": 0}}}  # fmt: skip
+    if not body.get("stream"):
+        return JSONResponse(done)
+    events = [
+        ("response.created", {"type": "response.created", "sequence_number": 0,
+                              "response": {**done, "status": "in_progress", "output": []}}),
+        ("response.output_text.delta", {"type": "response.output_text.delta",
+                                        "sequence_number": 1, "item_id": f"msg_{n}",
+                                        "output_index": 0, "content_index": 0, "delta": text,
+                                        "logprobs": []}),
+        ("response.completed", {"type": "response.completed", "sequence_number": 2,
+                                "response": done}),
+    ]  # fmt: skip
+    raw = [f"event: {e}\n".encode() + b"data: " + orjson.dumps(d) + b"\n\n" for e, d in events]
+    return StreamingResponse(iter(raw), media_type="text/event-stream")
+
+
 def _vector(text: str) -> list[float]:
     return [float(len(text)), float(sum(map(ord, text)) % 97), 1.0]
 
@@ -189,6 +220,8 @@ def upstream_app(seen: Upstream) -> Starlette:
             return JSONResponse(
                 {"object": "list", "data": data, "model": body["model"], "usage": usage}
             )
+        if path == "/v1/responses":
+            return _responses(body, n)
         if path == "/v1/messages":
             if body.get("stream"):
                 events = _message_stream(body, n)

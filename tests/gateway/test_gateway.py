@@ -124,6 +124,22 @@ def test_truncated_and_failed_answers_are_not_stored(gateway: Served, upstream: 
     assert upstream.count() == 4
 
 
+def test_responses_api_whole_and_streamed(gateway: Served, upstream: Upstream) -> None:
+    """``responses.create`` is cached too, streamed or not, with named SSE events replayed."""
+    client = _openai(gateway)
+    a = client.responses.create(model="gpt-4o", input="Name a prime.")
+    b = client.responses.create(model="gpt-4o", input="Name a prime.")
+    assert upstream.count() == 1
+    assert a.output_text == b.output_text
+    streams = []
+    for _ in range(2):
+        events = list(client.responses.create(model="gpt-4o", input="Name a prime.", stream=True))
+        streams.append([e.type for e in events])
+    assert upstream.count() == 2
+    assert streams[0] == streams[1]
+    assert streams[0][-1] == "response.completed"
+
+
 def test_embeddings_are_cached_per_input(gateway: Served, upstream: Upstream) -> None:
     """Only inputs never seen go upstream; the answer keeps the request's order."""
     client = _openai(gateway)

@@ -82,6 +82,8 @@ _FORWARD: Final = frozenset(
 _DROP_BACK: Final = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
 )
+# A stream is complete (and may be stored) once one of these arrives.
+_FINAL_EVENTS: Final = frozenset({"message_stop", "response.completed"})
 _WRITTEN_AT: Final = "omnicache_written_at"  # stored beside the upstream body, never sent
 _TENANT_VALUE: Final = re.compile(r"^[A-Za-z0-9._@-]{1,128}$")
 _ENDPOINTS: Final = {
@@ -421,11 +423,12 @@ class Gateway:
         return Response(content, status_code=upstream.status_code, headers=headers)
 
     async def _stream(self, req: _Req) -> Response:
-        anthropic = _ENDPOINTS.get(req.call.path) == "anthropic"
+        # Anthropic and the Responses API name each event (``event:`` lines); chat streams don't.
+        named = _ENDPOINTS.get(req.call.path) == "anthropic" or req.call.path == "/v1/responses"
         cached, status = await self._lookup(req, stream=True)
         if isinstance(cached, list):
             return StreamingResponse(
-                _replay(cached, anthropic),
+                _replay(cached, named),
                 media_type="text/event-stream",
                 headers={STATUS: "HIT", "Cache-Control": "no-cache"},
             )
@@ -437,13 +440,13 @@ class Gateway:
                 headers={**_back_headers(upstream), STATUS: status},
             )
         return StreamingResponse(
-            self._live(req, upstream, anthropic),
+            self._live(req, upstream, named),
             media_type="text/event-stream",
             headers={STATUS: status, "Cache-Control": "no-cache"},
         )
 
     async def _live(
-        self, req: _Req, upstream: httpx.Response, anthropic: bool
+        self, req: _Req, upstream: httpx.Response, named: bool
     ) -> AsyncIterator[bytes]:
         """Relay the upstream stream event by event; store it only if it completed."""
         events: list[Any] = []
@@ -459,7 +462,7 @@ class Gateway:
                 except orjson.JSONDecodeError:
                     continue
                 events.append(parsed)
-                if anthropic and name == "message_stop":
+                if name in _FINAL_EVENTS:
                     completed = True
         finally:
             await upstream.aclose()
@@ -602,11 +605,11 @@ async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
         await upstream.aclose()
 
 
-async def _replay(events: list[Any], anthropic: bool) -> AsyncIterator[bytes]:
+async def _replay(events: list[Any], named: bool) -> AsyncIterator[bytes]:
     for event in events:
-        name = event.get("type") if anthropic and isinstance(event, dict) else None
+        name = event.get("type") if named and isinstance(event, dict) else None
         yield _sse(name, orjson.dumps(event).decode())
-    if not anthropic:
+    if not named:
         yield _sse(None, "[DONE]")
 
 
