@@ -94,11 +94,44 @@ def _q(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
+def write_svg(path: Path, rows: list[tuple[str, float, float]], title: str) -> None:
+    """A dependency-free bar chart: p50 and p99 latency (ms) per row."""
+    width, bar_h, gap, left = 760, 16, 14, 190
+    top = 40
+    height = top + len(rows) * (2 * bar_h + gap) + 30
+    peak = max(p99 for _, _, p99 in rows) or 1.0
+    scale = (width - left - 90) / peak
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="10" y="22" font-size="14" font-weight="bold">{title}</text>',
+    ]
+    y = top
+    for label, p50, p99 in rows:
+        out.append(f'<text x="10" y="{y + bar_h + 4}">{label}</text>')
+        for i, (name, value, color) in enumerate(
+            (("p50", p50, "#3f51b5"), ("p99", p99, "#9fa8da"))
+        ):
+            yy = y + i * bar_h
+            w = max(1.0, value * scale)
+            out.append(
+                f'<rect x="{left}" y="{yy}" width="{w:.1f}" height="{bar_h - 2}" fill="{color}"/>'
+            )
+            out.append(
+                f'<text x="{left + w + 4:.1f}" y="{yy + bar_h - 5}">{name} {value:.1f} ms</text>'
+            )
+        y += 2 * bar_h + gap
+    out.append("</svg>")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.02, help="upstream seconds per answer")
     parser.add_argument("--requests", type=int, default=300, help="requests per measurement")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 16, 64])
+    parser.add_argument("--svg", type=Path, help="also write a latency chart (SVG) here")
     args = parser.parse_args()
 
     up_port, gw_port = _port(), _port()
@@ -129,8 +162,13 @@ def main() -> None:
         print(f"miss via gateway     p50 {_q(miss, 50):7.2f} ms   p99 {_q(miss, 99):7.2f} ms")
         print(f"added by a miss      p50 {_q(miss, 50) - _q(direct, 50):+7.2f} ms   "
               f"p99 {_q(miss, 99) - _q(direct, 99):+7.2f} ms")  # fmt: skip
+        chart = [
+            ("direct upstream", _q(direct, 50), _q(direct, 99)),
+            ("miss via gateway", _q(miss, 50), _q(miss, 99)),
+        ]
         for clients in args.clients:
             hits, wall = asyncio.run(_run(gw_url, [_body(None)] * n, clients))
+            chart.append((f"hit, {clients} clients", _q(hits, 50), _q(hits, 99)))
             print(f"hit, {clients:3d} clients      p50 {_q(hits, 50):7.2f} ms   "
                   f"p99 {_q(hits, 99):7.2f} ms   {n / wall:8.0f} req/s")  # fmt: skip
         for clients in args.clients:
@@ -138,6 +176,9 @@ def main() -> None:
             print(f"direct, {clients:3d} clients   p50 {_q(direct_c, 50):7.2f} ms   "
                   f"p99 {_q(direct_c, 99):7.2f} ms   {n / wall:8.0f} req/s")  # fmt: skip
         print(f"gateway RSS after the run: {_rss_mib(gateway.pid):.0f} MiB")
+        if args.svg:
+            write_svg(args.svg, chart, f"omnicache gateway, loopback, upstream {ms:.0f} ms")
+            print(f"chart: {args.svg}")
     finally:
         for proc in (gateway, upstream):
             proc.send_signal(signal.SIGTERM)
