@@ -177,6 +177,41 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    try:
+        import uvicorn
+
+        from omnicache_ai.gateway.app import config_from_env
+    except ImportError as err:
+        raise ConfigurationError(
+            f"omnicache serve needs the gateway extra: pip install 'omnicache-ai[gateway]' ({err})"
+        ) from err
+    flags = {
+        "OMNICACHE_GATEWAY_UPSTREAM": args.upstream,
+        "OMNICACHE_GATEWAY_ANTHROPIC_UPSTREAM": args.anthropic_upstream,
+        "OMNICACHE_GATEWAY_TENANT_HEADER": args.tenant_header,
+        "OMNICACHE_GATEWAY_SHARED": "true" if args.shared else None,
+        "OMNICACHE_GATEWAY_MAX_BODY_BYTES": args.max_body_bytes,
+        "OMNICACHE_GATEWAY_TIMEOUT": args.timeout,
+    }
+    for var, value in flags.items():  # flags win over the environment; workers read it
+        if value is not None:
+            os.environ[var] = str(value)
+    config_from_env()  # fail here, in one line, rather than in every worker
+    uvicorn.run(
+        "omnicache_ai.gateway.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        timeout_graceful_shutdown=args.graceful_timeout,
+        log_level=args.log_level,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -209,6 +244,32 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("key", help="the cache key (as passed to CacheManager.set)")
     inspect.add_argument("--tenant", help="look in this tenant's scope")
     inspect.set_defaults(func=_cmd_inspect)
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the caching gateway (OpenAI- and Anthropic-compatible HTTP API)",
+        description="Serve /v1/chat/completions, /v1/completions, /v1/responses, "
+        "/v1/embeddings and /v1/messages from the cache configured by OMNICACHE_*, forwarding "
+        "misses to the upstream. Every flag has an OMNICACHE_GATEWAY_* variable "
+        "(OMNICACHE_GATEWAY_ADMIN_TOKEN enables POST /omnicache/invalidate).",
+    )
+    serve.add_argument("--upstream", help="base URL of the OpenAI-compatible API (required)")
+    serve.add_argument(
+        "--anthropic-upstream", help="base URL for /v1/messages (default: --upstream)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (share a Redis)")
+    serve.add_argument("--tenant-header", help="trusted header naming the tenant (else: API key)")
+    serve.add_argument("--shared", action="store_true", help="share entries across API keys")
+    serve.add_argument("--max-body-bytes", type=int, help="largest request body (default 10 MiB)")
+    serve.add_argument("--timeout", type=float, help="upstream timeout in seconds (default 600)")
+    serve.add_argument(
+        "--graceful-timeout", type=float, default=30.0,
+        help="seconds to let in-flight requests and streams finish on shutdown",
+    )  # fmt: skip
+    serve.add_argument("--log-level", default="info", help="uvicorn log level")
+    serve.set_defaults(func=_cmd_serve)
 
     config = sub.add_parser("config", help="print effective settings")
     config.set_defaults(func=_cmd_config)

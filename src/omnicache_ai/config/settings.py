@@ -55,6 +55,10 @@ _TTL_FIELDS = (
 )  # fmt: skip
 
 
+#: Variables read by other parts (the gateway's ``omnicache serve``), not unknown settings.
+_OTHER_PREFIXES = ("OMNICACHE_GATEWAY_",)
+
+
 def _env_name(name: str) -> str:
     return PREFIX + name.upper()
 
@@ -240,7 +244,11 @@ class OmnicacheSettings:
             if raw is None:
                 continue
             values[f.name] = _parse(var, raw.strip(), f.type)
-        unknown = sorted(k for k in env if k.startswith(PREFIX) and k not in known)
+        unknown = sorted(
+            k
+            for k in env
+            if k.startswith(PREFIX) and k not in known and not k.startswith(_OTHER_PREFIXES)
+        )
         if unknown:
             logger.warning("omnicache: ignoring unknown settings %s", ", ".join(unknown))
         return cls(**values)
