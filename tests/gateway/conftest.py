@@ -19,7 +19,7 @@ from _ci import need
 need("starlette", extra="gateway")
 need("uvicorn", extra="gateway")
 
-import uvicorn  # noqa: E402
+import uvicorn
 
 
 def free_port() -> int:
@@ -56,7 +56,7 @@ class Served:
         self.thread.join(timeout=30)
 
 
-from omnicache_ai.testing.fake_provider import Upstream, upstream_app  # noqa: E402
+from omnicache_ai.testing.fake_provider import Upstream, upstream_app
 
 
 @pytest.fixture

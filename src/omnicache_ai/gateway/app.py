@@ -445,9 +445,7 @@ class Gateway:
             headers={STATUS: status, "Cache-Control": "no-cache"},
         )
 
-    async def _live(
-        self, req: _Req, upstream: httpx.Response, named: bool
-    ) -> AsyncIterator[bytes]:
+    async def _live(self, req: _Req, upstream: httpx.Response, named: bool) -> AsyncIterator[bytes]:
         """Relay the upstream stream event by event; store it only if it completed."""
         events: list[Any] = []
         completed = False
