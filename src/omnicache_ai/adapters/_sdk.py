@@ -56,6 +56,7 @@ __all__ = [
     "SdkRequest",
     "arun",
     "cache_info",
+    "client_for",
     "mark",
     "run",
     "sdk_request",
@@ -432,6 +433,24 @@ class Proxy:
 
     def __repr__(self) -> str:
         return f"<cached {object.__getattribute__(self, '_target')!r}>"
+
+
+def client_for(
+    wrapper: str, client_type: type[Any], client: Any, client_kwargs: Mapping[str, Any]
+) -> Any:
+    """The client a drop-in wraps: ``client``, or one built from ``client_kwargs``.
+
+    Raises:
+        TypeError: Both or the wrong kind of client were given.
+    """
+    if client is None:
+        client = client_type(**client_kwargs)
+    elif client_kwargs:
+        raise TypeError(f"{wrapper}: pass either a client or client arguments, not both")
+    if not isinstance(client, client_type):
+        kind = f"{client_type.__module__.split('.')[0]}.{client_type.__name__}"
+        raise TypeError(f"{wrapper} wraps an {kind}, got {type(client).__name__}")
+    return client
 
 
 class SdkCache:

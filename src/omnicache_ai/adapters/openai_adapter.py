@@ -45,6 +45,7 @@ from omnicache_ai.adapters._sdk import (
     SdkCache,
     arun,
     cache_info,
+    client_for,
     mark,
     run,
     sdk_request,
@@ -346,27 +347,6 @@ class _CachedClient(Proxy):
     copy = with_options
 
 
-def _build(
-    cls_name: str,
-    *,
-    client_type: type[Any],
-    client: Any,
-    manager: CacheManager | None,
-    options: dict[str, Any],
-    client_kwargs: dict[str, Any],
-) -> tuple[Any, OpenAICacheAdapter]:
-    if client is None:
-        client = client_type(**client_kwargs)
-    elif client_kwargs:
-        raise TypeError(f"{cls_name}: pass either a client or client arguments, not both")
-    if not isinstance(client, client_type):
-        raise TypeError(
-            f"{cls_name} wraps an {client_type.__module__.split('.')[0]}.{client_type.__name__}, "
-            f"got {type(client).__name__}"
-        )
-    return client, OpenAICacheAdapter(client, manager or CacheManager(), **options)
-
-
 class CachedOpenAI(_CachedClient):
     """A drop-in ``openai.OpenAI`` whose chat, responses and embeddings are cached.
 
@@ -395,16 +375,13 @@ class CachedOpenAI(_CachedClient):
         cache_truncated: bool = False,
         **client_kwargs: Any,
     ) -> None:
-        options = {"semantic": semantic, "ttl": ttl, "cache_truncated": cache_truncated}
-        real, adapter = _build(
-            "CachedOpenAI",
-            client_type=openai.OpenAI,
-            client=client,
-            manager=manager,
-            options=options,
-            client_kwargs=client_kwargs,
-        )
-        super().__init__(real, adapter)
+        options: dict[str, Any] = {
+            "semantic": semantic,
+            "ttl": ttl,
+            "cache_truncated": cache_truncated,
+        }
+        real = client_for("CachedOpenAI", openai.OpenAI, client, client_kwargs)
+        super().__init__(real, OpenAICacheAdapter(real, manager or CacheManager(), **options))
 
 
 class AsyncCachedOpenAI(_CachedClient):
@@ -431,16 +408,13 @@ class AsyncCachedOpenAI(_CachedClient):
         cache_truncated: bool = False,
         **client_kwargs: Any,
     ) -> None:
-        options = {"semantic": semantic, "ttl": ttl, "cache_truncated": cache_truncated}
-        real, adapter = _build(
-            "AsyncCachedOpenAI",
-            client_type=openai.AsyncOpenAI,
-            client=client,
-            manager=manager,
-            options=options,
-            client_kwargs=client_kwargs,
-        )
-        super().__init__(real, adapter)
+        options: dict[str, Any] = {
+            "semantic": semantic,
+            "ttl": ttl,
+            "cache_truncated": cache_truncated,
+        }
+        real = client_for("AsyncCachedOpenAI", openai.AsyncOpenAI, client, client_kwargs)
+        super().__init__(real, OpenAICacheAdapter(real, manager or CacheManager(), **options))
 
 
 def wrap(
