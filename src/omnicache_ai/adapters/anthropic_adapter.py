@@ -201,9 +201,9 @@ class AnthropicCacheAdapter:
         if kwargs.get("output_format") is not None:
             return self.client.messages.stream(**kwargs)
         req, fetch = self._request(kwargs, stream=True)
-        return MessageStreamManager(
-            lambda: self.cache.stream(req, fetch), output_format=anthropic.NOT_GIVEN
-        )
+        # The SDK's manager takes any stand-in for its Stream: it only iterates and closes it.
+        open_stream: Any = functools.partial(self.cache.stream, req, fetch)
+        return MessageStreamManager(open_stream, output_format=anthropic.NOT_GIVEN)
 
     def amessages_stream(self, **kwargs: Any) -> Any:
         """Async :meth:`messages_stream`: ``async with adapter.amessages_stream(...) as s``."""
@@ -211,9 +211,8 @@ class AnthropicCacheAdapter:
         if kwargs.get("output_format") is not None:
             return self.client.messages.stream(**kwargs)
         req, fetch = self._request(kwargs, stream=True)
-        return AsyncMessageStreamManager(
-            self.cache.astream(req, fetch), output_format=anthropic.NOT_GIVEN
-        )
+        opening: Any = self.cache.astream(req, fetch)
+        return AsyncMessageStreamManager(opening, output_format=anthropic.NOT_GIVEN)
 
 
 # ---- drop-in clients ----------------------------------------------------------------------
