@@ -307,7 +307,8 @@ class FakeAnthropic(_Fake):
             if self.is_async
             else (anthropic.Anthropic, httpx2.Client)
         )
-        return kind(api_key="sk-ant-test", max_retries=0, http_client=http(transport=self.transport()))
+        http_client = http(transport=self.transport())
+        return kind(api_key="sk-ant-test", max_retries=0, http_client=http_client)
 
     def _usage(self, output: int) -> dict[str, Any]:
         return {

@@ -11,16 +11,17 @@ import inspect
 from typing import Any
 
 import pytest
+
 from _ci import need
 
 openai = need("openai", extra="openai")
 need("httpx2", extra="openai")
 
-from _sdk_fakes import FakeOpenAI, vector_of  # noqa: E402
 from openai.types import CreateEmbeddingResponse  # noqa: E402
 from openai.types.chat import ChatCompletion, ChatCompletionChunk  # noqa: E402
 from openai.types.responses import Response  # noqa: E402
 
+from _sdk_fakes import FakeOpenAI, vector_of  # noqa: E402
 from omnicache_ai import CacheManager, SemanticCache  # noqa: E402
 from omnicache_ai.adapters import cache_info  # noqa: E402
 from omnicache_ai.adapters.openai_adapter import (  # noqa: E402
@@ -113,7 +114,7 @@ async def test_second_identical_call_does_not_reach_the_api(h: Harness) -> None:
         {"extra_body": {"reasoning": {"effort": "high"}}},
         {"messages": [{"role": "user", "content": "What is 3+3?"}]},
     ],
-    ids=lambda c: ",".join(c),
+    ids=",".join,
 )
 async def test_a_changed_parameter_misses(h: Harness, change: dict[str, Any]) -> None:
     """Model, sampling, tools, response_format, seed and extra_body are part of the key."""
@@ -121,7 +122,8 @@ async def test_a_changed_parameter_misses(h: Harness, change: dict[str, Any]) ->
     changed = await h.chat(**{**CHAT, **change})
     assert h.fake.calls == 2
     assert text(changed) == "answer #2"
-    assert cache_info(changed) is not None and not cache_info(changed).hit
+    assert cache_info(changed) is not None
+    assert not cache_info(changed).hit
 
 
 @pytest.mark.parametrize(
@@ -133,14 +135,15 @@ async def test_a_changed_parameter_misses(h: Harness, change: dict[str, Any]) ->
         {"metadata": {"run": "42"}},
         {"temperature": 1},  # the documented default
     ],
-    ids=lambda c: ",".join(c),
+    ids=",".join,
 )
 async def test_volatile_arguments_share_the_entry(h: Harness, volatile: dict[str, Any]) -> None:
     """user, timeouts, headers, metadata and explicit defaults do not split the cache."""
     await h.chat(**CHAT)
     again = await h.chat(**CHAT, **volatile)
     assert h.fake.calls == 1
-    assert cache_info(again) is not None and cache_info(again).hit
+    assert cache_info(again) is not None
+    assert cache_info(again).hit
 
 
 async def test_hit_is_visible_and_counted_per_layer(h: Harness) -> None:
@@ -166,7 +169,9 @@ async def test_http_error_propagates_unchanged_and_is_not_cached(h: Harness) -> 
     assert text(ok) == "answer #2"
 
 
-@pytest.mark.parametrize(("knob", "value"), [("refusal", "I can't help"), ("finish_reason", "length")])
+@pytest.mark.parametrize(
+    ("knob", "value"), [("refusal", "I can't help"), ("finish_reason", "length")]
+)
 async def test_refusals_and_truncated_answers_are_returned_not_stored(
     h: Harness, knob: str, value: str
 ) -> None:
@@ -201,10 +206,12 @@ async def test_stream_is_replayed_with_the_same_chunks_and_usage(h: Harness) -> 
     assert h.fake.calls == 1
     assert cache_info(live).hit is False  # type: ignore[union-attr]
     assert cache_info(replay).hit is True  # type: ignore[union-attr]
-    assert live.response is not None and replay.response is None
+    assert live.response is not None
+    assert replay.response is None
     assert second == first
     assert all(isinstance(c, ChatCompletionChunk) for c in second)
-    assert second[-1].usage is not None and second[-1].usage.completion_tokens == 4
+    assert second[-1].usage is not None
+    assert second[-1].usage.completion_tokens == 4
     assert "".join(c.choices[0].delta.content or "" for c in second if c.choices) == (
         "The answer is 4."
     )
@@ -287,10 +294,12 @@ async def test_embeddings_send_only_the_misses_and_keep_order(h: Harness) -> Non
     assert [d.index for d in mixed.data] == [0, 1, 2]
     assert [d.embedding for d in mixed.data] == [vector_of(t) for t in ("beta", "gamma", "alpha")]
     info = cache_info(mixed)
-    assert info is not None and (info.hit, info.hits, info.misses) == (False, 2, 1)
+    assert info is not None
+    assert (info.hit, info.hits, info.misses) == (False, 2, 1)
     hit = await h.embed(model="text-embedding-3-small", input="gamma")
     assert h.fake.calls == 2
-    assert cache_info(hit).hit and hit.usage.prompt_tokens == 0  # type: ignore[union-attr]
+    assert cache_info(hit).hit
+    assert hit.usage.prompt_tokens == 0
     assert hit.data[0].embedding == vector_of("gamma")
 
 
@@ -332,9 +341,11 @@ async def test_responses_api_is_cached(h: Harness) -> None:
     second = await h.responses(model="gpt-4o", input="Say 4", instructions="Be terse")
     other = await h.responses(model="gpt-4o", input="Say 4", instructions="Be verbose")
     assert h.fake.calls == 2
-    assert isinstance(second, Response) and second == first
+    assert isinstance(second, Response)
+    assert second == first
     assert second.output_text == "The answer is 4."
-    assert cache_info(second).hit and not cache_info(other).hit  # type: ignore[union-attr]
+    assert cache_info(second).hit
+    assert not cache_info(other).hit
 
 
 async def test_responses_and_chat_with_the_same_prompt_do_not_collide(h: Harness) -> None:
@@ -353,7 +364,7 @@ async def test_responses_stream_is_replayed(h: Harness) -> None:
     second = await h.drain(s2)
     assert h.fake.calls == 1
     assert second == first
-    assert [e.type for e in second][0] == "response.created"
+    assert next(e.type for e in second) == "response.created"
     assert [e.type for e in second][-1] == "response.completed"
 
 
@@ -382,8 +393,11 @@ async def test_semantic_matching_is_opt_in(h: Harness) -> None:
     hit = await h2.chat(model="gpt-4o", messages=para)
     assert h2.fake.calls == 1
     info = cache_info(hit)
-    assert info is not None and info.hit and info.layer == "semantic"
-    assert info.similarity is not None and 0.8 <= info.similarity <= 1.0
+    assert info is not None
+    assert info.hit
+    assert info.layer == "semantic"
+    assert info.similarity is not None
+    assert 0.8 <= info.similarity <= 1.0
     other_model = await h2.chat(model="gpt-4o-mini", messages=para)
     assert not cache_info(other_model).hit  # type: ignore[union-attr]
 
@@ -408,7 +422,8 @@ def test_adapter_api_as_in_the_readme() -> None:
     adapter = OpenAICacheAdapter(fake.client(), CacheManager())
     r1 = adapter.chat_create(model="gpt-4o", messages=[{"role": "user", "content": "Hello"}])
     r2 = adapter.chat_create(model="gpt-4o", messages=[{"role": "user", "content": "Hello"}])
-    assert fake.calls == 1 and r1 == r2
+    assert fake.calls == 1
+    assert r1 == r2
 
 
 async def test_async_adapter_api_as_in_the_readme() -> None:
@@ -417,7 +432,8 @@ async def test_async_adapter_api_as_in_the_readme() -> None:
     adapter = OpenAICacheAdapter(fake.client(), CacheManager())
     await adapter.achat_create(**CHAT)
     r2 = await adapter.achat_create(**CHAT)
-    assert fake.calls == 1 and cache_info(r2).hit  # type: ignore[union-attr]
+    assert fake.calls == 1
+    assert cache_info(r2).hit
 
 
 def test_wrong_client_kind_is_a_clear_error() -> None:
@@ -427,7 +443,7 @@ def test_wrong_client_kind_is_a_clear_error() -> None:
         adapter.chat_create(**CHAT)
     with pytest.raises(TypeError, match="AsyncCachedOpenAI"):
         AsyncCachedOpenAI(FakeOpenAI().client(), CacheManager())
-    with pytest.raises(TypeError, match="openai.OpenAI"):
+    with pytest.raises(TypeError, match=r"openai\.OpenAI"):
         OpenAICacheAdapter(object(), CacheManager())  # type: ignore[arg-type]
 
 
