@@ -345,3 +345,19 @@ def test_wrong_client_kind_is_a_clear_error() -> None:
         adapter.messages_create(**CALL)
     with pytest.raises(TypeError, match="AsyncCachedAnthropic"):
         AsyncCachedAnthropic(FakeAnthropic().client(), CacheManager())
+
+
+async def test_a_cache_outage_never_breaks_the_call(h: Harness) -> None:
+    """With the backend down, create() and streams still reach Anthropic and return."""
+    from omnicache_ai import InMemoryBackend
+    from omnicache_ai.testing.fakes import FlakyBackend
+
+    flaky = FlakyBackend(InMemoryBackend())
+    down = Harness(h.fake.is_async, CacheManager(backend=flaky))
+    flaky.down = True
+    msg = await down.create(**CALL)
+    _, events = await down.events(**CALL)
+    assert msg.content[0].text == "answer #1"
+    assert events[-1].type == "message_stop"
+    assert down.fake.calls == 2
+    assert flaky.failures > 0

@@ -452,3 +452,22 @@ def test_drop_in_builds_its_own_client() -> None:
     client = CachedOpenAI(manager=CacheManager(), api_key="sk-test", base_url="http://127.0.0.1:9")
     assert isinstance(client._target, openai.OpenAI)
     assert str(client.base_url).startswith("http://127.0.0.1:9")
+
+
+async def test_a_cache_outage_never_breaks_the_call(h: Harness) -> None:
+    """With the backend down every call, streamed or not, still reaches the API and returns."""
+    from omnicache_ai import InMemoryBackend
+    from omnicache_ai.testing.fakes import FlakyBackend
+
+    flaky = FlakyBackend(InMemoryBackend())
+    down = Harness(h.fake.is_async, CacheManager(backend=flaky))
+    flaky.down = True
+    reply = await down.chat(**CHAT)
+    _, chunks = await down.stream(**CHAT)
+    vectors = await down.embed(model="m", input=["a", "b"])
+    assert text(reply) == "answer #1"
+    assert len(chunks) == 6
+    assert len(vectors.data) == 2
+    assert down.fake.calls == 3
+    assert flaky.failures > 0
+    assert down.manager.metrics.snapshot()["errors"] > 0
