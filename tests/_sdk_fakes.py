@@ -1,20 +1,29 @@
 """Offline stand-ins for the OpenAI and Anthropic HTTP APIs, for the SDK adapter tests.
 
-Each fake is an ``httpx2.MockTransport`` handler: the real SDK client sends its real HTTP
-request, the fake answers with the JSON or server-sent-event body the API would send, and
-counts the requests that reached it. Knobs change the next answers (finish reason, refusal,
-HTTP status, a stream that breaks midway or ends with an error event).
+Each fake is a ``MockTransport`` handler of the SDK's own HTTP package (``httpx2``, or
+``httpx`` under the older SDKs): the real SDK client sends its real HTTP request, the fake
+answers with the JSON or server-sent-event body the API would send, and counts the requests
+that reached it. Knobs change the next answers (finish reason, refusal, HTTP status, a
+stream that breaks midway or ends with an error event).
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import struct
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx2
+
+def http_module(sdk: str) -> Any:
+    """The HTTP package ``sdk`` is built on: ``httpx2`` (openai 3.x, anthropic 2.x) or ``httpx``.
+
+    The fakes speak the SDK's own, so the same tests run on either generation of the SDKs.
+    """
+    base = importlib.import_module(f"{sdk}._base_client")
+    return importlib.import_module("httpx2" if hasattr(base, "httpx2") else "httpx")
 
 
 def _sse(events: list[tuple[str | None, Any]]) -> list[bytes]:
@@ -35,7 +44,10 @@ def vector_of(text: str, dim: int = 4) -> list[float]:
 class _Fake:
     """What both fakes share: request log, knobs, SSE bodies that may break midway."""
 
+    sdk = ""
+
     def __init__(self, *, is_async: bool = False) -> None:
+        self.http = http_module(self.sdk)
         self.is_async = is_async
         self.requests: list[dict[str, Any]] = []
         self.status = 200
@@ -51,36 +63,36 @@ class _Fake:
     def paths(self) -> list[str]:
         return [r["_path"] for r in self.requests]
 
-    def _record(self, request: httpx2.Request) -> dict[str, Any]:
+    def _record(self, request: Any) -> dict[str, Any]:
         body = json.loads(request.content or b"{}")
         body["_path"] = request.url.path
         self.requests.append(body)
         return body
 
-    def _stream(self, chunks: list[bytes]) -> httpx2.Response:
+    def _stream(self, chunks: list[bytes]) -> Any:
         headers = {"content-type": "text/event-stream"}
         if self.break_after is None:
-            return httpx2.Response(200, headers=headers, content=b"".join(chunks))
+            return self.http.Response(200, headers=headers, content=b"".join(chunks))
         cut = chunks[: self.break_after]
         if self.is_async:
 
             async def abroken() -> AsyncIterator[bytes]:
                 for c in cut:
                     yield c
-                raise httpx2.ReadError("connection reset mid-stream")
+                raise self.http.ReadError("connection reset mid-stream")
 
-            return httpx2.Response(200, headers=headers, content=abroken())
+            return self.http.Response(200, headers=headers, content=abroken())
 
         def broken() -> Iterator[bytes]:
             yield from cut
-            raise httpx2.ReadError("connection reset mid-stream")
+            raise self.http.ReadError("connection reset mid-stream")
 
-        return httpx2.Response(200, headers=headers, content=broken())
+        return self.http.Response(200, headers=headers, content=broken())
 
-    def transport(self) -> httpx2.MockTransport:
-        return httpx2.MockTransport(self)  # type: ignore[arg-type]
+    def transport(self) -> Any:
+        return self.http.MockTransport(self)
 
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:  # pragma: no cover
+    def __call__(self, request: Any) -> Any:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -90,6 +102,8 @@ class FakeOpenAI(_Fake):
     Each chat answer names the request number ("answer #n"), so a second upstream call is
     visible in the text as well as in :attr:`calls`.
     """
+
+    sdk = "openai"
 
     def __init__(self, *, is_async: bool = False) -> None:
         super().__init__(is_async=is_async)
@@ -101,16 +115,16 @@ class FakeOpenAI(_Fake):
         import openai
 
         kind, http = (
-            (openai.AsyncOpenAI, httpx2.AsyncClient)
+            (openai.AsyncOpenAI, self.http.AsyncClient)
             if self.is_async
-            else (openai.OpenAI, httpx2.Client)
+            else (openai.OpenAI, self.http.Client)
         )
         return kind(api_key="sk-test", max_retries=0, http_client=http(transport=self.transport()))
 
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+    def __call__(self, request: Any) -> Any:
         body = self._record(request)
         if self.status != 200:
-            return httpx2.Response(
+            return self.http.Response(
                 self.status,
                 json={"error": {"message": "overloaded", "type": "server_error", "code": None}},
             )
@@ -130,7 +144,7 @@ class FakeOpenAI(_Fake):
             "prompt_tokens_details": {"cached_tokens": self.cached_tokens},
         }
 
-    def _chat(self, body: dict[str, Any]) -> httpx2.Response:
+    def _chat(self, body: dict[str, Any]) -> Any:
         n = self.calls
         text = f"answer #{n}"
         if body.get("stream"):
@@ -138,7 +152,7 @@ class FakeOpenAI(_Fake):
         message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
         if self.refusal:
             message.update(content=None, refusal=self.refusal)
-        return httpx2.Response(
+        return self.http.Response(
             200,
             json={
                 "id": f"chatcmpl-{n}",
@@ -224,10 +238,10 @@ class FakeOpenAI(_Fake):
             },
         }
 
-    def _responses(self, body: dict[str, Any]) -> httpx2.Response:
+    def _responses(self, body: dict[str, Any]) -> Any:
         n = self.calls
         if not body.get("stream"):
-            return httpx2.Response(200, json=self._response_obj(body, n, "completed"))
+            return self.http.Response(200, json=self._response_obj(body, n, "completed"))
         seq = iter(range(1000))
         events: list[tuple[str | None, Any]] = [
             (
@@ -267,7 +281,7 @@ class FakeOpenAI(_Fake):
         return self._stream(_sse(events))
 
     # ---- embeddings -------------------------------------------------------------------------
-    def _embeddings(self, body: dict[str, Any]) -> httpx2.Response:
+    def _embeddings(self, body: dict[str, Any]) -> Any:
         inputs = body["input"]
         inputs = [inputs] if isinstance(inputs, str) else inputs
         dim = body.get("dimensions") or 4
@@ -279,7 +293,7 @@ class FakeOpenAI(_Fake):
                 emb = base64.b64encode(struct.pack(f"<{len(vec)}f", *vec)).decode()
             data.append({"object": "embedding", "index": i, "embedding": emb})
         tokens = 3 * len(inputs)
-        return httpx2.Response(
+        return self.http.Response(
             200,
             json={
                 "object": "list",
@@ -293,6 +307,8 @@ class FakeOpenAI(_Fake):
 class FakeAnthropic(_Fake):
     """Answers ``/v1/messages`` like the Anthropic API (JSON or the SSE event sequence)."""
 
+    sdk = "anthropic"
+
     def __init__(self, *, is_async: bool = False) -> None:
         super().__init__(is_async=is_async)
         self.stop_reason = "end_turn"
@@ -303,9 +319,9 @@ class FakeAnthropic(_Fake):
         import anthropic
 
         kind, http = (
-            (anthropic.AsyncAnthropic, httpx2.AsyncClient)
+            (anthropic.AsyncAnthropic, self.http.AsyncClient)
             if self.is_async
-            else (anthropic.Anthropic, httpx2.Client)
+            else (anthropic.Anthropic, self.http.Client)
         )
         http_client = http(transport=self.transport())
         return kind(api_key="sk-ant-test", max_retries=0, http_client=http_client)
@@ -318,17 +334,17 @@ class FakeAnthropic(_Fake):
             "cache_creation_input_tokens": self.cache_write,
         }
 
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+    def __call__(self, request: Any) -> Any:
         body = self._record(request)
         if self.status != 200:
-            return httpx2.Response(
+            return self.http.Response(
                 self.status,
                 json={"type": "error", "error": {"type": "overloaded_error", "message": "busy"}},
             )
         n = self.calls
         if body.get("stream"):
             return self._stream(self._events(body, n))
-        return httpx2.Response(
+        return self.http.Response(
             200,
             json={
                 "id": f"msg_{n}",

@@ -16,7 +16,6 @@ import pytest
 from _ci import need
 
 anthropic = need("anthropic", extra="anthropic")
-httpx2 = need("httpx2", extra="anthropic")
 
 from anthropic.types import Message, RawContentBlockDeltaEvent, RawMessageStartEvent  # noqa: E402
 
@@ -213,9 +212,9 @@ async def test_stream_abandoned_midway_is_not_stored(h: Harness) -> None:
 
 
 async def test_stream_broken_by_the_network_is_not_stored(h: Harness) -> None:
-    """A stream cut by a read error raises what the SDK raises (httpx2's) and stores nothing."""
+    """A stream cut by a read error raises what the SDK raises (its HTTP error), stores nothing."""
     h.fake.break_after = 4
-    with pytest.raises(httpx2.ReadError):
+    with pytest.raises(h.fake.http.ReadError):
         await h.events(**CALL)
     h.fake.break_after = None
     await h.events(**CALL)

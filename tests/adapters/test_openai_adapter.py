@@ -15,7 +15,6 @@ import pytest
 from _ci import need
 
 openai = need("openai", extra="openai")
-need("httpx2", extra="openai")
 
 from openai.types import CreateEmbeddingResponse  # noqa: E402
 from openai.types.chat import ChatCompletion, ChatCompletionChunk  # noqa: E402
