@@ -400,6 +400,11 @@ async def test_semantic_matching_is_opt_in(h: Harness) -> None:
     assert 0.8 <= info.similarity <= 1.0
     other_model = await h2.chat(model="gpt-4o-mini", messages=para)
     assert not cache_info(other_model).hit  # type: ignore[union-attr]
+    # Volatile arguments (a timeout object, the end user) do not split the semantic partition.
+    para2 = [{"role": "user", "content": "WHAT is the capital of France"}]
+    again = await h2.chat(model="gpt-4o", messages=para2, user="u-7", timeout=openai.Timeout(9.0))
+    assert cache_info(again).layer == "semantic"  # type: ignore[union-attr]
+    assert h2.fake.calls == 2
 
 
 async def test_tenants_do_not_share_entries(h: Harness) -> None:

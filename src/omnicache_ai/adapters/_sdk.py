@@ -40,6 +40,7 @@ from types import TracebackType
 from typing import Any, Final, Generic, NamedTuple, TypeVar
 
 from omnicache_ai.core.cache_manager import MISSING, CacheManager
+from omnicache_ai.layers._request import normalize_params
 from omnicache_ai.layers.prompt_cache import PromptCacheLayer
 from omnicache_ai.layers.response_cache import ResponseCache
 from omnicache_ai.layers.semantic_cache import SemanticCache
@@ -498,13 +499,14 @@ class SdkCache:
         """
         rc, sem = self.responses, self.semantic
         where = {"model_id": req.model, "params": req.params}
+        # The semantic partition hashes its params as given: hand it only what changes the
+        # answer, as the exact key sees it (no user, timeout objects, headers or defaults).
+        partition = {"model": req.model, "params": normalize_params(req.params)}
         if sem is not None:
             cached = yield Op(rc.get, rc.aget, (req.messages,), {**where, "default": MISSING})
             if cached is not MISSING:
                 return mark(cached, CacheInfo(hit=True, layer=rc.layer))
-            found = yield Op(
-                sem.lookup, sem.alookup, (req.messages,), {"model": req.model, "params": req.params}
-            )
+            found = yield Op(sem.lookup, sem.alookup, (req.messages,), partition)
             if found.hit:
                 return mark(found.value, CacheInfo(True, sem.layer, similarity=found.similarity))
         called: list[bool] = []
@@ -517,12 +519,7 @@ class SdkCache:
         if called:
             self._count_provider_cache(value)
             if sem is not None and rc.admission.problem(value) is None:
-                yield Op(
-                    sem.set,
-                    sem.aset,
-                    (req.messages, value),
-                    {"model": req.model, "params": req.params},
-                )
+                yield Op(sem.set, sem.aset, (req.messages, value), partition)
         return mark(value, CacheInfo(hit=not called, layer=rc.layer))
 
     def stream(self, req: SdkRequest, fetch: Callable[[], Any]) -> CachedStream[Any]:
