@@ -476,3 +476,22 @@ async def test_a_cache_outage_never_breaks_the_call(h: Harness) -> None:
     assert down.fake.calls == 3
     assert flaky.failures > 0
     assert down.manager.metrics.snapshot()["errors"] > 0
+
+
+async def test_concurrent_identical_calls_reach_the_api_once() -> None:
+    """Concurrent identical async calls, plain or streamed, make one upstream request each."""
+    import asyncio
+
+    fake = FakeOpenAI(is_async=True)
+    client = AsyncCachedOpenAI(fake.client(), CacheManager())
+    replies = await asyncio.gather(*(client.chat.completions.create(**CHAT) for _ in range(5)))
+    assert fake.calls == 1
+    assert {text(r) for r in replies} == {"answer #1"}
+
+    async def read() -> list[Any]:
+        stream = await client.chat.completions.create(**CHAT, stream=True)
+        return [c async for c in stream]
+
+    streams = await asyncio.gather(*(read() for _ in range(5)))
+    assert fake.calls == 2
+    assert all(s == streams[0] for s in streams)
