@@ -188,10 +188,13 @@ _END: Final[Any] = object()
 class _StreamBase:
     """What both stream wrappers share: the first item, the live source, the hit marker."""
 
-    def __init__(self, opened: list[Any], layer: str) -> None:
+    def __init__(
+        self, opened: list[Any], layer: str, on_live_end: Callable[[list[Any]], None] | None
+    ) -> None:
         self._opened = opened
         self._first: Any = _END
         self._seen: list[Any] | None = None
+        self._on_live_end = on_live_end
         object.__setattr__(self, INFO_ATTR, CacheInfo(hit=True, layer=layer))
 
     def _primed(self, first: Any, layer: str) -> None:
@@ -208,6 +211,12 @@ class _StreamBase:
     def _take_first(self) -> Any:
         first, self._first = self._first, _END
         return first
+
+    def _finish(self) -> None:
+        """A live stream ran to its end: hand what it carried (its usage) over."""
+        seen, self._seen = self._seen, None
+        if seen is not None and self._on_live_end is not None:
+            self._on_live_end(seen)
 
 
 class CachedStream(_StreamBase, Generic[T]):
@@ -230,9 +239,8 @@ class CachedStream(_StreamBase, Generic[T]):
         layer: str,
         on_live_end: Callable[[list[T]], None] | None = None,
     ) -> None:
-        super().__init__(opened, layer)
+        super().__init__(opened, layer, on_live_end)
         self._it = chunks
-        self._on_live_end = on_live_end
         try:
             first: Any = next(chunks)
         except StopIteration:
@@ -241,11 +249,6 @@ class CachedStream(_StreamBase, Generic[T]):
             self._finish()
             return
         self._primed(first, layer)
-
-    def _finish(self) -> None:
-        seen, self._seen = self._seen, None
-        if seen is not None and self._on_live_end is not None:
-            self._on_live_end(seen)
 
     def __iter__(self) -> Iterator[T]:
         return self
@@ -296,10 +299,8 @@ class AsyncCachedStream(_StreamBase, Generic[T]):
         layer: str,
         on_live_end: Callable[[list[T]], None] | None = None,
     ) -> None:
-        super().__init__(opened, layer)
+        super().__init__(opened, layer, on_live_end)
         self._it = chunks
-        self._layer = layer
-        self._on_live_end = on_live_end
 
     @classmethod
     async def open(
@@ -320,11 +321,6 @@ class AsyncCachedStream(_StreamBase, Generic[T]):
             return stream
         stream._primed(first, layer)
         return stream
-
-    def _finish(self) -> None:
-        seen, self._seen = self._seen, None
-        if seen is not None and self._on_live_end is not None:
-            self._on_live_end(seen)
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self
