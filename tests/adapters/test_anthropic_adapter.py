@@ -360,3 +360,46 @@ async def test_a_cache_outage_never_breaks_the_call(h: Harness) -> None:
     assert events[-1].type == "message_stop"
     assert down.fake.calls == 2
     assert flaky.failures > 0
+
+
+_SHARED_STORE_RUN = """
+import sys
+sys.path.insert(0, {tests!r})
+from _sdk_fakes import FakeAnthropic
+from omnicache_ai import CacheManager
+from omnicache_ai.backends.disk_backend import DiskBackend
+from omnicache_ai.adapters.anthropic_adapter import CachedAnthropic
+fake = FakeAnthropic()
+client = CachedAnthropic(fake.client(), CacheManager(backend=DiskBackend({path!r})))
+call = dict(model="claude-sonnet-4-6", max_tokens=64,
+            messages=[{{"role": "user", "content": "hi"}}])
+msg = client.messages.create(**call)
+events = list(client.messages.create(**call, stream=True))
+with client.messages.stream(**call) as stream:
+    text = stream.get_final_text()
+print(fake.calls, msg.content[0].text.replace(" ", "_"), len(events), text.replace(" ", "_"))
+"""
+
+
+@pytest.mark.slow
+def test_a_second_process_reads_messages_and_streams_from_a_shared_store(tmp_path: Any) -> None:
+    """Messages and event streams written by one process are replayed by another."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = _SHARED_STORE_RUN.format(
+        tests=str(Path(__file__).resolve().parents[1]), path=str(tmp_path / "cache")
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    first, second = (run.stdout.split() for run in runs)
+    assert first[0] == "2"
+    assert second[0] == "0"
+    assert first[1:] == second[1:]

@@ -495,3 +495,48 @@ async def test_concurrent_identical_calls_reach_the_api_once() -> None:
     streams = await asyncio.gather(*(read() for _ in range(5)))
     assert fake.calls == 2
     assert all(s == streams[0] for s in streams)
+
+
+_SHARED_STORE_RUN = """
+import sys
+sys.path.insert(0, {tests!r})
+from _sdk_fakes import FakeOpenAI
+from omnicache_ai import CacheManager
+from omnicache_ai.backends.disk_backend import DiskBackend
+from omnicache_ai.adapters.openai_adapter import CachedOpenAI
+fake = FakeOpenAI()
+client = CachedOpenAI(fake.client(), CacheManager(backend=DiskBackend({path!r})))
+q = [{{"role": "user", "content": "hi"}}]
+reply = client.chat.completions.create(model="gpt-4o", messages=q)
+chunks = list(client.chat.completions.create(model="gpt-4o", messages=q, stream=True))
+answer = client.responses.create(model="gpt-4o", input="hi")
+events = list(client.responses.create(model="gpt-4o", input="hi", stream=True))
+vectors = client.embeddings.create(model="te", input=["x", "y"])
+print(fake.calls, reply.choices[0].message.content, len(chunks), answer.output_text,
+      [type(e).__name__ for e in events][-1], len(vectors.data))
+"""
+
+
+@pytest.mark.slow
+def test_a_second_process_reads_every_answer_type_from_a_shared_store(tmp_path: Any) -> None:
+    """SDK objects written by one process are rebuilt by another (disk backend, safe serializer)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = _SHARED_STORE_RUN.format(
+        tests=str(Path(__file__).resolve().parents[1]), path=str(tmp_path / "cache")
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    first, second = (run.stdout.split() for run in runs)
+    assert first[0] == "5"
+    assert second[0] == "0"  # every call answered from the store the first process wrote
+    assert first[1:] == second[1:]
+    assert "decode failed" not in runs[1].stderr
