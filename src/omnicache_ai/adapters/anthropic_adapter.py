@@ -23,8 +23,9 @@ Example:
     >>> import anthropic
     >>> from omnicache_ai import CacheManager
     >>> from omnicache_ai.adapters.anthropic_adapter import CachedAnthropic
-    >>> client = CachedAnthropic(anthropic.Anthropic(api_key="sk-ant-test"), CacheManager())
-    >>> client.models is client._target.models  # not intercepted: the SDK's own
+    >>> sdk = anthropic.Anthropic(api_key="sk-ant-test")
+    >>> client = CachedAnthropic(sdk, CacheManager())
+    >>> client.models is sdk.models  # not intercepted: the SDK's own
     True
 """
 

@@ -22,8 +22,9 @@ Example:
     >>> import openai
     >>> from omnicache_ai import CacheManager
     >>> from omnicache_ai.adapters.openai_adapter import CachedOpenAI
-    >>> client = CachedOpenAI(openai.OpenAI(api_key="sk-test"), CacheManager())
-    >>> client.models is client._target.models  # not intercepted: the SDK's own
+    >>> sdk = openai.OpenAI(api_key="sk-test")
+    >>> client = CachedOpenAI(sdk, CacheManager())
+    >>> client.models is sdk.models  # not intercepted: the SDK's own
     True
 """
 
