@@ -17,10 +17,10 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_adapters_package_needs_no_framework() -> None:
-    """`import omnicache_ai.adapters` loads neither LangChain nor LangGraph."""
+    """`import omnicache_ai.adapters` loads no framework or provider SDK."""
     out = _run(
-        "import sys, omnicache_ai.adapters as a; "
-        "print(sorted(m for m in ('langchain_core', 'langgraph') if m in sys.modules), a.__all__)"
+        "import sys, omnicache_ai.adapters as a; hosts = ('langchain_core', 'langgraph', "
+        "'openai', 'anthropic'); print(sorted(m for m in hosts if m in sys.modules), a.__all__)"
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("[] ")
@@ -31,6 +31,8 @@ def test_adapters_package_needs_no_framework() -> None:
     [
         ("langchain_core", "omnicache_ai.adapters.langchain_adapter", "langchain"),
         ("langgraph", "omnicache_ai.adapters.langgraph_adapter", "langgraph"),
+        ("openai", "omnicache_ai.adapters.openai_adapter", "openai"),
+        ("anthropic", "omnicache_ai.adapters.anthropic_adapter", "anthropic"),
     ],
 )
 def test_missing_extra_raises_import_error_with_hint(hidden: str, module: str, extra: str) -> None:
@@ -46,3 +48,14 @@ def test_unknown_adapter_name_is_an_attribute_error() -> None:
 
     with pytest.raises(AttributeError, match="NoSuchAdapter"):
         _ = adapters.NoSuchAdapter
+
+
+def test_cache_info_needs_no_sdk() -> None:
+    """`from omnicache_ai.adapters import cache_info` works without openai or anthropic."""
+    out = _run(
+        _HIDE.format(mod="openai")
+        + _HIDE.format(mod="anthropic")
+        + "from omnicache_ai.adapters import cache_info; print(cache_info(object()))"
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "None"
