@@ -40,8 +40,12 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _always(_value: Any) -> str | None:
+def _accept(_value: Any) -> str | None:
     return None
+
+
+def _never(_value: Any) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class RunCodec(Generic[R]):
 
     encode: Callable[[R], Any] = _same
     decode: Callable[[Any], R] = _same
-    refuse: Callable[[R], str | None] = _always
+    refuse: Callable[[R], str | None] = _accept
 
 
 class _RunLayer(ResponseCache):
@@ -77,13 +81,17 @@ class _Live:
 
     event: Any
     stored: Any
+    refused: bool = False
 
 
 class _RunStreamLayer(StreamingResponseCache):
     key_type: ClassVar[str] = "runstream"
 
     def _entry(self, chunks: list[Any]) -> list[Any] | None:
-        # The caller got the live events; the store gets their encoded forms.
+        # The caller got the live events; the store gets their encoded forms, unless one of
+        # them says the run failed (an error or cancellation event).
+        if any(isinstance(c, _Live) and c.refused for c in chunks):
+            return None
         return super()._entry([c.stored if isinstance(c, _Live) else c for c in chunks])
 
 
@@ -222,17 +230,19 @@ class RunReplay(Generic[R]):
         *,
         encode: Callable[[E], Any] = _same,
         decode: Callable[[Any], E] = _same,
+        refuse: Callable[[E], bool] = _never,
         config: RequestConfig | None = None,
     ) -> Iterator[E]:
         """Stream ``call()`` live on a miss (stored once it ran to its end); replay on a hit.
 
-        ``encode``/``decode`` map one event to its stored form and back.
+        ``encode``/``decode`` map one event to its stored form and back; a stream with an
+        event for which ``refuse(event)`` is true (an error event) is not stored.
         """
         messages, model_id, params = self._request(model, run_input, context)
 
         def source(_messages: Any) -> Iterator[Any]:
             for event in call():
-                yield _Live(event, encode(event))
+                yield _Live(event, encode(event), refuse(event))
 
         for item in self._streams.get_or_stream(
             messages, source, model_id=model_id, params=params, config=config
@@ -248,6 +258,7 @@ class RunReplay(Generic[R]):
         *,
         encode: Callable[[E], Any] = _same,
         decode: Callable[[Any], E] = _same,
+        refuse: Callable[[E], bool] = _never,
         config: RequestConfig | None = None,
     ) -> AsyncIterator[E]:
         """Async :meth:`stream`: ``call()`` returns an async iterator of events."""
@@ -255,7 +266,7 @@ class RunReplay(Generic[R]):
 
         async def source(_messages: Any) -> AsyncIterator[Any]:
             async for event in call():
-                yield _Live(event, encode(event))
+                yield _Live(event, encode(event), refuse(event))
 
         async for item in self._streams.aget_or_stream(
             messages, source, model_id=model_id, params=params, config=config
