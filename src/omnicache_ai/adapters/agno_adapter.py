@@ -258,14 +258,14 @@ class CachedAgnoModel:
             raise TypeError(f"manager must be a CacheManager, got {type(manager).__name__}")
         base = type(model)
         caches = _Caches(ResponseCache(manager, ttl=ttl), StreamingResponseCache(manager, ttl=ttl))
-        subclass = type(
+        subclass: Any = type(
             f"Cached{base.__name__}",
             (cls, base),
             {"_omnicache": caches, "__module__": __name__, "__doc__": base.__doc__},
         )
         # A new instance of the subclass with the model's fields (a shallow copy: the HTTP
         # clients are shared, as Agno's own copies share them).
-        clone: Model = subclass.__new__(subclass)
+        clone: Model = object.__new__(subclass)
         clone.__dict__.update(copy.copy(model.__dict__))
         return clone
 
@@ -328,7 +328,7 @@ def _refuse(output: Any) -> str | None:
 
 
 def _encode(output: RunOutput) -> dict[str, Any]:
-    return output.to_dict()
+    return dict(output.to_dict())
 
 
 _CODEC: Final = RunCodec(encode=_encode, decode=RunOutput.from_dict, refuse=_refuse)
@@ -388,20 +388,24 @@ class AgnoCacheAdapter:
         if not self._uses_history(options):
             return None
         session_id = options.get("session_id") or self.agent.session_id
-        if session_id is None:
-            return None
-        return self.agent.get_session_messages(
-            session_id=session_id, last_n_runs=self.agent.num_history_runs
+        if session_id is None or self.agent.get_session(session_id=session_id) is None:
+            return None  # a new session: no prior messages
+        return list(
+            self.agent.get_session_messages(
+                session_id=session_id, last_n_runs=self.agent.num_history_runs
+            )
         )
 
     async def _ahistory(self, options: Mapping[str, Any]) -> list[Message] | None:
         if not self._uses_history(options):
             return None
         session_id = options.get("session_id") or self.agent.session_id
-        if session_id is None:
+        if session_id is None or await self.agent.aget_session(session_id=session_id) is None:
             return None
-        return await self.agent.aget_session_messages(
-            session_id=session_id, last_n_runs=self.agent.num_history_runs
+        return list(
+            await self.agent.aget_session_messages(
+                session_id=session_id, last_n_runs=self.agent.num_history_runs
+            )
         )
 
     def _model(self) -> str:

@@ -294,3 +294,19 @@ def test_adapter_rejects_what_is_not_an_agent(manager: CacheManager) -> None:
     """A clear TypeError when the first argument is not an Agno agent."""
     with pytest.raises(TypeError, match="agno Agent"):
         AgnoCacheAdapter(object(), manager)  # type: ignore[arg-type]
+
+
+def test_prior_session_messages_are_part_of_the_key(manager: CacheManager) -> None:
+    """With history on, the same input after an earlier turn is a new run; a fresh session hits."""
+    from agno.db.in_memory import InMemoryDb
+
+    fake = FakeOpenAI([text("Hello."), text("Hello again.")])
+    agent = Agent(model=fake.model(), db=InMemoryDb(), add_history_to_context=True, telemetry=False)
+    adapter = AgnoCacheAdapter(agent, manager)
+    assert adapter.run("hi", session_id="s1").content == "Hello."
+    # Same session, same input, one more turn of history: the model is asked again.
+    assert adapter.run("hi", session_id="s1").content == "Hello again."
+    assert len(fake.requests) == 2
+    # A fresh session has the first turn's (empty) history: replayed.
+    assert adapter.run("hi", session_id="s2").content == "Hello."
+    assert len(fake.requests) == 2
