@@ -17,7 +17,7 @@ need("crewai", extra="crewai")
 
 from crewai import Agent, Crew, Task
 from crewai.crews.crew_output import CrewOutput
-from crewai.llms.base_llm import BaseLLM
+from crewai.llms.base_llm import BaseLLM, call_stop_override
 from crewai.tools import tool
 from pydantic import BaseModel, Field
 
@@ -209,10 +209,11 @@ def test_hook_key_holds_model_and_stop_words(manager: CacheManager) -> None:
     fake = ScriptedLLM(model="gpt-4o", script=["a", "b", "c"])
     llm = CachedCrewLLM(fake, manager)
     assert (llm.call("hi"), llm.call("hi"), len(fake.calls)) == ("a", "a", 1)
-    other = ScriptedLLM(model="gpt-4.1", script=["b"])
-    assert CachedCrewLLM(other, manager).call("hi") == "b"
-    fake.stop = ["Observation:"]
-    assert CachedCrewLLM(fake, manager).call("hi") == "b"
+    other = ScriptedLLM(model="gpt-4.1", script=["other"])
+    assert CachedCrewLLM(other, manager).call("hi") == "other"
+    # CrewAI's agent loop scopes its ReAct stop words to the call (call_stop_override).
+    with call_stop_override(llm, ["Observation:"]):
+        assert llm.call("hi") == "b"
     assert len(fake.calls) == 2
 
 
