@@ -239,3 +239,19 @@ def test_adapter_rejects_what_is_not_a_crew(manager: CacheManager) -> None:
     """A clear TypeError when the first argument is not a crewai.Crew."""
     with pytest.raises(TypeError, match=r"crewai\.Crew"):
         CrewAICacheAdapter(object(), manager)  # type: ignore[arg-type]
+
+
+def test_a_cache_outage_is_a_miss_not_an_error() -> None:
+    """With the backend down, the kickoff and its model calls still run and succeed."""
+    from omnicache_ai import InMemoryBackend
+    from omnicache_ai.testing.fakes import FlakyBackend
+
+    flaky = FlakyBackend(InMemoryBackend())
+    flaky.down = True
+    manager = CacheManager(backend=flaky)
+    fake = ScriptedLLM(model="gpt-4o", script=[FINAL.format("Still works.")])
+    result = CrewAICacheAdapter(make_crew(CachedCrewLLM(fake, manager)), manager).kickoff(
+        inputs={"topic": "x"}
+    )
+    assert (result.raw, len(fake.calls)) == ("Still works.", 1)
+    assert flaky.failures > 0
