@@ -17,18 +17,18 @@ from _ci import need
 
 anthropic = need("anthropic", extra="anthropic")
 
-from anthropic.types import Message, RawContentBlockDeltaEvent, RawMessageStartEvent  # noqa: E402
+from anthropic.types import Message, RawContentBlockDeltaEvent, RawMessageStartEvent
 
-from _sdk_fakes import FakeAnthropic  # noqa: E402
-from omnicache_ai import CacheManager, PromptCacheLayer, SemanticCache  # noqa: E402
-from omnicache_ai.adapters import cache_info  # noqa: E402
-from omnicache_ai.adapters.anthropic_adapter import (  # noqa: E402
+from _sdk_fakes import FakeAnthropic
+from omnicache_ai import CacheManager, PromptCacheLayer, SemanticCache
+from omnicache_ai.adapters import cache_info
+from omnicache_ai.adapters.anthropic_adapter import (
     AnthropicCacheAdapter,
     AsyncCachedAnthropic,
     CachedAnthropic,
     wrap,
 )
-from omnicache_ai.embedders import HashingEmbedder  # noqa: E402
+from omnicache_ai.embedders import HashingEmbedder
 
 MODEL = "claude-sonnet-4-6"
 Q = [{"role": "user", "content": "What is 2+2?"}]

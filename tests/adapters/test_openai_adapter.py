@@ -16,20 +16,20 @@ from _ci import need
 
 openai = need("openai", extra="openai")
 
-from openai.types import CreateEmbeddingResponse  # noqa: E402
-from openai.types.chat import ChatCompletion, ChatCompletionChunk  # noqa: E402
-from openai.types.responses import Response  # noqa: E402
+from openai.types import CreateEmbeddingResponse
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.responses import Response
 
-from _sdk_fakes import FakeOpenAI, vector_of  # noqa: E402
-from omnicache_ai import CacheManager, SemanticCache  # noqa: E402
-from omnicache_ai.adapters import cache_info  # noqa: E402
-from omnicache_ai.adapters.openai_adapter import (  # noqa: E402
+from _sdk_fakes import FakeOpenAI, vector_of
+from omnicache_ai import CacheManager, SemanticCache
+from omnicache_ai.adapters import cache_info
+from omnicache_ai.adapters.openai_adapter import (
     AsyncCachedOpenAI,
     CachedOpenAI,
     OpenAICacheAdapter,
     wrap,
 )
-from omnicache_ai.embedders import HashingEmbedder  # noqa: E402
+from omnicache_ai.embedders import HashingEmbedder
 
 Q = [{"role": "user", "content": "What is 2+2?"}]
 CHAT = {"model": "gpt-4o", "messages": Q}

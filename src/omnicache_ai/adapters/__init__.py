@@ -2,7 +2,8 @@
 
 ``import omnicache_ai.adapters`` needs no framework; the adapter classes are resolved on
 first attribute access, so a missing extra fails with an install hint only for the
-adapter you actually use.
+adapter you actually use. ``cache_info(obj)`` (no SDK needed) tells whether an object an
+SDK adapter returned came from the cache.
 
 Example:
     >>> from omnicache_ai.adapters import LangChainCacheAdapter  # needs [langchain]
@@ -15,17 +16,40 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from omnicache_ai.adapters._sdk import CacheInfo, cache_info
-    from omnicache_ai.adapters.anthropic_adapter import AnthropicCacheAdapter
-    from omnicache_ai.adapters.langchain_adapter import LangChainCacheAdapter
-    from omnicache_ai.adapters.langgraph_adapter import (
-        LangGraphCacheAdapter,
-        LangGraphNodeCache,
+    from omnicache_ai.adapters.agno_adapter import AgnoCacheAdapter, CachedAgnoModel
+    from omnicache_ai.adapters.anthropic_adapter import (
+        AnthropicCacheAdapter,
+        AsyncCachedAnthropic,
+        CachedAnthropic,
     )
-    from omnicache_ai.adapters.openai_adapter import OpenAICacheAdapter
+    from omnicache_ai.adapters.autogen_adapter import (
+        AutoGenCacheAdapter,
+        AutoGenCacheStore,
+        CachedChatCompletionClient,
+    )
+    from omnicache_ai.adapters.crewai_adapter import CachedCrewLLM, CrewAICacheAdapter
+    from omnicache_ai.adapters.langchain_adapter import LangChainCacheAdapter
+    from omnicache_ai.adapters.langgraph_adapter import LangGraphCacheAdapter, LangGraphNodeCache
+    from omnicache_ai.adapters.openai_adapter import (
+        AsyncCachedOpenAI,
+        CachedOpenAI,
+        OpenAICacheAdapter,
+    )
 
 __all__ = [
+    "AgnoCacheAdapter",
     "AnthropicCacheAdapter",
+    "AsyncCachedAnthropic",
+    "AsyncCachedOpenAI",
+    "AutoGenCacheAdapter",
+    "AutoGenCacheStore",
     "CacheInfo",
+    "CachedAgnoModel",
+    "CachedAnthropic",
+    "CachedChatCompletionClient",
+    "CachedCrewLLM",
+    "CachedOpenAI",
+    "CrewAICacheAdapter",
     "LangChainCacheAdapter",
     "LangGraphCacheAdapter",
     "LangGraphNodeCache",
@@ -34,14 +58,24 @@ __all__ = [
 ]
 
 _LAZY: dict[str, str] = {
+    "AgnoCacheAdapter": "omnicache_ai.adapters.agno_adapter",
     "AnthropicCacheAdapter": "omnicache_ai.adapters.anthropic_adapter",
-    # Needs no SDK: tells whether an object an SDK adapter returned was a cache hit.
+    "AsyncCachedAnthropic": "omnicache_ai.adapters.anthropic_adapter",
+    "AsyncCachedOpenAI": "omnicache_ai.adapters.openai_adapter",
+    "AutoGenCacheAdapter": "omnicache_ai.adapters.autogen_adapter",
+    "AutoGenCacheStore": "omnicache_ai.adapters.autogen_adapter",
     "CacheInfo": "omnicache_ai.adapters._sdk",
-    "cache_info": "omnicache_ai.adapters._sdk",
+    "CachedAgnoModel": "omnicache_ai.adapters.agno_adapter",
+    "CachedAnthropic": "omnicache_ai.adapters.anthropic_adapter",
+    "CachedChatCompletionClient": "omnicache_ai.adapters.autogen_adapter",
+    "CachedCrewLLM": "omnicache_ai.adapters.crewai_adapter",
+    "CachedOpenAI": "omnicache_ai.adapters.openai_adapter",
+    "CrewAICacheAdapter": "omnicache_ai.adapters.crewai_adapter",
     "LangChainCacheAdapter": "omnicache_ai.adapters.langchain_adapter",
     "LangGraphCacheAdapter": "omnicache_ai.adapters.langgraph_adapter",
     "LangGraphNodeCache": "omnicache_ai.adapters.langgraph_adapter",
     "OpenAICacheAdapter": "omnicache_ai.adapters.openai_adapter",
+    "cache_info": "omnicache_ai.adapters._sdk",
 }
 
 
