@@ -20,7 +20,8 @@ def test_adapters_package_needs_no_framework() -> None:
     """`import omnicache_ai.adapters` loads neither LangChain nor LangGraph."""
     out = _run(
         "import sys, omnicache_ai.adapters as a; "
-        "print(sorted(m for m in ('langchain_core', 'langgraph') if m in sys.modules), a.__all__)"
+        "hosts = ('langchain_core', 'langgraph', 'llama_index'); "
+        "print(sorted(m for m in hosts if m in sys.modules), a.__all__)"
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("[] ")
@@ -31,6 +32,7 @@ def test_adapters_package_needs_no_framework() -> None:
     [
         ("langchain_core", "omnicache_ai.adapters.langchain_adapter", "langchain"),
         ("langgraph", "omnicache_ai.adapters.langgraph_adapter", "langgraph"),
+        ("llama_index", "omnicache_ai.adapters.llamaindex_adapter", "llamaindex"),
     ],
 )
 def test_missing_extra_raises_import_error_with_hint(hidden: str, module: str, extra: str) -> None:

@@ -19,13 +19,31 @@ if TYPE_CHECKING:  # pragma: no cover
         LangGraphCacheAdapter,
         LangGraphNodeCache,
     )
+    from omnicache_ai.adapters.llamaindex_adapter import (
+        LlamaIndexEmbeddingCacheAdapter,
+        LlamaIndexKVStore,
+        LlamaIndexLLMCacheAdapter,
+        LlamaIndexQueryCacheAdapter,
+    )
 
-__all__ = ["LangChainCacheAdapter", "LangGraphCacheAdapter", "LangGraphNodeCache"]
+__all__ = [
+    "LangChainCacheAdapter",
+    "LangGraphCacheAdapter",
+    "LangGraphNodeCache",
+    "LlamaIndexEmbeddingCacheAdapter",
+    "LlamaIndexKVStore",
+    "LlamaIndexLLMCacheAdapter",
+    "LlamaIndexQueryCacheAdapter",
+]
 
 _LAZY: dict[str, str] = {
     "LangChainCacheAdapter": "omnicache_ai.adapters.langchain_adapter",
     "LangGraphCacheAdapter": "omnicache_ai.adapters.langgraph_adapter",
     "LangGraphNodeCache": "omnicache_ai.adapters.langgraph_adapter",
+    "LlamaIndexEmbeddingCacheAdapter": "omnicache_ai.adapters.llamaindex_adapter",
+    "LlamaIndexKVStore": "omnicache_ai.adapters.llamaindex_adapter",
+    "LlamaIndexLLMCacheAdapter": "omnicache_ai.adapters.llamaindex_adapter",
+    "LlamaIndexQueryCacheAdapter": "omnicache_ai.adapters.llamaindex_adapter",
 }
 
 

@@ -295,6 +295,8 @@ class LlamaIndexLLMCacheAdapter(LLM):
     # ---- completion -----------------------------------------------------------------------
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """The wrapped LLM's completion of ``prompt``, from the cache when seen before."""
+        if not prompt:  # nothing to key: the wrapped LLM decides what an empty prompt means
+            return self._llm.complete(prompt, formatted=formatted, **kwargs)
         live: list[CompletionResponse] = []
 
         def generate(_: Any) -> dict[str, Any] | None:
@@ -313,6 +315,8 @@ class LlamaIndexLLMCacheAdapter(LLM):
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
         """Async :meth:`complete`."""
+        if not prompt:
+            return await self._llm.acomplete(prompt, formatted=formatted, **kwargs)
         live: list[CompletionResponse] = []
 
         async def generate(_: Any) -> dict[str, Any] | None:
@@ -331,6 +335,8 @@ class LlamaIndexLLMCacheAdapter(LLM):
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
         """Stream the completion: live (and recorded) on a miss, replayed on a hit."""
+        if not prompt:
+            return self._llm.stream_complete(prompt, formatted=formatted, **kwargs)
 
         def live(_: Any) -> Iterator[dict[str, Any]]:
             for chunk in self._llm.stream_complete(prompt, formatted=formatted, **kwargs):
@@ -348,6 +354,8 @@ class LlamaIndexLLMCacheAdapter(LLM):
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
         """Async :meth:`stream_complete` (await it, then ``async for``)."""
+        if not prompt:
+            return await self._llm.astream_complete(prompt, formatted=formatted, **kwargs)
 
         async def live(_: Any) -> AsyncIterator[dict[str, Any]]:
             stream = await self._llm.astream_complete(prompt, formatted=formatted, **kwargs)
@@ -370,6 +378,8 @@ class LlamaIndexLLMCacheAdapter(LLM):
     # ---- chat -------------------------------------------------------------------------------
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """The wrapped LLM's chat answer, from the cache when seen before."""
+        if not messages:
+            return self._llm.chat(messages, **kwargs)
         live: list[ChatResponse] = []
 
         def generate(_: Any) -> dict[str, Any] | None:
@@ -386,6 +396,8 @@ class LlamaIndexLLMCacheAdapter(LLM):
 
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async :meth:`chat`."""
+        if not messages:
+            return await self._llm.achat(messages, **kwargs)
         live: list[ChatResponse] = []
 
         async def generate(_: Any) -> dict[str, Any] | None:
@@ -402,6 +414,8 @@ class LlamaIndexLLMCacheAdapter(LLM):
 
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """Stream the chat answer: live (and recorded) on a miss, replayed on a hit."""
+        if not messages:
+            return self._llm.stream_chat(messages, **kwargs)
 
         def live(_: Any) -> Iterator[dict[str, Any]]:
             for chunk in self._llm.stream_chat(messages, **kwargs):
@@ -416,6 +430,8 @@ class LlamaIndexLLMCacheAdapter(LLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         """Async :meth:`stream_chat` (await it, then ``async for``)."""
+        if not messages:
+            return await self._llm.astream_chat(messages, **kwargs)
 
         async def live(_: Any) -> AsyncIterator[dict[str, Any]]:
             stream = await self._llm.astream_chat(messages, **kwargs)
@@ -563,6 +579,8 @@ class LlamaIndexQueryCacheAdapter(BaseQueryEngine):
         }
 
     def _query(self, query_bundle: QueryBundle) -> RESPONSE_TYPE:
+        if not query_bundle.query_str:  # nothing to key
+            return self.engine.query(query_bundle)
         live: list[RESPONSE_TYPE] = []
 
         def generate(_: Any) -> dict[str, Any] | None:
@@ -576,6 +594,8 @@ class LlamaIndexQueryCacheAdapter(BaseQueryEngine):
         return live[0] if live else _response(record)
 
     async def _aquery(self, query_bundle: QueryBundle) -> RESPONSE_TYPE:
+        if not query_bundle.query_str:
+            return await self.engine.aquery(query_bundle)
         live: list[RESPONSE_TYPE] = []
 
         async def generate(_: Any) -> dict[str, Any] | None:
