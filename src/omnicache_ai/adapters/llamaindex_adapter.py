@@ -755,8 +755,8 @@ class LlamaIndexEmbeddingCacheAdapter(BaseEmbedding):
     Wraps any ``BaseEmbedding``; texts and queries are cached apart (many models embed a
     query differently from a document). Keyed by the text, its kind (query or text) and the
     wrapped model's :func:`component_identity` (or ``model_id``). Batches send only the
-    texts that missed, in one call to the wrapped model. Vectors are stored as float32
-    bytes; a hit returns a list of floats like the wrapped model.
+    texts that missed, in one call to the wrapped model. Vectors are stored as raw numpy
+    bytes (never pickled); a hit returns the same floats as the wrapped model did.
 
     Args:
         embed_model: The LlamaIndex embedding model to call on a miss.
