@@ -269,6 +269,17 @@ def test_empty_answer_is_not_cached(manager: CacheManager) -> None:
     assert model.calls == ["complete", "complete"]
 
 
+def test_unkeyable_keyword_goes_straight_to_the_model(
+    llm: LlamaIndexLLMCacheAdapter, model: CountingLLM
+) -> None:
+    """A keyword holding an object no key can hold is the LLM's business, not an error."""
+    opaque = object()
+    assert llm.complete("p", client=opaque).text == "p"
+    assert llm.complete("p", client=opaque).text == "p"
+    assert [c.delta for c in llm.stream_chat(USER, client=opaque)][:1] == ["u"]
+    assert model.calls == ["complete", "complete", "stream"]
+
+
 def test_tenants_do_not_share_answers(manager: CacheManager) -> None:
     """Two tenant views of one manager each reach the model once."""
     model = CountingLLM()

@@ -292,10 +292,25 @@ class LlamaIndexLLMCacheAdapter(LLM):
     def _params(self, op: str, kwargs: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
         return {"op": op, "llm_config": self._identity, **extra, **kwargs}
 
+    def _keyable(self, request: Any, params: Mapping[str, Any]) -> bool:
+        """Whether this request can be keyed; if not, the call goes straight to the LLM.
+
+        An empty prompt or message list, or a keyword argument holding an object no key can
+        be built from (a client, a callback), is the wrapped LLM's business, not an error.
+        """
+        if not request:
+            return False
+        try:
+            self._responses.cache_key(request, model_id=self._model, params=params)
+        except (TypeError, ValueError):
+            return False
+        return True
+
     # ---- completion -----------------------------------------------------------------------
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """The wrapped LLM's completion of ``prompt``, from the cache when seen before."""
-        if not prompt:  # nothing to key: the wrapped LLM decides what an empty prompt means
+        params = self._params("complete", kwargs, formatted=formatted)
+        if not self._keyable(prompt, params):
             return self._llm.complete(prompt, formatted=formatted, **kwargs)
         live: list[CompletionResponse] = []
 
@@ -307,7 +322,7 @@ class LlamaIndexLLMCacheAdapter(LLM):
             prompt,
             generate,
             model_id=self._model,
-            params=self._params("complete", kwargs, formatted=formatted),
+            params=params,
         )
         return live[0] if live else _completion(record)
 
@@ -315,7 +330,8 @@ class LlamaIndexLLMCacheAdapter(LLM):
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
         """Async :meth:`complete`."""
-        if not prompt:
+        params = self._params("complete", kwargs, formatted=formatted)
+        if not self._keyable(prompt, params):
             return await self._llm.acomplete(prompt, formatted=formatted, **kwargs)
         live: list[CompletionResponse] = []
 
@@ -327,7 +343,7 @@ class LlamaIndexLLMCacheAdapter(LLM):
             prompt,
             generate,
             model_id=self._model,
-            params=self._params("complete", kwargs, formatted=formatted),
+            params=params,
         )
         return live[0] if live else _completion(record)
 
@@ -335,7 +351,8 @@ class LlamaIndexLLMCacheAdapter(LLM):
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
         """Stream the completion: live (and recorded) on a miss, replayed on a hit."""
-        if not prompt:
+        params = self._params("complete", kwargs, formatted=formatted)
+        if not self._keyable(prompt, params):
             return self._llm.stream_complete(prompt, formatted=formatted, **kwargs)
 
         def live(_: Any) -> Iterator[dict[str, Any]]:
@@ -346,7 +363,7 @@ class LlamaIndexLLMCacheAdapter(LLM):
             prompt,
             live,
             model_id=self._model,
-            params=self._params("complete", kwargs, formatted=formatted),
+            params=params,
         )
         return (_completion(r) for r in records)
 
@@ -354,7 +371,8 @@ class LlamaIndexLLMCacheAdapter(LLM):
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
         """Async :meth:`stream_complete` (await it, then ``async for``)."""
-        if not prompt:
+        params = self._params("complete", kwargs, formatted=formatted)
+        if not self._keyable(prompt, params):
             return await self._llm.astream_complete(prompt, formatted=formatted, **kwargs)
 
         async def live(_: Any) -> AsyncIterator[dict[str, Any]]:
@@ -366,7 +384,7 @@ class LlamaIndexLLMCacheAdapter(LLM):
             prompt,
             live,
             model_id=self._model,
-            params=self._params("complete", kwargs, formatted=formatted),
+            params=params,
         )
 
         async def gen() -> CompletionResponseAsyncGen:
@@ -378,7 +396,8 @@ class LlamaIndexLLMCacheAdapter(LLM):
     # ---- chat -------------------------------------------------------------------------------
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """The wrapped LLM's chat answer, from the cache when seen before."""
-        if not messages:
+        params, request = self._params("chat", kwargs), _messages(messages)
+        if not self._keyable(request, params):
             return self._llm.chat(messages, **kwargs)
         live: list[ChatResponse] = []
 
@@ -387,16 +406,14 @@ class LlamaIndexLLMCacheAdapter(LLM):
             return _chat_record(live[0])
 
         record = self._responses.get_or_generate(
-            _messages(messages),
-            generate,
-            model_id=self._model,
-            params=self._params("chat", kwargs),
+            request, generate, model_id=self._model, params=params
         )
         return live[0] if live else _chat(record)
 
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async :meth:`chat`."""
-        if not messages:
+        params, request = self._params("chat", kwargs), _messages(messages)
+        if not self._keyable(request, params):
             return await self._llm.achat(messages, **kwargs)
         live: list[ChatResponse] = []
 
@@ -405,32 +422,29 @@ class LlamaIndexLLMCacheAdapter(LLM):
             return _chat_record(live[0])
 
         record = await self._responses.aget_or_generate(
-            _messages(messages),
-            generate,
-            model_id=self._model,
-            params=self._params("chat", kwargs),
+            request, generate, model_id=self._model, params=params
         )
         return live[0] if live else _chat(record)
 
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """Stream the chat answer: live (and recorded) on a miss, replayed on a hit."""
-        if not messages:
+        params, request = self._params("chat", kwargs), _messages(messages)
+        if not self._keyable(request, params):
             return self._llm.stream_chat(messages, **kwargs)
 
         def live(_: Any) -> Iterator[dict[str, Any]]:
             for chunk in self._llm.stream_chat(messages, **kwargs):
                 yield _chat_chunk(chunk)
 
-        records = self._streams.get_or_stream(
-            _messages(messages), live, model_id=self._model, params=self._params("chat", kwargs)
-        )
+        records = self._streams.get_or_stream(request, live, model_id=self._model, params=params)
         return (_chat(r) for r in records)
 
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         """Async :meth:`stream_chat` (await it, then ``async for``)."""
-        if not messages:
+        params, request = self._params("chat", kwargs), _messages(messages)
+        if not self._keyable(request, params):
             return await self._llm.astream_chat(messages, **kwargs)
 
         async def live(_: Any) -> AsyncIterator[dict[str, Any]]:
@@ -438,9 +452,7 @@ class LlamaIndexLLMCacheAdapter(LLM):
             async for chunk in stream:
                 yield _chat_chunk(chunk)
 
-        records = self._streams.aget_or_stream(
-            _messages(messages), live, model_id=self._model, params=self._params("chat", kwargs)
-        )
+        records = self._streams.aget_or_stream(request, live, model_id=self._model, params=params)
 
         async def gen() -> ChatResponseAsyncGen:
             async for record in records:
