@@ -179,6 +179,19 @@ def test_thread_tag_invalidation_retires_a_thread(manager: CacheManager) -> None
     assert saver.get_tuple({"configurable": {"thread_id": "y"}}) is not None
 
 
+def test_thread_written_after_invalidation_is_listed_again(manager: CacheManager) -> None:
+    """Retiring a thread's tag hides its old checkpoints only: new ones list everywhere."""
+    saver = LangGraphCacheAdapter(manager)
+    graph = _graph(saver)
+    config = {"configurable": {"thread_id": "again"}}
+    graph.invoke({"total": 1, "steps": []}, config)
+    manager.invalidate(saver.thread_tag("again"))
+    assert list(saver.list(None)) == []
+    graph.invoke({"total": 2, "steps": []}, config)
+    assert len(list(saver.list(config))) == 4
+    assert len(list(saver.list(None))) == 4
+
+
 def test_records_never_use_the_managers_pickle_serializer() -> None:
     """Checkpoints are stored with msgpack even when the manager defaults to pickle."""
     manager = CacheManager(backend=InMemoryBackend(), serializer=PickleSerializer(secret=b"k" * 32))

@@ -422,8 +422,13 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
         if top == len(keys):
             n = self.manager.incr(self._registry_counter, layer=self.layer)
             if n is not None:
-                (slot,) = self._registry_slots(n, n)
-                self._set(slot, {"thread_id": thread_id}, thread_id)
+                # Untagged: retiring the thread's tag must not unlist records written later.
+                self.manager.set_many(
+                    {key: {"thread_id": thread_id} for key in self._registry_slots(n, n)},
+                    self.ttl,
+                    layer=self.layer,
+                    serializer=_RECORD_SERIALIZER,
+                )
 
     def _thread_keys(self, thread_id: str) -> list[str]:
         """Every record key indexed for the thread (checkpoints and writes)."""
@@ -647,8 +652,12 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
         if top == len(keys):
             n = await self.manager.aincr(self._registry_counter, layer=self.layer)
             if n is not None:
-                (slot,) = self._registry_slots(n, n)
-                await self._aset(slot, {"thread_id": thread_id}, thread_id)
+                await self.manager.aset_many(
+                    {key: {"thread_id": thread_id} for key in self._registry_slots(n, n)},
+                    self.ttl,
+                    layer=self.layer,
+                    serializer=_RECORD_SERIALIZER,
+                )
 
     async def _athread_keys(self, thread_id: str) -> _Keys:
         top = await self.manager.acount(self._counter_key(thread_id), layer=self.layer)
