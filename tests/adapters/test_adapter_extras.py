@@ -21,6 +21,9 @@ def test_adapters_package_needs_no_framework() -> None:
     out = _run(
         "import sys, omnicache_ai.adapters as a; hosts = ('langchain_core', 'langgraph', "
         "'openai', 'anthropic'); print(sorted(m for m in hosts if m in sys.modules), a.__all__)"
+        "import sys, omnicache_ai.adapters as a; "
+        "hosts = ('langchain_core', 'langgraph', 'llama_index'); "
+        "print(sorted(m for m in hosts if m in sys.modules), a.__all__)"
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("[] ")
@@ -36,6 +39,7 @@ def test_adapters_package_needs_no_framework() -> None:
         ("autogen_agentchat", "omnicache_ai.adapters.autogen_adapter", "autogen"),
         ("crewai", "omnicache_ai.adapters.crewai_adapter", "crewai"),
         ("agno", "omnicache_ai.adapters.agno_adapter", "agno"),
+        ("llama_index", "omnicache_ai.adapters.llamaindex_adapter", "llamaindex"),
     ],
 )
 def test_missing_extra_raises_import_error_with_hint(hidden: str, module: str, extra: str) -> None:

@@ -165,7 +165,9 @@ def test_delete_thread_forgets_the_state(manager: CacheManager) -> None:
     graph.invoke({"total": 1, "steps": []}, config)
     saver.delete_thread("gone")
     assert saver.get_tuple(config) is None
-    assert manager.keys("test:langgraph:") == []
+    # Only the thread registry remains (a name with no records lists nothing).
+    assert [k for k in manager.keys("test:langgraph:") if ":~t:" not in k] == []
+    assert list(saver.list(None)) == []
     assert graph.invoke({"total": 1, "steps": []}, config)["steps"] == ["add_one", "double"]
 
 
@@ -177,6 +179,19 @@ def test_thread_tag_invalidation_retires_a_thread(manager: CacheManager) -> None
     manager.invalidate(saver.thread_tag("x"))
     assert saver.get_tuple({"configurable": {"thread_id": "x"}}) is None
     assert saver.get_tuple({"configurable": {"thread_id": "y"}}) is not None
+
+
+def test_thread_written_after_invalidation_is_listed_again(manager: CacheManager) -> None:
+    """Retiring a thread's tag hides its old checkpoints only: new ones list everywhere."""
+    saver = LangGraphCacheAdapter(manager)
+    graph = _graph(saver)
+    config = {"configurable": {"thread_id": "again"}}
+    graph.invoke({"total": 1, "steps": []}, config)
+    manager.invalidate(saver.thread_tag("again"))
+    assert list(saver.list(None)) == []
+    graph.invoke({"total": 2, "steps": []}, config)
+    assert len(list(saver.list(config))) == 4
+    assert len(list(saver.list(None))) == 4
 
 
 def test_records_never_use_the_managers_pickle_serializer() -> None:

@@ -28,8 +28,18 @@ if TYPE_CHECKING:  # pragma: no cover
         CachedChatCompletionClient,
     )
     from omnicache_ai.adapters.crewai_adapter import CachedCrewLLM, CrewAICacheAdapter
-    from omnicache_ai.adapters.langchain_adapter import LangChainCacheAdapter
+    from omnicache_ai.adapters.langchain_adapter import (
+        LangChainByteStore,
+        LangChainCacheAdapter,
+        LangChainSemanticCache,
+    )
     from omnicache_ai.adapters.langgraph_adapter import LangGraphCacheAdapter, LangGraphNodeCache
+    from omnicache_ai.adapters.llamaindex_adapter import (
+        LlamaIndexEmbeddingCacheAdapter,
+        LlamaIndexKVStore,
+        LlamaIndexLLMCacheAdapter,
+        LlamaIndexQueryCacheAdapter,
+    )
     from omnicache_ai.adapters.openai_adapter import (
         AsyncCachedOpenAI,
         CachedOpenAI,
@@ -50,9 +60,15 @@ __all__ = [
     "CachedCrewLLM",
     "CachedOpenAI",
     "CrewAICacheAdapter",
+    "LangChainByteStore",
     "LangChainCacheAdapter",
+    "LangChainSemanticCache",
     "LangGraphCacheAdapter",
     "LangGraphNodeCache",
+    "LlamaIndexEmbeddingCacheAdapter",
+    "LlamaIndexKVStore",
+    "LlamaIndexLLMCacheAdapter",
+    "LlamaIndexQueryCacheAdapter",
     "OpenAICacheAdapter",
     "cache_info",
 ]
@@ -71,9 +87,15 @@ _LAZY: dict[str, str] = {
     "CachedCrewLLM": "omnicache_ai.adapters.crewai_adapter",
     "CachedOpenAI": "omnicache_ai.adapters.openai_adapter",
     "CrewAICacheAdapter": "omnicache_ai.adapters.crewai_adapter",
+    "LangChainByteStore": "omnicache_ai.adapters.langchain_adapter",
     "LangChainCacheAdapter": "omnicache_ai.adapters.langchain_adapter",
+    "LangChainSemanticCache": "omnicache_ai.adapters.langchain_adapter",
     "LangGraphCacheAdapter": "omnicache_ai.adapters.langgraph_adapter",
     "LangGraphNodeCache": "omnicache_ai.adapters.langgraph_adapter",
+    "LlamaIndexEmbeddingCacheAdapter": "omnicache_ai.adapters.llamaindex_adapter",
+    "LlamaIndexKVStore": "omnicache_ai.adapters.llamaindex_adapter",
+    "LlamaIndexLLMCacheAdapter": "omnicache_ai.adapters.llamaindex_adapter",
+    "LlamaIndexQueryCacheAdapter": "omnicache_ai.adapters.llamaindex_adapter",
     "OpenAICacheAdapter": "omnicache_ai.adapters.openai_adapter",
     "cache_info": "omnicache_ai.adapters._sdk",
 }

@@ -23,8 +23,19 @@ One key per checkpoint and one per pending write, so parallel tasks writing at t
 time never read-modify-write a shared entry. Every entry carries the thread's tag
 (:meth:`LangGraphCacheAdapter.thread_tag`), so ``manager.invalidate(saver.thread_tag(t))``
 retires a thread in O(1); :meth:`LangGraphCacheAdapter.delete_thread` also removes the
-keys. Listing uses the manager's ``keys(prefix)``, so the backend must support it (the
-in-memory, disk, Redis and tiered backends do).
+keys.
+
+Listing never scans the key space (no ``KEYS``/``SCAN`` on Redis). The saver keeps an
+append-only index through the manager's atomic counters (:meth:`CacheManager.incr`)::
+
+    {ns}:langgraph:{digest(thread_id)}:n            counter: records indexed for the thread
+    {ns}:langgraph:{digest(thread_id)}:i:{k}        slot k: the key of one record
+    {ns}:langgraph:~t:n / ~t:{k}                    counter and slots of the thread registry
+
+A writer reserves slots with one ``incr`` and fills them, so concurrent writers (parallel
+tasks, several processes) never overwrite each other's slots. Listing one thread reads its
+counter and its slots in one batch; listing every thread walks the registry. Slots whose
+record is gone (pruned, expired, invalidated) are skipped when read.
 
 Example:
     >>> from typing import TypedDict
@@ -81,9 +92,18 @@ NODE_CACHE_TYPE: Final = "langgraph-node"
 
 _CKPT: Final = "c"
 _WRITE: Final = "w"
+# Index entries (see the module docstring); their keys never parse as records.
+_COUNTER: Final = "n"
+_SLOT: Final = "i"
+_REGISTRY: Final = "~t"
 # msgpack, whatever the manager's default serializer is: records hold raw bytes, which
 # JSON cannot carry, and checkpoints must never be unpickled.
 _RECORD_SERIALIZER: Final = SafeSerializer()
+
+
+# Record keys; an alias because the saver's own ``list`` method shadows the builtin in
+# annotations inside the class body.
+_Keys = list[str]
 
 
 def _unescape(segment: str) -> str:
@@ -202,6 +222,30 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
             True
         """
         return f"{CHECKPOINT_TYPE}:thread:{self.manager.key_builder.digest(str(thread_id))}"
+
+    # ---- the index (pure) -----------------------------------------------------------------
+    def _counter_key(self, thread_id: str) -> str:
+        return f"{self._thread_prefix(thread_id)}{_COUNTER}"
+
+    def _slot_keys(self, thread_id: str, first: int, last: int) -> list[str]:
+        prefix = f"{self._thread_prefix(thread_id)}{_SLOT}:"
+        return [f"{prefix}{k}" for k in range(first, last + 1)]
+
+    @property
+    def _registry_counter(self) -> str:
+        return f"{self._base}{_REGISTRY}:{_COUNTER}"
+
+    def _registry_slots(self, first: int, last: int) -> list[str]:
+        return [f"{self._base}{_REGISTRY}:{k}" for k in range(first, last + 1)]
+
+    @staticmethod
+    def _slotted(slots: Sequence[str], found: Mapping[str, Any]) -> list[str]:
+        """The distinct string values of ``slots``, in slot order (gaps skipped)."""
+        return list(dict.fromkeys(v for s in slots if isinstance(v := found.get(s), str)))
+
+    @staticmethod
+    def _under(keys: Sequence[str], prefix: str) -> list[str]:
+        return [k for k in keys if k.startswith(prefix)]
 
     # ---- records (pure) -----------------------------------------------------------------
     def _checkpoint_record(
@@ -361,6 +405,46 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
             serializer=_RECORD_SERIALIZER,
         )
 
+    def _index(self, thread_id: str, keys: Sequence[str]) -> None:
+        """Append ``keys`` to the thread's index (registering a thread seen the first time)."""
+        if not keys:
+            return
+        top = self.manager.incr(self._counter_key(thread_id), len(keys), layer=self.layer)
+        if top is None:
+            return  # backend down: the records were not written either
+        slots = self._slot_keys(thread_id, top - len(keys) + 1, top)
+        self.manager.set_many(
+            dict(zip(slots, keys, strict=True)),
+            self.ttl,
+            layer=self.layer,
+            serializer=_RECORD_SERIALIZER,
+        )
+        if top == len(keys):
+            n = self.manager.incr(self._registry_counter, layer=self.layer)
+            if n is not None:
+                # Untagged: retiring the thread's tag must not unlist records written later.
+                self.manager.set_many(
+                    {key: {"thread_id": thread_id} for key in self._registry_slots(n, n)},
+                    self.ttl,
+                    layer=self.layer,
+                    serializer=_RECORD_SERIALIZER,
+                )
+
+    def _thread_keys(self, thread_id: str) -> list[str]:
+        """Every record key indexed for the thread (checkpoints and writes)."""
+        top = self.manager.count(self._counter_key(thread_id), layer=self.layer)
+        slots = self._slot_keys(thread_id, 1, top)
+        return self._slotted(slots, self._get_many(slots)) if slots else []
+
+    def _threads(self) -> list[str]:
+        top = self.manager.count(self._registry_counter, layer=self.layer)
+        slots = self._registry_slots(1, top)
+        found = self._get_many(slots) if slots else {}
+        return list(dict.fromkeys(str(found[s]["thread_id"]) for s in slots if s in found))
+
+    def _all_keys(self) -> list[str]:
+        return [key for thread_id in self._threads() for key in self._thread_keys(thread_id)]
+
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """The checkpoint ``config`` names, or its thread's latest in the namespace.
 
@@ -375,12 +459,15 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
             candidates = [self._ckpt_key(thread_id, ns, checkpoint_id)]
         else:
             prefix = f"{self._thread_prefix(thread_id)}{_CKPT}:{escape_segment(ns)}:"
-            candidates = self._latest_first(self.manager.keys(prefix), thread_id)
+        indexed = self._thread_keys(thread_id)
+        if not checkpoint_id:
+            candidates = self._latest_first(self._under(indexed, prefix), thread_id)
         for key in candidates:
             record = self._get(key)
             if record is None:
                 continue  # expired, evicted or retired by a thread invalidation
-            wkeys = self.manager.keys(self._writes_prefix(thread_id, ns, record["checkpoint_id"]))
+            wprefix = self._writes_prefix(thread_id, ns, record["checkpoint_id"])
+            wkeys = self._under(indexed, wprefix)
             return self._tuple(record, list(self._get_many(wkeys).values()))
         return None
 
@@ -405,8 +492,8 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
             >>> list(LangGraphCacheAdapter(CacheManager()).list(None))
             []
         """
-        prefix = self._thread_prefix(_thread_id(config)) if config else self._base
-        plan = self._plan_list(self.manager.keys(prefix), config, before)
+        found = self._thread_keys(_thread_id(config)) if config else self._all_keys()
+        plan = self._plan_list(found, config, before)
         remaining = limit
         for ref in plan.checkpoints:
             if remaining is not None and remaining <= 0:
@@ -440,7 +527,9 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
         """
         thread_id, ns = _thread_id(config), _ns(config)
         record = self._checkpoint_record(config, checkpoint, metadata)
-        self._set(self._ckpt_key(thread_id, ns, checkpoint["id"]), record, thread_id)
+        key = self._ckpt_key(thread_id, ns, checkpoint["id"])
+        self._set(key, record, thread_id)
+        self._index(thread_id, [key])
         return _make_config(thread_id, ns, checkpoint["id"])
 
     def put_writes(
@@ -461,9 +550,12 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
         thread_id = _thread_id(config)
         planned = self._write_records(config, writes, task_id, task_path)
         existing = self._get_many([k for k, overwrite, _ in planned if not overwrite])
+        written = []
         for key, overwrite, record in planned:
             if overwrite or key not in existing:
                 self._set(key, record, thread_id)
+                written.append(key)
+        self._index(thread_id, written)
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint and write of ``thread_id``, in every namespace.
@@ -472,10 +564,14 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
             >>> from omnicache_ai import CacheManager
             >>> LangGraphCacheAdapter(CacheManager()).delete_thread("no-such-thread")
         """
+        thread_id = str(thread_id)
         self.manager.invalidate(self.thread_tag(thread_id))
-        keys = self.manager.keys(self._thread_prefix(str(thread_id)))
-        if keys:
-            self.manager.delete_many(keys, layer=self.layer)
+        top = self.manager.count(self._counter_key(thread_id), layer=self.layer)
+        keys = self._thread_keys(thread_id)
+        self.manager.delete_many(
+            [*keys, *self._slot_keys(thread_id, 1, top), self._counter_key(thread_id)],
+            layer=self.layer,
+        )
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint and write of one thread into another.
@@ -485,9 +581,11 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
             >>> LangGraphCacheAdapter(CacheManager()).copy_thread("a", "b")
         """
         source, target = str(source_thread_id), str(target_thread_id)
-        stored = self._get_many(self.manager.keys(self._thread_prefix(source)))
-        for key, record in self._copied(stored, source, target):
+        stored = self._get_many(self._thread_keys(source))
+        copied = self._copied(stored, source, target)
+        for key, record in copied:
             self._set(key, record, target)
+        self._index(target, [key for key, _ in copied])
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete the checkpoints (and their writes) created by the given runs.
@@ -496,8 +594,7 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
             >>> from omnicache_ai import CacheManager
             >>> LangGraphCacheAdapter(CacheManager()).delete_for_runs(["run-1"])
         """
-        found = self.manager.keys(self._base)
-        plan = self._plan_list(found, None, None)
+        plan = self._plan_list(self._all_keys(), None, None)
         records = self._get_many([r.key for r in plan.checkpoints])
         doomed = self._doomed_by_runs(plan, records, set(map(str, run_ids)))
         if doomed:
@@ -515,8 +612,7 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
             if strategy == "delete":
                 self.delete_thread(thread_id)
                 continue
-            found = self.manager.keys(self._thread_prefix(str(thread_id)))
-            doomed = self._doomed_by_prune(found)
+            doomed = self._doomed_by_prune(self._thread_keys(str(thread_id)))
             if doomed:
                 self.manager.delete_many(doomed, layer=self.layer)
 
@@ -539,6 +635,44 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
             serializer=_RECORD_SERIALIZER,
         )
 
+    async def _aindex(self, thread_id: str, keys: Sequence[str]) -> None:
+        """Async :meth:`_index`."""
+        if not keys:
+            return
+        top = await self.manager.aincr(self._counter_key(thread_id), len(keys), layer=self.layer)
+        if top is None:
+            return
+        slots = self._slot_keys(thread_id, top - len(keys) + 1, top)
+        await self.manager.aset_many(
+            dict(zip(slots, keys, strict=True)),
+            self.ttl,
+            layer=self.layer,
+            serializer=_RECORD_SERIALIZER,
+        )
+        if top == len(keys):
+            n = await self.manager.aincr(self._registry_counter, layer=self.layer)
+            if n is not None:
+                await self.manager.aset_many(
+                    {key: {"thread_id": thread_id} for key in self._registry_slots(n, n)},
+                    self.ttl,
+                    layer=self.layer,
+                    serializer=_RECORD_SERIALIZER,
+                )
+
+    async def _athread_keys(self, thread_id: str) -> _Keys:
+        top = await self.manager.acount(self._counter_key(thread_id), layer=self.layer)
+        slots = self._slot_keys(thread_id, 1, top)
+        return self._slotted(slots, await self._aget_many(slots)) if slots else []
+
+    async def _athreads(self) -> _Keys:
+        top = await self.manager.acount(self._registry_counter, layer=self.layer)
+        slots = self._registry_slots(1, top)
+        found = await self._aget_many(slots) if slots else {}
+        return list(dict.fromkeys(str(found[s]["thread_id"]) for s in slots if s in found))
+
+    async def _aall_keys(self) -> _Keys:
+        return [key for t in await self._athreads() for key in await self._athread_keys(t)]
+
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """Async :meth:`get_tuple`."""
         thread_id, ns = _thread_id(config), _ns(config)
@@ -547,14 +681,15 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
             candidates = [self._ckpt_key(thread_id, ns, checkpoint_id)]
         else:
             prefix = f"{self._thread_prefix(thread_id)}{_CKPT}:{escape_segment(ns)}:"
-            candidates = self._latest_first(await self.manager.akeys(prefix), thread_id)
+        indexed = await self._athread_keys(thread_id)
+        if not checkpoint_id:
+            candidates = self._latest_first(self._under(indexed, prefix), thread_id)
         for key in candidates:
             record = await self._aget(key)
             if record is None:
                 continue
-            wkeys = await self.manager.akeys(
-                self._writes_prefix(thread_id, ns, record["checkpoint_id"])
-            )
+            wprefix = self._writes_prefix(thread_id, ns, record["checkpoint_id"])
+            wkeys = self._under(indexed, wprefix)
             return self._tuple(record, list((await self._aget_many(wkeys)).values()))
         return None
 
@@ -567,8 +702,8 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
         """Async :meth:`list`."""
-        prefix = self._thread_prefix(_thread_id(config)) if config else self._base
-        plan = self._plan_list(await self.manager.akeys(prefix), config, before)
+        found = await self._athread_keys(_thread_id(config)) if config else await self._aall_keys()
+        plan = self._plan_list(found, config, before)
         remaining = limit
         for ref in plan.checkpoints:
             if remaining is not None and remaining <= 0:
@@ -591,7 +726,9 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
         """Async :meth:`put`."""
         thread_id, ns = _thread_id(config), _ns(config)
         record = self._checkpoint_record(config, checkpoint, metadata)
-        await self._aset(self._ckpt_key(thread_id, ns, checkpoint["id"]), record, thread_id)
+        key = self._ckpt_key(thread_id, ns, checkpoint["id"])
+        await self._aset(key, record, thread_id)
+        await self._aindex(thread_id, [key])
         return _make_config(thread_id, ns, checkpoint["id"])
 
     async def aput_writes(
@@ -605,27 +742,36 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
         thread_id = _thread_id(config)
         planned = self._write_records(config, writes, task_id, task_path)
         existing = await self._aget_many([k for k, overwrite, _ in planned if not overwrite])
+        written = []
         for key, overwrite, record in planned:
             if overwrite or key not in existing:
                 await self._aset(key, record, thread_id)
+                written.append(key)
+        await self._aindex(thread_id, written)
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Async :meth:`delete_thread`."""
+        thread_id = str(thread_id)
         await self.manager.ainvalidate(self.thread_tag(thread_id))
-        keys = await self.manager.akeys(self._thread_prefix(str(thread_id)))
-        if keys:
-            await self.manager.adelete_many(keys, layer=self.layer)
+        top = await self.manager.acount(self._counter_key(thread_id), layer=self.layer)
+        keys = await self._athread_keys(thread_id)
+        await self.manager.adelete_many(
+            [*keys, *self._slot_keys(thread_id, 1, top), self._counter_key(thread_id)],
+            layer=self.layer,
+        )
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Async :meth:`copy_thread`."""
         source, target = str(source_thread_id), str(target_thread_id)
-        stored = await self._aget_many(await self.manager.akeys(self._thread_prefix(source)))
-        for key, record in self._copied(stored, source, target):
+        stored = await self._aget_many(await self._athread_keys(source))
+        copied = self._copied(stored, source, target)
+        for key, record in copied:
             await self._aset(key, record, target)
+        await self._aindex(target, [key for key, _ in copied])
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Async :meth:`delete_for_runs`."""
-        plan = self._plan_list(await self.manager.akeys(self._base), None, None)
+        plan = self._plan_list(await self._aall_keys(), None, None)
         records = await self._aget_many([r.key for r in plan.checkpoints])
         doomed = self._doomed_by_runs(plan, records, set(map(str, run_ids)))
         if doomed:
@@ -638,8 +784,7 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
             if strategy == "delete":
                 await self.adelete_thread(thread_id)
                 continue
-            found = await self.manager.akeys(self._thread_prefix(str(thread_id)))
-            doomed = self._doomed_by_prune(found)
+            doomed = self._doomed_by_prune(await self._athread_keys(str(thread_id)))
             if doomed:
                 await self.manager.adelete_many(doomed, layer=self.layer)
 

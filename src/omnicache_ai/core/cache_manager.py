@@ -746,6 +746,47 @@ class CacheManager:
         self.metrics.record_delete(st, n)
         return n
 
+    def incr(self, key: str, delta: int = 1, *, layer: str = "default") -> int | None:
+        """Atomically add ``delta`` to the integer counter at ``key`` (absent: 0); new value.
+
+        A counter is a raw backend integer, not an entry: read it with ``incr(key, 0)``,
+        never with :meth:`get`; :meth:`delete` removes it. Atomic on the memory, disk
+        (across processes) and Redis backends. ``None`` when the backend failed (counted
+        and logged like any backend error; raised in ``strict`` mode).
+
+        Example:
+            >>> m = CacheManager()
+            >>> m.incr("visits"), m.incr("visits", 2), m.incr("visits", 0)
+            (1, 3, 3)
+        """
+        st = self._series(layer)
+        try:
+            return int(self._sync.incr(self._skey(key), delta))
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "incr", st, key)
+            return None
+
+    def count(self, key: str, *, layer: str = "default") -> int:
+        """The value of the counter at ``key`` (see :meth:`incr`); 0 when absent or failed.
+
+        Reading never creates the counter.
+
+        Example:
+            >>> m = CacheManager()
+            >>> m.count("never"), m.incr("seen", 4), m.count("seen")
+            (0, 4, 4)
+        """
+        skey = self._skey(key)
+        try:
+            # The current value comes from incr(0), the authoritative tier of a tiered
+            # backend; the read before it only avoids creating an absent counter.
+            if self._sync.get(skey) is None:
+                return 0
+            return int(self._sync.incr(skey, 0))
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "count", self._series(layer), key)
+            return 0
+
     def keys(self, prefix: str = "") -> list[str]:
         """The caller keys in this scope that start with ``prefix`` (internal keys excluded)."""
         scope = self._scope
@@ -1074,6 +1115,26 @@ class CacheManager:
             return 0
         self.metrics.record_delete(st, n)
         return n
+
+    async def aincr(self, key: str, delta: int = 1, *, layer: str = "default") -> int | None:
+        """Async :meth:`incr`."""
+        st = self._series(layer)
+        try:
+            return int(await self._async.incr(self._skey(key), delta))
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "incr", st, key)
+            return None
+
+    async def acount(self, key: str, *, layer: str = "default") -> int:
+        """Async :meth:`count`."""
+        skey = self._skey(key)
+        try:
+            if await self._async.get(skey) is None:
+                return 0
+            return int(await self._async.incr(skey, 0))
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "count", self._series(layer), key)
+            return 0
 
     async def akeys(self, prefix: str = "") -> list[str]:
         """Async :meth:`keys`."""
