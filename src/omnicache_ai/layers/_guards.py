@@ -142,6 +142,8 @@ _ANTONYMS: Final = (
     ("deep", "shallow"), ("loud", "quiet"), ("rich", "poor"), ("major", "minor"),
     ("senior", "junior"), ("plus", "minus"), ("positiv", "negativ"), ("true", "false"),
     ("male", "female"), ("summer", "winter"), ("clockwise", "counterclockwise"),
+    # Irregular past forms of the pairs above.
+    ("sent", "receiv"), ("bought", "sold"), ("lent", "borrow"), ("gave", "took"),
 )  # fmt: skip
 # Single-word antonyms are matched on whole tokens when short (so "on" is not "one").
 _SHORT_STEM: Final = 3
@@ -407,6 +409,16 @@ _WHAT_ASPECT: Final = {
     "causes": "reason", "place": "place", "location": "place", "price": "amount",
     "cost": "amount", "costs": "amount", "fee": "amount", "fees": "amount",
 }  # fmt: skip
+# Adverbs that sit between a question word and what it asks ("what usually causes").
+_HEDGES: Final = frozenset(
+    {"usually", "typically", "generally", "normally", "often", "commonly", "actually",
+     "exactly", "really", "mostly", "most", "likely"}
+)  # fmt: skip
+# After "what is", these start an attribute ("what is the price"), not a definition.
+_DETERMINERS: Final = frozenset(
+    {"the", "my", "your", "our", "their", "his", "her", "its", "this", "that", "these",
+     "those", "best", "difference", "meaning", "purpose"}
+)  # fmt: skip
 # Words a question without its question mark starts with ("how much is it", "tell me when").
 _QUESTION_START: Final = _WH_WORDS | frozenset(
     {"is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would",
@@ -501,7 +513,8 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> str | None:
     for i, tok in enumerate(tokens[:_ASPECT_WINDOW]):
         if tok not in _WH_WORDS:
             continue
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        rest = [t for t in tokens[i + 1 :] if t not in _HEDGES]
+        nxt = rest[0] if rest else ""
         if tok == "how":
             aspect = _HOW_ASPECT.get(nxt)
             if aspect is None:
@@ -510,6 +523,11 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> str | None:
                 return "duration"
             return aspect
         if tok in ("what", "which"):
+            if tokens[-1] == "for" and len(tokens) > i + 2:
+                return "purpose"  # "what is X used for"
+            if tok == "what" and nxt in ("is", "are") and len(rest) > 1 \
+                    and rest[1] not in _DETERMINERS:  # fmt: skip
+                return "definition"  # "what is a closure", not "what is the price"
             return _WHAT_ASPECT.get(nxt)
         return _WH_ASPECT[tok]
     return None
@@ -734,6 +752,8 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         >>> aspect_mismatch(features("How much does shipping cost?"),
         ...                 features("How long does shipping take?"))
         True
+        >>> aspect_mismatch(features("What is a mutex?"), features("When should I use a mutex?"))
+        True
         >>> aspect_mismatch(features("How many days does shipping take?"),
         ...                 features("How long does shipping take?"))
         False
@@ -777,6 +797,12 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     # two words on either side of the verb.
     seq_a = [w for w in dict.fromkeys(ra) if w in shared]
     seq_b = [w for w in dict.fromkeys(rb) if w in shared]
+    if len(seq_a) == len(seq_b) > 2:
+        # Two words trade places, everything else in order: "dog medicine on my cat".
+        diff = [k for k, (x, y) in enumerate(zip(seq_a, seq_b, strict=True)) if x != y]
+        if len(diff) == 2 and seq_a[diff[0]] == seq_b[diff[1]] \
+                and seq_a[diff[1]] == seq_b[diff[0]]:  # fmt: skip
+            return True
     where_b = {w: i for i, w in enumerate(seq_b)}
     for i in range(1, len(seq_a) - 1):
         j = where_b[seq_a[i]]
