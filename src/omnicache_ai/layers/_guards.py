@@ -454,6 +454,9 @@ _SYMMETRIC: Final = frozenset(
      "differences", "differ", "and", "nor", "both", "either"}
 )  # fmt: skip
 # Directions whose object is on the other side of the trip: "to Boston" / "from Boston".
+# Stopwords minus the verbs that take a giver and a receiver ("I give you" / "you give me").
+_ROLE_SKIP: Final = _STOPWORDS - {"give", "get", "make", "show", "tell", "find", "let", "need",
+                                  "want"}  # fmt: skip
 _BE: Final = frozenset({"be", "is", "are", "was", "were", "been", "being", "get", "gets", "got"})
 _TOWARDS: Final = frozenset({"to", "into", "onto", "toward", "towards"})
 _AWAY: Final = frozenset({"from"})
@@ -539,7 +542,7 @@ def _roles(tokens: tuple[str, ...]) -> tuple[str, ...]:
         person = _PERSON.get(tok)
         if person is not None:
             out.append(person)
-        elif tok not in _STOPWORDS and tok not in _POSSESSIVES and tok not in _DIRECTIONAL:
+        elif tok not in _ROLE_SKIP and tok not in _POSSESSIVES and tok not in _DIRECTIONAL:
             out.append(_stem(tok))
     return tuple(out)
 
@@ -800,7 +803,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     if len(seq_a) == len(seq_b) > 2:
         # Two words trade places, everything else in order: "dog medicine on my cat".
         diff = [k for k, (x, y) in enumerate(zip(seq_a, seq_b, strict=True)) if x != y]
-        if len(diff) == 2 and seq_a[diff[0]] == seq_b[diff[1]] \
+        # Not neighbours: "help me" / "I need help" trade adjacent words as a rewording.
+        if len(diff) == 2 and diff[1] - diff[0] > 1 and seq_a[diff[0]] == seq_b[diff[1]] \
                 and seq_a[diff[1]] == seq_b[diff[0]]:  # fmt: skip
             return True
     where_b = {w: i for i, w in enumerate(seq_b)}

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "RANK_MARGIN",
     "AdaptiveSemanticCache",
     "SemanticCache",
     "SemanticResult",
@@ -82,6 +83,10 @@ DEFAULT_THRESHOLD: Final = RECOMMENDED_THRESHOLDS[DEFAULT_EMBEDDER]
 _LAYER: Final = "semantic"
 _CLEAR_TAG: Final = "omnicache.semantic"
 _MAX_QUERY_CHARS: Final = 2000
+#: How far below a vetoed better-ranked candidate a lower-ranked one may score and still be
+#: served (when it passes every check on its own). Two cached rewordings of one question score
+#: within this of each other; a different question a step further away does not.
+RANK_MARGIN: Final = 0.02
 
 Vector = npt.NDArray[np.float32]
 Tier = Literal["exact", "semantic"]
@@ -136,6 +141,7 @@ class _Stats:
     misses: int = 0
     errors: int = 0
     verifications: int = 0
+    outranked: int = 0
     guard_rejections: dict[str, int] = field(default_factory=dict)
 
 
@@ -255,6 +261,20 @@ class SemanticCache:
             embedded is not embedded again. Default: on when ``manager`` is given, off for
             the cache's own default manager. Not for ``embed_fn`` (a function's name does
             not identify its model).
+        verify: Optional pair verifier ``(query, cached_query, answer) -> bool`` (sync or
+            async): a cross-encoder (:class:`~omnicache_ai.layers.verify.PairVerifier`) or an
+            LLM judge. It runs only on *grey-zone* candidates, whose similarity is within
+            ``verify_band`` below the threshold or ``verify_above`` above it, and only after
+            the guards passed them; a rejection counts as a veto (guard ``"verifier"``).
+        verify_band: How far below the threshold a candidate is still verified (and served
+            if the verifier accepts it).
+        verify_above: How far above the threshold a candidate is verified rather than served
+            at once (0: every candidate at or above the threshold is served unverified).
+
+    A candidate ranked below one that a guard or the verifier vetoed is served only when its
+    similarity is within :data:`RANK_MARGIN` of the vetoed one's and it passes every check on
+    its own: when the closest cached question is a different question, one further away is
+    rarely the right one.
 
     Example:
         >>> from omnicache_ai.embedders import HashingEmbedder
@@ -284,6 +304,9 @@ class SemanticCache:
         blocklist: NegativeCache | None = None,
         embedding_cache_size: int = 2048,
         cache_embeddings: bool | None = None,
+        verify: Callable[[str, str, Any], Any] | None = None,
+        verify_band: float = 0.1,
+        verify_above: float = 0.0,
     ) -> None:
         shared_embeddings = manager is not None if cache_embeddings is None else cache_embeddings
         if manager is not None and exact_backend is not None:
@@ -316,6 +339,14 @@ class SemanticCache:
             raise ValueError(f"top_k must be a positive int, got {top_k!r}")
         self.top_k = top_k
         self.blocklist = blocklist
+        if verify is not None and not callable(verify):
+            raise TypeError("verify must be a callable (query, cached_query, answer) -> bool")
+        for name, band in (("verify_band", verify_band), ("verify_above", verify_above)):
+            if isinstance(band, bool) or not isinstance(band, int | float) or not 0 <= band < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {band!r}")
+        self.verify = verify
+        self.verify_band = float(verify_band)
+        self.verify_above = float(verify_above)
         self._embedder: Embedder | None = embedder
         if embed_fn is not None:
             dim = getattr(vector_backend, "dim", None)
@@ -478,6 +509,9 @@ class SemanticCache:
 
     # Hooks the adaptive cache overrides (vCache, arXiv 2502.03771: per-entry decisions).
     def _decide(self, entry_id: str, score: float, threshold: float, explicit: bool) -> str:
+        if self.verify is not None and \
+                threshold - self.verify_band <= score < threshold + self.verify_above:  # fmt: skip
+            return "verify"
         return "hit" if score >= threshold else "miss"
 
     def _observe(self, entry_id: str, score: float, correct: bool) -> None:
@@ -507,10 +541,18 @@ class SemanticCache:
         hits: list[VectorHit] = yield ("search", vec, {"p": req.partition})
         closest: VectorHit | None = hits[0] if hits else None
         vetoed: str | None = None
+        # Similarity of the best candidate a guard or the verifier turned away: a lower one is
+        # served only within RANK_MARGIN of it (see the class docstring).
+        ceiling: float | None = None
         yield from self._prepare_flow(hits, override is not None)
         if override is None:
             threshold = self.threshold  # evidence loaded just now may have moved it
         for h in hits:
+            if ceiling is not None and h.score < ceiling - RANK_MARGIN:
+                if self._decide(h.id, h.score, threshold, override is not None) != "miss":
+                    with self._stats_lock:
+                        self._stats.outranked += 1
+                break  # hits come best first: every later one is further away still
             cached_q = str(h.metadata.get("q", ""))
             decision = self._decide(h.id, h.score, threshold, override is not None)
             if decision == "miss":
@@ -518,6 +560,7 @@ class SemanticCache:
             guard = check_guards(req.text, cached_q, self.guards) if cached_q else None
             if guard is not None:
                 vetoed = vetoed or guard
+                ceiling = h.score if ceiling is None else ceiling
                 continue
             payload = yield ("get", str(h.metadata.get("k", "")))
             if not (isinstance(payload, dict) and "v" in payload):
@@ -528,6 +571,8 @@ class SemanticCache:
                 ok = yield ("verify", req.text, cached_q, payload["v"])
                 yield from self._observe_flow(h.id, h.score, bool(ok))
                 if not ok:
+                    vetoed = vetoed or "verifier"
+                    ceiling = h.score if ceiling is None else ceiling
                     continue
             return SemanticResult(True, payload["v"], h.score, "semantic", cached_q, h.id, None,
                                   threshold)  # fmt: skip
@@ -624,10 +669,18 @@ class SemanticCache:
         return await asyncio.to_thread(self._step, op)
 
     def _verify(self, query: str, cached_query: str, answer: Any) -> bool:
-        return False  # only the adaptive cache verifies
+        if self.verify is None:
+            return False
+        with self._stats_lock:
+            self._stats.verifications += 1
+        return bool(_sync_value(self.verify(query, cached_query, answer)))
 
     async def _averify(self, query: str, cached_query: str, answer: Any) -> bool:
-        return self._verify(query, cached_query, answer)
+        if self.verify is None:
+            return False
+        with self._stats_lock:
+            self._stats.verifications += 1
+        return bool(await _async_value(self.verify(query, cached_query, answer)))
 
     def _run(self, flow: _Flow) -> Any:
         result: Any = None
@@ -934,6 +987,7 @@ class SemanticCache:
                 "hit_rate": hits / total if total else 0.0,
                 "guard_rejections": dict(s.guard_rejections),
                 "verifications": s.verifications,
+                "outranked": s.outranked,
                 "errors": s.errors,
                 "threshold": self.threshold,
             }
@@ -1227,7 +1281,7 @@ class AdaptiveSemanticCache(SemanticCache):
         evidence_refresh: float = 60.0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(manager, **kwargs)
+        super().__init__(manager, verify=verify, verify_band=verify_band, **kwargs)
         if not 0 < target_false_hit_rate < 1:
             raise ValueError(
                 f"target_false_hit_rate must be in (0, 1), got {target_false_hit_rate}"
@@ -1237,17 +1291,11 @@ class AdaptiveSemanticCache(SemanticCache):
         floor = _check_threshold(min(0.7, start) if floor is None else floor)
         if floor > start:
             raise ValueError(f"floor {floor} is above the starting threshold {start}")
-        if verify is not None and not callable(verify):
-            raise TypeError("verify must be a callable (query, cached_query, answer) -> bool")
-        if not 0 <= verify_band < 1:
-            raise ValueError(f"verify_band must be in [0, 1), got {verify_band}")
         if isinstance(evidence_refresh, bool) or not evidence_refresh >= 0:
             raise ValueError(f"evidence_refresh must be seconds >= 0, got {evidence_refresh!r}")
         self.start_threshold = start
         self.target = float(target_false_hit_rate)
         self.floor = floor
-        self.verify = verify
-        self.verify_band = float(verify_band)
         self.persist_evidence = bool(persist_evidence)
         self.evidence_refresh = float(evidence_refresh)
         self._max_tracked = max(1, max_tracked)
@@ -1578,20 +1626,6 @@ class AdaptiveSemanticCache(SemanticCache):
         if self.persist_evidence:
             await self._arun(self._load_flow((), True))
         return self.threshold
-
-    def _verify(self, query: str, cached_query: str, answer: Any) -> bool:
-        if self.verify is None:
-            return False
-        with self._stats_lock:
-            self._stats.verifications += 1
-        return bool(_sync_value(self.verify(query, cached_query, answer)))
-
-    async def _averify(self, query: str, cached_query: str, answer: Any) -> bool:
-        if self.verify is None:
-            return False
-        with self._stats_lock:
-            self._stats.verifications += 1
-        return bool(await _async_value(self.verify(query, cached_query, answer)))
 
     def stats(self) -> dict[str, Any]:
         """:meth:`SemanticCache.stats` plus the evidence: reports and observed false hits.
