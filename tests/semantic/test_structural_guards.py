@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 import pytest
-from _ci import unavailable
 
+from _ci import unavailable
 from omnicache_ai.layers._guards import GuardConfig, check_guards, features
 
 ALL = GuardConfig()

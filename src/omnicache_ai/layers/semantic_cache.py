@@ -339,11 +339,7 @@ class SemanticCache:
             raise ValueError(f"top_k must be a positive int, got {top_k!r}")
         self.top_k = top_k
         self.blocklist = blocklist
-        if verify is not None and not callable(verify):
-            raise TypeError("verify must be a callable (query, cached_query, answer) -> bool")
-        for name, band in (("verify_band", verify_band), ("verify_above", verify_above)):
-            if isinstance(band, bool) or not isinstance(band, int | float) or not 0 <= band < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {band!r}")
+        _check_verify(verify, verify_band, verify_above)
         self.verify = verify
         self.verify_band = float(verify_band)
         self.verify_above = float(verify_above)
@@ -1002,6 +998,14 @@ class SemanticCache:
             f"{type(self).__name__}({self.manager!r}, threshold={self.threshold}, "
             f"guards={self.guards.enabled})"
         )
+
+
+def _check_verify(verify: Any, band: Any, above: Any) -> None:
+    if verify is not None and not callable(verify):
+        raise TypeError("verify must be a callable (query, cached_query, answer) -> bool")
+    for name, value in (("verify_band", band), ("verify_above", above)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {value!r}")
 
 
 def _check_threshold(value: float) -> float:
