@@ -143,3 +143,21 @@ def test_checks_reject_at_most_5_percent_of_light_paraphrases() -> None:
     new_checks = GuardConfig(negation=False, numbers=False, entities=False)
     new = sum(check_guards(p["similar"], p["origin"], new_checks) is not None for p in pairs)
     assert new / len(pairs) <= 0.01, new
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Is 10 miles in km a long run?", "Is 10 km in miles a long run?"),
+        ("What is 40 kg in pounds?", "What is 40 pounds in kg?"),
+    ],
+)
+def test_same_number_in_another_unit_is_vetoed(a: str, b: str) -> None:
+    """The same number bound to another unit is another quantity, even with the same units."""
+    assert check_guards(a, b, ALL) == "numbers"
+    assert check_guards(b, a, ALL) == "numbers"
+
+
+def test_same_measure_reworded_passes_the_numbers_check() -> None:
+    """A conversion asked the other way round keeps each number with its unit: no veto."""
+    assert check_guards("Convert 5 km to miles", "How many miles is 5 kilometers?", ALL) is None

@@ -481,6 +481,7 @@ class TextFeatures:
         roles: Content-word stems in text order, personal pronouns as their person
             (``"@1"``), possessives and stopwords dropped.
         heads: ``(direction, first content word after it)`` for "to"/"from"-like words.
+        measures: ``(number, unit)`` for each number followed by its unit (``("25", "km")``).
     """
 
     tokens: tuple[str, ...]
@@ -494,6 +495,7 @@ class TextFeatures:
     aspect: str | None = None
     roles: tuple[str, ...] = ()
     heads: tuple[tuple[str, str], ...] = ()
+    measures: frozenset[tuple[str, str]] = frozenset()
 
 
 def _stem(tok: str) -> str:
@@ -595,12 +597,16 @@ def features(text: str) -> TextFeatures:
         if sym in lowered:
             units.add(unit)
     prev_is_number = False
+    measures: set[tuple[str, str]] = set()
+    last = ""
     for tok in tokens:
         is_number = tok[0].isdigit()
         if is_number:
-            numbers.add(_canon_number(tok))
+            last = _canon_number(tok)
+            numbers.add(last)
         elif tok in _NUMBER_WORDS and tok not in _PRONOUN_LIKE:
-            numbers.add(_canon_number(str(_NUMBER_WORDS[tok])))
+            last = _canon_number(str(_NUMBER_WORDS[tok]))
+            numbers.add(last)
             is_number = True
         if tok in _MONTHS or tok in _WEEKDAYS or tok in _RELATIVE_DAYS:
             dates.add(tok)
@@ -609,6 +615,8 @@ def features(text: str) -> TextFeatures:
         canon_unit = _UNITS.get(tok)
         if canon_unit is not None and (tok not in _AMBIGUOUS_UNITS or prev_is_number):
             units.add(canon_unit)
+            if prev_is_number:
+                measures.add((last, canon_unit))
         prev_is_number = is_number
     entities: list[str] = []
     for m in _WORD_RE.finditer(text):
@@ -641,6 +649,7 @@ def features(text: str) -> TextFeatures:
         aspect=_aspect(tokens, text.rstrip().endswith("?")),
         roles=_roles(tokens),
         heads=_heads(tokens),
+        measures=frozenset(measures),
     )
 
 
@@ -703,12 +712,20 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     ("explain the two steps" vs "explain the steps") is a rewording more often than a
     different question.
 
+    The same number measured in another unit ("25 km/h in mph" / "25 mph in km/h") differs
+    too, even when both texts name the same units.
+
     Example:
         >>> numbers_mismatch(features("Convert 5 km to miles"), features("Convert 8 km to miles"))
         True
+        >>> numbers_mismatch(features("Is 5 km in miles far?"), features("Is 5 miles in km far?"))
+        True
     """
-    return any(x and y and x != y for x, y in
-               ((a.numbers, b.numbers), (a.dates, b.dates), (a.units, b.units)))  # fmt: skip
+    if any(x and y and x != y for x, y in
+           ((a.numbers, b.numbers), (a.dates, b.dates), (a.units, b.units))):  # fmt: skip
+        return True
+    unit_a = dict(a.measures)
+    return any(n in unit_a and unit_a[n] != u for n, u in b.measures)
 
 
 def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
