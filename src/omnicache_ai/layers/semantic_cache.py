@@ -672,11 +672,18 @@ class SemanticCache:
         return bool(_sync_value(self.verify(query, cached_query, answer)))
 
     async def _averify(self, query: str, cached_query: str, answer: Any) -> bool:
-        if self.verify is None:
+        fn = self.verify
+        if fn is None:
             return False
         with self._stats_lock:
             self._stats.verifications += 1
-        return bool(await _async_value(self.verify(query, cached_query, answer)))
+        if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+            getattr(fn, "__call__", None)  # noqa: B004 - an object with an async __call__
+        ):
+            return bool(await fn(query, cached_query, answer))
+        # A sync verifier (a cross-encoder, a blocking HTTP judge) runs off the event loop.
+        result = await asyncio.to_thread(fn, query, cached_query, answer)
+        return bool(await _async_value(result))
 
     def _run(self, flow: _Flow) -> Any:
         result: Any = None
