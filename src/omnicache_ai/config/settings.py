@@ -52,7 +52,7 @@ class OmnicacheSettings:
         default_ttl: Seconds to live for entries of every layer; 0 = no expiry.
         namespace: First segment of every key the layers build.
         semantic_threshold: Cosine similarity a semantic hit must reach; unset (``None``, the
-            default): the threshold calibrated for ``embedder`` (0.68 for ``wordllama``, 0.78
+            default): the threshold calibrated for ``embedder`` (0.89 for ``wordllama``, 0.88
             for ``minilm-l6-int8``; see ``omnicache_ai.embedders.recommended_threshold``).
         ttl_embedding: Per-layer TTL override (seconds) for embeddings.
         ttl_retrieval: Per-layer TTL override for retrieval results.
@@ -301,9 +301,9 @@ class OmnicacheSettings:
 
         Example:
             >>> OmnicacheSettings().effective_semantic_threshold()
-            0.68
+            0.89
             >>> OmnicacheSettings(embedder="minilm-l6-int8").effective_semantic_threshold()
-            0.78
+            0.88
             >>> OmnicacheSettings(embedder="minilm-l6-int8",
             ...                   semantic_threshold=0.9).effective_semantic_threshold()
             0.9

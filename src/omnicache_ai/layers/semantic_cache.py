@@ -74,11 +74,11 @@ __all__ = [
 
 logger = logging.getLogger("omnicache_ai")
 
-#: Cosine threshold of the default embedder (``wordllama``: 0.68), measured on the 999
-#: paraphrase pairs with the guards on (``docs/semantic.md`` has the curve). ``threshold=None``
-#: uses the *embedder's* calibrated threshold (:func:`~omnicache_ai.embedders.
-#: recommended_threshold`: 0.78 for ``minilm-l6-int8``) and falls back to this one only for a
-#: model nobody calibrated.
+#: Cosine threshold of the default embedder (``wordllama``: 0.89), precision-first: the lowest
+#: threshold serving at most 10% of held-out near-misses with the guards on (``docs/semantic.md``
+#: has the curve and the held-out checks). ``threshold=None`` uses the *embedder's* calibrated
+#: threshold (:func:`~omnicache_ai.embedders.recommended_threshold`: 0.88 for
+#: ``minilm-l6-int8``) and falls back to this one only for a model nobody calibrated.
 DEFAULT_THRESHOLD: Final = RECOMMENDED_THRESHOLDS[DEFAULT_EMBEDDER]
 _LAYER: Final = "semantic"
 _CLEAR_TAG: Final = "omnicache.semantic"
@@ -243,7 +243,7 @@ class SemanticCache:
         embedder: An :class:`Embedder` (default: the local offline default embedder).
         embed_fn: Alternatively a plain ``text -> vector`` function (the README's argument).
         threshold: Cosine similarity a semantic hit must reach. Default: the threshold
-            calibrated for the embedder (0.68 for the default ``wordllama``, 0.78 for
+            calibrated for the embedder (0.89 for the default ``wordllama``, 0.88 for
             ``minilm-l6-int8``: see :func:`~omnicache_ai.embedders.recommended_threshold`),
             or :data:`DEFAULT_THRESHOLD` for a model without one (``embed_fn``, a custom
             embedder): measure one then, thresholds do not transfer between models.
