@@ -330,8 +330,10 @@ def _dev_report(  # noqa: PLR0915 - one linear report
             print(f"| {b}{t:.2f}{b} | {hit[ti].mean():.0%} | {fh[ti].mean():.0%} | "
                   f"{g['sim_hit']:.1%} | {g['mismatch_fh']:.3%} |")  # fmt: skip
     d = thresholds.index(default_thr)
-    print(f"\n### per kind at the default threshold {default_thr}, and leave-one-kind-out "
-          f"(threshold chosen on the other 8 kinds for <= {FH_TARGET:.0%} false hits)")
+    print(
+        f"\n### per kind at the default threshold {default_thr}, and leave-one-kind-out "
+        f"(threshold chosen on the other 8 kinds for <= {FH_TARGET:.0%} false hits)"
+    )
     print("| kind | n | para hit (default) | FH (default) | LOKO threshold | LOKO para hit | "
           "LOKO FH |\n|---|---|---|---|---|---|---|")  # fmt: skip
     loko: dict[str, Any] = {}
@@ -344,8 +346,10 @@ def _dev_report(  # noqa: PLR0915 - one linear report
         loko[k] = {"threshold": thresholds[ti], "para_hit": float(hit[ti, sel].mean()),
                    "fh": float(fh[ti, sel].mean()), "default_fh": float(fh[d, sel].mean()),
                    "default_para_hit": float(hit[d, sel].mean())}  # fmt: skip
-        print(f"| {k} | {int(sel.sum())} | {hit[d, sel].mean():.0%} | {fh[d, sel].mean():.0%} | "
-              f"{thresholds[ti]:.2f} | {hit[ti, sel].mean():.0%} | {fh[ti, sel].mean():.0%} |")
+        print(
+            f"| {k} | {int(sel.sum())} | {hit[d, sel].mean():.0%} | {fh[d, sel].mean():.0%} | "
+            f"{thresholds[ti]:.2f} | {hit[ti, sel].mean():.0%} | {fh[ti, sel].mean():.0%} |"
+        )
     print(f"| **all, held out** | {n} | | | | {held_hit / n:.0%} | {held_fh / n:.0%} |")
     lodo_fh = lodo_hit = 0
     lodo_thr = []
@@ -355,19 +359,25 @@ def _dev_report(  # noqa: PLR0915 - one linear report
         lodo_thr.append(thresholds[ti])
         lodo_fh += int(fh[ti, sel].sum())
         lodo_hit += int(hit[ti, sel].sum())
-    print(f"\nleave-one-domain-out (threshold chosen on the other 24 domains, "
-          f"{min(lodo_thr):.2f}-{max(lodo_thr):.2f}): para hit {lodo_hit / n:.0%}, "
-          f"false hits {lodo_fh / n:.0%} on the held-out domains")
+    print(
+        f"\nleave-one-domain-out (threshold chosen on the other 24 domains, "
+        f"{min(lodo_thr):.2f}-{max(lodo_thr):.2f}): para hit {lodo_hit / n:.0%}, "
+        f"false hits {lodo_fh / n:.0%} on the held-out domains"
+    )
     unseen = ~np.isin(dom_of, list(GUARD_TUNE_DOMAINS))
-    print(f"\nstructural kinds at the default threshold, on the {len(set(dom_of[unseen]))} "
-          "domains never looked at while the guards were written:")
+    print(
+        f"\nstructural kinds at the default threshold, on the {len(set(dom_of[unseen]))} "
+        "domains never looked at while the guards were written:"
+    )
     struct: dict[str, Any] = {}
     for k in STRUCTURAL_KINDS:
         sel = (kind_of == k) & unseen
         struct[k] = f"{int(fh[d, sel].sum())}/{int(sel.sum())}"
         low = (kind_of == k) & unseen
-        print(f"- {k}: {struct[k]} false hits at {default_thr} "
-              f"({int(fh[0, low].sum())}/{int(low.sum())} at {thresholds[0]:.2f})")
+        print(
+            f"- {k}: {struct[k]} false hits at {default_thr} "
+            f"({int(fh[0, low].sum())}/{int(low.sum())} at {thresholds[0]:.2f})"
+        )
     st = cache.stats()
     return {"curve": curve, "loko": loko, "loko_all": {"para_hit": held_hit / n,
             "fh": held_fh / n}, "lodo": {"para_hit": lodo_hit / n, "fh": lodo_fh / n,
