@@ -104,6 +104,9 @@ class DemoResult:
     wrong_answers: int = 0
     near_misses: int = 0
     near_miss_wrong: int = 0
+    #: Near-misses by what happened: "wrong answer", "guard veto", "below threshold" (no
+    #: cached question close enough) and "asked before" (its own answer, exact tier).
+    near_miss_outcomes: dict[str, int] = field(default_factory=dict)
     turned_away: dict[str, int] = field(default_factory=dict)
 
 
@@ -185,6 +188,7 @@ def run_demo(
             {"role": "user", "content": question},
         ]
         calls_before = llm.calls
+        vetoes_before = _vetoes(semantic)
         t0 = time.perf_counter()
         response = ask(messages)
         dt = time.perf_counter() - t0
@@ -194,6 +198,17 @@ def run_demo(
         result.wrong_answers += wrong
         result.near_misses += near_miss
         result.near_miss_wrong += near_miss and wrong
+        if near_miss:
+            if wrong:
+                outcome = "wrong answer"
+            elif llm.calls == calls_before:
+                outcome = "asked before"
+            elif _vetoes(semantic) > vetoes_before:
+                outcome = "guard veto"
+            else:
+                outcome = "below threshold"
+            counts = result.near_miss_outcomes
+            counts[outcome] = counts.get(outcome, 0) + 1
         price = manager.pricing.cost(
             llm.model, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
         )
@@ -215,6 +230,14 @@ def run_demo(
     return result
 
 
+def _vetoes(semantic: Any) -> int:
+    """Candidates the semantic tier has turned away so far (guards, verifier, rank rule)."""
+    if semantic is None:
+        return 0
+    st = semantic.stats()
+    return int(sum(st["guard_rejections"].values()) + st["outranked"])
+
+
 def _ms(values: list[float]) -> str:
     if not values:
         return "-"
@@ -233,6 +256,9 @@ def _report(r: DemoResult, out: Callable[[str], None]) -> None:
             continue
         out(f"  {layer + ' layer':<26}{s['hits']} hits, {s['misses']} misses")
     out(f"{'near-misses asked':<28}{r.near_misses} (worded like a cached question, another answer)")
+    order = ("wrong answer", "guard veto", "below threshold", "asked before")
+    outcomes = ", ".join(f"{k} {r.near_miss_outcomes.get(k, 0)}" for k in order)
+    out(f"{'  of which':<28}{outcomes}")
     away = sum(r.turned_away.values())
     detail = ", ".join(f"{k} {v}" for k, v in sorted(r.turned_away.items()))
     out(f"{'  turned away by guards':<28}{away}" + (f" ({detail})" if detail else ""))

@@ -30,6 +30,8 @@ def test_low_threshold_near_miss_false_hits_are_counted() -> None:
     assert result.near_misses == sum(near for _, near in _workload(60, seed=3))
     assert result.near_miss_wrong > 0
     assert result.wrong_answers >= result.near_miss_wrong
+    assert result.near_miss_outcomes["wrong answer"] == result.near_miss_wrong
+    assert sum(result.near_miss_outcomes.values()) == result.near_misses
     assert f"{result.wrong_answers} ({result.near_miss_wrong} of them on near-misses)" in text
 
 
@@ -39,3 +41,5 @@ def test_default_run_reports_guard_vetoes() -> None:
     away = sum(result.turned_away.values())
     assert f"turned away by guards     {away}" in text
     assert result.near_misses > 0
+    assert sum(result.near_miss_outcomes.values()) == result.near_misses
+    assert "of which" in text
