@@ -78,7 +78,7 @@ class OmnicacheSettings:
             ``wordllama`` (default, fast), ``minilm-l6-int8`` (stronger, ~10-40 ms a query),
             ``minilm-l3`` or ``hashing`` (tests only).
         semantic_guards: False-hit guards: ``all`` | ``none`` | a comma list of
-            ``negation``, ``numbers``, ``entities``.
+            ``negation``, ``numbers``, ``entities``, ``aspect``, ``roles``.
         semantic_adaptive: Build an :class:`AdaptiveSemanticCache` (thresholds learn from
             feedback) instead of a plain :class:`SemanticCache`.
         semantic_target_false_hit_rate: False-hit rate the adaptive cache aims to stay under.
