@@ -37,7 +37,11 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-PAIRS = ROOT.parent / "shared" / "data" / "paraphrase_pairs.json"
+# shared/data/ in the nearest parent folder that has it (a worktree sits one level deeper).
+PAIRS = next(
+    (f for d in ROOT.parents if (f := d / "shared" / "data" / "paraphrase_pairs.json").exists()),
+    ROOT.parent / "shared" / "data" / "paraphrase_pairs.json",
+)
 
 
 def _pct(xs: list[float]) -> tuple[float, float]:
@@ -60,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one linea
     ap.add_argument("--stores", nargs="+", default=["numpy", "faiss"])
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--embedder", default=None, help="preset name (default: the default)")
+    ap.add_argument("--verify", default=None, metavar="PRESET",
+                    help="also time the grey-zone verifier, with this preset's cosine as the "
+                         "pair model (e.g. minilm-l6-int8)")  # fmt: skip
     args = ap.parse_args(argv)
 
     from omnicache_ai.backends.vector import NumpyBackend
@@ -139,7 +146,45 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one linea
         print(f"- {store_name}, {count:,} entries: p50 {n50:.3f} ms, p95 {n95:.3f} ms -> {ok}")
     met = [f"{name} {count:,}" for name, count, n50, _ in verdicts if n50 < 2.0]
     print(f"- met in {len(met)} of {len(verdicts)} configurations: {', '.join(met) or 'none'}")
+    if args.verify:
+        _verified(emb, load_embedder(args.verify), uniq, U, pairs)
     return 0
+
+
+def _verified(emb: Any, judge: Any, uniq: list[str], U: np.ndarray,
+              pairs: Sequence[tuple[str, str]]) -> None:  # fmt: skip
+    """Cost of the opt-in verification stage: lookups that ran it against those that did not.
+
+    The pair model here is a second embedder's cosine (a stand-in for a cross-encoder, which
+    no PyPI package ships): what it costs is one pair-model call per grey-zone candidate.
+    """
+    from omnicache_ai.layers.semantic_cache import SemanticCache
+    from omnicache_ai.layers.verify import PairVerifier
+
+    def cosine(batch: list[tuple[str, str]]) -> np.ndarray:
+        a = judge.embed_many([x for x, _ in batch])
+        b = judge.embed_many([y for _, y in batch])
+        return (a * b).sum(axis=1)
+
+    cache = SemanticCache(embedder=emb, verify=PairVerifier(cosine, min_score=0.8),
+                          verify_band=0.1, verify_above=0.05)  # fmt: skip
+    for text, vec in zip(uniq, U, strict=True):
+        cache._remember_vector(" ".join(text.split()), vec)
+        cache.set(text, text)
+    timed: dict[bool, list[float]] = {True: [], False: []}
+    for _, q in pairs:
+        before = cache.stats()["verifications"]
+        t0 = time.perf_counter()
+        cache.lookup(q)
+        dt = time.perf_counter() - t0
+        timed[cache.stats()["verifications"] > before].append(dt)
+    n = len(pairs)
+    print(f"\n## grey-zone verification ({judge.name} cosine as the pair model; band "
+          f"[{cache.threshold - 0.1:.2f}, {cache.threshold + 0.05:.2f}))")  # fmt: skip
+    for ran, label in ((True, "lookups that ran the verifier"), (False, "lookups that did not")):
+        xs = timed[ran] or [float("nan")]
+        p50, p95 = _pct(xs)
+        print(f"- {label}: {len(timed[ran])}/{n}, p50 {p50:.3f} ms, p95 {p95:.3f} ms")
 
 
 if __name__ == "__main__":

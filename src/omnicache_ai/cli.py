@@ -42,7 +42,8 @@ def _manager(args: argparse.Namespace) -> Any:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from omnicache_ai.demo import run_demo
 
-    run_demo(requests=args.requests, seed=args.seed, latency_scale=args.latency_scale)
+    run_demo(requests=args.requests, seed=args.seed, latency_scale=args.latency_scale,
+             threshold=args.threshold)  # fmt: skip
     return 0
 
 
@@ -227,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--latency-scale", type=float, default=1.0,
         help="multiply the fake LLM's simulated latency (0 for instant)",
+    )  # fmt: skip
+    demo.add_argument(
+        "--threshold", type=float, default=None,
+        help="semantic similarity threshold (default: the embedder's calibrated one)",
     )  # fmt: skip
     demo.set_defaults(func=_cmd_demo)
 

@@ -76,7 +76,7 @@ def test_config_and_bad_setting(disk_env: dict[str, str]) -> None:
     assert "OMNICACHE_BACKEND" in result.stdout
     assert "'disk'" in result.stdout
     threshold = next(ln for ln in result.stdout.splitlines() if "SEMANTIC_THRESHOLD" in ln)
-    assert "0.68" in threshold  # the effective value, not None
+    assert "0.89" in threshold  # the effective value, not None
     assert "calibrated" in threshold
     chosen = _run(["config"], {**disk_env, "OMNICACHE_SEMANTIC_THRESHOLD": "0.9"})
     assert "0.9   (from environment)" in chosen.stdout

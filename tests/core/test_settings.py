@@ -24,7 +24,7 @@ def test_readme_defaults() -> None:
     assert (s.backend, s.redis_url, s.default_ttl, s.namespace, s.semantic_threshold) == (
         "memory", "redis://localhost:6379/0", 3600, "omnicache", None,
     )  # fmt: skip
-    assert (s.embedder, s.effective_semantic_threshold()) == ("wordllama", 0.68)
+    assert (s.embedder, s.effective_semantic_threshold()) == ("wordllama", 0.89)
     assert (s.ttl_embedding, s.ttl_retrieval, s.ttl_context, s.ttl_response) == (
         86400, 3600, 1800, 600,
     )  # fmt: skip

@@ -33,37 +33,37 @@ def _preset(name: str, module: str) -> Embedder:
 
 
 def test_default_threshold_is_the_default_embedders() -> None:
-    """DEFAULT_THRESHOLD is wordllama's calibrated 0.68, the default preset's."""
+    """DEFAULT_THRESHOLD is wordllama's calibrated 0.89, the default preset's."""
     assert DEFAULT_EMBEDDER == "wordllama"
-    assert DEFAULT_THRESHOLD == RECOMMENDED_THRESHOLDS["wordllama"] == 0.68
+    assert DEFAULT_THRESHOLD == RECOMMENDED_THRESHOLDS["wordllama"] == 0.89
 
 
 def test_zero_config_knows_its_threshold_without_loading_the_model() -> None:
-    """SemanticCache() resolves 0.68 at construction; the model loads on first use only."""
+    """SemanticCache() resolves 0.89 at construction; the model loads on first use only."""
     loaded_before = dict(default_embedders._cache)
     cache = SemanticCache()
-    assert cache.threshold == 0.68
+    assert cache.threshold == 0.89
     assert cache._embedder is None  # still lazy
     assert default_embedders._cache == loaded_before
 
 
 def test_minilm_embedder_uses_its_own_threshold() -> None:
-    """threshold=None with the int8 MiniLM means its calibrated 0.78, not the default's."""
+    """threshold=None with the int8 MiniLM means its calibrated 0.88, not the default's."""
     minilm = _preset("minilm-l6-int8", "onnxruntime")
     cache = SemanticCache(embedder=minilm)
-    assert cache.threshold == 0.78
+    assert cache.threshold == 0.88
     cache.set(FR, "Paris")
     r = cache.lookup(FR_PARA)
-    assert (r.hit, r.tier, r.threshold) == (True, "semantic", 0.78)
+    assert (r.hit, r.tier, r.threshold) == (True, "semantic", 0.88)
 
 
 def test_wordllama_embedder_uses_its_own_threshold() -> None:
-    """The default model passed explicitly resolves to the same 0.68 and hits a paraphrase."""
+    """The default model passed explicitly resolves to the same 0.89 and hits a paraphrase."""
     cache = SemanticCache(embedder=_preset("wordllama", "wordllama"))
-    assert cache.threshold == 0.68
+    assert cache.threshold == 0.89
     cache.set(FR, "Paris")
     r = cache.lookup(FR_PARA)
-    assert (r.hit, r.value, r.threshold) == (True, "Paris", 0.68)
+    assert (r.hit, r.value, r.threshold) == (True, "Paris", 0.89)
 
 
 def test_explicit_threshold_wins() -> None:
@@ -98,26 +98,26 @@ def test_settings_without_threshold_use_the_embedders() -> None:
     """OMNICACHE_SEMANTIC_THRESHOLD unset: each preset's calibrated threshold."""
     s = OmnicacheSettings.from_env({})
     assert (s.embedder, s.semantic_threshold) == ("wordllama", None)
-    assert s.effective_semantic_threshold() == 0.68
+    assert s.effective_semantic_threshold() == 0.89
     minilm = OmnicacheSettings.from_env({"OMNICACHE_EMBEDDER": "minilm-l6-int8"})
-    assert minilm.effective_semantic_threshold() == 0.78
+    assert minilm.effective_semantic_threshold() == 0.88
     hashing = OmnicacheSettings(embedder="hashing")
     assert hashing.effective_semantic_threshold() == DEFAULT_THRESHOLD
     assert hashing.build_semantic_cache().threshold == DEFAULT_THRESHOLD
 
 
 def test_settings_build_minilm_cache_with_its_threshold() -> None:
-    """build_semantic_cache() with the MiniLM preset and no threshold: 0.78."""
+    """build_semantic_cache() with the MiniLM preset and no threshold: 0.88."""
     _preset("minilm-l6-int8", "onnxruntime")
     cache = OmnicacheSettings(embedder="minilm-l6-int8").build_semantic_cache()
-    assert cache.threshold == 0.78
+    assert cache.threshold == 0.88
 
 
 def test_settings_build_default_cache_with_its_threshold() -> None:
-    """build_semantic_cache() with every default: wordllama at 0.68, hitting a paraphrase."""
+    """build_semantic_cache() with every default: wordllama at 0.89, hitting a paraphrase."""
     _preset("wordllama", "wordllama")
     cache = OmnicacheSettings().build_semantic_cache()
-    assert (cache.embedder.name, cache.threshold) == ("wordllama-l2_supercat-256", 0.68)
+    assert (cache.embedder.name, cache.threshold) == ("wordllama-l2_supercat-256", 0.89)
     cache.set(FR, "Paris")
     assert cache.get(FR_PARA) == "Paris"
 

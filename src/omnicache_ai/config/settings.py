@@ -75,7 +75,7 @@ class OmnicacheSettings:
         default_ttl: Seconds to live for entries of every layer; 0 = no expiry.
         namespace: First segment of every key the layers build.
         semantic_threshold: Cosine similarity a semantic hit must reach; unset (``None``, the
-            default): the threshold calibrated for ``embedder`` (0.68 for ``wordllama``, 0.78
+            default): the threshold calibrated for ``embedder`` (0.89 for ``wordllama``, 0.88
             for ``minilm-l6-int8``; see ``omnicache_ai.embedders.recommended_threshold``).
         ttl_embedding: Per-layer TTL override (seconds) for embeddings.
         ttl_retrieval: Per-layer TTL override for retrieval results.
@@ -103,7 +103,7 @@ class OmnicacheSettings:
             ``wordllama`` (default, fast), ``minilm-l6-int8`` (stronger, ~10-40 ms a query),
             ``minilm-l3`` or ``hashing`` (tests only).
         semantic_guards: False-hit guards: ``all`` | ``none`` | a comma list of
-            ``negation``, ``numbers``, ``entities``.
+            ``negation``, ``numbers``, ``entities``, ``aspect``, ``roles``.
         semantic_adaptive: Build an :class:`AdaptiveSemanticCache` (thresholds learn from
             feedback) instead of a plain :class:`SemanticCache`.
         semantic_target_false_hit_rate: False-hit rate the adaptive cache aims to stay under.
@@ -421,9 +421,9 @@ class OmnicacheSettings:
 
         Example:
             >>> OmnicacheSettings().effective_semantic_threshold()
-            0.68
+            0.89
             >>> OmnicacheSettings(embedder="minilm-l6-int8").effective_semantic_threshold()
-            0.78
+            0.88
             >>> OmnicacheSettings(embedder="minilm-l6-int8",
             ...                   semantic_threshold=0.9).effective_semantic_threshold()
             0.9

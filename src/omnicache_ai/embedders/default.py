@@ -6,26 +6,26 @@ fetched from a model hub, so they work with ``HF_HUB_OFFLINE=1`` and without any
 =====================  ========================================  =========  =====================
 preset                 model                                     threshold  extra
 =====================  ========================================  =========  =====================
-``wordllama``          WordLlama l2_supercat, 256-d static       0.68       ``semantic`` or
+``wordllama``          WordLlama l2_supercat, 256-d static       0.89       ``semantic`` or
                        (**default**: ~0.1 ms a query)                       ``semantic-fast``
-``minilm-l6-int8``     all-MiniLM-L6-v2, int8 ONNX (stronger,    0.78       ``semantic``
+``minilm-l6-int8``     all-MiniLM-L6-v2, int8 ONNX (stronger,    0.88       ``semantic``
                        opt-in: ~10-40 ms a new query)
-``minilm-l3``          paraphrase-MiniLM-L3-v2, float32 ONNX     0.76       ``semantic-l3``
+``minilm-l3``          paraphrase-MiniLM-L3-v2, float32 ONNX     0.88       ``semantic-l3``
 ``hashing``            feature hashing (no model; tests only)    none       none
 =====================  ========================================  =========  =====================
 
-Why the static model is the default: with the false-hit guards on it meets every quality goal
-of the semantic cache (>= 90% paraphrase hits, <= 1% false hits on mismatched pairs) at about
-a hundredth of MiniLM's cost per query, which is what makes an end-to-end semantic hit under
-2 ms possible. MiniLM-L6 is the stronger model: it lets fewer hard negatives through (1 of
-120 against WordLlama's 5 of 120 at their thresholds). ``docs/embedders.md`` has the figures.
+Why the static model is the default: at about a hundredth of MiniLM's cost per query it makes
+an end-to-end semantic hit under 2 ms possible. MiniLM-L6 is the stronger model: at the same
+precision-first false-hit rate it keeps more heavy rewordings (20% against WordLlama's 6% of
+the held-out paraphrases). ``docs/semantic.md`` and ``docs/embedders.md`` have the figures.
 
 **Thresholds do not transfer between models**: cosine scores of two models live on different
-scales (the weakest tenth of the benchmark's paraphrases score below 0.76 with WordLlama but
-below 0.86 with MiniLM-L6, so MiniLM's 0.78 would drop WordLlama paraphrases). Each preset's
-threshold (:data:`RECOMMENDED_THRESHOLDS`) was measured with
-``benchmarks/bench_semantic_quality.py --embedder PRESET`` as the highest threshold keeping a
-margin of at least 1.5 points over 90% paraphrase hits with the guards on.
+scales. Each preset's threshold (:data:`RECOMMENDED_THRESHOLDS`) is *precision-first*: the
+lowest threshold at which, with the guards on, at most 10% of the held-out near-misses of
+``shared/data/hard_negatives_dev.json`` are served a cached answer (a miss costs one LLM call,
+a false hit a wrong answer), measured with ``benchmarks/bench_semantic_quality.py --embedder
+PRESET``, which also prints the leave-one-kind-out and leave-one-domain-out check of that rule
+and the whole trade-off curve (pass a lower ``threshold=`` for more hits and more risk).
 :class:`~omnicache_ai.SemanticCache` uses it when no ``threshold`` is given
 (:func:`recommended_threshold`).
 
@@ -41,7 +41,7 @@ Example:
     >>> emb.name, emb.dim  # doctest: +SKIP
     ('wordllama-l2_supercat-256', 256)
     >>> recommended_threshold("wordllama"), recommended_threshold("minilm-l6-int8")
-    (0.68, 0.78)
+    (0.89, 0.88)
 """
 
 from __future__ import annotations
@@ -70,10 +70,10 @@ DEFAULT_EMBEDDER: Final = "wordllama"
 #: Names accepted by :func:`load_embedder`.
 PRESETS: Final = ("wordllama", "minilm-l6-int8", "minilm-l3", "hashing")
 #: Calibrated cosine threshold of each preset, for the semantic cache with its guards on (a
-#: preset missing here has none: ``hashing`` is not a semantic model). Measured on the 999
-#: paraphrase pairs and 120 hard negatives of ``benchmarks/bench_semantic_quality.py``.
+#: preset missing here has none: ``hashing`` is not a semantic model). Precision-first: the
+#: lowest threshold serving at most 10% of held-out near-misses (see the module docstring).
 RECOMMENDED_THRESHOLDS: Final[Mapping[str, float]] = MappingProxyType(
-    {"wordllama": 0.68, "minilm-l6-int8": 0.78, "minilm-l3": 0.76}
+    {"wordllama": 0.89, "minilm-l6-int8": 0.88, "minilm-l3": 0.88}
 )
 # The embedder name each calibrated preset builds, so an embedder made by hand with the same
 # model and settings (same name) gets the preset's threshold too.
@@ -207,7 +207,7 @@ def recommended_threshold(embedder: Embedder | str) -> float | None:
     Looked up, in order: a preset name in :data:`RECOMMENDED_THRESHOLDS`; an embedder's own
     ``recommended_threshold`` attribute (a custom embedder may declare the threshold it was
     measured at); the preset whose model the embedder's ``name`` identifies (so
-    ``WordLlamaEmbedder()`` made by hand gets the preset's 0.68). ``None`` means "nobody
+    ``WordLlamaEmbedder()`` made by hand gets the preset's 0.89). ``None`` means "nobody
     measured this model": pick a threshold with ``benchmarks/bench_semantic_quality.py``
     rather than reusing another model's, since thresholds do not transfer between models.
 
@@ -222,7 +222,7 @@ def recommended_threshold(embedder: Embedder | str) -> float | None:
 
     Example:
         >>> recommended_threshold(DEFAULT_EMBEDDER)
-        0.68
+        0.89
         >>> from omnicache_ai.embedders import HashingEmbedder
         >>> recommended_threshold("hashing") is None, recommended_threshold(HashingEmbedder())
         (True, None)

@@ -9,6 +9,12 @@ and names itself when they disagree on something that changes the answer:
   (enable/disable, install/uninstall, increase/decrease ...).
 * ``numbers``: different numbers (digits or number words), dates (months, weekdays) or units.
 * ``entities``: a swapped relation (X to Y vs Y to X) or a named entity replaced by another.
+* ``aspect``: the same subject asked about another aspect: when / where / who / why / how much /
+  how long / how many / how often ... ("how much does shipping cost" vs "how long does shipping
+  take").
+* ``roles``: the same words in swapped roles: who does what to whom around a shared verb
+  ("tenant sues landlord" / "landlord sues tenant", "do I owe him" / "does he owe me"), or the
+  same place on the other side of a direction ("train to Boston" / "train from Boston").
 
 All functions are pure and run in microseconds; they are applied only to candidates that already
 passed the similarity threshold.
@@ -30,10 +36,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-__all__ = ["GUARD_NAMES", "GuardConfig", "TextFeatures", "check_guards", "features"]
+__all__ = [
+    "GUARD_NAMES",
+    "GuardConfig",
+    "TextFeatures",
+    "aspect_mismatch",
+    "check_guards",
+    "features",
+    "roles_mismatch",
+]
 
 #: The guard names :func:`check_guards` may return, in the order they are tried.
-GUARD_NAMES: Final = ("negation", "numbers", "entities")
+GUARD_NAMES: Final = ("negation", "numbers", "entities", "aspect", "roles")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +58,20 @@ class GuardConfig:
         negation: Veto when one side is negated or uses an antonym of the other.
         numbers: Veto when numbers, dates or units differ.
         entities: Veto when named entities are swapped or replaced.
+        aspect: Veto when the two questions ask about different aspects (time, place,
+            person, reason, amount, duration ...) of the same subject.
+        roles: Veto when shared words swap roles around a shared verb or direction.
 
     Example:
         >>> GuardConfig(numbers=False).enabled
-        ('negation', 'entities')
+        ('negation', 'entities', 'aspect', 'roles')
     """
 
     negation: bool = True
     numbers: bool = True
     entities: bool = True
+    aspect: bool = True
+    roles: bool = True
 
     @property
     def enabled(self) -> tuple[str, ...]:
@@ -67,7 +86,7 @@ class GuardConfig:
             >>> GuardConfig.off().enabled
             ()
         """
-        return cls(negation=False, numbers=False, entities=False)
+        return cls(negation=False, numbers=False, entities=False, aspect=False, roles=False)
 
 
 _WORD_RE: Final = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|\d+(?:[.,:]\d+)*%?")
@@ -104,6 +123,27 @@ _ANTONYMS: Final = (
     ("switch on", "switch off"), ("upgrad", "downgrad"), ("join", "leav"),
     ("arriv", "depart"), ("ascending", "descending"), ("north", "south"), ("east", "west"),
     ("shipped", "unshipped"), ("paid", "unpaid"), ("read", "unread"), ("complet", "incomplet"),
+    # Direction, extremes and physical opposites: one word flips what is asked.
+    ("minim", "maxim"), ("earliest", "latest"), ("early", "late"), ("boil", "freez"),
+    ("melt", "freez"), ("melt", "boil"), ("heat", "cool"), ("sunrise", "sunset"),
+    ("dawn", "dusk"), ("arriv", "leav"), ("takeoff", "landing"), ("entrance", "exit"),
+    ("enter", "exit"), ("inbound", "outbound"), ("incoming", "outgoing"), ("input", "output"),
+    ("upstream", "downstream"), ("ingress", "egress"), ("inside", "outside"),
+    ("internal", "external"), ("interior", "exterior"), ("inner", "outer"), ("upper", "lower"),
+    ("top", "bottom"), ("front", "back"), ("front", "rear"), ("left", "right"),
+    ("forward", "backward"), ("horizontal", "vertical"), ("accelerat", "decelerat"),
+    ("expand", "shrink"), ("grow", "shrink"), ("inhal", "exhal"), ("deposit", "withdraw"),
+    ("credit", "debit"), ("borrow", "lend"), ("sender", "recipient"), ("profit", "loss"),
+    ("income", "expens"), ("asset", "liabilit"), ("surplus", "deficit"),
+    ("overestimat", "underestimat"), ("employer", "employee"), ("high", "low"),
+    ("long", "short"), ("tall", "short"), ("young", "old"), ("new", "old"),
+    ("light", "dark"), ("light", "heavy"), ("strong", "weak"), ("hard", "soft"),
+    ("wet", "dry"), ("full", "empty"), ("thick", "thin"), ("wide", "narrow"),
+    ("deep", "shallow"), ("loud", "quiet"), ("rich", "poor"), ("major", "minor"),
+    ("senior", "junior"), ("plus", "minus"), ("positiv", "negativ"), ("true", "false"),
+    ("male", "female"), ("summer", "winter"), ("clockwise", "counterclockwise"),
+    # Irregular past forms of the pairs above.
+    ("sent", "receiv"), ("bought", "sold"), ("lent", "borrow"), ("gave", "took"),
 )  # fmt: skip
 # Single-word antonyms are matched on whole tokens when short (so "on" is not "one").
 _SHORT_STEM: Final = 3
@@ -350,6 +390,78 @@ _NOT_ENTITIES: Final = _STOPWORDS | frozenset(
 ) | frozenset(_MONTHS) | frozenset(_WEEKDAYS)  # fmt: skip
 
 
+# ---- question aspect ------------------------------------------------------------------------
+# What a wh-question asks about. The first question word decides; "what"/"which" say nothing
+# unless a noun right after them does ("what time", "which year").
+_WH_ASPECT: Final = {"when": "time", "where": "place", "who": "person", "whom": "person",
+                     "whose": "person", "why": "reason"}  # fmt: skip
+_WH_WORDS: Final = frozenset({"what", "which", "how", *_WH_ASPECT})
+_HOW_ASPECT: Final = {
+    "much": "amount", "many": "amount", "long": "duration", "often": "frequency",
+    "frequently": "frequency", "far": "distance", "old": "age", "big": "size", "large": "size",
+    "small": "size", "tall": "size", "high": "size", "heavy": "size", "wide": "size",
+    "deep": "size", "fast": "speed", "quickly": "speed", "soon": "time", "early": "time",
+    "late": "time", "come": "reason",
+}  # fmt: skip
+_WHAT_ASPECT: Final = {
+    "time": "time", "date": "date", "day": "time", "year": "time", "month": "time",
+    "hour": "time", "hours": "time", "reason": "reason", "reasons": "reason", "cause": "reason",
+    "causes": "reason", "place": "place", "location": "place", "price": "amount",
+    "cost": "amount", "costs": "amount", "fee": "amount", "fees": "amount",
+}  # fmt: skip
+# Adverbs that sit between a question word and what it asks ("what usually causes").
+_HEDGES: Final = frozenset(
+    {"usually", "typically", "generally", "normally", "often", "commonly", "actually",
+     "exactly", "really", "mostly", "most", "likely"}
+)  # fmt: skip
+# After "what is", these start an attribute ("what is the price"), not a definition.
+_DETERMINERS: Final = frozenset(
+    {"the", "my", "your", "our", "their", "his", "her", "its", "this", "that", "these",
+     "those", "best", "difference", "meaning", "purpose"}
+)  # fmt: skip
+# Words a question without its question mark starts with ("how much is it", "tell me when").
+_QUESTION_START: Final = _WH_WORDS | frozenset(
+    {"is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would",
+     "should", "tell", "explain", "describe", "show", "please", "pls"}
+)  # fmt: skip
+# How far into a question its question word may be ("can you tell me how much ...").
+_ASPECT_WINDOW: Final = 6
+# "how many days" asks for a duration, not a count.
+_TIME_UNITS: Final = frozenset(
+    {"second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks",
+     "month", "months", "year", "years", "time"}
+)  # fmt: skip
+# Aspects one question can be asked in terms of another with the same answer ("how do I find
+# my invoice" / "where do I find my invoice"; a day is a date).
+_COMPATIBLE_ASPECTS: Final = frozenset(
+    {frozenset({"method", "place"}), frozenset({"time", "date"})}
+)
+
+# ---- roles ----------------------------------------------------------------------------------
+# Personal pronouns as their person, whatever their case: "I owe him" and "he owes me" are the
+# same words in swapped roles. Possessives say whose, not who acts, and are dropped.
+_PERSON: Final = {
+    "i": "@1", "me": "@1", "we": "@1p", "us": "@1p", "you": "@2", "he": "@3m", "him": "@3m",
+    "she": "@3f", "they": "@3p", "them": "@3p",
+}  # fmt: skip
+_POSSESSIVES: Final = frozenset({"my", "our", "your", "his", "her", "their", "its", "mine"})
+# A role swap is told apart from a rewording only in short texts that share most words.
+_ROLE_MAX_WORDS: Final = 12
+_ROLE_SAME_WORDS: Final = 0.5
+# Words after which the order of two things does not matter ("X or Y", "between X and Y").
+_SYMMETRIC: Final = frozenset(
+    {"or", "vs", "versus", "between", "compare", "compared", "comparison", "difference",
+     "differences", "differ", "and", "nor", "both", "either"}
+)  # fmt: skip
+# Directions whose object is on the other side of the trip: "to Boston" / "from Boston".
+# Stopwords minus the verbs that take a giver and a receiver ("I give you" / "you give me").
+_ROLE_SKIP: Final = _STOPWORDS - {"give", "get", "make", "show", "tell", "find", "let", "need",
+                                  "want"}  # fmt: skip
+_BE: Final = frozenset({"be", "is", "are", "was", "were", "been", "being", "get", "gets", "got"})
+_TOWARDS: Final = frozenset({"to", "into", "onto", "toward", "towards"})
+_AWAY: Final = frozenset({"from"})
+
+
 @dataclass(frozen=True, slots=True)
 class TextFeatures:
     """What the guards compare, extracted once per text.
@@ -364,6 +476,12 @@ class TextFeatures:
         slots: ``(word, left words, right words)`` around each directional word.
         polarity: For each antonym pair the text uses, which side it uses: pair index ->
             1 (first word only), 2 (second only) or 3 (both).
+        aspect: What the question asks about (``"time"``, ``"place"``, ``"person"``,
+            ``"reason"``, ``"amount"``, ``"duration"``, ``"method"`` ...), or ``None``.
+        roles: Content-word stems in text order, personal pronouns as their person
+            (``"@1"``), possessives and stopwords dropped.
+        heads: ``(direction, first content word after it)`` for "to"/"from"-like words.
+        measures: ``(number, unit)`` for each number followed by its unit (``("25", "km")``).
     """
 
     tokens: tuple[str, ...]
@@ -374,6 +492,72 @@ class TextFeatures:
     entities: tuple[str, ...]
     slots: tuple[tuple[str, frozenset[str], frozenset[str]], ...]
     polarity: Mapping[int, int]
+    aspect: str | None = None
+    roles: tuple[str, ...] = ()
+    heads: tuple[tuple[str, str], ...] = ()
+    measures: frozenset[tuple[str, str]] = frozenset()
+
+
+def _stem(tok: str) -> str:
+    """A crude stem, enough to match "sues"/"sue" and "owes"/"owe"."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if tok.endswith(suffix) and len(tok) - len(suffix) >= 3:
+            tok = tok[: -len(suffix)]
+            break
+    return tok[:6]
+
+
+def _aspect(tokens: tuple[str, ...], question: bool) -> str | None:
+    """What the first question word of ``tokens`` asks about (see :attr:`TextFeatures.aspect`).
+
+    Only in a question, near its start: in "the guide explains how to ..." or "... when you
+    upload", the question word opens a clause, not the question.
+    """
+    if not (question or (tokens and tokens[0] in _QUESTION_START)):
+        return None
+    for i, tok in enumerate(tokens[:_ASPECT_WINDOW]):
+        if tok not in _WH_WORDS:
+            continue
+        rest = [t for t in tokens[i + 1 :] if t not in _HEDGES]
+        nxt = rest[0] if rest else ""
+        if tok == "how":
+            aspect = _HOW_ASPECT.get(nxt)
+            if aspect is None:
+                return "method"
+            if aspect == "amount" and _TIME_UNITS.intersection(tokens[i + 2 : i + 4]):
+                return "duration"
+            return aspect
+        if tok in ("what", "which"):
+            if tokens[-1] == "for" and len(tokens) > i + 2:
+                return "purpose"  # "what is X used for"
+            if tok == "what" and nxt in ("is", "are") and len(rest) > 1 \
+                    and rest[1] not in _DETERMINERS:  # fmt: skip
+                return "definition"  # "what is a closure", not "what is the price"
+            return _WHAT_ASPECT.get(nxt)
+        return _WH_ASPECT[tok]
+    return None
+
+
+def _roles(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for tok in tokens:
+        person = _PERSON.get(tok)
+        if person is not None:
+            out.append(person)
+        elif tok not in _ROLE_SKIP and tok not in _POSSESSIVES and tok not in _DIRECTIONAL:
+            out.append(_stem(tok))
+    return tuple(out)
+
+
+def _heads(tokens: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for i, tok in enumerate(tokens):
+        if tok in _TOWARDS or tok in _AWAY:
+            nxt = next((t for t in tokens[i + 1 :] if t not in _STOPWORDS
+                        and t not in _POSSESSIVES), None)  # fmt: skip
+            if nxt is not None:
+                out.append(("to" if tok in _TOWARDS else "from", _stem(nxt)))
+    return tuple(out)
 
 
 def _canon_number(tok: str) -> str:
@@ -413,12 +597,16 @@ def features(text: str) -> TextFeatures:
         if sym in lowered:
             units.add(unit)
     prev_is_number = False
+    measures: set[tuple[str, str]] = set()
+    last = ""
     for tok in tokens:
         is_number = tok[0].isdigit()
         if is_number:
-            numbers.add(_canon_number(tok))
+            last = _canon_number(tok)
+            numbers.add(last)
         elif tok in _NUMBER_WORDS and tok not in _PRONOUN_LIKE:
-            numbers.add(_canon_number(str(_NUMBER_WORDS[tok])))
+            last = _canon_number(str(_NUMBER_WORDS[tok]))
+            numbers.add(last)
             is_number = True
         if tok in _MONTHS or tok in _WEEKDAYS or tok in _RELATIVE_DAYS:
             dates.add(tok)
@@ -427,6 +615,8 @@ def features(text: str) -> TextFeatures:
         canon_unit = _UNITS.get(tok)
         if canon_unit is not None and (tok not in _AMBIGUOUS_UNITS or prev_is_number):
             units.add(canon_unit)
+            if prev_is_number:
+                measures.add((last, canon_unit))
         prev_is_number = is_number
     entities: list[str] = []
     for m in _WORD_RE.finditer(text):
@@ -456,6 +646,10 @@ def features(text: str) -> TextFeatures:
         entities=tuple(dict.fromkeys(entities)),
         slots=tuple(slots),
         polarity=_polarity(tokens),
+        aspect=_aspect(tokens, text.rstrip().endswith("?")),
+        roles=_roles(tokens),
+        heads=_heads(tokens),
+        measures=frozenset(measures),
     )
 
 
@@ -518,12 +712,20 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     ("explain the two steps" vs "explain the steps") is a rewording more often than a
     different question.
 
+    The same number measured in another unit ("25 km/h in mph" / "25 mph in km/h") differs
+    too, even when both texts name the same units.
+
     Example:
         >>> numbers_mismatch(features("Convert 5 km to miles"), features("Convert 8 km to miles"))
         True
+        >>> numbers_mismatch(features("Is 5 km in miles far?"), features("Is 5 miles in km far?"))
+        True
     """
-    return any(x and y and x != y for x, y in
-               ((a.numbers, b.numbers), (a.dates, b.dates), (a.units, b.units)))  # fmt: skip
+    if any(x and y and x != y for x, y in
+           ((a.numbers, b.numbers), (a.dates, b.dates), (a.units, b.units))):  # fmt: skip
+        return True
+    unit_a = dict(a.measures)
+    return any(n in unit_a and unit_a[n] != u for n, u in b.measures)
 
 
 def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
@@ -560,6 +762,87 @@ def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     return bool(union) and len(rest_a & rest_b) / len(union) >= _SAME_FRAME
 
 
+def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
+    """Whether the two questions ask about different aspects of their subject.
+
+    Only questions whose first question word names an aspect are compared ("what is the
+    shipping cost" names none, so it can be a rewording of "how much does shipping cost").
+
+    Example:
+        >>> aspect_mismatch(features("How much does shipping cost?"),
+        ...                 features("How long does shipping take?"))
+        True
+        >>> aspect_mismatch(features("What is a mutex?"), features("When should I use a mutex?"))
+        True
+        >>> aspect_mismatch(features("How many days does shipping take?"),
+        ...                 features("How long does shipping take?"))
+        False
+    """
+    x, y = a.aspect, b.aspect
+    return x is not None and y is not None and x != y and {x, y} not in _COMPATIBLE_ASPECTS
+
+
+def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
+    """Whether shared words swap roles: around a shared word, or across a direction.
+
+    Around a shared word ``x`` (usually the verb), some word moves from before ``x`` to after
+    it and another the other way ("tenant sues landlord" / "landlord sues tenant"). Only in
+    short texts sharing most words, and never across "or"/"between"/"and", whose two sides
+    are interchangeable. Across a direction: the same word is where one trip goes and where
+    the other comes from ("train to Boston" / "train from Boston").
+
+    Example:
+        >>> roles_mismatch(features("Can my landlord sue me?"), features("Can I sue my landlord?"))
+        True
+        >>> roles_mismatch(features("How do I reset my password on iPhone?"),
+        ...                features("On iPhone, how do I reset my password?"))
+        False
+    """
+    ra, rb = a.roles, b.roles
+    if not ra or not rb or max(len(ra), len(rb)) > _ROLE_MAX_WORDS:
+        return False
+    if any(_SYMMETRIC.intersection(t) or _passive(t) for t in (a.tokens, b.tokens)):
+        return False
+    heads_a, heads_b = set(a.heads), set(b.heads)
+    for direction, word in heads_a:
+        other = "from" if direction == "to" else "to"
+        if (other, word) in heads_b and (other, word) not in heads_a \
+                and (direction, word) not in heads_b:  # fmt: skip
+            return True
+    shared = set(ra) & set(rb)
+    if len(shared) / len(set(ra) | set(rb)) < _ROLE_SAME_WORDS:
+        return False
+    # The shared words in each text's order: "u x v" in one and "v x u" in the other. Only
+    # the immediate neighbours count: a rewording moves whole clauses, a role swap trades the
+    # two words on either side of the verb.
+    seq_a = [w for w in dict.fromkeys(ra) if w in shared]
+    seq_b = [w for w in dict.fromkeys(rb) if w in shared]
+    if len(seq_a) == len(seq_b) > 2:
+        # Two words trade places, everything else in order: "dog medicine on my cat".
+        diff = [k for k, (x, y) in enumerate(zip(seq_a, seq_b, strict=True)) if x != y]
+        # Not neighbours: "help me" / "I need help" trade adjacent words as a rewording.
+        if len(diff) == 2 and diff[1] - diff[0] > 1 and seq_a[diff[0]] == seq_b[diff[1]] \
+                and seq_a[diff[1]] == seq_b[diff[0]]:  # fmt: skip
+            return True
+    where_b = {w: i for i, w in enumerate(seq_b)}
+    for i in range(1, len(seq_a) - 1):
+        j = where_b[seq_a[i]]
+        if 0 < j < len(seq_b) - 1 and seq_b[j - 1] == seq_a[i + 1] and \
+                seq_b[j + 1] == seq_a[i - 1]:  # fmt: skip
+            return True
+    return False
+
+
+def _passive(tokens: tuple[str, ...]) -> bool:
+    """Whether ``tokens`` may be in the passive voice, which reverses roles without a swap."""
+    if "by" in tokens:
+        return True
+    return any(
+        t in _BE and any(n.endswith(("ed", "en")) for n in tokens[i + 1 : i + 3])
+        for i, t in enumerate(tokens)
+    )
+
+
 def _acronym(words: list[str], others: list[str]) -> bool:
     """Whether one of ``others`` spells the initials of ``words`` ("ML" for Machine Learning)."""
     initials = "".join(w[0] for w in words)
@@ -576,7 +859,8 @@ def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
         config: Which guards run.
 
     Returns:
-        ``"negation"``, ``"numbers"`` or ``"entities"``, or ``None`` when no guard objects.
+        ``"negation"``, ``"numbers"``, ``"entities"``, ``"aspect"`` or ``"roles"``, or
+        ``None`` when no guard objects.
 
     Example:
         >>> check_guards("Weather in Paris on Monday", "Weather in Paris on Tuesday",
@@ -592,4 +876,8 @@ def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
         return "numbers"
     if config.entities and entities_mismatch(fa, fb):
         return "entities"
+    if config.aspect and aspect_mismatch(fa, fb):
+        return "aspect"
+    if config.roles and roles_mismatch(fa, fb):
+        return "roles"
     return None

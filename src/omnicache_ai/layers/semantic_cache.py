@@ -67,6 +67,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "RANK_MARGIN",
     "AdaptiveSemanticCache",
     "SemanticCache",
     "SemanticResult",
@@ -75,15 +76,19 @@ __all__ = [
 
 logger = logging.getLogger("omnicache_ai")
 
-#: Cosine threshold of the default embedder (``wordllama``: 0.68), measured on the 999
-#: paraphrase pairs with the guards on (``docs/semantic.md`` has the curve). ``threshold=None``
-#: uses the *embedder's* calibrated threshold (:func:`~omnicache_ai.embedders.
-#: recommended_threshold`: 0.78 for ``minilm-l6-int8``) and falls back to this one only for a
-#: model nobody calibrated.
+#: Cosine threshold of the default embedder (``wordllama``: 0.89), precision-first: the lowest
+#: threshold serving at most 10% of held-out near-misses with the guards on (``docs/semantic.md``
+#: has the curve and the held-out checks). ``threshold=None`` uses the *embedder's* calibrated
+#: threshold (:func:`~omnicache_ai.embedders.recommended_threshold`: 0.88 for
+#: ``minilm-l6-int8``) and falls back to this one only for a model nobody calibrated.
 DEFAULT_THRESHOLD: Final = RECOMMENDED_THRESHOLDS[DEFAULT_EMBEDDER]
 _LAYER: Final = "semantic"
 _CLEAR_TAG: Final = "omnicache.semantic"
 _MAX_QUERY_CHARS: Final = 2000
+#: How far below a vetoed better-ranked candidate a lower-ranked one may score and still be
+#: served (when it passes every check on its own). Two cached rewordings of one question score
+#: within this of each other; a different question a step further away does not.
+RANK_MARGIN: Final = 0.02
 
 Vector = npt.NDArray[np.float32]
 Tier = Literal["exact", "semantic"]
@@ -138,6 +143,7 @@ class _Stats:
     misses: int = 0
     errors: int = 0
     verifications: int = 0
+    outranked: int = 0
     guard_rejections: dict[str, int] = field(default_factory=dict)
 
 
@@ -276,7 +282,7 @@ class SemanticCache:
         embedder: An :class:`Embedder` (default: the local offline default embedder).
         embed_fn: Alternatively a plain ``text -> vector`` function (the README's argument).
         threshold: Cosine similarity a semantic hit must reach. Default: the threshold
-            calibrated for the embedder (0.68 for the default ``wordllama``, 0.78 for
+            calibrated for the embedder (0.89 for the default ``wordllama``, 0.88 for
             ``minilm-l6-int8``: see :func:`~omnicache_ai.embedders.recommended_threshold`),
             or :data:`DEFAULT_THRESHOLD` for a model without one (``embed_fn``, a custom
             embedder): measure one then, thresholds do not transfer between models.
@@ -294,6 +300,20 @@ class SemanticCache:
             embedded is not embedded again. Default: on when ``manager`` is given, off for
             the cache's own default manager. Not for ``embed_fn`` (a function's name does
             not identify its model).
+        verify: Optional pair verifier ``(query, cached_query, answer) -> bool`` (sync or
+            async): a cross-encoder (:class:`~omnicache_ai.layers.verify.PairVerifier`) or an
+            LLM judge. It runs only on *grey-zone* candidates, whose similarity is within
+            ``verify_band`` below the threshold or ``verify_above`` above it, and only after
+            the guards passed them; a rejection counts as a veto (guard ``"verifier"``).
+        verify_band: How far below the threshold a candidate is still verified (and served
+            if the verifier accepts it).
+        verify_above: How far above the threshold a candidate is verified rather than served
+            at once (0: every candidate at or above the threshold is served unverified).
+
+    A candidate ranked below one that a guard or the verifier vetoed is served only when its
+    similarity is within :data:`RANK_MARGIN` of the vetoed one's and it passes every check on
+    its own: when the closest cached question is a different question, one further away is
+    rarely the right one.
 
     Example:
         >>> from omnicache_ai.embedders import HashingEmbedder
@@ -323,6 +343,9 @@ class SemanticCache:
         blocklist: NegativeCache | None = None,
         embedding_cache_size: int = 2048,
         cache_embeddings: bool | None = None,
+        verify: Callable[[str, str, Any], Any] | None = None,
+        verify_band: float = 0.1,
+        verify_above: float = 0.0,
     ) -> None:
         if legacy or (manager is not None and not isinstance(manager, CacheManager)):
             manager, exact_backend, vector_backend, embed_fn, threshold = _legacy_positional(
@@ -359,6 +382,10 @@ class SemanticCache:
             raise ValueError(f"top_k must be a positive int, got {top_k!r}")
         self.top_k = top_k
         self.blocklist = blocklist
+        _check_verify(verify, verify_band, verify_above)
+        self.verify = verify
+        self.verify_band = float(verify_band)
+        self.verify_above = float(verify_above)
         self._embedder: Embedder | None = embedder
         if embed_fn is not None:
             dim = getattr(vector_backend, "dim", None)
@@ -521,6 +548,9 @@ class SemanticCache:
 
     # Hooks the adaptive cache overrides (vCache, arXiv 2502.03771: per-entry decisions).
     def _decide(self, entry_id: str, score: float, threshold: float, explicit: bool) -> str:
+        if self.verify is not None and \
+                threshold - self.verify_band <= score < threshold + self.verify_above:  # fmt: skip
+            return "verify"
         return "hit" if score >= threshold else "miss"
 
     def _observe(self, entry_id: str, score: float, correct: bool) -> None:
@@ -550,10 +580,18 @@ class SemanticCache:
         hits: list[VectorHit] = yield ("search", vec, {"p": req.partition})
         closest: VectorHit | None = hits[0] if hits else None
         vetoed: str | None = None
+        # Similarity of the best candidate a guard or the verifier turned away: a lower one is
+        # served only within RANK_MARGIN of it (see the class docstring).
+        ceiling: float | None = None
         yield from self._prepare_flow(hits, override is not None)
         if override is None:
             threshold = self.threshold  # evidence loaded just now may have moved it
         for h in hits:
+            if ceiling is not None and h.score < ceiling - RANK_MARGIN:
+                if self._decide(h.id, h.score, threshold, override is not None) != "miss":
+                    with self._stats_lock:
+                        self._stats.outranked += 1
+                break  # hits come best first: every later one is further away still
             cached_q = str(h.metadata.get("q", ""))
             decision = self._decide(h.id, h.score, threshold, override is not None)
             if decision == "miss":
@@ -561,6 +599,7 @@ class SemanticCache:
             guard = check_guards(req.text, cached_q, self.guards) if cached_q else None
             if guard is not None:
                 vetoed = vetoed or guard
+                ceiling = h.score if ceiling is None else ceiling
                 continue
             # The similarity rides on the payload read's event (OpenTelemetry's
             # cache.similarity), so a semantic hit's span says how close the match was.
@@ -573,6 +612,8 @@ class SemanticCache:
                 ok = yield ("verify", req.text, cached_q, payload["v"])
                 yield from self._observe_flow(h.id, h.score, bool(ok))
                 if not ok:
+                    vetoed = vetoed or "verifier"
+                    ceiling = h.score if ceiling is None else ceiling
                     continue
             return SemanticResult(True, payload["v"], h.score, "semantic", cached_q, h.id, None,
                                   threshold)  # fmt: skip
@@ -675,10 +716,25 @@ class SemanticCache:
         return await asyncio.to_thread(self._step, op)
 
     def _verify(self, query: str, cached_query: str, answer: Any) -> bool:
-        return False  # only the adaptive cache verifies
+        if self.verify is None:
+            return False
+        with self._stats_lock:
+            self._stats.verifications += 1
+        return bool(_sync_value(self.verify(query, cached_query, answer)))
 
     async def _averify(self, query: str, cached_query: str, answer: Any) -> bool:
-        return self._verify(query, cached_query, answer)
+        fn = self.verify
+        if fn is None:
+            return False
+        with self._stats_lock:
+            self._stats.verifications += 1
+        if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+            getattr(fn, "__call__", None)  # noqa: B004 - an object with an async __call__
+        ):
+            return bool(await fn(query, cached_query, answer))
+        # A sync verifier (a cross-encoder, a blocking HTTP judge) runs off the event loop.
+        result = await asyncio.to_thread(fn, query, cached_query, answer)
+        return bool(await _async_value(result))
 
     def _run(self, flow: _Flow) -> Any:
         result: Any = None
@@ -985,6 +1041,7 @@ class SemanticCache:
                 "hit_rate": hits / total if total else 0.0,
                 "guard_rejections": dict(s.guard_rejections),
                 "verifications": s.verifications,
+                "outranked": s.outranked,
                 "errors": s.errors,
                 "threshold": self.threshold,
             }
@@ -999,6 +1056,14 @@ class SemanticCache:
             f"{type(self).__name__}({self.manager!r}, threshold={self.threshold}, "
             f"guards={self.guards.enabled})"
         )
+
+
+def _check_verify(verify: Any, band: Any, above: Any) -> None:
+    if verify is not None and not callable(verify):
+        raise TypeError("verify must be a callable (query, cached_query, answer) -> bool")
+    for name, value in (("verify_band", band), ("verify_above", above)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {value!r}")
 
 
 def _check_threshold(value: float) -> float:
@@ -1278,7 +1343,7 @@ class AdaptiveSemanticCache(SemanticCache):
         evidence_refresh: float = 60.0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(manager, **kwargs)
+        super().__init__(manager, verify=verify, verify_band=verify_band, **kwargs)
         if not 0 < target_false_hit_rate < 1:
             raise ValueError(
                 f"target_false_hit_rate must be in (0, 1), got {target_false_hit_rate}"
@@ -1288,17 +1353,11 @@ class AdaptiveSemanticCache(SemanticCache):
         floor = _check_threshold(min(0.7, start) if floor is None else floor)
         if floor > start:
             raise ValueError(f"floor {floor} is above the starting threshold {start}")
-        if verify is not None and not callable(verify):
-            raise TypeError("verify must be a callable (query, cached_query, answer) -> bool")
-        if not 0 <= verify_band < 1:
-            raise ValueError(f"verify_band must be in [0, 1), got {verify_band}")
         if isinstance(evidence_refresh, bool) or not evidence_refresh >= 0:
             raise ValueError(f"evidence_refresh must be seconds >= 0, got {evidence_refresh!r}")
         self.start_threshold = start
         self.target = float(target_false_hit_rate)
         self.floor = floor
-        self.verify = verify
-        self.verify_band = float(verify_band)
         self.persist_evidence = bool(persist_evidence)
         self.evidence_refresh = float(evidence_refresh)
         self._max_tracked = max(1, max_tracked)
@@ -1629,20 +1688,6 @@ class AdaptiveSemanticCache(SemanticCache):
         if self.persist_evidence:
             await self._arun(self._load_flow((), True))
         return self.threshold
-
-    def _verify(self, query: str, cached_query: str, answer: Any) -> bool:
-        if self.verify is None:
-            return False
-        with self._stats_lock:
-            self._stats.verifications += 1
-        return bool(_sync_value(self.verify(query, cached_query, answer)))
-
-    async def _averify(self, query: str, cached_query: str, answer: Any) -> bool:
-        if self.verify is None:
-            return False
-        with self._stats_lock:
-            self._stats.verifications += 1
-        return bool(await _async_value(self.verify(query, cached_query, answer)))
 
     def stats(self) -> dict[str, Any]:
         """:meth:`SemanticCache.stats` plus the evidence: reports and observed false hits.
