@@ -38,7 +38,6 @@ from omnicache_ai.core.errors import (
     CacheBackendError,
     ConfigurationError,
     IntegrityError,
-    SerializationError,
 )
 from omnicache_ai.core.invalidation import InvalidationEngine
 from omnicache_ai.core.key_builder import CacheKeyBuilder
@@ -49,6 +48,7 @@ from omnicache_ai.core.serializer import (
     SafeSerializer,
     Serializer,
     builtin_safe_serializer,
+    checked_loads,
 )
 from omnicache_ai.core.stampede import StampedeShield
 
@@ -215,7 +215,9 @@ class CacheManager:
         self.serializer: Serializer = serializer or SafeSerializer()
         self._fast_head = _HEAD + bytes((self.serializer.format_id, 0, 0))
         self._tag1_head = _HEAD + bytes((self.serializer.format_id, 0, 1))
-        self._safe_str = type(self.serializer) is SafeSerializer
+        # SafeSerializer strings ("s" + UTF-8) skip the serializer call on the hot path.
+        self._str_head = self._fast_head + b"s" if type(self.serializer) is SafeSerializer else None
+        self._loads = checked_loads(self.serializer)
         self.compressor: Compressor = compressor or NoopCompressor()
         if ttl_policy is None:
             from omnicache_ai.config.settings import OmnicacheSettings
@@ -373,11 +375,11 @@ class CacheManager:
             # One prefix test covers magic, version, our format, no compression, no tags:
             # the shape of almost every entry, decoded without intermediate slices.
             if serializer is None:
+                if self._str_head is not None and raw.startswith(self._str_head):
+                    return _text(raw[7:])
                 if raw.startswith(self._fast_head):
-                    if self._safe_str and raw[6] == 0x73:
-                        return raw[7:].decode("utf-8", "surrogatepass")
-                    return self.serializer.loads(raw[6:])
-                if raw.startswith(self._tag1_head):
+                    return self._loads(raw[6:])
+                if raw.startswith(self._tag1_head) and len(raw) >= 8:
                     # The next most common shape: one tag (a ResponseCache entry's model tag).
                     end = 8 + int.from_bytes(raw[6:8], "big")
                     body = end + 8
@@ -385,15 +387,15 @@ class CacheManager:
                         if verified:
                             return self._decode(raw, body, None)
                         gen = int.from_bytes(raw[end:body], "big")
-                        return _Tagged(raw, [raw[8:end].decode()], [gen], body)
+                        return _Tagged(raw, [_text(raw[8:end])], [gen], body)
         elif isinstance(raw, bytearray | memoryview):
             raw = bytes(raw)
         else:
             return raw  # a plain value a user put straight into an in-memory backend
-        if raw[:3] != _HEAD:
+        if len(raw) < _HEAD_LEN or raw[:3] != _HEAD:
             raise IntegrityError("stored bytes are not an omnicache envelope")
         if not raw[5]:
-            return self._decode(raw, 6, serializer)
+            return self._decode(raw, _HEAD_LEN, serializer)
         keys, gens, body = _env.split_tags(raw)
         if verified:
             return self._decode(raw, body, serializer)
@@ -403,13 +405,13 @@ class CacheManager:
         """The value of the payload that starts at ``raw[body]``."""
         fmt, codec = raw[3], raw[4]
         if not codec and serializer is None and fmt == self.serializer.format_id:
-            if self._safe_str and raw[body : body + 1] == b"s":
-                return raw[body + 1 :].decode("utf-8", "surrogatepass")
-            return self.serializer.loads(raw[body:])
+            if self._str_head is not None and raw[body : body + 1] == b"s":
+                return _text(raw[body + 1 :])
+            return self._loads(raw[body:])
         payload = raw[body:]
         if codec:
-            payload = codec_for(codec).decompress(payload)
-        return self._serializer_for(fmt, serializer).loads(payload)
+            payload = _decompress(codec, payload)
+        return checked_loads(self._serializer_for(fmt, serializer))(payload)
 
     def _resolve_tagged(
         self, tagged: _Tagged, gens: Sequence[int], serializer: Serializer | None
@@ -466,10 +468,11 @@ class CacheManager:
             return MISSING
         try:
             # Inlined fast path of _open(): the common entry shape in one prefix test.
-            if type(raw) is bytes and serializer is None and raw.startswith(self._fast_head):
-                if self._safe_str and raw[6] == 0x73:
-                    return raw[7:].decode("utf-8", "surrogatepass")
-                return self.serializer.loads(raw[6:])
+            if type(raw) is bytes and serializer is None:
+                if self._str_head is not None and raw.startswith(self._str_head):
+                    return _text(raw[7:])
+                if raw.startswith(self._fast_head):
+                    return self._loads(raw[6:])
             value = self._open(raw, serializer, self._verified)
             if type(value) is _Tagged:
                 try:
@@ -481,7 +484,7 @@ class CacheManager:
                 if value is _STALE:
                     self._drop_stale(skey, st, key)
                     return MISSING
-        except (IntegrityError, SerializationError, UnicodeDecodeError) as err:
+        except IntegrityError as err:
             self._corrupt(err, st, key)
             return MISSING
         return value
@@ -753,7 +756,7 @@ class CacheManager:
                 continue
             try:
                 opened[key] = self._open(raw, serializer, False)
-            except (IntegrityError, SerializationError, UnicodeDecodeError) as err:
+            except IntegrityError as err:
                 self._corrupt(err, st, key)
         return opened
 
@@ -772,7 +775,7 @@ class CacheManager:
             gens = [current[t] for t in tagged.keys]
             try:
                 value = self._resolve_tagged(tagged, gens, serializer)
-            except (IntegrityError, SerializationError, UnicodeDecodeError) as err:
+            except IntegrityError as err:
                 self._corrupt(err, st, key)
                 value = _STALE
             if value is _STALE:
@@ -834,7 +837,7 @@ class CacheManager:
                     except Exception as err:  # noqa: BLE001
                         self._failed(err, "delete", st, key)
                     return MISSING
-        except (IntegrityError, SerializationError, UnicodeDecodeError) as err:
+        except IntegrityError as err:
             self._corrupt(err, st, key)
             return MISSING
         return value
@@ -1151,6 +1154,29 @@ class CacheManager:
             f"CacheManager(backend={self.backend_name}, "
             f"namespace={self.key_builder.namespace!r}{scope})"
         )
+
+
+_HEAD_LEN: Final = 6
+
+
+def _text(data: bytes) -> str:
+    """Stored UTF-8 (surrogates allowed, as SafeSerializer writes them), or IntegrityError."""
+    try:
+        return data.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as err:
+        raise IntegrityError(f"stored text is not UTF-8: {err}") from err
+
+
+def _decompress(codec_id: int, payload: bytes) -> bytes:
+    """Undo the entry's compression; any failure of a codec means a corrupt entry."""
+    try:
+        return codec_for(codec_id).decompress(payload)
+    except IntegrityError:
+        raise
+    except Exception as err:  # stored bytes are untrusted input
+        raise IntegrityError(
+            f"cannot decompress the entry (codec {codec_id}): {type(err).__name__}: {err}"
+        ) from err
 
 
 def _sync_result(result: T) -> T:
