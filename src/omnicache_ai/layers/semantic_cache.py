@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from omnicache_ai.core.cache_manager import MISSING, CacheManager, _ErrorLog
+from omnicache_ai.core.cache_manager import MISSING, CacheManager, RequestConfig, _ErrorLog
 from omnicache_ai.core.errors import CacheBackendError, ConfigurationError
 from omnicache_ai.embedders.default import (
     DEFAULT_EMBEDDER,
@@ -89,6 +89,14 @@ Query = str | Sequence[Mapping[str, Any]]
 # A step a flow asks its driver to perform; the driver sends back the step's result.
 _Op = tuple[Any, ...]
 _Flow = Generator[_Op, Any, Any]
+
+
+_REFRESH: Final = RequestConfig(refresh=True)
+
+
+def _is_payload(raw: Any) -> bool:
+    """Whether an exact-tier read is one of our entries (``{"q": ..., "v": ...}``)."""
+    return isinstance(raw, dict) and "v" in raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,7 +506,7 @@ class SemanticCache:
     def _lookup_flow(self, req: _Request, override: float | None) -> _Flow:
         threshold = self.threshold if override is None else override
         raw = yield ("get", req.key)
-        if isinstance(raw, dict) and "v" in raw:
+        if _is_payload(raw):
             return SemanticResult(True, raw["v"], 1.0, "exact", raw.get("q"), req.key, None,
                                   threshold)  # fmt: skip
         vec = yield ("embed", req.text)
@@ -520,7 +528,7 @@ class SemanticCache:
                 vetoed = vetoed or guard
                 continue
             payload = yield ("get", str(h.metadata.get("k", "")))
-            if not (isinstance(payload, dict) and "v" in payload):
+            if not _is_payload(payload):
                 # The payload expired or was deleted or tag-invalidated: drop the vector too.
                 yield ("delete_vec", [h.id])
                 continue
@@ -808,8 +816,13 @@ class SemanticCache:
             computed.append(True)
             return {"q": req.text, "v": _sync_value(fn())}
 
-        payload = self.manager.get_or_set(req.key, fill, self.ttl if ttl is None else ttl,
-                                          tags=self._tags(tags), layer=_LAYER)  # fmt: skip
+        ttl_s = self.ttl if ttl is None else ttl
+        payload = self.manager.get_or_set(req.key, fill, ttl_s, tags=self._tags(tags),
+                                          layer=_LAYER)  # fmt: skip
+        if not _is_payload(payload):
+            # Another writer left something that is not an entry of ours: replace it.
+            payload = self.manager.get_or_set(req.key, fill, ttl_s, tags=self._tags(tags),
+                                              layer=_LAYER, config=_REFRESH)  # fmt: skip
         if computed:
             self._run(self._index_flow(req, self._expires_at(ttl)))
         return payload["v"]
@@ -908,8 +921,12 @@ class SemanticCache:
             computed.append(True)
             return {"q": req.text, "v": await _async_value(fn())}
 
-        payload = await self.manager.aget_or_set(req.key, fill, self.ttl if ttl is None else ttl,
-                                                 tags=self._tags(tags), layer=_LAYER)  # fmt: skip
+        ttl_s = self.ttl if ttl is None else ttl
+        payload = await self.manager.aget_or_set(req.key, fill, ttl_s, tags=self._tags(tags),
+                                                 layer=_LAYER)  # fmt: skip
+        if not _is_payload(payload):
+            payload = await self.manager.aget_or_set(req.key, fill, ttl_s, tags=self._tags(tags),
+                                                     layer=_LAYER, config=_REFRESH)  # fmt: skip
         if computed:
             await self._arun(self._index_flow(req, self._expires_at(ttl)))
         return payload["v"]
