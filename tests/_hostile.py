@@ -17,7 +17,7 @@ import pickle
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import msgpack
 import numpy as np
@@ -203,7 +203,7 @@ class HostileEntries:
     def test_corrupt_entry_is_a_counted_miss_everywhere(
         self, manager: CacheManager, shape: str, caplog: pytest.LogCaptureFixture
     ) -> None:
-        """A corrupt entry is a miss (get_or_set recomputes) on every path, counted and logged once."""
+        """A corrupt entry is a miss on every path (get_or_set recomputes), counted, logged once."""
         caplog.set_level(logging.WARNING, logger="omnicache_ai")
         for name, read in _read_paths(manager).items():
             self.plant(manager, CORRUPT_SHAPES[shape])
@@ -218,7 +218,7 @@ class HostileEntries:
     def test_unsigned_pickle_never_runs_in_a_default_manager(
         self, manager: CacheManager, tmp_path: Path
     ) -> None:
-        """A planted pickle (format 3, or format 4 with no/a forged signature) is never unpickled."""
+        """A planted pickle (format 3; format 4 unsigned or forged) is never unpickled."""
         target = tmp_path / "pwned"
         body = pickle.dumps(_Exploit(str(target)))
         planted = [
@@ -308,7 +308,7 @@ class _LayerSet:
         self.stream = StreamingResponseCache(manager)
         self.sem = SemanticCache(manager, embedder=HashingEmbedder(dim=64))
 
-    MSGS = [{"role": "user", "content": "hi"}]
+    MSGS: ClassVar[list[dict[str, str]]] = [{"role": "user", "content": "hi"}]
 
     def write_all(self) -> dict[str, Any]:
         """Write one entry per layer; the storage keys written and their raw bytes."""

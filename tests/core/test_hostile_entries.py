@@ -13,8 +13,8 @@ from typing import Any
 
 import msgpack
 import pytest
-from _hostile import CORRUPT_SHAPES, HostileEntries, nested_tuples
 
+from _hostile import CORRUPT_SHAPES, HostileEntries, nested_tuples
 from omnicache_ai import AsyncInMemoryBackend, DiskBackend, InMemoryBackend, TieredBackend
 from omnicache_ai.core import compressor
 from omnicache_ai.core.errors import IntegrityError
@@ -26,7 +26,7 @@ class TestHostileInMemory(HostileEntries):
 
     @pytest.fixture
     def backend(self) -> Iterator[Any]:
-        yield InMemoryBackend()
+        return InMemoryBackend()
 
 
 class TestHostileAsyncInMemory(HostileEntries):
@@ -34,7 +34,7 @@ class TestHostileAsyncInMemory(HostileEntries):
 
     @pytest.fixture
     def backend(self) -> Iterator[Any]:
-        yield AsyncInMemoryBackend()
+        return AsyncInMemoryBackend()
 
 
 class TestHostileDisk(HostileEntries):
@@ -85,10 +85,15 @@ def test_every_corrupt_shape_is_an_integrity_error_at_the_decoder(shape: str) ->
     from omnicache_ai import CacheManager
 
     m = CacheManager()
-    with pytest.raises(IntegrityError):
+
+    def decode() -> Any:
         opened = m._open(CORRUPT_SHAPES[shape], None, False)
         if type(opened).__name__ == "_Tagged":
-            m._resolve_tagged(opened, opened.gens, None)
+            return m._resolve_tagged(opened, opened.gens, None)
+        return opened
+
+    with pytest.raises(IntegrityError):
+        decode()
 
 
 def test_user_serializer_errors_are_normalized() -> None:

@@ -120,8 +120,8 @@ def test_pickle_signed_rejects_tampering() -> None:
 
 
 def test_pickle_unsigned_and_errors() -> None:
-    """Unsigned pickle (explicitly allowed) round-trips; unpicklable values raise SerializationError."""
-    with pytest.warns(UserWarning):
+    """Unsigned pickle (allowed by name) round-trips; unpicklable values: SerializationError."""
+    with pytest.warns(UserWarning, match="allow_unsigned"):
         p = PickleSerializer(allow_unsigned=True)
     assert p.loads(p.dumps({1: {2}})) == {1: {2}}
     with pytest.raises(SerializationError, match="lambda"):

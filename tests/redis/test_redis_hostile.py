@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _hostile import HostileEntries
 
+from _hostile import HostileEntries
 from omnicache_ai import InMemoryBackend, TieredBackend
 from omnicache_ai.backends.redis_backend import RedisBackend
 
