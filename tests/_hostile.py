@@ -29,7 +29,7 @@ from omnicache_ai import CacheManager
 from omnicache_ai.core import envelope
 from omnicache_ai.core._ops import sync_ops
 from omnicache_ai.core.cache_manager import MISSING
-from omnicache_ai.core.serializer import PickleSerializer, SafeSerializer
+from omnicache_ai.core.serializer import MAX_DEPTH, PickleSerializer, SafeSerializer
 
 KEY = "planted"
 _SAFE = SafeSerializer()
@@ -77,7 +77,10 @@ CORRUPT_SHAPES: dict[str, bytes] = {
             )
         )
     ),
-    "200 nested tuples": nested_tuples(200),
+    # One level past the bound: refused, yet shallow enough that even an unbounded decoder
+    # would not crash this process. The deep payload that used to (SIGSEGV) is read in a
+    # subprocess by tests/core/test_hostile_entries.py, so a crash shows as a failure.
+    "extensions nested past MAX_DEPTH": nested_tuples(MAX_DEPTH + 1),
     "invalid UTF-8 string": envelope.encode(b"s\xff\xfe", SafeSerializer.format_id),
     "corrupt gzip": envelope.encode(b"\x1f\x8bnot gzip", SafeSerializer.format_id, 1),
     "unknown codec": envelope.encode(b"sx", SafeSerializer.format_id, 77),

@@ -146,12 +146,14 @@ def test_zstd_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 _READER = textwrap.dedent(
     """
+    import asyncio
     import sys
     from omnicache_ai import CacheManager, DiskBackend
     m = CacheManager(backend=DiskBackend(sys.argv[1]))
     print("get", m.get("planted", "miss"))
     print("get_many", m.get_many(["planted"]))
     print("exists", m.exists("planted"))
+    print("aget", asyncio.run(m.aget("planted", "miss")))
     print("get_or_set", m.get_or_set("planted", lambda: "fresh"))
     """
 )
@@ -177,6 +179,7 @@ def test_nested_payload_does_not_crash_a_reader_process(tmp_path: Path) -> None:
         "get miss",
         "get_many {}",
         "exists False",
+        "aget miss",
         "get_or_set fresh",
     ]
 
