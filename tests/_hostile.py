@@ -248,6 +248,38 @@ class HostileEntries:
         ours.set(KEY, Point(3, 4))
         assert ours.get(KEY) == Point(3, 4)
 
+    def test_lone_surrogates_behave_the_same_on_every_backend(self, manager: CacheManager) -> None:
+        """Values and messages with lone surrogates round-trip; keys and tags get a ValueError."""
+        from omnicache_ai.layers import ContextCache, ResponseCache
+
+        odd = "cut \ud83d"
+        manager.set("plain", {"text": odd, "t": (odd,)})
+        assert manager.get("plain") == {"text": odd, "t": (odd,)}
+        assert manager.get_many(["plain"]) == {"plain": {"text": odd, "t": (odd,)}}
+        assert asyncio.run(manager.aget("plain")) == {"text": odd, "t": (odd,)}
+        for bad in (
+            lambda: manager.set(odd, 1),
+            lambda: manager.get(odd),
+            lambda: manager.get_many([odd]),
+            lambda: manager.set("k", 1, tags=[odd]),
+            lambda: manager.invalidate(odd),
+            lambda: asyncio.run(manager.aset(odd, 1)),
+            lambda: asyncio.run(manager.aget(odd)),
+            lambda: asyncio.run(manager.ainvalidate(odd)),
+        ):
+            with pytest.raises(ValueError, match="lone surrogate"):
+                bad()
+        assert manager.metrics.snapshot()["errors"] == 0
+        responses = ResponseCache(manager)
+        msgs = [{"role": "user", "content": odd}]
+        responses.set(msgs, {"content": odd}, model_id="m")
+        assert responses.get(msgs, model_id="m") == {"content": odd}
+        assert asyncio.run(responses.aget(msgs, model_id="m")) == {"content": odd}
+        assert responses.get([{"role": "user", "content": "cut "}], model_id="m") is None
+        turns = ContextCache(manager)
+        turns.set("s", 0, msgs)
+        assert turns.get("s", 0) == msgs
+
     def test_fuzzed_bytes_never_escape_a_manager_read(self, manager: CacheManager) -> None:
         """Arbitrary and mutated-valid bytes under a real key: no manager read path raises."""
         paths = list(_read_paths(manager).values())

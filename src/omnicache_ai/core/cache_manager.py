@@ -64,6 +64,10 @@ _HEAD: Final = _env.MAGIC + bytes([_env.VERSION])
 _RESERVED: Final = "__omnicache__"
 _TENANT_RE: Final = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 _perf = time.perf_counter
+_ONE_TAG: Final = (
+    "tags must be a list of tag names, not a str (a str would be split into characters): "
+    "pass tags=[{!r}]"
+)
 
 
 class _Missing:
@@ -113,6 +117,10 @@ class RequestConfig:
     no_store: bool = False
     threshold: float | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.tags, str):
+            raise TypeError(_ONE_TAG.format(self.tags))
 
 
 class _Tagged:
@@ -318,6 +326,8 @@ class CacheManager:
     # ---- pure helpers shared by the sync and async shells ------------------------------
     def _skey(self, key: str) -> str:
         if type(key) is str and key:
+            if not key.isascii():
+                _check_text(key, "cache key")
             scope = self._scope
             if scope:
                 return scope + key
@@ -340,7 +350,14 @@ class CacheManager:
 
     def _tag_keys(self, tags: Iterable[str]) -> list[str]:
         ns = self.key_builder.namespace
-        return [InvalidationEngine.tag_key(self._scope, ns, t) for t in dict.fromkeys(tags)]
+        out = []
+        for t in dict.fromkeys(tags):
+            if type(t) is not str or not t:
+                raise TypeError(f"a tag must be a non-empty str, got {t!r}")
+            if not t.isascii():
+                _check_text(t, "tag")
+            out.append(InvalidationEngine.tag_key(self._scope, ns, t))
+        return out
 
     def _encode(
         self, value: Any, serializer: Serializer | None, tag_gens: Sequence[tuple[str, int]]
@@ -449,6 +466,8 @@ class CacheManager:
     def _merge_config(
         ttl: float | None, tags: Iterable[str] | None, config: RequestConfig | None
     ) -> tuple[float | None, list[str]]:
+        if isinstance(tags, str):
+            raise TypeError(_ONE_TAG.format(tags))
         tag_list = list(tags) if tags else []
         if config is not None:
             if ttl is None:
@@ -614,8 +633,9 @@ class CacheManager:
             some may have expired already).
         """
         st = self._series("default")
+        tag_key = self._tag_keys([tag])[0]  # bad input is the caller's error, not a miss
         try:
-            n = self.invalidation.bump(self._tag_keys([tag])[0])
+            n = self.invalidation.bump(tag_key)
         except Exception as err:  # noqa: BLE001
             self._failed(err, "invalidate", st, tag)
             return 0
@@ -711,8 +731,9 @@ class CacheManager:
         """Store several untagged values in one backend call."""
         st = self._series(layer)
         data = {self._skey(k): self._encode(v, serializer, ()) for k, v in items.items()}
+        ttl_s = self.ttl_policy.ttl_for(layer, ttl)
         try:
-            self._sync.set_many(data, self.ttl_policy.ttl_for(layer, ttl))
+            self._sync.set_many(data, ttl_s)
         except Exception as err:  # noqa: BLE001
             self._failed(err, "set_many", st, next(iter(items), ""))
             return
@@ -928,8 +949,9 @@ class CacheManager:
     async def ainvalidate(self, tag: str) -> int:
         """Async :meth:`invalidate`."""
         st = self._series("default")
+        tag_key = self._tag_keys([tag])[0]
         try:
-            n = await self.invalidation.abump(self._tag_keys([tag])[0])
+            n = await self.invalidation.abump(tag_key)
         except Exception as err:  # noqa: BLE001
             self._failed(err, "invalidate", st, tag)
             return 0
@@ -1040,8 +1062,9 @@ class CacheManager:
         """Async :meth:`set_many`."""
         st = self._series(layer)
         data = {self._skey(k): self._encode(v, serializer, ()) for k, v in items.items()}
+        ttl_s = self.ttl_policy.ttl_for(layer, ttl)
         try:
-            await self._async.set_many(data, self.ttl_policy.ttl_for(layer, ttl))
+            await self._async.set_many(data, ttl_s)
         except Exception as err:  # noqa: BLE001
             self._failed(err, "set_many", st, next(iter(items), ""))
             return
@@ -1157,6 +1180,17 @@ class CacheManager:
 
 
 _HEAD_LEN: Final = 6
+
+
+def _check_text(text: str, what: str) -> None:
+    """Keys and tags are identifiers stored as UTF-8 everywhere: lone surrogates cannot be."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(
+            f"{what} {text!r} holds a lone surrogate ({err.reason}); keys and tags must be "
+            "valid Unicode text on every backend"
+        ) from err
 
 
 def _text(data: bytes) -> str:

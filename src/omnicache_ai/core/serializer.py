@@ -25,6 +25,7 @@ import functools
 import hashlib
 import hmac
 import importlib
+import math
 import os
 import pickle
 import sys
@@ -144,7 +145,10 @@ class SafeSerializer:
         if kind == _PACK:
             try:
                 return msgpack.unpackb(
-                    memoryview(data)[1:], ext_hook=self._hook0, strict_map_key=False
+                    memoryview(data)[1:],
+                    ext_hook=self._hook0,
+                    strict_map_key=False,
+                    unicode_errors="surrogatepass",
                 )
             except IntegrityError:
                 raise
@@ -222,7 +226,10 @@ class SafeSerializer:
         )
 
     def _pack(self, obj: Any) -> bytes:
-        packed: bytes = msgpack.packb(obj, default=self._default, strict_types=True)
+        # surrogatepass: lone surrogates in text round-trip, as in the top-level str form.
+        packed: bytes = msgpack.packb(
+            obj, default=self._default, strict_types=True, unicode_errors="surrogatepass"
+        )
         return packed
 
     # -- decoding ----------------------------------------------------------------------
@@ -240,6 +247,7 @@ class SafeSerializer:
             None,
             ext_hook=functools.partial(self._ext_hook, depth),
             strict_map_key=False,
+            unicode_errors="surrogatepass",
             max_buffer_size=max(len(data), 1),
         )
         unpacker.feed(data)
@@ -313,6 +321,29 @@ class SafeSerializer:
         )
 
 
+def _non_finite(value: Any, path: str) -> str | None:
+    """Where in ``value`` a NaN or infinity sits (``"value['a'][0] = nan"``), or ``None``."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path} = {value!r}"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _non_finite(v, f"{path}[{k!r}]")
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            found = _non_finite(v, f"{path}[{i}]")
+            if found:
+                return found
+    else:
+        np = sys.modules.get("numpy")
+        if np is not None and isinstance(value, np.ndarray | np.floating):
+            arr = np.asarray(value)
+            if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+                return f"{path} (a numpy value holding NaN or infinity)"
+    return None
+
+
 #: How deeply extension types (tuples, sets, dataclasses, ...) may nest in a stored value.
 MAX_DEPTH: Final = 64
 
@@ -353,12 +384,22 @@ class JsonSerializer:
     def dumps(self, value: Any) -> bytes:
         """Encode ``value`` as JSON."""
         try:
-            return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+            data: bytes = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
         except TypeError as err:
             raise SerializationError(
                 f"JsonSerializer cannot serialize a value of type {_qualified_name(type(value))}"
                 f": {err}"
             ) from err
+        # orjson writes NaN and infinities as null: the value would come back changed.
+        # Only output holding a null can hide one, so the walk runs only then.
+        if b"null" in data:
+            where = _non_finite(value, "value")
+            if where is not None:
+                raise SerializationError(
+                    f"JsonSerializer cannot store {where}: JSON has no NaN or infinity (it "
+                    "would come back as null); use SafeSerializer or replace the number"
+                )
+        return data
 
     def loads(self, data: bytes) -> Any:
         """Decode JSON."""
