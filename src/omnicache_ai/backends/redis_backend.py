@@ -621,6 +621,18 @@ class RedisBackend(_RedisCommon, BaseBackend):
     def _get_checked(self, key: str) -> bytes | None:
         return self._checked_result(key, self._call(self._evalsha_checked, self._key(key)))
 
+    @property
+    def aget_checked(self) -> Callable[[str], Awaitable[bytes | None]] | None:
+        """:attr:`get_checked` for the manager's async methods, run in a worker thread.
+
+        Without it, ``await manager.aget(...)`` on this sync backend would read with a plain
+        ``GET``: a second round trip for tags, and no ``max_value_bytes`` guard on reads.
+        """
+        return None if self._cluster else self._aget_checked
+
+    async def _aget_checked(self, key: str) -> bytes | None:
+        return await asyncio.to_thread(self._get_checked, key)
+
     def _evalsha_checked(self, raw_key: bytes) -> Any:
         # EVALSHA straight through execute_command: this is the hit path, and redis-py's
         # Script wrapper costs a few microseconds per call. The script is loaded on the
