@@ -123,3 +123,17 @@ def test_settings_carry_the_limit(redis_clean_url: str) -> None:
             assert b.max_value_bytes == expected
         finally:
             b.close()
+
+
+def test_batch_reads_skip_oversize_values(backend: RedisBackend, raw: redis.Redis) -> None:
+    """get_many serves the other keys and reads an oversize value as a miss, without sending it."""
+    m = CacheManager(backend=backend)
+    m.set_many({"a": "one", "b": "two"})
+    raw.set(b"big:huge", b"OC\x01\x01\x00\x00s" + b"x" * (1024 * 1024))
+    before = _net_out(raw)
+    for _ in range(5):
+        assert m.get_many(["a", "huge", "b"]) == {"a": "one", "b": "two"}
+        assert asyncio.run(m.aget_many(["huge", "a"])) == {"a": "one"}
+    assert _net_out(raw) - before < LIMIT
+    assert backend.stats()["oversize_reads"] == 10
+    assert backend.breaker.snapshot()["failures"] == 0

@@ -167,11 +167,44 @@ for _ = 1, ntags do
 end
 return raw
 """
+# get_many on a standalone server: MGET, except that a value longer than ARGV[1] bytes is
+# replaced by its length (not sent), and a key of another type reads as nil, as with MGET.
+_GET_MANY_LUA: Final = """
+local limit = tonumber(ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.pcall('GET', key)
+  if type(v) == 'table' then v = false elseif v and #v > limit then v = #v end
+  out[i] = v
+end
+return out
+"""
+_GET_MANY_SHA: Final = hashlib.sha1(_GET_MANY_LUA.encode()).hexdigest()
 _ENVELOPE_HEAD: Final = _env.MAGIC + bytes([_env.VERSION])
 _GET_CHECKED_SHA: Final = hashlib.sha1(_GET_CHECKED_LUA.encode()).hexdigest()
 
 
 # ---- pure helpers shared by the sync and async backends -----------------------------------
+
+
+class _OversizeLog:
+    """One warning per backend for values too large to read, then silence (they are counted)."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def report(self, name: str, op: str, key: str, size: int, limit: int | None) -> None:
+        if name in self._seen:
+            return
+        self._seen.add(name)
+        logger.warning(
+            "omnicache: %s.%s: the value at %r is %d bytes, over max_value_bytes=%s; served "
+            "as a miss (further ones are counted in stats()['oversize_reads'])",
+            name, op, key, size, limit,
+        )  # fmt: skip
+
+
+_oversize_log = _OversizeLog()
 
 
 def _ttl_ms(ttl: float | None) -> int | None:
@@ -299,6 +332,8 @@ class _RedisCommon:
             )
         #: Largest value stored or read, in bytes (``None``: no limit). See docs/redis.md.
         self.max_value_bytes = max_value_bytes
+        #: Reads that found a value past ``max_value_bytes`` and returned a miss instead.
+        self.oversize_reads = 0
         # Lua compares numbers; 2**53 stands for "no limit" and stays exact as a double.
         self._max_arg = max_value_bytes if max_value_bytes is not None else 2**53
         if client is not None:
@@ -360,8 +395,20 @@ class _RedisCommon:
             f"{self._name}: expected bytes from the server, got {type(value).__name__}"
         )
 
+    def _sized_results(self, keys: Sequence[str], values: list[Any]) -> list[bytes | None]:
+        """The batch script's answers: a length in place of a value means "too large"."""
+        out: list[bytes | None] = []
+        for key, value in zip(keys, values, strict=True):
+            if type(value) is int:
+                self.oversize_reads += 1
+                _oversize_log.report(self._name, "get_many", key, value, self.max_value_bytes)
+                value = None  # noqa: PLW2901 - a miss, like any entry we cannot serve
+            out.append(self._result(value))
+        return out
+
     def _checked_result(self, key: str, value: Any) -> bytes | None:
         if type(value) is int:  # the script's answer for a value past max_value_bytes
+            self.oversize_reads += 1
             raise BackendDataError(
                 f"{self._name}: the value at {key!r} is {value} bytes, over max_value_bytes="
                 f"{self.max_value_bytes}; not read"
@@ -416,6 +463,8 @@ class _RedisCommon:
             "server": self._name,
             "prefix": self.prefix,
             "breaker": self._breaker.snapshot(),
+            "max_value_bytes": self.max_value_bytes,
+            "oversize_reads": self.oversize_reads,
         }
 
     def __repr__(self) -> str:
@@ -708,12 +757,29 @@ class RedisBackend(_RedisCommon, BaseBackend):
     # ---- batch operations ----------------------------------------------------------------
 
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
-        """Values for ``keys`` in order: one ``MGET`` (one per slot in a cluster)."""
+        """Values for ``keys`` in order: one round trip (one ``MGET`` per slot in a cluster).
+
+        On a standalone server a value past ``max_value_bytes`` is not sent and reads as
+        ``None`` (counted in ``stats()["oversize_reads"]``).
+        """
         if not keys:
             return []
         raw = [self._key(k) for k in keys]
-        values = self._run("mget_nonatomic" if self._cluster else "mget", raw)
-        return [self._result(v) for v in values]
+        if self._cluster:
+            return [self._result(v) for v in self._run("mget_nonatomic", raw)]
+        return self._sized_results(keys, self._call(self._evalsha_many, raw))
+
+    def _evalsha_many(self, raw_keys: list[bytes]) -> Any:
+        client = self._client
+        try:
+            return client.execute_command(
+                "EVALSHA", _GET_MANY_SHA, len(raw_keys), *raw_keys, self._max_arg
+            )
+        except rex.NoScriptError:
+            client.script_load(_GET_MANY_LUA)
+            return client.execute_command(
+                "EVALSHA", _GET_MANY_SHA, len(raw_keys), *raw_keys, self._max_arg
+            )
 
     def set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> None:
         """Store several values in one pipelined round trip (per node in a cluster)."""
@@ -1054,12 +1120,25 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
             await aclose()
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
-        """Values for ``keys`` in order: one ``MGET`` (one per slot in a cluster)."""
+        """Values for ``keys`` in order (see :meth:`RedisBackend.get_many`)."""
         if not keys:
             return []
         raw = [self._key(k) for k in keys]
-        values = await self._run("mget_nonatomic" if self._cluster else "mget", raw)
-        return [self._result(v) for v in values]
+        if self._cluster:
+            return [self._result(v) for v in await self._run("mget_nonatomic", raw)]
+        return self._sized_results(keys, await self._call(self._evalsha_many, raw))
+
+    async def _evalsha_many(self, raw_keys: list[bytes]) -> Any:
+        client = self._client
+        try:
+            return await client.execute_command(
+                "EVALSHA", _GET_MANY_SHA, len(raw_keys), *raw_keys, self._max_arg
+            )
+        except rex.NoScriptError:
+            await client.script_load(_GET_MANY_LUA)
+            return await client.execute_command(
+                "EVALSHA", _GET_MANY_SHA, len(raw_keys), *raw_keys, self._max_arg
+            )
 
     async def set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> None:
         """Store several values in one pipelined round trip (per node in a cluster)."""
