@@ -374,6 +374,7 @@ class _LayerSet:
             await ctx.alatest_turn("s1")
             await stream.aget(msgs, model_id="m")
             await sem.alookup("what is entropy")
+            await sem.aget_or_set("what is entropy", lambda: "again")
 
         return [
             lambda: resp.get(msgs, model_id="m"),

@@ -138,3 +138,15 @@ def test_messages_holding_none_are_rejected(messages: Any) -> None:
         with pytest.raises(ValueError, match=r"messages\[\d\] is None"):
             call()
     assert m.metrics.snapshot()["sets"] == 0
+
+
+def test_lone_surrogates_key_injectively() -> None:
+    """Lone-surrogate text gets its own canonical form, apart from every real string."""
+    from omnicache_ai.core.key_builder import canonical_bytes
+
+    odd, other = "a\ud800", "a\udc00"
+    assert canonical_bytes(odd) != canonical_bytes(other)
+    assert canonical_bytes(odd) == canonical_bytes("a\ud800")
+    mimic = "\x00u" + odd.encode("utf-8", "surrogatepass").hex()
+    assert canonical_bytes(odd) != canonical_bytes(mimic)
+    assert canonical_bytes({odd: 1}) != canonical_bytes({other: 1})
