@@ -70,6 +70,17 @@ def test_nesting_within_the_bound_round_trips() -> None:
     assert s.loads(s.dumps(value)) == value
 
 
+def test_writing_past_the_bound_is_refused() -> None:
+    """A value a reader would refuse (MAX_DEPTH + 1 levels) is refused at write time instead."""
+    from omnicache_ai.core.errors import SerializationError
+
+    value: Any = (1,)
+    for _ in range(MAX_DEPTH):
+        value = (value,)
+    with pytest.raises(SerializationError, match="deeper than"):
+        SafeSerializer().dumps(value)
+
+
 def test_nesting_past_the_bound_is_an_integrity_error() -> None:
     """One level past MAX_DEPTH is refused with IntegrityError, not a crash."""
     packed = msgpack.packb([1])

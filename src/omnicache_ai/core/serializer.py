@@ -125,7 +125,7 @@ class SafeSerializer:
         if t is bytes:
             return _P_BYTES + bytes(value)
         try:
-            return b"m" + self._pack(value)
+            return b"m" + self._pack(value, 0)
         except SerializationError:
             raise
         except (TypeError, ValueError, OverflowError) as err:
@@ -163,8 +163,16 @@ class SafeSerializer:
         raise IntegrityError(f"unknown SafeSerializer payload kind {kind:#x}")
 
     # -- encoding ----------------------------------------------------------------------
-    def _default(self, obj: Any) -> Any:
-        pack = self._pack
+    def _default(self, depth: int, obj: Any) -> Any:
+        def pack(inner: Any) -> bytes:
+            if depth >= MAX_DEPTH:
+                # A reader refuses it (see _unpack): never write what cannot be read.
+                raise SerializationError(
+                    "SafeSerializer cannot serialize a value nesting tuples, sets, dataclasses "
+                    f"or similar types deeper than {MAX_DEPTH} levels"
+                )
+            return self._pack(inner, depth + 1)
+
         if isinstance(obj, tuple):
             return msgpack.ExtType(_EXT_TUPLE, pack(list(obj)))
         if isinstance(obj, frozenset):
@@ -225,10 +233,13 @@ class SafeSerializer:
             "or configure PickleSerializer(secret=...) explicitly"
         )
 
-    def _pack(self, obj: Any) -> bytes:
+    def _pack(self, obj: Any, depth: int) -> bytes:
         # surrogatepass: lone surrogates in text round-trip, as in the top-level str form.
         packed: bytes = msgpack.packb(
-            obj, default=self._default, strict_types=True, unicode_errors="surrogatepass"
+            obj,
+            default=functools.partial(self._default, depth),
+            strict_types=True,
+            unicode_errors="surrogatepass",
         )
         return packed
 
