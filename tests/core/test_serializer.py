@@ -115,12 +115,14 @@ def test_pickle_signed_rejects_tampering() -> None:
     with pytest.raises(IntegrityError):
         PickleSerializer(secret="other").loads(p.dumps(1))
     assert p.signed
-    assert not PickleSerializer().signed
+    with pytest.warns(UserWarning, match="without a signature check"):
+        assert not PickleSerializer(allow_unsigned=True).signed
 
 
 def test_pickle_unsigned_and_errors() -> None:
-    """Unsigned pickle round-trips; unpicklable values raise SerializationError."""
-    p = PickleSerializer()
+    """Unsigned pickle (allowed by name) round-trips; unpicklable values: SerializationError."""
+    with pytest.warns(UserWarning, match="allow_unsigned"):
+        p = PickleSerializer(allow_unsigned=True)
     assert p.loads(p.dumps({1: {2}})) == {1: {2}}
     with pytest.raises(SerializationError, match="lambda"):
         p.dumps(lambda: 1)

@@ -99,6 +99,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_URL: Final = "redis://localhost:6379/0"
+#: Default bound on one stored value (8 MiB); ``OMNICACHE_MAX_VALUE_BYTES`` sets it.
+DEFAULT_MAX_VALUE_BYTES: Final = 8 * 1024 * 1024
 #: Keys sent in one UNLINK / MGET chunk: large enough to amortise the round trip, small
 #: enough not to stall a single-threaded server on one command.
 _CHUNK: Final = 1000
@@ -134,10 +136,15 @@ _GLOB_SPECIAL: Final = frozenset(b"*?[]\\")
 # returned as is, so the manager's own parser reports it. Counter keys are read from the
 # value rather than passed in KEYS, which only a standalone server allows: cluster
 # backends do not offer get_checked.
-# KEYS[1] entry key; ARGV[1] this backend's key prefix; ARGV[2] envelope magic + version.
+# A value longer than ARGV[3] bytes is not sent at all: its length comes back instead (an
+# integer), so one huge entry can neither stall the connection past the socket timeout nor
+# count as an outage against the breaker.
+# KEYS[1] entry key; ARGV[1] this backend's key prefix; ARGV[2] envelope magic + version;
+# ARGV[3] max_value_bytes.
 _GET_CHECKED_LUA: Final = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
+if #raw > tonumber(ARGV[3]) then return #raw end
 local ntags = string.byte(raw, 6)
 if not ntags or ntags == 0 or string.sub(raw, 1, 3) ~= ARGV[2] then return raw end
 local pos = 7
@@ -160,11 +167,44 @@ for _ = 1, ntags do
 end
 return raw
 """
+# get_many on a standalone server: MGET, except that a value longer than ARGV[1] bytes is
+# replaced by its length (not sent), and a key of another type reads as nil, as with MGET.
+_GET_MANY_LUA: Final = """
+local limit = tonumber(ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.pcall('GET', key)
+  if type(v) == 'table' then v = false elseif v and #v > limit then v = #v end
+  out[i] = v
+end
+return out
+"""
+_GET_MANY_SHA: Final = hashlib.sha1(_GET_MANY_LUA.encode()).hexdigest()
 _ENVELOPE_HEAD: Final = _env.MAGIC + bytes([_env.VERSION])
 _GET_CHECKED_SHA: Final = hashlib.sha1(_GET_CHECKED_LUA.encode()).hexdigest()
 
 
 # ---- pure helpers shared by the sync and async backends -----------------------------------
+
+
+class _OversizeLog:
+    """One warning per backend for values too large to read, then silence (they are counted)."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def report(self, name: str, op: str, key: str, size: int, limit: int | None) -> None:
+        if name in self._seen:
+            return
+        self._seen.add(name)
+        logger.warning(
+            "omnicache: %s.%s: the value at %r is %d bytes, over max_value_bytes=%s; served "
+            "as a miss (further ones are counted in stats()['oversize_reads'])",
+            name, op, key, size, limit,
+        )  # fmt: skip
+
+
+_oversize_log = _OversizeLog()
 
 
 def _ttl_ms(ttl: float | None) -> int | None:
@@ -272,6 +312,7 @@ class _RedisCommon:
         owns_db: bool,
         scan_count: int,
         socket_timeout: float | None,
+        max_value_bytes: int | None = None,
     ) -> None:
         if not isinstance(prefix, str):
             raise TypeError(f"prefix must be a str, got {type(prefix).__name__}")
@@ -281,6 +322,20 @@ class _RedisCommon:
             raise TypeError(f"url must be a str, got {type(url).__name__}")
         if isinstance(scan_count, bool) or not isinstance(scan_count, int) or scan_count < 1:
             raise ValueError(f"scan_count must be a positive int, got {scan_count!r}")
+        if max_value_bytes is not None and (
+            isinstance(max_value_bytes, bool)
+            or not isinstance(max_value_bytes, int)
+            or max_value_bytes < 1
+        ):
+            raise ValueError(
+                f"max_value_bytes must be a positive int or None, got {max_value_bytes!r}"
+            )
+        #: Largest value stored or read, in bytes (``None``: no limit). See docs/redis.md.
+        self.max_value_bytes = max_value_bytes
+        #: Reads that found a value past ``max_value_bytes`` and returned a miss instead.
+        self.oversize_reads = 0
+        # Lua compares numbers; 2**53 stands for "no limit" and stays exact as a double.
+        self._max_arg = max_value_bytes if max_value_bytes is not None else 2**53
         if client is not None:
             kwargs: Any = getattr(client, "get_connection_kwargs", dict)()
             if isinstance(kwargs, dict) and kwargs.get("decode_responses"):
@@ -340,6 +395,36 @@ class _RedisCommon:
             f"{self._name}: expected bytes from the server, got {type(value).__name__}"
         )
 
+    def _sized_results(self, keys: Sequence[str], values: list[Any]) -> list[bytes | None]:
+        """The batch script's answers: a length in place of a value means "too large"."""
+        out: list[bytes | None] = []
+        for key, value in zip(keys, values, strict=True):
+            if type(value) is int:
+                self.oversize_reads += 1
+                _oversize_log.report(self._name, "get_many", key, value, self.max_value_bytes)
+                value = None  # noqa: PLW2901 - a miss, like any entry we cannot serve
+            out.append(self._result(value))
+        return out
+
+    def _checked_result(self, key: str, value: Any) -> bytes | None:
+        if type(value) is int:  # the script's answer for a value past max_value_bytes
+            self.oversize_reads += 1
+            raise BackendDataError(
+                f"{self._name}: the value at {key!r} is {value} bytes, over max_value_bytes="
+                f"{self.max_value_bytes}; not read"
+            )
+        return self._result(value)
+
+    def _value(self, value: Any) -> bytes | bytearray | memoryview:
+        data = _check_value(value)
+        limit = self.max_value_bytes
+        if limit is not None and len(data) > limit:
+            raise BackendDataError(
+                f"{self._name}: refusing to store a value of {len(data)} bytes, over "
+                f"max_value_bytes={limit} (OMNICACHE_MAX_VALUE_BYTES)"
+            )
+        return data
+
     def _refuse_flush(self) -> None:
         raise BackendError(
             f"{self._name}: refusing to clear without a prefix: that would erase the "
@@ -378,6 +463,8 @@ class _RedisCommon:
             "server": self._name,
             "prefix": self.prefix,
             "breaker": self._breaker.snapshot(),
+            "max_value_bytes": self.max_value_bytes,
+            "oversize_reads": self.oversize_reads,
         }
 
     def __repr__(self) -> str:
@@ -411,6 +498,10 @@ class RedisBackend(_RedisCommon, BaseBackend):
             timeout). 0 by default: the breaker decides when to try again, and a retried
             ``INCRBY`` could count twice.
         scan_count: ``COUNT`` hint for ``SCAN`` in ``keys``, ``delete_prefix`` and ``clear``.
+        max_value_bytes: Largest value stored or served, in bytes (default 8 MiB; ``None``:
+            no limit). A larger write is refused before any I/O and a larger stored value is
+            never sent by the server (the manager's read script answers with its size), so
+            one huge entry cannot time out and trip the breaker for every other key.
         **client_kwargs: Passed to redis-py (``max_connections``, ``ssl_ca_certs``,
             ``username``, ``password``, ``health_check_interval`` ...).
 
@@ -444,6 +535,7 @@ class RedisBackend(_RedisCommon, BaseBackend):
         owns_db: bool = False,
         retries: int = 0,
         scan_count: int = 1000,
+        max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES,
         **client_kwargs: Any,
     ) -> None:
         if client is None and url is None:
@@ -458,6 +550,7 @@ class RedisBackend(_RedisCommon, BaseBackend):
             owns_db=owns_db,
             scan_count=scan_count,
             socket_timeout=socket_timeout,
+            max_value_bytes=max_value_bytes,
         )
         self._cluster = cluster or isinstance(client, redis.cluster.RedisCluster)
         self._owns_client = client is None
@@ -469,6 +562,7 @@ class RedisBackend(_RedisCommon, BaseBackend):
             "socket_connect_timeout": socket_connect_timeout,
             "breaker": self._breaker,
             "retries": retries,
+            "max_value_bytes": max_value_bytes,
             **client_kwargs,
         }
         self._client_kwargs = {
@@ -574,7 +668,19 @@ class RedisBackend(_RedisCommon, BaseBackend):
         return None if self._cluster else self._get_checked
 
     def _get_checked(self, key: str) -> bytes | None:
-        return self._result(self._call(self._evalsha_checked, self._key(key)))
+        return self._checked_result(key, self._call(self._evalsha_checked, self._key(key)))
+
+    @property
+    def aget_checked(self) -> Callable[[str], Awaitable[bytes | None]] | None:
+        """:attr:`get_checked` for the manager's async methods, run in a worker thread.
+
+        Without it, ``await manager.aget(...)`` on this sync backend would read with a plain
+        ``GET``: a second round trip for tags, and no ``max_value_bytes`` guard on reads.
+        """
+        return None if self._cluster else self._aget_checked
+
+    async def _aget_checked(self, key: str) -> bytes | None:
+        return await asyncio.to_thread(self._get_checked, key)
 
     def _evalsha_checked(self, raw_key: bytes) -> Any:
         # EVALSHA straight through execute_command: this is the hit path, and redis-py's
@@ -583,12 +689,24 @@ class RedisBackend(_RedisCommon, BaseBackend):
         client = self._client
         try:
             return client.execute_command(
-                "EVALSHA", _GET_CHECKED_SHA, 1, raw_key, self._prefix_b, _ENVELOPE_HEAD
+                "EVALSHA",
+                _GET_CHECKED_SHA,
+                1,
+                raw_key,
+                self._prefix_b,
+                _ENVELOPE_HEAD,
+                self._max_arg,
             )
         except rex.NoScriptError:
             client.script_load(_GET_CHECKED_LUA)
             return client.execute_command(
-                "EVALSHA", _GET_CHECKED_SHA, 1, raw_key, self._prefix_b, _ENVELOPE_HEAD
+                "EVALSHA",
+                _GET_CHECKED_SHA,
+                1,
+                raw_key,
+                self._prefix_b,
+                _ENVELOPE_HEAD,
+                self._max_arg,
             )
 
     def set(self, key: str, value: Any, ttl: float | None = None) -> None:
@@ -598,7 +716,7 @@ class RedisBackend(_RedisCommon, BaseBackend):
         would be expired on arrival.
         """
         raw_key = self._key(key)
-        data = _check_value(value)
+        data = self._value(value)
         ms = _ttl_ms(ttl)
         if ms is not None and ms <= 0:
             self._run("delete", raw_key)
@@ -639,16 +757,33 @@ class RedisBackend(_RedisCommon, BaseBackend):
     # ---- batch operations ----------------------------------------------------------------
 
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
-        """Values for ``keys`` in order: one ``MGET`` (one per slot in a cluster)."""
+        """Values for ``keys`` in order: one round trip (one ``MGET`` per slot in a cluster).
+
+        On a standalone server a value past ``max_value_bytes`` is not sent and reads as
+        ``None`` (counted in ``stats()["oversize_reads"]``).
+        """
         if not keys:
             return []
         raw = [self._key(k) for k in keys]
-        values = self._run("mget_nonatomic" if self._cluster else "mget", raw)
-        return [self._result(v) for v in values]
+        if self._cluster:
+            return [self._result(v) for v in self._run("mget_nonatomic", raw)]
+        return self._sized_results(keys, self._call(self._evalsha_many, raw))
+
+    def _evalsha_many(self, raw_keys: list[bytes]) -> Any:
+        client = self._client
+        try:
+            return client.execute_command(
+                "EVALSHA", _GET_MANY_SHA, len(raw_keys), *raw_keys, self._max_arg
+            )
+        except rex.NoScriptError:
+            client.script_load(_GET_MANY_LUA)
+            return client.execute_command(
+                "EVALSHA", _GET_MANY_SHA, len(raw_keys), *raw_keys, self._max_arg
+            )
 
     def set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> None:
         """Store several values in one pipelined round trip (per node in a cluster)."""
-        pairs = [(self._key(k), _check_value(v)) for k, v in items.items()]
+        pairs = [(self._key(k), self._value(v)) for k, v in items.items()]
         ms = _ttl_ms(ttl)
         if not pairs:
             return
@@ -684,7 +819,7 @@ class RedisBackend(_RedisCommon, BaseBackend):
     def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store only if ``key`` is absent (``SET NX PX``); returns whether it was stored."""
         raw_key = self._key(key)
-        data = _check_value(value)
+        data = self._value(value)
         ms = _ttl_ms(ttl)
         if ms is not None and ms <= 0:
             # Would expire on arrival: nothing is stored, but report what SET NX would.
@@ -787,6 +922,7 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
         retries: int = 0,
         scan_count: int = 1000,
         max_connections: int = 100,
+        max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES,
         **client_kwargs: Any,
     ) -> None:
         if client is None and url is None:
@@ -801,6 +937,7 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
             owns_db=owns_db,
             scan_count=scan_count,
             socket_timeout=socket_timeout,
+            max_value_bytes=max_value_bytes,
         )
         self._twin_config = {
             "url": url,
@@ -810,6 +947,7 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
             "socket_connect_timeout": socket_connect_timeout,
             "breaker": self._breaker,
             "retries": retries,
+            "max_value_bytes": max_value_bytes,
             **client_kwargs,
         }
         if isinstance(max_connections, bool) or not isinstance(max_connections, int):
@@ -916,24 +1054,36 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
         return None if self._cluster else self._aget_checked
 
     async def _aget_checked(self, key: str) -> bytes | None:
-        return self._result(await self._call(self._evalsha_checked, self._key(key)))
+        return self._checked_result(key, await self._call(self._evalsha_checked, self._key(key)))
 
     async def _evalsha_checked(self, raw_key: bytes) -> Any:
         client = self._client
         try:
             return await client.execute_command(
-                "EVALSHA", _GET_CHECKED_SHA, 1, raw_key, self._prefix_b, _ENVELOPE_HEAD
+                "EVALSHA",
+                _GET_CHECKED_SHA,
+                1,
+                raw_key,
+                self._prefix_b,
+                _ENVELOPE_HEAD,
+                self._max_arg,
             )
         except rex.NoScriptError:
             await client.script_load(_GET_CHECKED_LUA)
             return await client.execute_command(
-                "EVALSHA", _GET_CHECKED_SHA, 1, raw_key, self._prefix_b, _ENVELOPE_HEAD
+                "EVALSHA",
+                _GET_CHECKED_SHA,
+                1,
+                raw_key,
+                self._prefix_b,
+                _ENVELOPE_HEAD,
+                self._max_arg,
             )
 
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Store ``value`` (bytes) with an optional TTL in seconds; ``<= 0`` removes it."""
         raw_key = self._key(key)
-        data = _check_value(value)
+        data = self._value(value)
         ms = _ttl_ms(ttl)
         if ms is not None and ms <= 0:
             await self._run("delete", raw_key)
@@ -970,16 +1120,29 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
             await aclose()
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
-        """Values for ``keys`` in order: one ``MGET`` (one per slot in a cluster)."""
+        """Values for ``keys`` in order (see :meth:`RedisBackend.get_many`)."""
         if not keys:
             return []
         raw = [self._key(k) for k in keys]
-        values = await self._run("mget_nonatomic" if self._cluster else "mget", raw)
-        return [self._result(v) for v in values]
+        if self._cluster:
+            return [self._result(v) for v in await self._run("mget_nonatomic", raw)]
+        return self._sized_results(keys, await self._call(self._evalsha_many, raw))
+
+    async def _evalsha_many(self, raw_keys: list[bytes]) -> Any:
+        client = self._client
+        try:
+            return await client.execute_command(
+                "EVALSHA", _GET_MANY_SHA, len(raw_keys), *raw_keys, self._max_arg
+            )
+        except rex.NoScriptError:
+            await client.script_load(_GET_MANY_LUA)
+            return await client.execute_command(
+                "EVALSHA", _GET_MANY_SHA, len(raw_keys), *raw_keys, self._max_arg
+            )
 
     async def set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> None:
         """Store several values in one pipelined round trip (per node in a cluster)."""
-        pairs = [(self._key(k), _check_value(v)) for k, v in items.items()]
+        pairs = [(self._key(k), self._value(v)) for k, v in items.items()]
         ms = _ttl_ms(ttl)
         if not pairs:
             return
@@ -1009,7 +1172,7 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
     async def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store only if ``key`` is absent (``SET NX PX``); returns whether it was stored."""
         raw_key = self._key(key)
-        data = _check_value(value)
+        data = self._value(value)
         ms = _ttl_ms(ttl)
         if ms is not None and ms <= 0:
             return not await self._run("exists", raw_key)

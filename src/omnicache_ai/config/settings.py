@@ -84,6 +84,8 @@ class OmnicacheSettings:
         ttl_semantic: Per-layer TTL override for semantic entries (unset: default_ttl).
         max_entries: Bound of the in-memory backend (and of the tiered L1).
         max_bytes: Byte bound of the in-memory backend.
+        max_value_bytes: Largest value the Redis backend stores or serves (default 8 MiB;
+            0 means no limit); see docs/redis.md.
         l1_ttl: Seconds an L1 copy lives in the tiered backend.
         compression: ``none`` | ``gzip`` | ``zstd``.
         compression_min_size: Payloads shorter than this are stored uncompressed.
@@ -123,6 +125,7 @@ class OmnicacheSettings:
     ttl_semantic: float | None = None
     max_entries: int | None = 100_000
     max_bytes: int | None = None
+    max_value_bytes: int | None = 8 * 1024 * 1024
     l1_ttl: float = 60
     compression: Literal["none", "gzip", "zstd"] = "none"
     compression_min_size: int = 512
@@ -297,7 +300,11 @@ class OmnicacheSettings:
 
         # The namespace doubles as the Redis key prefix, so `clear()` removes this cache's
         # keys only and never the rest of a shared database.
-        redis = RedisBackend.from_url(self.redis_url, prefix=f"{self.namespace}:")
+        redis = RedisBackend.from_url(
+            self.redis_url,
+            prefix=f"{self.namespace}:",
+            max_value_bytes=self.max_value_bytes or None,
+        )
         if self.backend == "redis":
             return redis
         from omnicache_ai.backends.redis_coherence import RedisCoherence

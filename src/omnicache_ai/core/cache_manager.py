@@ -38,7 +38,6 @@ from omnicache_ai.core.errors import (
     CacheBackendError,
     ConfigurationError,
     IntegrityError,
-    SerializationError,
 )
 from omnicache_ai.core.invalidation import InvalidationEngine
 from omnicache_ai.core.key_builder import CacheKeyBuilder
@@ -54,6 +53,7 @@ from omnicache_ai.core.serializer import (
     SafeSerializer,
     Serializer,
     builtin_safe_serializer,
+    checked_loads,
 )
 from omnicache_ai.core.stampede import StampedeShield
 
@@ -79,6 +79,10 @@ _HEAD: Final = _env.MAGIC + bytes([_env.VERSION])
 _RESERVED: Final = "__omnicache__"
 _TENANT_RE: Final = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 _perf = time.perf_counter
+_ONE_TAG: Final = (
+    "tags must be a list of tag names, not a str (a str would be split into characters): "
+    "pass tags=[{!r}]"
+)
 
 
 class _Missing:
@@ -128,6 +132,10 @@ class RequestConfig:
     no_store: bool = False
     threshold: float | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.tags, str):
+            raise TypeError(_ONE_TAG.format(self.tags))
 
 
 class _Tagged:
@@ -230,7 +238,9 @@ class CacheManager:
         self.serializer: Serializer = serializer or SafeSerializer()
         self._fast_head = _HEAD + bytes((self.serializer.format_id, 0, 0))
         self._tag1_head = _HEAD + bytes((self.serializer.format_id, 0, 1))
-        self._safe_str = type(self.serializer) is SafeSerializer
+        # SafeSerializer strings ("s" + UTF-8) skip the serializer call on the hot path.
+        self._str_head = self._fast_head + b"s" if type(self.serializer) is SafeSerializer else None
+        self._loads = checked_loads(self.serializer)
         self.compressor: Compressor = compressor or NoopCompressor()
         if ttl_policy is None:
             ttl_policy = TTLPolicy(default_ttl=DEFAULT_TTL, per_layer=DEFAULT_LAYER_TTLS)
@@ -333,6 +343,8 @@ class CacheManager:
     # ---- pure helpers shared by the sync and async shells ------------------------------
     def _skey(self, key: str) -> str:
         if type(key) is str and key:
+            if not key.isascii():
+                _check_text(key, "cache key")
             scope = self._scope
             if scope:
                 return scope + key
@@ -355,7 +367,14 @@ class CacheManager:
 
     def _tag_keys(self, tags: Iterable[str]) -> list[str]:
         ns = self.key_builder.namespace
-        return [InvalidationEngine.tag_key(self._scope, ns, t) for t in dict.fromkeys(tags)]
+        out = []
+        for t in dict.fromkeys(tags):
+            if type(t) is not str or not t:
+                raise TypeError(f"a tag must be a non-empty str, got {t!r}")
+            if not t.isascii():
+                _check_text(t, "tag")
+            out.append(InvalidationEngine.tag_key(self._scope, ns, t))
+        return out
 
     def _encode(
         self, value: Any, serializer: Serializer | None, tag_gens: Sequence[tuple[str, int]]
@@ -390,11 +409,11 @@ class CacheManager:
             # One prefix test covers magic, version, our format, no compression, no tags:
             # the shape of almost every entry, decoded without intermediate slices.
             if serializer is None:
+                if self._str_head is not None and raw.startswith(self._str_head):
+                    return _text(raw[7:])
                 if raw.startswith(self._fast_head):
-                    if self._safe_str and raw[6] == 0x73:
-                        return raw[7:].decode("utf-8", "surrogatepass")
-                    return self.serializer.loads(raw[6:])
-                if raw.startswith(self._tag1_head):
+                    return self._loads(raw[6:])
+                if raw.startswith(self._tag1_head) and len(raw) >= 8:
                     # The next most common shape: one tag (a ResponseCache entry's model tag).
                     end = 8 + int.from_bytes(raw[6:8], "big")
                     body = end + 8
@@ -402,15 +421,15 @@ class CacheManager:
                         if verified:
                             return self._decode(raw, body, None)
                         gen = int.from_bytes(raw[end:body], "big")
-                        return _Tagged(raw, [raw[8:end].decode()], [gen], body)
+                        return _Tagged(raw, [_text(raw[8:end])], [gen], body)
         elif isinstance(raw, bytearray | memoryview):
             raw = bytes(raw)
         else:
             return raw  # a plain value a user put straight into an in-memory backend
-        if raw[:3] != _HEAD:
+        if len(raw) < _HEAD_LEN or raw[:3] != _HEAD:
             raise IntegrityError("stored bytes are not an omnicache envelope")
         if not raw[5]:
-            return self._decode(raw, 6, serializer)
+            return self._decode(raw, _HEAD_LEN, serializer)
         keys, gens, body = _env.split_tags(raw)
         if verified:
             return self._decode(raw, body, serializer)
@@ -420,13 +439,13 @@ class CacheManager:
         """The value of the payload that starts at ``raw[body]``."""
         fmt, codec = raw[3], raw[4]
         if not codec and serializer is None and fmt == self.serializer.format_id:
-            if self._safe_str and raw[body : body + 1] == b"s":
-                return raw[body + 1 :].decode("utf-8", "surrogatepass")
-            return self.serializer.loads(raw[body:])
+            if self._str_head is not None and raw[body : body + 1] == b"s":
+                return _text(raw[body + 1 :])
+            return self._loads(raw[body:])
         payload = raw[body:]
         if codec:
-            payload = codec_for(codec).decompress(payload)
-        return self._serializer_for(fmt, serializer).loads(payload)
+            payload = _decompress(codec, payload)
+        return checked_loads(self._serializer_for(fmt, serializer))(payload)
 
     def _resolve_tagged(
         self, tagged: _Tagged, gens: Sequence[int], serializer: Serializer | None
@@ -466,6 +485,8 @@ class CacheManager:
     def _merge_config(
         ttl: float | None, tags: Iterable[str] | None, config: RequestConfig | None
     ) -> tuple[float | None, list[str]]:
+        if isinstance(tags, str):
+            raise TypeError(_ONE_TAG.format(tags))
         tag_list = list(tags) if tags else []
         if config is not None:
             if ttl is None:
@@ -485,10 +506,11 @@ class CacheManager:
             return MISSING
         try:
             # Inlined fast path of _open(): the common entry shape in one prefix test.
-            if type(raw) is bytes and serializer is None and raw.startswith(self._fast_head):
-                if self._safe_str and raw[6] == 0x73:
-                    return raw[7:].decode("utf-8", "surrogatepass")
-                return self.serializer.loads(raw[6:])
+            if type(raw) is bytes and serializer is None:
+                if self._str_head is not None and raw.startswith(self._str_head):
+                    return _text(raw[7:])
+                if raw.startswith(self._fast_head):
+                    return self._loads(raw[6:])
             value = self._open(raw, serializer, self._verified)
             if type(value) is _Tagged:
                 try:
@@ -500,7 +522,7 @@ class CacheManager:
                 if value is _STALE:
                     self._drop_stale(skey, st, key)
                     return MISSING
-        except (IntegrityError, SerializationError, UnicodeDecodeError) as err:
+        except IntegrityError as err:
             self._corrupt(err, st, key)
             return MISSING
         return value
@@ -630,8 +652,9 @@ class CacheManager:
             some may have expired already).
         """
         st = self._series("default")
+        tag_key = self._tag_keys([tag])[0]  # bad input is the caller's error, not a miss
         try:
-            n = self.invalidation.bump(self._tag_keys([tag])[0])
+            n = self.invalidation.bump(tag_key)
         except Exception as err:  # noqa: BLE001
             self._failed(err, "invalidate", st, tag)
             return 0
@@ -727,8 +750,9 @@ class CacheManager:
         """Store several untagged values in one backend call."""
         st = self._series(layer)
         data = {self._skey(k): self._encode(v, serializer, ()) for k, v in items.items()}
+        ttl_s = self.ttl_policy.ttl_for(layer, ttl)
         try:
-            self._sync.set_many(data, self.ttl_policy.ttl_for(layer, ttl))
+            self._sync.set_many(data, ttl_s)
         except Exception as err:  # noqa: BLE001
             self._failed(err, "set_many", st, next(iter(items), ""))
             return
@@ -813,7 +837,7 @@ class CacheManager:
                 continue
             try:
                 opened[key] = self._open(raw, serializer, False)
-            except (IntegrityError, SerializationError, UnicodeDecodeError) as err:
+            except IntegrityError as err:
                 self._corrupt(err, st, key)
         return opened
 
@@ -832,7 +856,7 @@ class CacheManager:
             gens = [current[t] for t in tagged.keys]
             try:
                 value = self._resolve_tagged(tagged, gens, serializer)
-            except (IntegrityError, SerializationError, UnicodeDecodeError) as err:
+            except IntegrityError as err:
                 self._corrupt(err, st, key)
                 value = _STALE
             if value is _STALE:
@@ -894,7 +918,7 @@ class CacheManager:
                     except Exception as err:  # noqa: BLE001
                         self._failed(err, "delete", st, key)
                     return MISSING
-        except (IntegrityError, SerializationError, UnicodeDecodeError) as err:
+        except IntegrityError as err:
             self._corrupt(err, st, key)
             return MISSING
         return value
@@ -985,8 +1009,9 @@ class CacheManager:
     async def ainvalidate(self, tag: str) -> int:
         """Async :meth:`invalidate`."""
         st = self._series("default")
+        tag_key = self._tag_keys([tag])[0]
         try:
-            n = await self.invalidation.abump(self._tag_keys([tag])[0])
+            n = await self.invalidation.abump(tag_key)
         except Exception as err:  # noqa: BLE001
             self._failed(err, "invalidate", st, tag)
             return 0
@@ -1097,8 +1122,9 @@ class CacheManager:
         """Async :meth:`set_many`."""
         st = self._series(layer)
         data = {self._skey(k): self._encode(v, serializer, ()) for k, v in items.items()}
+        ttl_s = self.ttl_policy.ttl_for(layer, ttl)
         try:
-            await self._async.set_many(data, self.ttl_policy.ttl_for(layer, ttl))
+            await self._async.set_many(data, ttl_s)
         except Exception as err:  # noqa: BLE001
             self._failed(err, "set_many", st, next(iter(items), ""))
             return
@@ -1231,6 +1257,40 @@ class CacheManager:
             f"CacheManager(backend={self.backend_name}, "
             f"namespace={self.key_builder.namespace!r}{scope})"
         )
+
+
+_HEAD_LEN: Final = 6
+
+
+def _check_text(text: str, what: str) -> None:
+    """Keys and tags are identifiers stored as UTF-8 everywhere: lone surrogates cannot be."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(
+            f"{what} {text!r} holds a lone surrogate ({err.reason}); keys and tags must be "
+            "valid Unicode text on every backend"
+        ) from err
+
+
+def _text(data: bytes) -> str:
+    """Stored UTF-8 (surrogates allowed, as SafeSerializer writes them), or IntegrityError."""
+    try:
+        return data.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as err:
+        raise IntegrityError(f"stored text is not UTF-8: {err}") from err
+
+
+def _decompress(codec_id: int, payload: bytes) -> bytes:
+    """Undo the entry's compression; any failure of a codec means a corrupt entry."""
+    try:
+        return codec_for(codec_id).decompress(payload)
+    except IntegrityError:
+        raise
+    except Exception as err:  # stored bytes are untrusted input
+        raise IntegrityError(
+            f"cannot decompress the entry (codec {codec_id}): {type(err).__name__}: {err}"
+        ) from err
 
 
 def _sync_result(result: T) -> T:

@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 from omnicache_ai.core.errors import ConfigurationError, IntegrityError
 
-__all__ = ["Compressor", "GzipCompressor", "NoopCompressor", "ZstdCompressor", "codec_for"]
+__all__ = [
+    "MAX_DECOMPRESSED_BYTES",
+    "Compressor",
+    "GzipCompressor",
+    "NoopCompressor",
+    "ZstdCompressor",
+    "codec_for",
+]
+
+#: Largest payload a stored entry may decompress to. A few hundred hostile bytes can claim
+#: gigabytes (a "zip bomb"); past this bound the entry is refused as corrupt.
+MAX_DECOMPRESSED_BYTES: Final = 256 * 1024 * 1024
 
 
 @runtime_checkable
@@ -85,10 +96,19 @@ class GzipCompressor:
 
     def decompress(self, data: bytes) -> bytes:
         """Decompress gzip data."""
+        # gzip.decompress has no output bound; a decompressobj stops at the limit.
+        d = zlib.decompressobj(wbits=31)
         try:
-            return gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as err:
+            out = d.decompress(data, MAX_DECOMPRESSED_BYTES + 1)
+            if d.unconsumed_tail or not d.eof:
+                if len(out) > MAX_DECOMPRESSED_BYTES:
+                    raise IntegrityError(
+                        f"gzip payload expands past {MAX_DECOMPRESSED_BYTES} bytes; refusing it"
+                    )
+                raise IntegrityError("truncated gzip payload")
+        except zlib.error as err:
             raise IntegrityError(f"corrupt gzip payload: {err}") from err
+        return out
 
 
 class ZstdCompressor:
@@ -127,8 +147,16 @@ class ZstdCompressor:
 
     def decompress(self, data: bytes) -> bytes:
         """Decompress one frame."""
+        # A frame states its own content size and zstandard allocates it up front: check
+        # the claim before believing it.
         try:
-            out: bytes = self._dctx.decompress(data)
+            claimed = self._zstd.frame_content_size(data)
+            if claimed > MAX_DECOMPRESSED_BYTES:
+                raise IntegrityError(
+                    f"zstd payload claims {claimed} bytes, past {MAX_DECOMPRESSED_BYTES}; "
+                    "refusing it"
+                )
+            out: bytes = self._dctx.decompress(data, max_output_size=MAX_DECOMPRESSED_BYTES)
         except self._zstd.ZstdError as err:
             raise IntegrityError(f"corrupt zstd payload: {err}") from err
         return out

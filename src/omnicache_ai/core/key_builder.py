@@ -44,8 +44,16 @@ _is_nfc = unicodedata.is_normalized
 
 def _norm_str(s: str) -> str:
     # ASCII is always NFC; the check is a C loop, far cheaper than normalizing.
-    if not s.isascii() and not _is_nfc("NFC", s):
-        s = _NFC("NFC", s)
+    if not s.isascii():
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError:
+            # Lone surrogates (text cut mid-pair by a JS client, say) are not UTF-8, so no
+            # JSON encoder writes them. Key them by their surrogatepass bytes, tagged so
+            # no real string can produce the same form.
+            return _TAG + "u" + s.encode("utf-8", "surrogatepass").hex()
+        if not _is_nfc("NFC", s):
+            s = _NFC("NFC", s)
     if s.startswith(_TAG):
         s = _TAG + s  # escape: data may not impersonate a type tag
     return s

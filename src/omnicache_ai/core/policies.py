@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import InitVar, dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 from omnicache_ai.core.errors import ConfigurationError
 
@@ -35,13 +35,21 @@ DEFAULT_LAYER_TTLS: Mapping[str, float] = {
 }
 
 
+#: Longest TTL accepted, in seconds (100 years). Anything longer is a mistake, and past
+#: about 9e15 s Redis refuses the expiry, so every write would fail.
+MAX_TTL: Final = 100 * 365.25 * 86400
+
+
 def _check_ttl(name: str, value: float | None) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigurationError(f"{name} must be a number of seconds or None, got {value!r}")
-    if value < 0:
-        raise ConfigurationError(f"{name} must be >= 0 (0 means no expiry), got {value}")
+    if not 0 <= value <= MAX_TTL:  # also False for NaN
+        raise ConfigurationError(
+            f"{name} must be between 0 and {MAX_TTL:.0f} seconds (100 years; 0 or None means "
+            f"no expiry), got {value!r}"
+        )
     return None if value == 0 else float(value)
 
 

@@ -9,8 +9,8 @@ make a reader import a module.
 
 :class:`PickleSerializer` handles anything picklable, but unpickling runs code chosen by
 whoever wrote the bytes, so it is opt-in, and with a ``secret`` every payload carries an
-HMAC-SHA256 tag that is checked before a byte is unpickled. Use a secret whenever the store
-is shared (disk, Redis).
+HMAC-SHA256 tag that is checked before a byte is unpickled; without a secret it must be
+asked for by name (``allow_unsigned=True``).
 
 Every serializer has a ``format_id`` (one byte in the envelope), so a reader always knows
 how an entry was written; built-in ids are below 64, user serializers take 64-255.
@@ -21,20 +21,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import decimal
+import functools
 import hashlib
 import hmac
 import importlib
+import math
 import os
 import pickle
 import sys
 import uuid
+import warnings
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
 import msgpack
 import orjson
 
-from omnicache_ai.core.errors import IntegrityError, SerializationError
+from omnicache_ai.core.errors import ConfigurationError, IntegrityError, SerializationError
 
 __all__ = [
     "JsonSerializer",
@@ -42,6 +45,8 @@ __all__ = [
     "SafeSerializer",
     "Serializer",
 ]
+
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -103,6 +108,7 @@ class SafeSerializer:
 
     def __init__(self, types: list[type] | None = None) -> None:
         self._registered: dict[str, type] = {}
+        self._hook0 = functools.partial(self._ext_hook, 0)
         for cls in types or ():
             self.register(cls)
 
@@ -119,7 +125,7 @@ class SafeSerializer:
         if t is bytes:
             return _P_BYTES + bytes(value)
         try:
-            return b"m" + self._pack(value)
+            return b"m" + self._pack(value, 0)
         except SerializationError:
             raise
         except (TypeError, ValueError, OverflowError) as err:
@@ -139,15 +145,34 @@ class SafeSerializer:
         if kind == _PACK:
             try:
                 return msgpack.unpackb(
-                    memoryview(data)[1:], ext_hook=self._ext_hook, strict_map_key=False
+                    memoryview(data)[1:],
+                    ext_hook=self._hook0,
+                    strict_map_key=False,
+                    unicode_errors="surrogatepass",
                 )
-            except (ValueError, msgpack.UnpackException, TypeError) as err:
-                raise IntegrityError(f"corrupt msgpack payload: {err}") from err
+            except IntegrityError:
+                raise
+            except Exception as err:  # stored bytes are untrusted input
+                # Whatever the bytes make a decoder raise (InvalidOperation, OverflowError,
+                # IndexError, RecursionError, MemoryError, ...) means one thing to the
+                # reader: this entry is unreadable. One error type lets the manager count
+                # it as a miss without catching everything at each call site.
+                raise IntegrityError(
+                    f"corrupt SafeSerializer payload: {type(err).__name__}: {err}"
+                ) from err
         raise IntegrityError(f"unknown SafeSerializer payload kind {kind:#x}")
 
     # -- encoding ----------------------------------------------------------------------
-    def _default(self, obj: Any) -> Any:
-        pack = self._pack
+    def _default(self, depth: int, obj: Any) -> Any:
+        def pack(inner: Any) -> bytes:
+            if depth >= MAX_DEPTH:
+                # A reader refuses it (see _unpack): never write what cannot be read.
+                raise SerializationError(
+                    "SafeSerializer cannot serialize a value nesting tuples, sets, dataclasses "
+                    f"or similar types deeper than {MAX_DEPTH} levels"
+                )
+            return self._pack(inner, depth + 1)
+
         if isinstance(obj, tuple):
             return msgpack.ExtType(_EXT_TUPLE, pack(list(obj)))
         if isinstance(obj, frozenset):
@@ -208,21 +233,48 @@ class SafeSerializer:
             "or configure PickleSerializer(secret=...) explicitly"
         )
 
-    def _pack(self, obj: Any) -> bytes:
-        packed: bytes = msgpack.packb(obj, default=self._default, strict_types=True)
+    def _pack(self, obj: Any, depth: int) -> bytes:
+        # surrogatepass: lone surrogates in text round-trip, as in the top-level str form.
+        packed: bytes = msgpack.packb(
+            obj,
+            default=functools.partial(self._default, depth),
+            strict_types=True,
+            unicode_errors="surrogatepass",
+        )
         return packed
 
     # -- decoding ----------------------------------------------------------------------
-    def _unpack(self, data: bytes) -> Any:
-        return msgpack.unpackb(data, ext_hook=self._ext_hook, strict_map_key=False)
+    def _unpack(self, data: bytes, depth: int) -> Any:
+        """Decode the msgpack inside an extension, one nesting level down.
 
-    def _ext_hook(self, code: int, data: bytes) -> Any:
+        ``msgpack.unpackb`` keeps its whole parse stack (tens of KiB) on the C stack, so a
+        payload nesting extensions a few hundred deep overflows it and kills the process
+        (SIGSEGV, not an exception). A streaming ``Unpacker`` keeps that state on the heap,
+        and ``MAX_DEPTH`` bounds how many levels a stored value may nest at all.
+        """
+        if depth > MAX_DEPTH:
+            raise IntegrityError(f"payload nests extension types deeper than {MAX_DEPTH} levels")
+        unpacker = msgpack.Unpacker(
+            None,
+            ext_hook=functools.partial(self._ext_hook, depth),
+            strict_map_key=False,
+            unicode_errors="surrogatepass",
+            max_buffer_size=max(len(data), 1),
+        )
+        unpacker.feed(data)
+        value = unpacker.unpack()
+        if unpacker.tell() != len(data):
+            raise IntegrityError("extension payload has trailing bytes")
+        return value
+
+    def _ext_hook(self, depth: int, code: int, data: bytes) -> Any:
+        depth += 1
         if code == _EXT_TUPLE:
-            return tuple(self._unpack(data))
+            return tuple(_expect(self._unpack(data, depth), list))
         if code == _EXT_SET:
-            return set(self._unpack(data))
+            return set(_expect(self._unpack(data, depth), list))
         if code == _EXT_FROZENSET:
-            return frozenset(self._unpack(data))
+            return frozenset(_expect(self._unpack(data, depth), list))
         if code == _EXT_BIGINT:
             return int(data.decode())
         if code == _EXT_DATETIME:
@@ -232,7 +284,7 @@ class SafeSerializer:
         if code == _EXT_TIME:
             return _dt.time.fromisoformat(data.decode())
         if code == _EXT_TIMEDELTA:
-            days, seconds, micros = self._unpack(data)
+            days, seconds, micros = _expect(self._unpack(data, depth), list)
             return _dt.timedelta(days=days, seconds=seconds, microseconds=micros)
         if code == _EXT_DECIMAL:
             return decimal.Decimal(data.decode())
@@ -242,22 +294,23 @@ class SafeSerializer:
             import numpy as np
 
             hlen = int.from_bytes(data[:4], "big")
-            dtype, shape = self._unpack(data[4 : 4 + hlen])
-            arr = np.frombuffer(data, dtype=np.dtype(dtype), offset=4 + hlen)
+            dtype, shape = _expect(self._unpack(data[4 : 4 + hlen], depth), list)
+            dt = _plain_dtype(np, dtype)
+            arr = np.frombuffer(data, dtype=dt, offset=4 + hlen)
             # frombuffer views the (immutable) payload: copy once so callers own a
             # writable array and can never alias what the cache holds.
-            return arr.reshape(shape).copy()
+            return arr.reshape(_expect(shape, list)).copy()
         if code == _EXT_NPSCALAR:
             import numpy as np
 
-            dtype, raw = self._unpack(data)
-            return np.frombuffer(raw, dtype=np.dtype(dtype))[0]
+            dtype, raw = _expect(self._unpack(data, depth), list)
+            return np.frombuffer(_expect(raw, bytes), dtype=_plain_dtype(np, dtype))[0]
         if code == _EXT_OBJECT:
-            kind, name, fields = self._unpack(data)
-            cls = self._resolve(name)
+            kind, name, fields = _expect(self._unpack(data, depth), list)
+            cls = self._resolve(_expect(name, str))
             if kind == "pd":
                 return cls.model_validate(fields)  # type: ignore[attr-defined]
-            return cls(**fields)
+            return cls(**_expect(fields, dict))
         raise IntegrityError(f"unknown msgpack extension code {code}")
 
     def _resolve(self, name: str) -> type:
@@ -277,6 +330,48 @@ class SafeSerializer:
             f"stored value is a {name} but that class is not imported in this process; "
             "import it or register it with SafeSerializer.register(cls)"
         )
+
+
+def _non_finite(value: Any, path: str) -> str | None:
+    """Where in ``value`` a NaN or infinity sits (``"value['a'][0] = nan"``), or ``None``."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path} = {value!r}"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _non_finite(v, f"{path}[{k!r}]")
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            found = _non_finite(v, f"{path}[{i}]")
+            if found:
+                return found
+    else:
+        np = sys.modules.get("numpy")
+        if np is not None and isinstance(value, np.ndarray | np.floating):
+            arr = np.asarray(value)
+            if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+                return f"{path} (a numpy value holding NaN or infinity)"
+    return None
+
+
+#: How deeply extension types (tuples, sets, dataclasses, ...) may nest in a stored value.
+MAX_DEPTH: Final = 64
+
+
+def _expect(value: Any, kind: type[T]) -> T:
+    """``value`` if it is a ``kind``; stored bytes of another shape are corrupt."""
+    if not isinstance(value, kind):
+        raise IntegrityError(f"expected {kind.__name__} in payload, found {type(value).__name__}")
+    return value
+
+
+def _plain_dtype(np: Any, spec: Any) -> Any:
+    """The numpy dtype a payload names, refusing object dtypes (raw pointers in the bytes)."""
+    dt = np.dtype(_expect(spec, str))
+    if dt.hasobject:
+        raise IntegrityError("stored numpy payload declares an object dtype; refusing it")
+    return dt
 
 
 def _qualified_name(cls: type) -> str:
@@ -300,18 +395,28 @@ class JsonSerializer:
     def dumps(self, value: Any) -> bytes:
         """Encode ``value`` as JSON."""
         try:
-            return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+            data: bytes = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
         except TypeError as err:
             raise SerializationError(
                 f"JsonSerializer cannot serialize a value of type {_qualified_name(type(value))}"
                 f": {err}"
             ) from err
+        # orjson writes NaN and infinities as null: the value would come back changed.
+        # Only output holding a null can hide one, so the walk runs only then.
+        if b"null" in data:
+            where = _non_finite(value, "value")
+            if where is not None:
+                raise SerializationError(
+                    f"JsonSerializer cannot store {where}: JSON has no NaN or infinity (it "
+                    "would come back as null); use SafeSerializer or replace the number"
+                )
+        return data
 
     def loads(self, data: bytes) -> Any:
         """Decode JSON."""
         try:
             return orjson.loads(data)
-        except orjson.JSONDecodeError as err:
+        except Exception as err:  # stored bytes are untrusted input
             raise IntegrityError(f"corrupt JSON payload: {err}") from err
 
 
@@ -325,11 +430,17 @@ class PickleSerializer:
     Unpickling executes code chosen by whoever wrote the bytes. With ``secret`` (or the
     ``OMNICACHE_PICKLE_SECRET`` environment variable) each payload is prefixed with an
     HMAC-SHA256 of its bytes, and a payload whose tag does not verify is rejected before
-    ``pickle.loads`` sees it. Without a secret, only use it on a store no one else can write.
+    ``pickle.loads`` sees it. Without a secret the serializer is refused unless
+    ``allow_unsigned=True`` says, loudly, that no one else can ever write to the store.
 
     Args:
         secret: HMAC key shared by every process that reads and writes the cache.
         protocol: Pickle protocol.
+        allow_unsigned: Accept running without a secret: any writer of the store can then
+            run code in every reader. Emits a warning.
+
+    Raises:
+        ConfigurationError: No secret and no ``allow_unsigned=True``.
 
     Example:
         >>> s = PickleSerializer(secret="k3y")
@@ -338,10 +449,28 @@ class PickleSerializer:
     """
 
     def __init__(
-        self, secret: str | bytes | None = None, protocol: int = pickle.HIGHEST_PROTOCOL
+        self,
+        secret: str | bytes | None = None,
+        protocol: int = pickle.HIGHEST_PROTOCOL,
+        *,
+        allow_unsigned: bool = False,
     ) -> None:
         if secret is None:
             secret = os.environ.get("OMNICACHE_PICKLE_SECRET") or None
+        if not secret:
+            if not allow_unsigned:
+                raise ConfigurationError(
+                    "PickleSerializer needs a secret (secret=... or OMNICACHE_PICKLE_SECRET): "
+                    "unsigned pickle lets anyone who can write the store run code in every "
+                    "reader; pass allow_unsigned=True only for a store no one else can write"
+                )
+            warnings.warn(
+                "PickleSerializer(allow_unsigned=True): entries are unpickled without a "
+                "signature check; anyone who can write the store can run code in this process",
+                UserWarning,
+                stacklevel=2,
+            )
+            secret = None
         self._key = secret.encode() if isinstance(secret, str) else secret
         self._protocol = protocol
         self.format_id = 4 if self._key else 3
@@ -372,7 +501,10 @@ class PickleSerializer:
             if len(tag) != _SIG_LEN or not hmac.compare_digest(tag, expected):
                 raise IntegrityError("pickle payload signature does not verify; refusing it")
             data = body
-        return pickle.loads(data)  # noqa: S301 - opt-in, and verified above when signed
+        try:
+            return pickle.loads(data)  # noqa: S301 - opt-in, and verified above when signed
+        except Exception as err:  # e.g. a class this process cannot import
+            raise IntegrityError(f"cannot unpickle payload: {type(err).__name__}: {err}") from err
 
 
 # Built-in formats a reader may always decode without running stored code.
@@ -387,6 +519,38 @@ def builtin_safe_serializer(format_id: int) -> Serializer | None:
     if format_id == JsonSerializer.format_id:
         return _JSON
     return None
+
+
+_NORMALIZED: Final = (SafeSerializer, JsonSerializer, PickleSerializer)
+
+
+def checked_loads(serializer: Serializer) -> Callable[[bytes], Any]:
+    """``serializer.loads``, raising only :class:`IntegrityError` for bytes it cannot decode.
+
+    Stored bytes are untrusted input, and a reader treats every decoding failure the same
+    way (a counted miss). The built-in serializers already normalize their errors; a user
+    serializer's ``loads`` is wrapped so whatever it raises becomes an ``IntegrityError``.
+
+    Example:
+        >>> checked_loads(SafeSerializer())(b"s")
+        ''
+    """
+    if type(serializer) in _NORMALIZED:
+        return serializer.loads
+    loads = serializer.loads
+    name = type(serializer).__name__
+
+    def guarded(data: bytes) -> Any:
+        try:
+            return loads(data)
+        except IntegrityError:
+            raise
+        except Exception as err:  # stored bytes are untrusted input
+            raise IntegrityError(
+                f"{name} cannot decode the entry: {type(err).__name__}: {err}"
+            ) from err
+
+    return guarded
 
 
 def import_string(path: str) -> Callable[..., Any]:

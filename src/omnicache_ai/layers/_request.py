@@ -283,7 +283,7 @@ def check_messages(messages: Any) -> None:
 
     Raises:
         TypeError: ``messages`` is of another type.
-        ValueError: ``messages`` is empty.
+        ValueError: ``messages`` is empty or holds ``None``.
     """
     t = type(messages)
     if t is not list and t is not str and t is not tuple:
@@ -292,6 +292,13 @@ def check_messages(messages: Any) -> None:
         )
     if not messages:
         raise ValueError("messages must not be empty")
+    if t is not str:
+        for i, message in enumerate(messages):
+            if message is None:
+                raise ValueError(
+                    f"messages[{i}] is None; each message must be a chat message (e.g. "
+                    "{'role': 'user', 'content': '...'}) or a string"
+                )
 
 
 def request_bytes(model: str, messages: Any, params: dict[str, Any]) -> bytes:
@@ -352,7 +359,7 @@ class RequestKeyer:
         # The common call (a model_id, a list of messages) skips the helpers' calls.
         if type(model_id) is not str or not model_id or (params and "model" in params):
             model_id = resolve_model(model_id, params)
-        if type(messages) is not list or not messages:
+        if type(messages) is not list or not messages or None in messages:
             check_messages(messages)
         norm = _normalize(params, self._rules, self._skip) if params else {}
         return request_bytes(model_id, messages, norm), model_id

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from omnicache_ai.core.cache_manager import MISSING, CacheManager, _ErrorLog
+from omnicache_ai.core.cache_manager import MISSING, CacheManager, RequestConfig, _ErrorLog
 from omnicache_ai.core.errors import CacheBackendError, ConfigurationError
 from omnicache_ai.core.metrics import lookup_detail
 from omnicache_ai.embedders.default import (
@@ -96,6 +96,14 @@ Query = str | Sequence[Mapping[str, Any]]
 # A step a flow asks its driver to perform; the driver sends back the step's result.
 _Op = tuple[Any, ...]
 _Flow = Generator[_Op, Any, Any]
+
+
+_REFRESH: Final = RequestConfig(refresh=True)
+
+
+def _is_payload(raw: Any) -> bool:
+    """Whether an exact-tier read is one of our entries (``{"q": ..., "v": ...}``)."""
+    return isinstance(raw, dict) and "v" in raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,8 +242,13 @@ def split_query(query: Query) -> tuple[str, list[Any], str]:
 
 def _legacy_positional(
     first: Any, rest: tuple[Any, ...], keywords: tuple[Any, Any, Any, Any]
-) -> tuple[None, Any, Any, Any, Any]:
-    """Map omnicache-ai 0.3.0's ``SemanticCache(exact, vector, embed_fn, threshold)``."""
+) -> tuple[Any, Any, Any, Any, Any]:
+    """Map omnicache-ai 0.3.0's ``SemanticCache(exact, vector, embed_fn, threshold)``.
+
+    Returns the arguments unchanged when the call is in today's form.
+    """
+    if not rest and (first is None or isinstance(first, CacheManager)):
+        return (first, *keywords)
     if isinstance(first, CacheManager):
         raise TypeError(
             "SemanticCache(manager, ...) takes its other arguments by keyword: "
@@ -347,10 +360,9 @@ class SemanticCache:
         verify_band: float = 0.1,
         verify_above: float = 0.0,
     ) -> None:
-        if legacy or (manager is not None and not isinstance(manager, CacheManager)):
-            manager, exact_backend, vector_backend, embed_fn, threshold = _legacy_positional(
-                manager, legacy, (exact_backend, vector_backend, embed_fn, threshold)
-            )
+        manager, exact_backend, vector_backend, embed_fn, threshold = _legacy_positional(
+            manager, legacy, (exact_backend, vector_backend, embed_fn, threshold)
+        )
         shared_embeddings = manager is not None if cache_embeddings is None else cache_embeddings
         if manager is not None and exact_backend is not None:
             raise ConfigurationError("pass either manager= or exact_backend=, not both")
@@ -571,7 +583,7 @@ class SemanticCache:
     def _lookup_flow(self, req: _Request, override: float | None) -> _Flow:
         threshold = self.threshold if override is None else override
         raw = yield ("get", req.key)
-        if isinstance(raw, dict) and "v" in raw:
+        if _is_payload(raw):
             return SemanticResult(True, raw["v"], 1.0, "exact", raw.get("q"), req.key, None,
                                   threshold)  # fmt: skip
         vec = yield ("embed", req.text)
@@ -604,7 +616,7 @@ class SemanticCache:
             # The similarity rides on the payload read's event (OpenTelemetry's
             # cache.similarity), so a semantic hit's span says how close the match was.
             payload = yield ("get", str(h.metadata.get("k", "")), {"similarity": float(h.score)})
-            if not (isinstance(payload, dict) and "v" in payload):
+            if not _is_payload(payload):
                 # The payload expired or was deleted or tag-invalidated: drop the vector too.
                 yield ("delete_vec", [h.id])
                 continue
@@ -915,8 +927,13 @@ class SemanticCache:
             computed.append(True)
             return {"q": req.text, "v": _sync_value(fn())}
 
-        payload = self.manager.get_or_set(req.key, fill, self.ttl if ttl is None else ttl,
-                                          tags=self._tags(tags), layer=_LAYER)  # fmt: skip
+        ttl_s = self.ttl if ttl is None else ttl
+        payload = self.manager.get_or_set(req.key, fill, ttl_s, tags=self._tags(tags),
+                                          layer=_LAYER)  # fmt: skip
+        if not _is_payload(payload):
+            # Another writer left something that is not an entry of ours: replace it.
+            payload = self.manager.get_or_set(req.key, fill, ttl_s, tags=self._tags(tags),
+                                              layer=_LAYER, config=_REFRESH)  # fmt: skip
         if computed:
             self._run(self._index_flow(req, self._expires_at(ttl)))
         return payload["v"]
@@ -1015,8 +1032,12 @@ class SemanticCache:
             computed.append(True)
             return {"q": req.text, "v": await _async_value(fn())}
 
-        payload = await self.manager.aget_or_set(req.key, fill, self.ttl if ttl is None else ttl,
-                                                 tags=self._tags(tags), layer=_LAYER)  # fmt: skip
+        ttl_s = self.ttl if ttl is None else ttl
+        payload = await self.manager.aget_or_set(req.key, fill, ttl_s, tags=self._tags(tags),
+                                                 layer=_LAYER)  # fmt: skip
+        if not _is_payload(payload):
+            payload = await self.manager.aget_or_set(req.key, fill, ttl_s, tags=self._tags(tags),
+                                                     layer=_LAYER, config=_REFRESH)  # fmt: skip
         if computed:
             await self._arun(self._index_flow(req, self._expires_at(ttl)))
         return payload["v"]
