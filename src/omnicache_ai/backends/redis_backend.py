@@ -129,7 +129,8 @@ _GLOB_SPECIAL: Final = frozenset(b"*?[]\\")
 # get_checked: read an entry and validate its tag generations in the same round trip.
 # The envelope header (core/envelope.py) spells out each tag's counter key and the
 # generation it had at write time; the entry is served only if every counter still holds
-# that generation (a missing counter counts as 0). A stale entry is deleted on the spot,
+# that generation (a missing counter means the counters were lost, e.g. a restart without
+# persistence, so the entry is stale: see core/invalidation.py). A stale entry is deleted on the spot,
 # like the manager's lazy delete. Anything that is not a well-formed tagged envelope is
 # returned as is, so the manager's own parser reports it. Counter keys are read from the
 # value rather than passed in KEYS, which only a standalone server allows: cluster
@@ -152,8 +153,8 @@ for _ = 1, ntags do
   local recorded = 0
   for i = 0, 7 do recorded = recorded * 256 + string.byte(raw, pos + i) end
   pos = pos + 8
-  local current = tonumber(redis.call('GET', counter) or '0')
-  if current ~= recorded then
+  local current = redis.call('GET', counter)
+  if not current or tonumber(current) ~= recorded then
     redis.call('DEL', KEYS[1])
     return false
   end
@@ -184,6 +185,8 @@ def _check_value(value: Any) -> bytes | bytearray | memoryview:
         return value
     if isinstance(value, bytearray):
         return bytes(value)
+    if type(value) is int:  # a counter's starting value (add() of a tag generation)
+        return str(value).encode("ascii")
     raise TypeError(
         f"Redis backends store bytes, got {type(value).__name__}; let a CacheManager "
         "serialize values, or encode them yourself"
