@@ -72,6 +72,7 @@ from omnicache_ai.backends._circuit import (
     State,
 )
 from omnicache_ai.backends.base import AsyncBaseBackend, BaseBackend
+from omnicache_ai.backends.redis_lock import RedisLockProvider
 from omnicache_ai.core import envelope as _env
 
 try:
@@ -185,12 +186,18 @@ def _check_value(value: Any) -> bytes | bytearray | memoryview:
         return value
     if isinstance(value, bytearray):
         return bytes(value)
-    if type(value) is int:  # a counter's starting value (add() of a tag generation)
-        return str(value).encode("ascii")
     raise TypeError(
         f"Redis backends store bytes, got {type(value).__name__}; let a CacheManager "
         "serialize values, or encode them yourself"
     )
+
+
+def _check_add_value(value: Any) -> bytes | bytearray | memoryview:
+    # add() also creates counters (a tag generation's starting value), which INCRBY then
+    # updates: an int is stored as its decimal digits, exactly as INCRBY would store it.
+    if type(value) is int:
+        return str(value).encode("ascii")
+    return _check_value(value)
 
 
 def _check_delta(delta: int) -> int:
@@ -357,16 +364,25 @@ class _RedisCommon:
 
         The :class:`~omnicache_ai.CacheManager` calls this to give its stampede shield a
         cross-process lock, so one caller per cluster computes a missing key. See
-        :class:`omnicache_ai.core.redis_lock.RedisLockProvider`.
+        :class:`omnicache_ai.backends.redis_lock.RedisLockProvider`.
 
         Example:
             ``lease = backend.lock_provider().acquire("k", lease=30, timeout=10)``
         """
         if self._lock_provider is None:
-            from omnicache_ai.core.redis_lock import RedisLockProvider
-
             self._lock_provider = RedisLockProvider(self)  # type: ignore[arg-type]
         return self._lock_provider
+
+    #: True for the asyncio flavour; the lock provider picks its code path by it.
+    is_async: bool = False
+
+    def _twin(self, **overrides: Any) -> Any:
+        """The other flavour (sync/async) of this backend, or ``None`` without a URL."""
+        settings = self._twin_settings()
+        if settings is None:
+            return None
+        other = AsyncRedisBackend if not self.is_async else RedisBackend
+        return other(**{**settings, **overrides})
 
     def _twin_settings(self) -> dict[str, Any] | None:
         """Arguments that build the other flavour (sync/async) of this backend: same server,
@@ -687,7 +703,7 @@ class RedisBackend(_RedisCommon, BaseBackend):
     def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store only if ``key`` is absent (``SET NX PX``); returns whether it was stored."""
         raw_key = self._key(key)
-        data = _check_value(value)
+        data = _check_add_value(value)
         ms = _ttl_ms(ttl)
         if ms is not None and ms <= 0:
             # Would expire on arrival: nothing is stored, but report what SET NX would.
@@ -773,6 +789,8 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
     """
 
     blocking = False
+
+    is_async = True
 
     def __init__(
         self,
@@ -1012,7 +1030,7 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
     async def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store only if ``key`` is absent (``SET NX PX``); returns whether it was stored."""
         raw_key = self._key(key)
-        data = _check_value(value)
+        data = _check_add_value(value)
         ms = _ttl_ms(ttl)
         if ms is not None and ms <= 0:
             return not await self._run("exists", raw_key)
