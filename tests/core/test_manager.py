@@ -179,7 +179,8 @@ def test_corrupt_entry_is_a_miss() -> None:
     backend = InMemoryBackend()
     manager = CacheManager(backend=backend)
     backend.set(manager.storage_key("k"), b"\x00garbage")
-    backend.set(manager.storage_key("k2"), b"OC\x01\x01\x00\x00m\xc1")  # valid header, invalid msgpack
+    # a valid header over invalid msgpack:
+    backend.set(manager.storage_key("k2"), b"OC\x01\x01\x00\x00m\xc1")
     assert manager.get("k", default="miss") == "miss"
     assert manager.get("k2", default="miss") == "miss"
     assert manager.metrics.snapshot()["errors"] == 2

@@ -131,8 +131,8 @@ _GLOB_SPECIAL: Final = frozenset(b"*?[]\\")
 # The envelope header (core/envelope.py) spells out each tag's counter key and the
 # generation it had at write time; the entry is served only if every counter still holds
 # that generation (a missing counter means the counters were lost, e.g. a restart without
-# persistence, so the entry is stale: see core/invalidation.py). A stale entry is deleted on the spot,
-# like the manager's lazy delete. Anything that is not a well-formed tagged envelope is
+# persistence, so the entry is stale: see core/invalidation.py). A stale entry is deleted
+# on the spot, like the manager's lazy delete. Anything that is not a well-formed tagged envelope is
 # returned as is, so the manager's own parser reports it. Counter keys are read from the
 # value rather than passed in KEYS, which only a standalone server allows: cluster
 # backends do not offer get_checked.

@@ -1,4 +1,4 @@
-"""Moved: the Redis stampede lock is Redis code and lives in :mod:`omnicache_ai.backends.redis_lock`.
+"""Moved: the Redis stampede lock is Redis code, now in :mod:`omnicache_ai.backends.redis_lock`.
 
 This name stays importable for code written against earlier releases; the core itself never
 imports it (it reaches a distributed lock only through the
@@ -11,7 +11,10 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from omnicache_ai.backends.redis_lock import RedisLease, RedisLockProvider
 
 __all__ = ["RedisLease", "RedisLockProvider"]
 
