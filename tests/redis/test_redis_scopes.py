@@ -154,11 +154,11 @@ def test_invalidation_survives_a_restart_without_persistence(private_redis: Redi
     private_redis.restart()  # counters and entries in Redis are gone; the reader's L1 is not
     for m in (reader, writer):
         _until_reachable(m.backend.l2)
-    assert reader.invalidation.generations(reader._tag_keys(["docs"])) == [LOST]
     errors = reader.metrics.snapshot()["errors"]
 
     assert reader.get("doc") is None  # the L1 copy recorded a counter that no longer exists
     assert reader.metrics.snapshot()["errors"] == errors  # a stale miss, not a Redis error
+    assert reader.invalidation.generations(reader._tag_keys(["docs"])) == [LOST]
     writer.set("doc", "v2", tags=["docs"])
     assert reader.get("doc") == "v2"
     reader.close()
