@@ -85,6 +85,13 @@ def _cmd_flush(args: argparse.Namespace) -> int:
             return 1
     manager.strict = True  # a flush that silently failed would be worse than an error
     manager.clear()
+    if not manager.tenant:
+        # The namespace's shared statistics (docs/observability.md) live beside its scope,
+        # under their own reserved prefix; a full flush resets them too.
+        from omnicache_ai.core._ops import sync_ops
+        from omnicache_ai.observability.shared_stats import stats_prefix
+
+        sync_ops(manager.backend).delete_prefix(stats_prefix(manager))
     print(f"flushed {scope}")
     return 0
 

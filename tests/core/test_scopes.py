@@ -27,6 +27,7 @@ from omnicache_ai.backends.tiered_backend import TieredBackend
 from omnicache_ai.core.errors import ConfigurationError
 from omnicache_ai.core.invalidation import LOST, InvalidationEngine, count_key
 from omnicache_ai.core.key_builder import escape_segment
+from omnicache_ai.observability.shared_stats import stats_prefix
 
 FOREIGN = {"app:foreign": b"theirs", "app:b:x": b"theirs too", "other": b"not ours"}
 
@@ -329,6 +330,8 @@ def test_flush_removes_exactly_the_configured_namespace(tmp_path: Path) -> None:
     app.for_tenant("t").set("k", 2)
     app_b.set("k", 3)
     backend.set("app:foreign", b"theirs")
+    backend.set(stats_prefix(app) + "slots", 1)
+    backend.set(stats_prefix(app_b) + "slots", 1)
     backend.close()
     env = {"OMNICACHE_BACKEND": "disk", "OMNICACHE_DISK_PATH": str(path),
            "OMNICACHE_NAMESPACE": "app"}  # fmt: skip
@@ -346,6 +349,8 @@ def test_flush_removes_exactly_the_configured_namespace(tmp_path: Path) -> None:
     assert gone.for_tenant("t").get("k") is None
     assert CacheManager(backend=after, key_builder=CacheKeyBuilder("app:b")).get("k") == 3
     assert after.get("app:foreign") == b"theirs"
+    assert after.get(stats_prefix(app) + "slots") is None  # a full flush resets its stats
+    assert after.get(stats_prefix(app_b) + "slots") == 1
     after.close()
 
 
