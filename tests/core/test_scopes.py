@@ -292,6 +292,19 @@ def test_unsafe_shared_default_directory_is_refused(
         DiskBackend()
 
 
+def test_own_readable_default_directory_is_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 0755 <tmp>/omnicache of ours (an older release's) is narrowed to 0700 on use."""
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.delenv("OMNICACHE_DISK_PATH", raising=False)
+    shared = tmp_path / "omnicache"
+    shared.mkdir()
+    shared.chmod(0o755)
+    DiskBackend().close()
+    assert _mode(shared) == 0o700
+
+
 def test_unsafe_explicit_directory_is_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -13,8 +13,10 @@ Privacy: cached prompts and answers are nobody else's business, so the directory
 ``0700`` and the SQLite index and value files ``0600``. An existing directory is checked
 before use: if it is owned by another user, or writable by everyone (without the sticky
 bit), another local user could read or plant entries. For the shared default path
-(``<tmp>/omnicache``) that is refused with :class:`ConfigurationError`; for a path you chose
-it is logged as a warning (you may share a directory with a group on purpose).
+(``<tmp>/omnicache``) that is refused with :class:`ConfigurationError` (and a default
+directory of ours left readable by others, as older releases made it, is closed to 0700);
+for a path you chose it is logged as a warning and its mode is left alone (you may share a
+directory with a group on purpose).
 """
 
 from __future__ import annotations
@@ -112,14 +114,18 @@ def prepare_directory(path: str) -> None:
         pass
     info = os.stat(path)
     problem = _unsafe(info)
+    shared = os.path.abspath(path) == os.path.abspath(shared_default_path())
     if problem is None:
+        if shared and stat.S_IMODE(info.st_mode) & 0o077:
+            # Ours, but readable by others (made by an older release, 0755): close it.
+            os.chmod(path, 0o700)
         return
     message = (
         f"refusing to use the disk cache directory {path!r}: {problem}, so other local users "
         "could read cached prompts and answers or plant entries. Point OMNICACHE_DISK_PATH "
         "(or DiskBackend(path=...)) at a directory of your own, created with mode 0700."
     )
-    if os.path.abspath(path) == os.path.abspath(shared_default_path()):
+    if shared:
         raise ConfigurationError(message)
     logger.warning("omnicache: %s (using it anyway: the path was chosen explicitly)", message)
 
