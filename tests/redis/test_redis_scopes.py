@@ -9,16 +9,19 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 import redis
 import redis.cluster
 
-from conftest import RedisServer
 from omnicache_ai import CacheKeyBuilder, CacheManager, InMemoryBackend, OmnicacheSettings
 from omnicache_ai.backends.redis_backend import AsyncRedisBackend, BackendError, RedisBackend
 from omnicache_ai.backends.tiered_backend import TieredBackend
 from omnicache_ai.core.invalidation import LOST
+
+if TYPE_CHECKING:
+    from conftest import RedisServer
 
 pytestmark = pytest.mark.redis
 
