@@ -36,7 +36,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("core/cache_manager.py", "omnicache_ai.backends.memory_backend"):
         "CacheManager() defaults to an in-memory backend (imported on that call only)",
     ("core/redis_lock.py", "omnicache_ai.backends"):
-        "the Redis lock moves beside the Redis backend on the h2-scopes branch",
+        "the old import path of the Redis lock (now backends/redis_lock.py), resolved lazily",
     ("embedders/cached.py", "omnicache_ai.layers.cached_embedder"):
         "the old import path of CachedEmbedder, which moved to layers/",
     ("embedders/__init__.py", "omnicache_ai.layers.cached_embedder"):

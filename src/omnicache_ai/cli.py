@@ -65,9 +65,22 @@ def _plain_stats(snap: dict[str, Any]) -> str:
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
+def _flush_scope(manager: Any) -> str:
+    """What a flush removes, spelled out: backend, namespace, key prefix and tenant."""
+    prefix = getattr(manager.backend, "prefix", "")
+    where = f"{manager.backend_name} (key prefix {prefix!r})" if prefix else manager.backend_name
+    who = f"tenant {manager.tenant!r}" if manager.tenant else "every tenant"
+    return (
+        f"namespace {manager.key_builder.namespace!r}, {who}, on {where}: "
+        f"keys under {manager.scope!r}"
+    )
+
+
 def _cmd_flush(args: argparse.Namespace) -> int:
+    # Only the manager's scope goes: CacheManager.clear() deletes the keys under its
+    # namespace (and tenant) prefix, never other namespaces or foreign keys.
     manager = _manager(args)
-    scope = f"tenant {manager.tenant!r}" if manager.tenant else f"backend {manager.backend_name}"
+    scope = _flush_scope(manager)
     if not args.yes:
         if not sys.stdin.isatty():
             print(f"refusing to flush {scope} without --yes (stdin is not a terminal)")
@@ -78,6 +91,13 @@ def _cmd_flush(args: argparse.Namespace) -> int:
             return 1
     manager.strict = True  # a flush that silently failed would be worse than an error
     manager.clear()
+    if not manager.tenant:
+        # The namespace's shared statistics (docs/observability.md) live beside its scope,
+        # under their own reserved prefix; a full flush resets them too.
+        from omnicache_ai.core._ops import sync_ops
+        from omnicache_ai.observability.shared_stats import stats_prefix
+
+        sync_ops(manager.backend).delete_prefix(stats_prefix(manager))
     print(f"flushed {scope}")
     return 0
 
@@ -240,7 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--tenant", help="scope to one tenant")
     stats.set_defaults(func=_cmd_stats)
 
-    flush = sub.add_parser("flush", help="remove every cached entry")
+    flush = sub.add_parser(
+        "flush", help="remove every cached entry of the configured namespace (or one tenant)"
+    )
     flush.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     flush.add_argument("--tenant", help="flush only this tenant's entries")
     flush.set_defaults(func=_cmd_flush)

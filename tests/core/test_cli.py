@@ -41,7 +41,7 @@ def test_inspect_shows_entry(disk_env: dict[str, str]) -> None:
     info = json.loads(result.stdout)
     assert info["valid"] is True
     assert info["value_preview"] == "{'text': 'hello'}"
-    assert list(info["tags"]) == ["__omnicache__:omnicache:tag:lang:en"]
+    assert list(info["tags"]) == ["omnicache::__omnicache__:tag:lang:en"]
     assert _run(["inspect", "absent"], disk_env).returncode == 1
 
 

@@ -178,8 +178,9 @@ def test_corrupt_entry_is_a_miss() -> None:
     """Garbage bytes in the backend read as a miss and count as an error."""
     backend = InMemoryBackend()
     manager = CacheManager(backend=backend)
-    backend.set("k", b"\x00garbage")
-    backend.set("k2", b"OC\x01\x01\x00\x00m\xc1")  # valid header, invalid msgpack
+    backend.set(manager.storage_key("k"), b"\x00garbage")
+    # a valid header over invalid msgpack:
+    backend.set(manager.storage_key("k2"), b"OC\x01\x01\x00\x00m\xc1")
     assert manager.get("k", default="miss") == "miss"
     assert manager.get("k2", default="miss") == "miss"
     assert manager.metrics.snapshot()["errors"] == 2
@@ -199,7 +200,8 @@ def test_corrupt_tagged_entries_are_misses(raw: bytes) -> None:
     """Damaged tag sections and payloads read as a counted miss, never an exception."""
     backend = InMemoryBackend()
     manager = CacheManager(backend=backend)
-    backend.set("k", raw)
+    backend.set(manager.storage_key("k"), raw)
+    backend.set("t", 0)  # the counter of tag "t" holds the recorded generation
     assert manager.get("k", default="miss") == "miss"
     assert manager.get_many(["k"]) == {}
     assert asyncio.run(manager.aget("k", default="miss")) == "miss"
@@ -265,7 +267,7 @@ def test_compressed_entries_readable_by_any_manager() -> None:
     text = "the same sentence again. " * 200
     writer.set("big", text)
     writer.set("small", "tiny")
-    assert len(backend.get("big")) < len(text) // 5
+    assert len(backend.get(writer.storage_key("big"))) < len(text) // 5
     reader = CacheManager(backend=backend)
     assert reader.get("big") == text
     assert reader.get("small") == "tiny"
@@ -365,8 +367,8 @@ def test_stale_tagged_entry_is_deleted_lazily() -> None:
     manager.set("k", "v", tags=["t"])
     manager.invalidate("t")
     assert manager.get("k") is None
-    assert ("delete", "k") in backend.calls
-    assert backend.get("k") is None
+    assert ("delete", manager.storage_key("k")) in backend.calls
+    assert backend.get(manager.storage_key("k")) is None
 
 
 def test_invalidation_visible_across_managers_sharing_a_backend() -> None:

@@ -102,7 +102,7 @@ def coherent_reader(url: str, worker: int, barrier: Any, queue: Any) -> None:
         # Phase 2: everyone reads, so every L1 holds the old values.
         assert manager.get("cfg") == "v1"
         assert manager.get("plain") == "p1"
-        assert tiered.l1.get("plain") is not None
+        assert tiered.l1.get(manager.storage_key("plain")) is not None
         barrier.wait(BARRIER_TIMEOUT)
         if worker == 0:
             manager.invalidate("release")

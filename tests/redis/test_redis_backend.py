@@ -427,11 +427,24 @@ def test_get_checked_validates_tag_generations(redis_clean_url: str) -> None:
         fresh = envelope.encode(b"payload", 1, 0, [("tag:a", 0), ("tag:b", 2)])
         b.set("e", fresh)
         b.incr("tag:b", 2)
-        assert check("e") == fresh  # tag:a missing counts as 0, tag:b is 2
+        b.incr("tag:a", 0)
+        assert check("e") == fresh  # tag:a is 0, tag:b is 2
         b.incr("tag:a")
         assert check("e") is None
         assert b.get("e") is None  # the stale entry was deleted on the spot
         assert check("missing") is None
+
+
+def test_get_checked_treats_a_lost_counter_as_stale(redis_clean_url: str) -> None:
+    """A counter that vanished (restart without persistence) retires the entries recording it."""
+    from omnicache_ai.core import envelope
+
+    with RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:") as b:
+        assert b.get_checked is not None
+        entry = envelope.encode(b"payload", 1, 0, [("tag:a", 0)])
+        b.set("e", entry)
+        assert b.get_checked("e") is None
+        assert b.get("e") is None
 
 
 @pytest.mark.parametrize(

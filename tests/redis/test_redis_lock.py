@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from omnicache_ai.backends.redis_backend import AsyncRedisBackend, RedisBackend
-from omnicache_ai.core.redis_lock import RedisLease, RedisLockProvider, _acquire_flow, _Wait
+from omnicache_ai.backends.redis_lock import RedisLease, RedisLockProvider, _acquire_flow, _Wait
 from omnicache_ai.core.stampede import LockLease, LockProvider
 
 if TYPE_CHECKING:

@@ -8,17 +8,31 @@ Safety: diskcache pickles values it does not know and unpickles them on read, so
 can write the cache directory could make every reader run code. This backend stores only
 ``bytes``, ``str``, ``int`` and ``float`` (the manager always hands it envelope bytes) and
 refuses to unpickle anything it reads.
+
+Privacy: cached prompts and answers are nobody else's business, so the directory is created
+``0700`` and the SQLite index and value files ``0600``. An existing directory is checked
+before use: if it is owned by another user, or writable by everyone (without the sticky
+bit), another local user could read or plant entries. For the shared default path
+(``<tmp>/omnicache``) that is refused with :class:`ConfigurationError` (and a default
+directory of ours left readable by others, as older releases made it, is closed to 0700);
+for a path you chose it is logged as a warning and its mode is left alone (you may share a
+directory with a group on purpose).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from omnicache_ai.backends.base import BaseBackend
-from omnicache_ai.core.errors import IntegrityError
+from omnicache_ai.core.errors import ConfigurationError, IntegrityError
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["DiskBackend"]
 
@@ -44,23 +58,85 @@ class _NoPickleDisk(diskcache.Disk):  # type: ignore[misc]
             )
         return super().store(value, read, key)
 
+    def _write(self, full_path: str, iterator: Any, mode: str, encoding: str | None = None) -> Any:
+        size = super()._write(full_path, iterator, mode, encoding)
+        # Large values become files of their own; keep them as private as the index.
+        os.chmod(full_path, 0o600)
+        return size
+
     def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
         if mode == MODE_PICKLE:
             raise IntegrityError("refusing to unpickle a value found in the disk cache")
         return super().fetch(mode, filename, value, read)
 
 
+def shared_default_path() -> str:
+    """``<tmp>/omnicache``: the machine-wide default, where other users may have been first."""
+    return os.path.join(tempfile.gettempdir(), "omnicache")
+
+
 def default_disk_path() -> str:
     """``$OMNICACHE_DISK_PATH`` or ``<tmp>/omnicache``."""
-    return os.environ.get("OMNICACHE_DISK_PATH") or os.path.join(tempfile.gettempdir(), "omnicache")
+    return os.environ.get("OMNICACHE_DISK_PATH") or shared_default_path()
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def _unsafe(info: os.stat_result) -> str | None:
+    """Why a directory with this ``stat`` would let other local users at the cache."""
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        return f"it is owned by uid {info.st_uid}, not by this user (uid {os.geteuid()})"
+    if info.st_mode & stat.S_IWOTH and not info.st_mode & stat.S_ISVTX:
+        return "it is writable by every user"
+    return None
+
+
+def prepare_directory(path: str) -> None:
+    """Create ``path`` private (0700), or check that an existing one is safe to use.
+
+    Raises:
+        ConfigurationError: ``path`` is the shared default ``<tmp>/omnicache`` and is owned
+            by another user or world-writable; for any other path this is a warning.
+
+    Example:
+        >>> import tempfile, os, stat
+        >>> d = os.path.join(tempfile.mkdtemp(), "cache")
+        >>> prepare_directory(d)
+        >>> oct(stat.S_IMODE(os.stat(d).st_mode))
+        '0o700'
+    """
+    try:
+        os.makedirs(path, mode=0o700)
+        os.chmod(path, 0o700)  # makedirs' mode is filtered by the umask; be exact
+        return
+    except FileExistsError:
+        pass
+    info = os.stat(path)
+    problem = _unsafe(info)
+    shared = os.path.abspath(path) == os.path.abspath(shared_default_path())
+    if problem is None:
+        if shared and stat.S_IMODE(info.st_mode) & 0o077:
+            # Ours, but readable by others (made by an older release, 0755): close it.
+            os.chmod(path, 0o700)
+        return
+    message = (
+        f"refusing to use the disk cache directory {path!r}: {problem}, so other local users "
+        "could read cached prompts and answers or plant entries. Point OMNICACHE_DISK_PATH "
+        "(or DiskBackend(path=...)) at a directory of your own, created with mode 0700."
+    )
+    if shared:
+        raise ConfigurationError(message)
+    logger.warning("omnicache: %s (using it anyway: the path was chosen explicitly)", message)
 
 
 class DiskBackend(BaseBackend):
     """Persistent, process-safe key-value store in a directory.
 
     Args:
-        path: Directory of the cache (created if missing). Default ``$OMNICACHE_DISK_PATH``
-            or ``<tmp>/omnicache``.
+        path: Directory of the cache (created ``0700`` if missing; see the module notes for
+            the checks on an existing one). Default ``$OMNICACHE_DISK_PATH`` or
+            ``<tmp>/omnicache``.
         size_limit: Bytes on disk before diskcache culls least-recently-stored entries.
         timeout: Seconds to wait on SQLite locks before an operation fails (the manager
             then serves a miss).
@@ -84,10 +160,18 @@ class DiskBackend(BaseBackend):
         **settings: Any,
     ) -> None:
         self.path = os.fspath(path) if path is not None else default_disk_path()
-        os.makedirs(self.path, exist_ok=True)
-        self._cache = diskcache.Cache(
-            self.path, timeout=timeout, disk=_NoPickleDisk, size_limit=size_limit, **settings
-        )
+        prepare_directory(self.path)
+        # The umask is process-wide, so hold it only while diskcache creates its SQLite
+        # files (cache.db and its journal) and serialise that with other DiskBackends.
+        with _UMASK_LOCK:
+            old = os.umask(0o077)
+            try:
+                self._cache = diskcache.Cache(
+                    self.path, timeout=timeout, disk=_NoPickleDisk, size_limit=size_limit,
+                    **settings,
+                )  # fmt: skip
+            finally:
+                os.umask(old)
 
     @property
     def cache(self) -> diskcache.Cache:

@@ -72,6 +72,7 @@ from omnicache_ai.backends._circuit import (
     State,
 )
 from omnicache_ai.backends.base import AsyncBaseBackend, BaseBackend
+from omnicache_ai.backends.redis_lock import RedisLockProvider
 from omnicache_ai.core import envelope as _env
 
 try:
@@ -131,8 +132,9 @@ _GLOB_SPECIAL: Final = frozenset(b"*?[]\\")
 # get_checked: read an entry and validate its tag generations in the same round trip.
 # The envelope header (core/envelope.py) spells out each tag's counter key and the
 # generation it had at write time; the entry is served only if every counter still holds
-# that generation (a missing counter counts as 0). A stale entry is deleted on the spot,
-# like the manager's lazy delete. Anything that is not a well-formed tagged envelope is
+# that generation (a missing counter means the counters were lost, e.g. a restart without
+# persistence, so the entry is stale: see core/invalidation.py). A stale entry is deleted
+# on the spot, like the manager's lazy delete. Anything that is not a well-formed tagged envelope is
 # returned as is, so the manager's own parser reports it. Counter keys are read from the
 # value rather than passed in KEYS, which only a standalone server allows: cluster
 # backends do not offer get_checked.
@@ -159,8 +161,8 @@ for _ = 1, ntags do
   local recorded = 0
   for i = 0, 7 do recorded = recorded * 256 + string.byte(raw, pos + i) end
   pos = pos + 8
-  local current = tonumber(redis.call('GET', counter) or '0')
-  if current ~= recorded then
+  local current = redis.call('GET', counter)
+  if not current or tonumber(current) ~= recorded then
     redis.call('DEL', KEYS[1])
     return false
   end
@@ -228,6 +230,14 @@ def _check_value(value: Any) -> bytes | bytearray | memoryview:
         f"Redis backends store bytes, got {type(value).__name__}; let a CacheManager "
         "serialize values, or encode them yourself"
     )
+
+
+def _check_add_value(value: Any) -> bytes | bytearray | memoryview:
+    # add() also creates counters (a tag generation's starting value), which INCRBY then
+    # updates: an int is stored as its decimal digits, exactly as INCRBY would store it.
+    if type(value) is int:
+        return str(value).encode("ascii")
+    return _check_value(value)
 
 
 def _check_delta(delta: int) -> int:
@@ -439,16 +449,25 @@ class _RedisCommon:
 
         The :class:`~omnicache_ai.CacheManager` calls this to give its stampede shield a
         cross-process lock, so one caller per cluster computes a missing key. See
-        :class:`omnicache_ai.core.redis_lock.RedisLockProvider`.
+        :class:`omnicache_ai.backends.redis_lock.RedisLockProvider`.
 
         Example:
             ``lease = backend.lock_provider().acquire("k", lease=30, timeout=10)``
         """
         if self._lock_provider is None:
-            from omnicache_ai.core.redis_lock import RedisLockProvider
-
             self._lock_provider = RedisLockProvider(self)  # type: ignore[arg-type]
         return self._lock_provider
+
+    #: True for the asyncio flavour; the lock provider picks its code path by it.
+    is_async: bool = False
+
+    def _twin(self, **overrides: Any) -> Any:
+        """The other flavour (sync/async) of this backend, or ``None`` without a URL."""
+        settings = self._twin_settings()
+        if settings is None:
+            return None
+        other = AsyncRedisBackend if not self.is_async else RedisBackend
+        return other(**{**settings, **overrides})
 
     def _twin_settings(self) -> dict[str, Any] | None:
         """Arguments that build the other flavour (sync/async) of this backend: same server,
@@ -819,7 +838,9 @@ class RedisBackend(_RedisCommon, BaseBackend):
     def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store only if ``key`` is absent (``SET NX PX``); returns whether it was stored."""
         raw_key = self._key(key)
-        data = self._value(value)
+        # add() also creates counters (a tag generation's starting value) that INCRBY then
+        # updates: an int is stored as its decimal digits, exactly as INCRBY would store it.
+        data = str(value).encode("ascii") if type(value) is int else self._value(value)
         ms = _ttl_ms(ttl)
         if ms is not None and ms <= 0:
             # Would expire on arrival: nothing is stored, but report what SET NX would.
@@ -905,6 +926,8 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
     """
 
     blocking = False
+
+    is_async = True
 
     def __init__(
         self,
@@ -1172,7 +1195,9 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
     async def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store only if ``key`` is absent (``SET NX PX``); returns whether it was stored."""
         raw_key = self._key(key)
-        data = self._value(value)
+        # add() also creates counters (a tag generation's starting value) that INCRBY then
+        # updates: an int is stored as its decimal digits, exactly as INCRBY would store it.
+        data = str(value).encode("ascii") if type(value) is int else self._value(value)
         ms = _ttl_ms(ttl)
         if ms is not None and ms <= 0:
             return not await self._run("exists", raw_key)

@@ -27,6 +27,7 @@ from dataclasses import InitVar, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 from omnicache_ai.core.errors import ConfigurationError
+from omnicache_ai.core.key_builder import escape_segment
 from omnicache_ai.core.policies import (
     DEFAULT_LAYER_TTLS,
     DEFAULT_TTL,
@@ -298,11 +299,12 @@ class OmnicacheSettings:
             return NullBackend()
         from omnicache_ai.backends.redis_backend import RedisBackend
 
-        # The namespace doubles as the Redis key prefix, so `clear()` removes this cache's
-        # keys only and never the rest of a shared database.
+        # The namespace doubles as the Redis key prefix, so even a direct `backend.clear()`
+        # removes this cache's keys only. Escaped (':' -> '%3A') so that namespace `app` can
+        # never be a prefix of namespace `app:b`'s keys.
         redis = RedisBackend.from_url(
             self.redis_url,
-            prefix=f"{self.namespace}:",
+            prefix=f"{escape_segment(self.namespace)}:",
             max_value_bytes=self.max_value_bytes or None,
         )
         if self.backend == "redis":

@@ -40,7 +40,7 @@ from omnicache_ai.core.errors import (
     IntegrityError,
 )
 from omnicache_ai.core.invalidation import InvalidationEngine
-from omnicache_ai.core.key_builder import CacheKeyBuilder
+from omnicache_ai.core.key_builder import CacheKeyBuilder, escape_segment
 from omnicache_ai.core.metrics import (
     CacheEvent,
     CacheMetrics,
@@ -272,7 +272,10 @@ class CacheManager:
         self._errors = _ErrorLog()
         self._series_cache: dict[str, SeriesStats] = {}
         self.tenant = ""
-        self._scope = ""
+        # The namespace segment is escaped (no ':' inside), so "app::" is never a prefix of
+        # another namespace's keys ("app%3Ab::..."): scopes are disjoint key spaces.
+        self._ns_scope = escape_segment(self.key_builder.namespace) + "::"
+        self._scope = self._ns_scope
         if tenant is not None:
             self._set_tenant(tenant)
         self._wire_backend_hooks()
@@ -320,7 +323,31 @@ class CacheManager:
                 f"got {tenant!r}"
             )
         self.tenant = tenant
-        self._scope = f"@{tenant}:"
+        self._scope = f"{self._ns_scope}@{tenant}:"
+
+    @property
+    def scope(self) -> str:
+        """The storage-key prefix of this manager: its namespace, and its tenant if any.
+
+        Every entry and tag counter this manager writes lives under it, and
+        :meth:`keys` and :meth:`clear` act on it alone, so managers with different
+        namespaces (or tenants) can share one backend.
+
+        Example:
+            >>> m = CacheManager(key_builder=CacheKeyBuilder("app"))
+            >>> m.scope, m.for_tenant("acme").scope
+            ('app::', 'app::@acme:')
+        """
+        return self._scope
+
+    def storage_key(self, key: str) -> str:
+        """The backend key under which ``key`` is stored (scope + key).
+
+        Example:
+            >>> CacheManager(key_builder=CacheKeyBuilder("app")).storage_key("k")
+            'app::k'
+        """
+        return self._skey(key)
 
     def for_tenant(self, tenant_id: str) -> CacheManager:
         """A view of this manager whose keys, tags and ``clear`` are scoped to one tenant.
@@ -345,11 +372,10 @@ class CacheManager:
         if type(key) is str and key:
             if not key.isascii():
                 _check_text(key, "cache key")
-            scope = self._scope
-            if scope:
-                return scope + key
+            # '@' opens a tenant scope and "__omnicache__" the tag counters: a caller key
+            # may impersonate neither.
             if key[0] != "@" and not key.startswith(_RESERVED):
-                return key
+                return self._scope + key
             raise ValueError(
                 f"keys starting with '@' or {_RESERVED!r} are reserved for tenant scopes and "
                 f"internal counters, got {key!r}"
@@ -366,14 +392,13 @@ class CacheManager:
         return st
 
     def _tag_keys(self, tags: Iterable[str]) -> list[str]:
-        ns = self.key_builder.namespace
         out = []
         for t in dict.fromkeys(tags):
             if type(t) is not str or not t:
                 raise TypeError(f"a tag must be a non-empty str, got {t!r}")
             if not t.isascii():
                 _check_text(t, "tag")
-            out.append(InvalidationEngine.tag_key(self._scope, ns, t))
+            out.append(InvalidationEngine.tag_key(self._scope, t))
         return out
 
     def _encode(
@@ -601,7 +626,7 @@ class CacheManager:
         ttl_s = self.ttl_policy.ttl_for(layer, ttl)
         tag_keys = self._tag_keys(tag_list) if tag_list else []
         try:
-            gens = self.invalidation.generations(tag_keys) if tag_keys else []
+            gens = self.invalidation.current(tag_keys) if tag_keys else []
         except Exception as err:  # noqa: BLE001
             self._failed(err, "set", st, key)
             return
@@ -634,13 +659,21 @@ class CacheManager:
         return self._lookup(key, self._skey(key), self._series(layer), None) is not MISSING
 
     def clear(self) -> None:
-        """Remove every entry of this scope: the whole backend, or one tenant's entries."""
+        """Remove every entry and tag counter of this scope, and nothing else.
+
+        The scope is the namespace (with every tenant in it) for a root manager, one
+        tenant's entries for a :meth:`for_tenant` view; other namespaces and foreign keys
+        in a shared backend are left alone.
+
+        Raises:
+            NotImplementedError: The backend cannot list its keys, so a scoped clear is
+                impossible (use the backend's own ``clear()`` to wipe all of it).
+        """
         st = self._series("default")
         try:
-            if self._scope:
-                self._sync.delete_prefix(self._scope)
-            else:
-                self._sync.clear()
+            self._sync.delete_prefix(self._scope)
+        except NotImplementedError:
+            raise
         except Exception as err:  # noqa: BLE001
             self._failed(err, "clear", st, "*")
 
@@ -881,14 +914,11 @@ class CacheManager:
         out = []
         for k in found:
             k = k.decode() if isinstance(k, bytes) else k  # noqa: PLW2901
-            if scope:
-                if not k.startswith(scope):
-                    continue
-                k = k[n:]  # noqa: PLW2901
-            elif k.startswith("@"):
-                continue  # tenant entries are not the root scope's
-            if k.startswith(_RESERVED):
+            if not k.startswith(scope):
                 continue
+            k = k[n:]  # noqa: PLW2901
+            if k.startswith(("@", _RESERVED)):
+                continue  # a tenant's entries or a tag counter: not this scope's keys
             out.append(k)
         return out
 
@@ -962,7 +992,7 @@ class CacheManager:
         ttl_s = self.ttl_policy.ttl_for(layer, ttl)
         tag_keys = self._tag_keys(tag_list) if tag_list else []
         try:
-            gens = await self.invalidation.agenerations(tag_keys) if tag_keys else []
+            gens = await self.invalidation.acurrent(tag_keys) if tag_keys else []
         except Exception as err:  # noqa: BLE001
             self._failed(err, "set", st, key)
             return
@@ -999,10 +1029,9 @@ class CacheManager:
         """Async :meth:`clear`."""
         st = self._series("default")
         try:
-            if self._scope:
-                await self._async.delete_prefix(self._scope)
-            else:
-                await self._async.clear()
+            await self._async.delete_prefix(self._scope)
+        except NotImplementedError:
+            raise
         except Exception as err:  # noqa: BLE001
             self._failed(err, "clear", st, "*")
 

@@ -17,7 +17,8 @@ tag increments its counter, and an entry whose recorded generation is behind the
 stale. Because the counter keys are spelled out in the header, a server-side script (Redis
 Lua, see backends/redis_backend.py) can validate an entry in the same round trip that reads
 it: a backend may implement ``get_checked(key)`` that returns the entry only when every
-recorded generation equals the counter's current value (a missing counter counts as 0).
+recorded generation equals the counter's current value (a missing counter makes the entry
+stale: counters are created at a random origin, so a lost one never matches again).
 """
 
 from __future__ import annotations

@@ -6,6 +6,20 @@ from then on every entry that recorded the old value is stale and reads as a mis
 deleted lazily). Because the counters live in a backend, an invalidation made by one process
 is seen by every process sharing that disk or Redis backend on its next read.
 
+**Generations never come back.** A counter is created at a random origin (between 2**40
+and 2**52, not at 0), and a counter that is missing when read makes every entry that
+recorded it stale. So if the counters are lost (a Redis restarted without persistence,
+an eviction) while entries survive elsewhere (a tiered backend's in-process L1, a disk),
+the old entries are never served again: the recreated counter starts at a fresh random
+origin that no surviving entry recorded. The origin is the counter set's epoch, folded into
+each counter so the check costs no extra read.
+
+**The key space is injective.** A tag's counter key is ``<scope>__omnicache__:tag:<tag>``
+and its write-count key ``<scope>__omnicache__:cnt:<tag>``: the kind comes before the tag
+and the tag is the last segment, so two different tags (``user:bob`` and ``user:bob:n``,
+say) or two kinds never share a key. The scope is the manager's namespace and tenant
+(:meth:`omnicache_ai.CacheManager.scope`), which contains no ``__omnicache__:`` segment.
+
 The engine also counts the entries written under a tag's current generation, so
 ``invalidate`` can report how many entries it retired (entries that expired or were
 overwritten in the meantime are still counted: it is an upper bound).
@@ -14,24 +28,45 @@ overwritten in the meantime are still counted: it is an upper bound).
 from __future__ import annotations
 
 import json
+import random
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from omnicache_ai.core._ops import AsyncOps, SyncOps, async_ops, sync_ops
 from omnicache_ai.core.key_builder import escape_segment
 
-__all__ = ["InvalidationEngine"]
+__all__ = ["LOST", "InvalidationEngine", "count_key"]
 
 _RESERVED = "__omnicache__"
+_TAG = f"{_RESERVED}:tag:"
+_CNT = f"{_RESERVED}:cnt:"
+#: The generation reported for a counter that does not exist: never recorded by an entry.
+LOST: Final = -1
+# Origins stay below 2**52 so a Lua script (doubles) compares generations exactly.
+_ORIGIN_LOW: Final = 1 << 40
+_ORIGIN_HIGH: Final = 1 << 52
+_random = random.SystemRandom()
 
 
 def _as_int(value: Any) -> int:
     if type(value) is int:
         return value
     if value is None:
-        return 0
+        return LOST
     return int(value)  # Redis and disk hand counters back as bytes or str
+
+
+def _origin() -> int:
+    return _random.randrange(_ORIGIN_LOW, _ORIGIN_HIGH)
+
+
+def count_key(tag_key: str) -> str:
+    """The write-count key that belongs to the counter key ``tag_key``."""
+    # The scope holds no "__omnicache__:tag:" (see the module notes), so the first one
+    # found is the kind segment.
+    i = tag_key.index(_TAG)
+    return tag_key[:i] + _CNT + tag_key[i + len(_TAG) :]
 
 
 class InvalidationEngine:
@@ -81,36 +116,58 @@ class InvalidationEngine:
             self._bind(getattr(backend, "shared_backend", backend))
 
     @staticmethod
-    def tag_key(scope: str, namespace: str, tag: str) -> str:
-        """The counter key of ``tag`` in ``scope`` (tenant prefix) and ``namespace``."""
+    def tag_key(scope: str, tag: str) -> str:
+        """The counter key of ``tag`` in ``scope`` (the manager's namespace and tenant).
+
+        Example:
+            >>> InvalidationEngine.tag_key("app::", "user:bob")
+            'app::__omnicache__:tag:user:bob'
+        """
         if not isinstance(tag, str) or not tag:
             raise ValueError(f"a tag must be a non-empty string, got {tag!r}")
-        return f"{scope}{_RESERVED}:{escape_segment(namespace)}:tag:{tag}"
-
-    @staticmethod
-    def _count_key(tag_key: str) -> str:
-        return tag_key + ":n"
+        return f"{scope}{_TAG}{tag}"
 
     # ---- sync ------------------------------------------------------------------------
     def generations(self, tag_keys: Sequence[str]) -> list[int]:
-        """Current generation of each tag counter (0 when never invalidated)."""
+        """Current generation of each tag counter (:data:`LOST` when it does not exist)."""
         assert self._sync is not None, "engine not bound to a backend"
         if len(tag_keys) == 1:  # the usual entry (a model tag): one plain read
             return [_as_int(self._sync.get(tag_keys[0]))]
         return [_as_int(v) for v in self._sync.get_many(tag_keys)]
 
+    def current(self, tag_keys: Sequence[str]) -> list[int]:
+        """The generations a new entry records, creating missing counters at a random origin."""
+        gens = self.generations(tag_keys)
+        for i, g in enumerate(gens):
+            if g == LOST:
+                gens[i] = self._create(tag_keys[i])
+        return gens
+
+    def _create(self, key: str) -> int:
+        assert self._sync is not None, "engine not bound to a backend"
+        # Set-if-absent, so writers racing to create a counter all record the winner's
+        # origin; INCR by the origin is the fallback if the counter vanished in between.
+        origin = _origin()
+        if self._sync.add(key, origin):
+            return origin
+        value = self._sync.get(key)
+        return int(self._sync.incr(key, origin)) if value is None else _as_int(value)
+
     def note_written(self, tag_keys: Sequence[str]) -> None:
         """Count one more entry under each tag's current generation."""
         assert self._sync is not None, "engine not bound to a backend"
         for k in tag_keys:
-            self._sync.incr(self._count_key(k))
+            self._sync.incr(count_key(k))
 
     def bump(self, tag_key: str) -> int:
         """Retire the tag's current generation; returns how many entries were written to it."""
         assert self._sync is not None, "engine not bound to a backend"
-        self._sync.incr(tag_key)
-        ck = self._count_key(tag_key)
-        n = _as_int(self._sync.get(ck))
+        if self._sync.get(tag_key) is None:
+            self._create(tag_key)  # a fresh origin is already a new generation
+        else:
+            self._sync.incr(tag_key)
+        ck = count_key(tag_key)
+        n = max(_as_int(self._sync.get(ck)), 0)
         if n:
             self._sync.incr(ck, -n)
         return n
@@ -121,18 +178,40 @@ class InvalidationEngine:
         assert self._async is not None, "engine not bound to a backend"
         return [_as_int(v) for v in await self._async.get_many(tag_keys)]
 
+    async def acurrent(self, tag_keys: Sequence[str]) -> list[int]:
+        """Async :meth:`current`."""
+        assert self._async is not None, "engine not bound to a backend"
+        gens = await self.agenerations(tag_keys)
+        for i, g in enumerate(gens):
+            if g == LOST:
+                gens[i] = await self._acreate(tag_keys[i])
+        return gens
+
+    async def _acreate(self, key: str) -> int:
+        assert self._async is not None, "engine not bound to a backend"
+        origin = _origin()
+        if await self._async.add(key, origin):
+            return origin
+        value = await self._async.get(key)
+        if value is None:
+            return int(await self._async.incr(key, origin))
+        return _as_int(value)
+
     async def anote_written(self, tag_keys: Sequence[str]) -> None:
         """Async :meth:`note_written`."""
         assert self._async is not None, "engine not bound to a backend"
         for k in tag_keys:
-            await self._async.incr(self._count_key(k))
+            await self._async.incr(count_key(k))
 
     async def abump(self, tag_key: str) -> int:
         """Async :meth:`bump`."""
         assert self._async is not None, "engine not bound to a backend"
-        await self._async.incr(tag_key)
-        ck = self._count_key(tag_key)
-        n = _as_int(await self._async.get(ck))
+        if await self._async.get(tag_key) is None:
+            await self._acreate(tag_key)
+        else:
+            await self._async.incr(tag_key)
+        ck = count_key(tag_key)
+        n = max(_as_int(await self._async.get(ck)), 0)
         if n:
             await self._async.incr(ck, -n)
         return n

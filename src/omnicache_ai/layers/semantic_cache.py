@@ -282,6 +282,20 @@ def _legacy_positional(
     )
 
 
+class _SharedDeps:
+    """The embedder and vector index every tenant view of one cache shares.
+
+    Held by reference, so a view made before the index exists still finds the one the
+    first lookup builds (a view per request must not start from an empty private index).
+    """
+
+    __slots__ = ("embedder", "vectors")
+
+    def __init__(self, embedder: Embedder | None, vectors: VectorBackend | None) -> None:
+        self.embedder = embedder
+        self.vectors = vectors
+
+
 class SemanticCache:
     """An answer cache that also hits on paraphrases, partitioned so it never crosses contexts.
 
@@ -398,11 +412,9 @@ class SemanticCache:
         self.verify = verify
         self.verify_band = float(verify_band)
         self.verify_above = float(verify_above)
-        self._embedder: Embedder | None = embedder
         if embed_fn is not None:
-            dim = getattr(vector_backend, "dim", None)
-            self._embedder = _FunctionEmbedder(embed_fn, dim)
-        self._vectors: VectorBackend | None = vector_backend
+            embedder = _FunctionEmbedder(embed_fn, getattr(vector_backend, "dim", None))
+        self._deps = _SharedDeps(embedder, vector_backend)
         self._init_lock = threading.Lock()
         self._emb_cache: OrderedDict[str, Vector] = OrderedDict()
         self._emb_cache_size = max(0, embedding_cache_size)
@@ -415,7 +427,23 @@ class SemanticCache:
         self._stats_lock = threading.Lock()
         self._errors = _ErrorLog()
 
-    # ---- lazily built dependencies -------------------------------------------------------
+    # ---- lazily built dependencies (shared with every tenant view) -------------------------
+    @property
+    def _embedder(self) -> Embedder | None:
+        return self._deps.embedder
+
+    @_embedder.setter
+    def _embedder(self, value: Embedder | None) -> None:
+        self._deps.embedder = value
+
+    @property
+    def _vectors(self) -> VectorBackend | None:
+        return self._deps.vectors
+
+    @_vectors.setter
+    def _vectors(self, value: VectorBackend | None) -> None:
+        self._deps.vectors = value
+
     @property
     def embedder(self) -> Embedder:
         """The embedder (the default one is loaded on first use)."""
@@ -878,12 +906,16 @@ class SemanticCache:
         return self.manager.invalidate(tag)
 
     def clear(self) -> None:
-        """Retire every entry of this cache (this tenant's payloads) and empty the index.
+        """Retire every entry of this cache, or of this tenant view only.
 
-        The index is shared by every tenant view of this cache, so it is emptied whole.
+        A tenant view retires its own payloads (one tag bump in its scope) and leaves the
+        shared index alone: its vectors now point at retired payloads, so a lookup that
+        finds one misses and deletes that vector, while other tenants keep every hit. The
+        root cache (no tenant) also empties the whole index.
         """
         self.manager.invalidate(_CLEAR_TAG)
-        self._clear_index()
+        if not self.manager.tenant:
+            self._clear_index()
 
     def _clear_index(self) -> None:
         try:
@@ -1004,7 +1036,8 @@ class SemanticCache:
     async def aclear(self) -> None:
         """Async :meth:`clear`."""
         await self.manager.ainvalidate(_CLEAR_TAG)
-        await asyncio.to_thread(self._clear_index)
+        if not self.manager.tenant:
+            await asyncio.to_thread(self._clear_index)
 
     async def aget_or_set(
         self,
