@@ -4,6 +4,12 @@ Every dependency that pyproject declares for an environment must be pinned (``==
 environment's export, with a version its specifier admits, and every pin must carry hashes.
 Runs offline with the standard library only (a tiny PEP 440 subset is enough for our pins).
 No file in the repository may name a download address either.
+
+The agent-framework extras (the ones in pyproject's ``[tool.uv] conflicts``) are not in dev.txt;
+each ``requirements/fw-<name>.txt`` is checked against the extras its ``fw-<name>.in`` names on
+its ``# extras:`` line, the core dependencies and the ``.in`` file's own requirements.
+
+``--dev-extras`` prints the extras that go into dev.txt, one a line (used by scripts/lock.sh).
 """
 
 from __future__ import annotations
@@ -109,23 +115,67 @@ def no_addresses() -> list[str]:
     pattern = re.compile(r"(--(extra-)?index-url|^\s*source = \{ *registry|registry = \"https?://)")
     for f in files:
         p = ROOT / f
-        text_file = p.suffix in {".txt", ".toml", ".cfg", ".ini", ".lock"} and p.is_file()
+        text_file = p.suffix in {".txt", ".in", ".toml", ".cfg", ".ini", ".lock"} and p.is_file()
         if text_file and pattern.search(p.read_text(encoding="utf-8", errors="replace")):
             bad.append(f"{f} names a package index or download address")
     return bad
 
 
+def framework_extras(project: dict) -> set[str]:
+    """Extras kept out of dev.txt: every extra named in ``[tool.uv] conflicts``."""
+    sets = project.get("tool", {}).get("uv", {}).get("conflicts", [])
+    return {item["extra"] for group in sets for item in group if "extra" in item}
+
+
+def dev_extras(project: dict) -> list[str]:
+    skip = framework_extras(project) | {"all"}
+    return sorted(k for k in project["project"]["optional-dependencies"] if k not in skip)
+
+
+def check_framework_env(project: dict, source: Path) -> list[str]:
+    """Check ``fw-<name>.txt`` against its ``.in``: extras, core deps, the ``.in``'s own lines."""
+    export = source.with_suffix(".txt")
+    if not export.is_file():
+        return [f"{export.name} is missing; run scripts/lock_frameworks.sh"]
+    lines = source.read_text(encoding="utf-8").splitlines()
+    extras: list[str] = []
+    own: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("# extras:"):
+            extras = stripped.removeprefix("# extras:").split()
+        elif stripped and not stripped.startswith(("#", "-")):
+            own.append(stripped.split("#", 1)[0].strip())
+    if not extras:
+        return [f"{source.name} has no '# extras:' line"]
+    unknown = [e for e in extras if e not in project["project"].get("optional-dependencies", {})]
+    if unknown:
+        return [f"{source.name} names extras pyproject.toml does not define: {unknown}"]
+    errors = check(project, export, extras, [])
+    project_own = {"project": {"dependencies": own}}
+    return errors + check(project_own, export, [], [])
+
+
 def main() -> int:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    extras = sorted(k for k in project["project"]["optional-dependencies"] if k != "all")
+    if sys.argv[1:] == ["--dev-extras"]:
+        print("\n".join(dev_extras(project)))
+        return 0
     groups = sorted(project.get("dependency-groups", {}))
-    errors = check(project, ROOT / "requirements/dev.txt", extras, groups)
+    errors = check(project, ROOT / "requirements/dev.txt", dev_extras(project), groups)
     errors += check(project, ROOT / "requirements/core.txt", [], ["test"])
+    sources = sorted((ROOT / "requirements").glob("fw-*.in"))
+    for source in sources:
+        errors += check_framework_env(project, source)
+    for orphan in sorted((ROOT / "requirements").glob("fw-*.txt")):
+        if not orphan.with_suffix(".in").is_file():
+            errors.append(f"{orphan.name} has no {orphan.with_suffix('.in').name}")
     errors += no_addresses()
     for e in errors:
         print(f"check_locks: {e}", file=sys.stderr)
     if not errors:
-        print("check_locks: requirements/dev.txt and requirements/core.txt match pyproject.toml")
+        envs = ", ".join(s.with_suffix(".txt").name for s in sources)
+        print(f"check_locks: dev.txt, core.txt{', ' + envs if envs else ''} match pyproject.toml")
     return 1 if errors else 0
 
 

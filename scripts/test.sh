@@ -7,6 +7,8 @@
 # Environments (all from the hashed lock exports in requirements/):
 #   .venv      everything: core + every extra + test/lint tools  -> the full suite
 #   .venv-core core dependencies only                             -> proves the bare install
+#   .venv-fw-<name>  one per requirements/fw-<name>.txt: an agent framework whose pins collide
+#                    with .venv (see requirements/FRAMEWORKS.md) -> tests/frameworks/<name>
 # When CI=true, a test that needs a service (redis-server, a Chroma server) must not skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,10 +46,20 @@ echo "== ruff (lint + format)"
 echo "== mypy (strict, src/)"
 .venv/bin/mypy
 
-echo "== pytest: full suite"
-.venv/bin/python -m pytest "$@"
+echo "== pytest: full suite (tests/frameworks runs below, in its own environments)"
+.venv/bin/python -m pytest --ignore=tests/frameworks "$@"
 
 echo "== environment: .venv-core (core dependencies only)"
 make_env .venv-core requirements/core.txt
 echo "== pytest: core tests without any extra installed"
 .venv-core/bin/python -m pytest tests/core -q -p no:cacheprovider
+
+for lock in requirements/fw-*.txt; do
+  [ -e "$lock" ] || continue
+  name="${lock#requirements/fw-}"
+  name="${name%.txt}"
+  echo "== environment: .venv-fw-$name ($lock)"
+  make_env ".venv-fw-$name" "$lock"
+  echo "== pytest: tests/frameworks/$name"
+  ".venv-fw-$name/bin/python" -m pytest "tests/frameworks/$name" -q -p no:cacheprovider
+done

@@ -16,6 +16,26 @@ import _netguard
 
 _netguard.install()
 
+_FRAMEWORKS = Path(__file__).resolve().parent / "frameworks"
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Collect tests/frameworks only when asked for by path.
+
+    Each agent framework is tested in its own locked environment (requirements/fw-*.txt, run by
+    scripts/test.sh as ``pytest tests/frameworks/<name>``); a plain ``pytest`` in the main
+    environment, where those frameworks are not installed, leaves them out.
+    """
+    if not _inside(collection_path, _FRAMEWORKS):
+        return None
+    base = config.invocation_params.dir
+    asked = [(base / arg.split("::", 1)[0]).resolve() for arg in config.args]
+    return None if any(_inside(a, _FRAMEWORKS) for a in asked) else True
+
 
 @pytest.fixture(autouse=True)
 def _loopback_only() -> None:
