@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,9 +59,9 @@ def plain(obj: Any, *, _depth: int = 0) -> Any:
         }
     descriptor = getattr(obj, "DESCRIPTOR", None)
     if descriptor is not None and hasattr(obj, "SerializeToString"):
-        from google.protobuf.json_format import MessageToDict
-
-        return plain(MessageToDict(obj), _depth=d)
+        # protobuf is the host's dependency, not ours: reached only when it handed us a message.
+        json_format = importlib.import_module("google.protobuf.json_format")
+        return plain(json_format.MessageToDict(obj), _depth=d)
     if callable(obj):
         return describe_callable(obj)
     return f"<{type(obj).__qualname__}>"

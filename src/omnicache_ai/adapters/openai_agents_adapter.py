@@ -25,8 +25,8 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any, Final
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, Final, TypeVar
 
 from omnicache_ai.adapters._plain import plain
 from omnicache_ai.core.cache_manager import CacheManager
@@ -81,6 +81,8 @@ _STATEFUL_OPTIONS: Final = (
     "conversation_id",
     "auto_previous_response_id",
 )
+
+_T = TypeVar("_T")
 
 _OUTPUT_ITEM: TypeAdapter[Any] = TypeAdapter(TResponseOutputItem)
 _STREAM_EVENT: TypeAdapter[Any] = TypeAdapter(TResponseStreamEvent)
@@ -140,7 +142,7 @@ def model_name(model: Any) -> str:
     return type(model).__qualname__
 
 
-def _call_request(
+def _call_request(  # noqa: PLR0917  # mirrors Model.get_response's positional signature
     system_instructions: str | None,
     input: str | list[TResponseInputItem],
     model_settings: ModelSettings,
@@ -256,7 +258,7 @@ class CachedModel(Model):
         self.responses = ResponseCache(manager, ttl=ttl)
         self.streams = StreamingResponseCache(manager, ttl=ttl)
 
-    async def get_response(
+    async def get_response(  # noqa: PLR0917  # the SDK's Model signature
         self,
         system_instructions: str | None,
         input: str | list[TResponseInputItem],
@@ -303,7 +305,7 @@ class CachedModel(Model):
         )
         return load_response(record)
 
-    async def stream_response(  # type: ignore[override]  # an async generator is the contract
+    async def stream_response(  # noqa: PLR0917  # the SDK's Model signature
         self,
         system_instructions: str | None,
         input: str | list[TResponseInputItem],
@@ -463,6 +465,19 @@ def _dump_run(result: RunResult) -> dict[str, Any]:
     }
 
 
+def _run_apart(coro: Coroutine[Any, Any, _T]) -> _T:
+    """Run ``coro`` on a private loop, leaving the thread's default loop alone.
+
+    ``Runner.run_sync`` keeps the thread's default loop open between calls on purpose (loop-bound
+    session helpers rely on it); ``asyncio.run`` would replace it and leak the SDK's loop.
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
+
+
 def _not_replayable(record: Any) -> bool:
     return isinstance(record, dict) and record.get("kind") == RUN_KIND and not record["replayable"]
 
@@ -565,7 +580,7 @@ class OpenAIAgentsCacheAdapter:
         """
         if self._stateful(options):
             return Runner.run_sync(agent, input, **options)
-        messages, model, params = asyncio.run(self._request(agent, input, options))
+        messages, model, params = _run_apart(self._request(agent, input, options))
         live: list[RunResult] = []
 
         def produce(_: Any) -> dict[str, Any]:
