@@ -31,6 +31,9 @@ def test_adapters_package_needs_no_framework() -> None:
     [
         ("langchain_core", "omnicache_ai.adapters.langchain_adapter", "langchain"),
         ("langgraph", "omnicache_ai.adapters.langgraph_adapter", "langgraph"),
+        ("autogen_agentchat", "omnicache_ai.adapters.autogen_adapter", "autogen"),
+        ("crewai", "omnicache_ai.adapters.crewai_adapter", "crewai"),
+        ("agno", "omnicache_ai.adapters.agno_adapter", "agno"),
     ],
 )
 def test_missing_extra_raises_import_error_with_hint(hidden: str, module: str, extra: str) -> None:

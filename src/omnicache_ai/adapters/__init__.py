@@ -14,15 +14,40 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from omnicache_ai.adapters.agno_adapter import AgnoCacheAdapter, CachedAgnoModel
+    from omnicache_ai.adapters.autogen_adapter import (
+        AutoGenCacheAdapter,
+        AutoGenCacheStore,
+        CachedChatCompletionClient,
+    )
+    from omnicache_ai.adapters.crewai_adapter import CachedCrewLLM, CrewAICacheAdapter
     from omnicache_ai.adapters.langchain_adapter import LangChainCacheAdapter
     from omnicache_ai.adapters.langgraph_adapter import (
         LangGraphCacheAdapter,
         LangGraphNodeCache,
     )
 
-__all__ = ["LangChainCacheAdapter", "LangGraphCacheAdapter", "LangGraphNodeCache"]
+__all__ = [
+    "AgnoCacheAdapter",
+    "AutoGenCacheAdapter",
+    "AutoGenCacheStore",
+    "CachedAgnoModel",
+    "CachedChatCompletionClient",
+    "CachedCrewLLM",
+    "CrewAICacheAdapter",
+    "LangChainCacheAdapter",
+    "LangGraphCacheAdapter",
+    "LangGraphNodeCache",
+]
 
 _LAZY: dict[str, str] = {
+    "AgnoCacheAdapter": "omnicache_ai.adapters.agno_adapter",
+    "CachedAgnoModel": "omnicache_ai.adapters.agno_adapter",
+    "AutoGenCacheAdapter": "omnicache_ai.adapters.autogen_adapter",
+    "AutoGenCacheStore": "omnicache_ai.adapters.autogen_adapter",
+    "CachedChatCompletionClient": "omnicache_ai.adapters.autogen_adapter",
+    "CachedCrewLLM": "omnicache_ai.adapters.crewai_adapter",
+    "CrewAICacheAdapter": "omnicache_ai.adapters.crewai_adapter",
     "LangChainCacheAdapter": "omnicache_ai.adapters.langchain_adapter",
     "LangGraphCacheAdapter": "omnicache_ai.adapters.langgraph_adapter",
     "LangGraphNodeCache": "omnicache_ai.adapters.langgraph_adapter",

@@ -75,7 +75,8 @@ _FN = TypeVar("_FN", bound=Callable[..., Any])
 
 
 def _to_json(msg: pb_message.Message) -> dict[str, Any]:
-    return json_format.MessageToDict(msg)
+    data: dict[str, Any] = json_format.MessageToDict(msg)
+    return data
 
 
 def _from_json(cls: type[pb_message.Message], data: Any) -> Any:

@@ -89,7 +89,8 @@ def request_of(llm_request: LlmRequest, default_model: str | None = None) -> tup
 
 def dump_response(response: LlmResponse) -> dict[str, Any]:
     """The stored (JSON-shaped) form of an ``LlmResponse``."""
-    return response.model_dump(mode="json", exclude_none=True)
+    data: dict[str, Any] = response.model_dump(mode="json", exclude_none=True)
+    return data
 
 
 def load_response(record: Any) -> LlmResponse:
