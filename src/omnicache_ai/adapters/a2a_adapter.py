@@ -29,8 +29,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Final, TypeVar, cast
 
 from omnicache_ai.adapters._plain import plain
+from omnicache_ai.adapters._runs import RunCodec, RunReplay
 from omnicache_ai.core.cache_manager import CacheManager
-from omnicache_ai.layers.response_cache import ResponseCache
 
 try:
     from a2a.server.agent_execution import AgentExecutor, RequestContext
@@ -52,10 +52,6 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
     ) from err
 
 __all__ = ["A2ACacheAdapter", "CachingAgentExecutor"]
-
-#: Marks executor entries apart from ``process`` entries in the response key space.
-EXECUTOR_KIND: Final = "a2a.executor"
-PROCESS_KIND: Final = "a2a.process"
 
 #: Payload keys that identify one request rather than say what it asks: left out of keys.
 VOLATILE_KEYS: Final = frozenset(
@@ -94,8 +90,14 @@ def _final_state(events: list[Any]) -> int | None:
     return state
 
 
-def _not_replayable(record: Any) -> bool:
-    return isinstance(record, dict) and record.get("kind") == EXECUTOR_KIND and not record["done"]
+def _dump_events(events: list[Any]) -> dict[str, Any]:
+    return {"events": [[_KIND_OF[type(e)], _to_json(e)] for e in events]}
+
+
+def _refuse_events(events: list[Any]) -> str | None:
+    """Why a run is not replayed: it did not end completed (``None``: it did)."""
+    state = _final_state(events)
+    return None if state in _DONE else f"ended in task state {state}"
 
 
 def _readdress_message(msg: Message, task_id: str, context_id: str) -> None:
@@ -185,7 +187,9 @@ class CachingAgentExecutor(AgentExecutor):
             raise ValueError("agent_id must be a non-empty string")
         self.inner = executor
         self.agent_id = agent_id
-        self.runs = ResponseCache(manager, ttl=ttl, is_refusal=_not_replayable)
+        self.runs: RunReplay[Any] = RunReplay(
+            manager, "a2a-executor", RunCodec(encode=_dump_events, refuse=_refuse_events), ttl=ttl
+        )
 
     def _request(self, context: RequestContext) -> tuple[Any, dict[str, Any]] | None:
         message = context.message
@@ -193,9 +197,6 @@ class CachingAgentExecutor(AgentExecutor):
             return None
         config = context.configuration
         params = {
-            "kind": EXECUTOR_KIND,
-            # Not "metadata": the request layers drop a parameter by that name (OpenAI's
-            # billing tag); here it is what the caller asked of the agent.
             "message_metadata": plain(_to_json(message).get("metadata")),
             "request_metadata": plain(context.metadata),
             "extensions": sorted(message.extensions),
@@ -211,25 +212,20 @@ class CachingAgentExecutor(AgentExecutor):
             await self.inner.execute(context, event_queue)
             return
         parts, params = request
-        record = await self.runs.aget(parts, model_id=self.agent_id, params=params)
-        if isinstance(record, dict) and record.get("kind") == EXECUTOR_KIND:
-            for kind, data in record["events"]:
-                event = _from_json(_EVENT_TYPES[kind], data)
-                await event_queue.enqueue_event(_readdress(event, context))
-            return
         recorder = _RecordingQueue(event_queue)
-        await self.inner.execute(context, cast(EventQueue, recorder))
-        events = recorder.events
-        await self.runs.aset(
-            parts,
-            {
-                "kind": EXECUTOR_KIND,
-                "done": _final_state(events) in _DONE,
-                "events": [[_KIND_OF[type(e)], _to_json(e)] for e in events],
-            },
-            model_id=self.agent_id,
-            params=params,
-        )
+
+        async def run() -> list[Any]:
+            await self.inner.execute(context, cast(EventQueue, recorder))
+            return recorder.events
+
+        out = await self.runs.arun(self.agent_id, parts, params, run)
+        if out is recorder.events:  # ran here: the queue already has every event
+            return
+        # A stored run, or the unstored run of a concurrent identical request we waited on.
+        stored = out if isinstance(out, dict) else _dump_events(out)
+        for kind, data in stored["events"]:
+            event = _from_json(_EVENT_TYPES[kind], data)
+            await event_queue.enqueue_event(_readdress(event, context))
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         """Cancel through the wrapped executor (a replay finishes at once)."""
@@ -248,6 +244,12 @@ def _dump_result(result: Any) -> Any:
     if isinstance(result, pb_message.Message):
         return {"kind": "a2a.proto", "type": result.DESCRIPTOR.full_name, "json": _to_json(result)}
     return result
+
+
+def _refuse_result(result: Any) -> str | None:
+    if result is None or (isinstance(result, dict) and (not result or result.get("error"))):
+        return "empty or an error"
+    return None
 
 
 def _load_result(stored: Any) -> Any:
@@ -292,36 +294,32 @@ class A2ACacheAdapter:
         self.agent_id = agent_id
         self.ttl = ttl
         self.volatile = VOLATILE_KEYS if volatile_keys is None else frozenset(volatile_keys)
-        self.answers = ResponseCache(manager, ttl=ttl)
+        self.answers: RunReplay[Any] = RunReplay(
+            manager,
+            "a2a",
+            RunCodec(encode=_dump_result, decode=_load_result, refuse=_refuse_result),
+            ttl=ttl,
+        )
 
-    def _messages(self, payload: Any) -> list[Any]:
-        return [_payload_key(payload, self.volatile)]
+    def _key(self, payload: Any) -> Any:
+        return _payload_key(payload, self.volatile)
 
     def process(self, handler: Callable[[Any], Any], payload: Any) -> Any:
         """``handler(payload)``, or the answer cached for an identical payload."""
         if inspect.iscoroutinefunction(handler):
             raise TypeError("handler is async; use `await adapter.aprocess(handler, payload)`")
-        stored = self.answers.get_or_generate(
-            self._messages(payload),
-            lambda _: _dump_result(handler(payload)),
-            model_id=self.agent_id,
-            params={"kind": PROCESS_KIND},
-        )
-        return _load_result(stored)
+        return self.answers.run(self.agent_id, self._key(payload), {}, lambda: handler(payload))
 
     async def aprocess(self, handler: Callable[[Any], Awaitable[Any] | Any], payload: Any) -> Any:
         """Async :meth:`process`; ``handler`` may be async or plain."""
 
-        async def call(_: Any) -> Any:
+        async def call() -> Any:
             result = handler(payload)
             if inspect.isawaitable(result):
                 result = await result
-            return _dump_result(result)
+            return result
 
-        stored = await self.answers.aget_or_generate(
-            self._messages(payload), call, model_id=self.agent_id, params={"kind": PROCESS_KIND}
-        )
-        return _load_result(stored)
+        return await self.answers.arun(self.agent_id, self._key(payload), {}, call)
 
     def wrap(self, fn: _FN) -> _FN:
         """Decorate a (sync or async) one-payload handler so its answers are cached."""

@@ -3,16 +3,17 @@
 ``ClaudeAgentCacheAdapter(manager).query(prompt, options=...)`` is ``claude_agent_sdk.query``
 with a cache in front: the first call streams the SDK's messages live (system, assistant,
 user/tool-result and result messages, partial ``StreamEvent`` s when asked for) and keeps a
-copy through :class:`~omnicache_ai.layers.StreamingResponseCache`; an identical request
+copy (through the shared run replay, a ``StreamingResponseCache`` underneath); an identical request
 replays the same messages, same types and order, without starting Claude Code.
 
 The key covers the prompt and every option that changes what the agent does: working
 directory, tools (preset, allowed, disallowed), model and fallback model, system prompt,
 permission mode, MCP servers (their configs; an in-process SDK server by name and type),
 sub-agents, setting sources, extra directories, turn and budget limits, betas, skills,
-sandbox, partial-message and hook-event streaming. Only streams that end in a successful
-``ResultMessage`` are stored. Messages are stored as plain data naming their SDK dataclass
-and rebuilt only as ``claude_agent_sdk.types`` dataclasses, whatever the manager's serializer.
+sandbox, partial-message and hook-event streaming. Only streams that ran to their end are
+stored, and never one whose ``ResultMessage`` reports an error. Messages are stored as plain
+data naming their SDK dataclass and rebuilt only as ``claude_agent_sdk.types`` dataclasses,
+whatever the manager's serializer.
 
 Example:
     >>> from omnicache_ai import CacheManager
@@ -28,8 +29,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from omnicache_ai.adapters._plain import plain
+from omnicache_ai.adapters._runs import RunReplay
 from omnicache_ai.core.cache_manager import CacheManager
-from omnicache_ai.layers.streaming_cache import StreamingResponseCache
 
 try:
     import claude_agent_sdk
@@ -122,10 +123,9 @@ def _mcp_spec(servers: Any) -> Any:
     return spec
 
 
-def _incomplete(chunks: list[Any]) -> bool:
-    """A stream worth replaying ends in a successful ``ResultMessage``."""
-    results = [c for c in chunks if isinstance(c, dict) and c.get(_TAG) == ResultMessage.__name__]
-    return not results or bool(results[-1]["fields"].get("is_error"))
+def _failed(message: Any) -> bool:
+    """A run whose result says it failed is never stored."""
+    return isinstance(message, ResultMessage) and message.is_error
 
 
 class ClaudeAgentCacheAdapter:
@@ -134,7 +134,6 @@ class ClaudeAgentCacheAdapter:
     Args:
         manager: Where entries live.
         ttl: Seconds to live for each recorded stream.
-        replay_delay: Seconds between replayed messages (0: as fast as they are read).
 
     Example:
         >>> from omnicache_ai import CacheManager
@@ -146,34 +145,28 @@ class ClaudeAgentCacheAdapter:
         False
     """
 
-    def __init__(
-        self, manager: CacheManager, *, ttl: float | None = None, replay_delay: float = 0.0
-    ) -> None:
+    def __init__(self, manager: CacheManager, *, ttl: float | None = None) -> None:
         self.manager = manager
-        self.streams = StreamingResponseCache(
-            manager, ttl=ttl, replay_delay=replay_delay, is_refusal=_incomplete
-        )
+        self.runs: RunReplay[Any] = RunReplay(manager, "claude-agent", ttl=ttl)
 
     @staticmethod
-    def _request(
-        prompt: str, options: ClaudeAgentOptions | None
-    ) -> tuple[list[dict[str, str]], str, dict[str, Any]]:
+    def _request(options: ClaudeAgentOptions | None) -> tuple[str, dict[str, Any]]:
+        """``(model, context)`` of a query: the model and every keyed option, as plain data."""
         opts = options or ClaudeAgentOptions()
-        params: dict[str, Any] = {"kind": "claude-agent.query"}
+        params: dict[str, Any] = {}
         for name in KEYED_OPTIONS:
             value = getattr(opts, name, None)
             if name == "mcp_servers":
                 value = _mcp_spec(value)
             elif name in {"cwd", "settings"} and value is not None:
                 value = str(value)
-            params[f"option_{name}"] = plain(value)
-        messages = [{"role": "user", "content": prompt}]
-        return messages, opts.model or "claude-agent-default", params
+            params[name] = plain(value)
+        return opts.model or "default", params
 
     def cache_key(self, prompt: str, options: ClaudeAgentOptions | None = None) -> str:
         """The key a query is stored under (useful to debug misses)."""
-        messages, model, params = self._request(prompt, options)
-        return self.streams.cache_key(messages, model_id=model, params=params)
+        model, context = self._request(options)
+        return self.runs.stream_key(model, prompt, context)
 
     @staticmethod
     def _live(options: ClaudeAgentOptions | None) -> bool:
@@ -206,15 +199,14 @@ class ClaudeAgentCacheAdapter:
             return
         if not prompt:
             raise ValueError("prompt must not be empty")
-        messages, model, params = self._request(prompt, options)
-
-        async def live(_: Any) -> AsyncIterator[Any]:
-            async for message in claude_agent_sdk.query(
-                prompt=prompt, options=options, transport=transport
-            ):
-                yield _encode(message)
-
-        async for record in self.streams.aget_or_stream(
-            messages, live, model_id=model, params=params
+        model, context = self._request(options)
+        async for message in self.runs.astream(
+            model,
+            prompt,
+            context,
+            lambda: claude_agent_sdk.query(prompt=prompt, options=options, transport=transport),
+            encode=_encode,
+            decode=_decode,
+            refuse=_failed,
         ):
-            yield _decode(record)
+            yield message

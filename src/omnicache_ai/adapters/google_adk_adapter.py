@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncGenerator, Coroutine
+from collections.abc import AsyncGenerator
 from typing import Any, Final, TypeVar
 
+from omnicache_ai.adapters._loops import run_apart
 from omnicache_ai.adapters._plain import describe_callable, plain
+from omnicache_ai.adapters._runs import RunCodec, RunReplay
 from omnicache_ai.core.cache_manager import CacheManager
 from omnicache_ai.layers.response_cache import ResponseCache
 from omnicache_ai.layers.streaming_cache import StreamingResponseCache
@@ -57,9 +59,6 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
     ) from err
 
 __all__ = ["CachedLlm", "GoogleADKCacheAdapter", "GoogleADKCachePlugin"]
-
-#: Marks run-level entries apart from model-call entries in the response key space.
-RUN_KIND: Final = "google-adk.run"
 
 # Request fields that never change the answer: context-cache bookkeeping and live settings.
 _REQUEST_IGNORED: Final = {
@@ -102,8 +101,6 @@ def _not_final(record: Any) -> bool:
     """A response that must not be cached: partial, interrupted, an error, or empty."""
     if not isinstance(record, dict):
         return False
-    if record.get("kind") == RUN_KIND:
-        return not record.get("replayable", False)
     return bool(
         record.get("partial")
         or record.get("interrupted")
@@ -299,13 +296,18 @@ def _schema_spec(schema: Any) -> Any:
 
 
 def _dump_run(events: list[Event]) -> dict[str, Any]:
-    return {
-        "kind": RUN_KIND,
-        # A run that waits on a long-running tool or ends in an error is not a result.
-        "replayable": bool(events)
-        and not any(e.error_code or e.long_running_tool_ids for e in events),
-        "events": [e.model_dump(mode="json", exclude_none=True) for e in events],
-    }
+    return {"events": [e.model_dump(mode="json", exclude_none=True) for e in events]}
+
+
+def _refuse_run(events: list[Event]) -> str | None:
+    """Why a run is not a result to replay (``None``: it is)."""
+    if not events:
+        return "no events"
+    if any(e.error_code for e in events):
+        return "ended in an error"
+    if any(e.long_running_tool_ids for e in events):
+        return "waits on a long-running tool"
+    return None
 
 
 def _load_events(record: Any, invocation_id: str) -> list[Event]:
@@ -319,16 +321,6 @@ def _load_events(record: Any, invocation_id: str) -> list[Event]:
         event.timestamp = now
         events.append(event)
     return events
-
-
-def _run_apart(coro: Coroutine[Any, Any, _T]) -> _T:
-    import asyncio
-
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        loop.close()
 
 
 class GoogleADKCacheAdapter:
@@ -376,14 +368,14 @@ class GoogleADKCacheAdapter:
         self.sessions = InMemorySessionService()
         self.runner = Runner(app=self.app, session_service=self.sessions)
         self.run_config = run_config
-        self.runs = ResponseCache(manager, ttl=ttl, is_refusal=_not_final)
+        self.runs: RunReplay[Any] = RunReplay(
+            manager, "google-adk", RunCodec(encode=_dump_run, refuse=_refuse_run), ttl=ttl
+        )
 
-    def _request(self, message: str) -> tuple[str, str, dict[str, Any]]:
-        if not isinstance(message, str) or not message:
-            raise TypeError("message must be a non-empty string")
+    def _model(self) -> str:
         model = getattr(self.agent, "model", None)
         model_id = model if isinstance(model, str) and model else getattr(model, "model", None)
-        return message, model_id or "default", {"kind": RUN_KIND, "agent": agent_spec(self.agent)}
+        return model_id or "default"
 
     async def _live(self, message: str, user_id: str) -> list[Event]:
         session = await self.sessions.create_session(app_name=self.app.name, user_id=user_id)
@@ -405,21 +397,21 @@ class GoogleADKCacheAdapter:
             The run's ADK ``Event`` list (final events only: replays carry no partials); the
             last event usually holds the answer: ``events[-1].content.parts[0].text``.
         """
-        messages, model, params = self._request(message)
-        live: list[list[Event]] = []
-
-        async def produce(_: Any) -> dict[str, Any]:
-            live.append(await self._live(message, user_id))
-            return _dump_run(live[0])
-
-        record = await self.runs.aget_or_generate(messages, produce, model_id=model, params=params)
-        if live:
-            return live[0]
-        return _load_events(record, f"e-{uuid.uuid4()}")
+        if not isinstance(message, str) or not message:
+            raise TypeError("message must be a non-empty string")
+        out = await self.runs.arun(
+            self._model(),
+            message,
+            {"agent": agent_spec(self.agent), "user_id": user_id},
+            lambda: self._live(message, user_id),
+        )
+        if isinstance(out, dict):  # a stored run: replayed as new events
+            return _load_events(out, f"e-{uuid.uuid4()}")
+        return list(out)
 
     def run(self, message: str, *, user_id: str = "user") -> list[Event]:
         """Sync :meth:`arun` (runs its own event loop; call :meth:`arun` from async code)."""
-        return _run_apart(self.arun(message, user_id=user_id))
+        return run_apart(self.arun(message, user_id=user_id))
 
     @staticmethod
     def final_text(events: list[Event]) -> str:

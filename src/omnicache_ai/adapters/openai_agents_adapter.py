@@ -24,11 +24,12 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Coroutine
-from typing import Any, Final, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any, Final
 
+from omnicache_ai.adapters._loops import run_apart
 from omnicache_ai.adapters._plain import plain
+from omnicache_ai.adapters._runs import RunCodec, RunReplay
 from omnicache_ai.core.cache_manager import CacheManager
 from omnicache_ai.layers.response_cache import ResponseCache
 from omnicache_ai.layers.streaming_cache import StreamingResponseCache
@@ -67,9 +68,6 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
 
 __all__ = ["CachedModel", "CachingModelProvider", "OpenAIAgentsCacheAdapter"]
 
-#: Marks run-level entries apart from model-call entries in the response key space.
-RUN_KIND: Final = "openai-agents.run"
-
 # Settings that never change what the model answers: retries, usage bookkeeping, timeouts.
 _SETTINGS_IGNORED: Final = frozenset({"retry", "preserve_raw_usage", "timeout", "include_usage"})
 
@@ -81,8 +79,6 @@ _STATEFUL_OPTIONS: Final = (
     "conversation_id",
     "auto_previous_response_id",
 )
-
-_T = TypeVar("_T")
 
 _OUTPUT_ITEM: TypeAdapter[Any] = TypeAdapter(TResponseOutputItem)
 _STREAM_EVENT: TypeAdapter[Any] = TypeAdapter(TResponseStreamEvent)
@@ -454,32 +450,20 @@ def _load_item(agent: Agent[Any], kind: str, raw: Any, output: Any) -> RunItem:
 
 
 def _dump_run(result: RunResult) -> dict[str, Any]:
-    items = [_dump_item(item) for item in result.new_items]
     return {
-        "kind": RUN_KIND,
-        # A run that stopped for approval, or handed off, cannot be replayed faithfully.
-        "replayable": not result.interruptions and all(i is not None for i in items),
         "final_output": result.final_output,
-        "items": items,
+        "items": [_dump_item(item) for item in result.new_items],
         "responses": [dump_response(r) for r in result.raw_responses],
     }
 
 
-def _run_apart(coro: Coroutine[Any, Any, _T]) -> _T:
-    """Run ``coro`` on a private loop, leaving the thread's default loop alone.
-
-    ``Runner.run_sync`` keeps the thread's default loop open between calls on purpose (loop-bound
-    session helpers rely on it); ``asyncio.run`` would replace it and leak the SDK's loop.
-    """
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        loop.close()
-
-
-def _not_replayable(record: Any) -> bool:
-    return isinstance(record, dict) and record.get("kind") == RUN_KIND and not record["replayable"]
+def _refuse_run(result: RunResult) -> str | None:
+    """Why a run cannot be replayed faithfully (``None``: it can)."""
+    if result.interruptions:
+        return "interrupted (tool approval pending)"
+    if any(_dump_item(item) is None for item in result.new_items):
+        return "holds handoff or MCP items tied to live objects"
+    return None
 
 
 class OpenAIAgentsCacheAdapter:
@@ -514,7 +498,9 @@ class OpenAIAgentsCacheAdapter:
     def __init__(self, manager: CacheManager, *, ttl: float | None = None) -> None:
         self.manager = manager
         self.ttl = ttl
-        self.runs = ResponseCache(manager, ttl=ttl, is_refusal=_not_replayable)
+        self.runs: RunReplay[Any] = RunReplay(
+            manager, "openai-agents", RunCodec(encode=_dump_run, refuse=_refuse_run), ttl=ttl
+        )
 
     def model(self, model: Model, *, model_id: str | None = None) -> CachedModel:
         """``model`` with its calls cached through this adapter's manager."""
@@ -527,31 +513,35 @@ class OpenAIAgentsCacheAdapter:
     # -- keying ---------------------------------------------------------------------------
     async def _request(
         self, agent: Agent[Any], input: Any, options: dict[str, Any]
-    ) -> tuple[Any, str, dict[str, Any]]:
+    ) -> tuple[str, Any, dict[str, Any]]:
+        """``(model, input, context)`` of a run, for :class:`RunReplay`."""
         if not isinstance(agent, Agent):
             raise TypeError(f"agent must be an agents.Agent, got {type(agent).__name__}")
         if not isinstance(input, str | list) or not input:
             raise TypeError("input must be a non-empty string or list of input items")
         ctx: RunContextWrapper[Any] = RunContextWrapper(context=options.get("context"))
         config = options.get("run_config")
-        params: dict[str, Any] = {
-            "kind": RUN_KIND,
+        context: dict[str, Any] = {
             "agent": await _agent_spec(agent, ctx, set()),
             "max_turns": options.get("max_turns"),
         }
         if config is not None:
-            params["run_config"] = {
+            context["run_config"] = {
                 "model": None if config.model is None else model_name(config.model),
                 "model_settings": _settings_spec(config.model_settings),
             }
-        messages = input if isinstance(input, str) else plain(input)
-        return messages, model_name(agent.model), params
+        return model_name(agent.model), plain(input), context
 
     @staticmethod
     def _stateful(options: dict[str, Any]) -> bool:
         return any(options.get(name) for name in _STATEFUL_OPTIONS)
 
-    def _rebuild(self, agent: Agent[Any], input: Any, record: Any, context: Any) -> RunResult:
+    @staticmethod
+    def _served(agent: Agent[Any], input: Any, out: Any, options: dict[str, Any]) -> RunResult:
+        """The live ``RunResult`` of a miss, or one rebuilt from a stored run."""
+        if isinstance(out, RunResult):
+            return out
+        record, context = out, options.get("context")
         return RunResult(
             input=input,
             new_items=[_load_item(agent, *item) for item in record["items"]],
@@ -580,26 +570,18 @@ class OpenAIAgentsCacheAdapter:
         """
         if self._stateful(options):
             return Runner.run_sync(agent, input, **options)
-        messages, model, params = _run_apart(self._request(agent, input, options))
-        live: list[RunResult] = []
-
-        def produce(_: Any) -> dict[str, Any]:
-            live.append(Runner.run_sync(agent, input, **options))
-            return _dump_run(live[0])
-
-        record = self.runs.get_or_generate(messages, produce, model_id=model, params=params)
-        return live[0] if live else self._rebuild(agent, input, record, options.get("context"))
+        model, run_input, context = run_apart(self._request(agent, input, options))
+        out = self.runs.run(
+            model, run_input, context, lambda: Runner.run_sync(agent, input, **options)
+        )
+        return self._served(agent, input, out, options)
 
     async def arun(self, agent: Agent[Any], input: str | list[Any], **options: Any) -> RunResult:
         """Async :meth:`run`: ``await Runner.run(...)``, replayed for an identical run."""
         if self._stateful(options):
             return await Runner.run(agent, input, **options)
-        messages, model, params = await self._request(agent, input, options)
-        live: list[RunResult] = []
-
-        async def produce(_: Any) -> dict[str, Any]:
-            live.append(await Runner.run(agent, input, **options))
-            return _dump_run(live[0])
-
-        record = await self.runs.aget_or_generate(messages, produce, model_id=model, params=params)
-        return live[0] if live else self._rebuild(agent, input, record, options.get("context"))
+        model, run_input, context = await self._request(agent, input, options)
+        out = await self.runs.arun(
+            model, run_input, context, lambda: Runner.run(agent, input, **options)
+        )
+        return self._served(agent, input, out, options)
