@@ -14,33 +14,63 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from omnicache_ai.adapters.a2a_adapter import A2ACacheAdapter, CachingAgentExecutor
     from omnicache_ai.adapters.agno_adapter import AgnoCacheAdapter, CachedAgnoModel
     from omnicache_ai.adapters.autogen_adapter import (
         AutoGenCacheAdapter,
         AutoGenCacheStore,
         CachedChatCompletionClient,
     )
+    from omnicache_ai.adapters.claude_agent_adapter import ClaudeAgentCacheAdapter
     from omnicache_ai.adapters.crewai_adapter import CachedCrewLLM, CrewAICacheAdapter
+    from omnicache_ai.adapters.google_adk_adapter import (
+        CachedLlm,
+        GoogleADKCacheAdapter,
+        GoogleADKCachePlugin,
+    )
     from omnicache_ai.adapters.langchain_adapter import LangChainCacheAdapter
     from omnicache_ai.adapters.langgraph_adapter import (
         LangGraphCacheAdapter,
         LangGraphNodeCache,
     )
+    from omnicache_ai.adapters.openai_agents_adapter import (
+        CachedModel,
+        CachingModelProvider,
+        OpenAIAgentsCacheAdapter,
+    )
 
 __all__ = [
+    "A2ACacheAdapter",
     "AgnoCacheAdapter",
     "AutoGenCacheAdapter",
     "AutoGenCacheStore",
     "CachedAgnoModel",
     "CachedChatCompletionClient",
     "CachedCrewLLM",
+    "CachedLlm",
+    "CachedModel",
+    "CachingAgentExecutor",
+    "CachingModelProvider",
+    "ClaudeAgentCacheAdapter",
     "CrewAICacheAdapter",
+    "GoogleADKCacheAdapter",
+    "GoogleADKCachePlugin",
     "LangChainCacheAdapter",
     "LangGraphCacheAdapter",
     "LangGraphNodeCache",
+    "OpenAIAgentsCacheAdapter",
 ]
 
 _LAZY: dict[str, str] = {
+    "A2ACacheAdapter": "omnicache_ai.adapters.a2a_adapter",
+    "CachingAgentExecutor": "omnicache_ai.adapters.a2a_adapter",
+    "ClaudeAgentCacheAdapter": "omnicache_ai.adapters.claude_agent_adapter",
+    "CachedLlm": "omnicache_ai.adapters.google_adk_adapter",
+    "GoogleADKCacheAdapter": "omnicache_ai.adapters.google_adk_adapter",
+    "GoogleADKCachePlugin": "omnicache_ai.adapters.google_adk_adapter",
+    "CachedModel": "omnicache_ai.adapters.openai_agents_adapter",
+    "CachingModelProvider": "omnicache_ai.adapters.openai_agents_adapter",
+    "OpenAIAgentsCacheAdapter": "omnicache_ai.adapters.openai_agents_adapter",
     "AgnoCacheAdapter": "omnicache_ai.adapters.agno_adapter",
     "CachedAgnoModel": "omnicache_ai.adapters.agno_adapter",
     "AutoGenCacheAdapter": "omnicache_ai.adapters.autogen_adapter",
