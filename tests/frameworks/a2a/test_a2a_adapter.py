@@ -245,3 +245,19 @@ def test_bad_input_is_refused(manager: CacheManager) -> None:
 
     with pytest.raises(TypeError, match="aprocess"):
         A2ACacheAdapter(manager, agent_id="a").process(handler, {"x": 1})
+
+
+async def test_a_cache_outage_never_breaks_a_request() -> None:
+    """With the backend down, the executor runs for every request and tasks complete."""
+    from omnicache_ai.testing.fakes import FlakyBackend
+
+    flaky = FlakyBackend(InMemoryBackend())
+    flaky.down = True
+    inner = Researcher()
+    handler = handler_for(
+        CachingAgentExecutor(inner, CacheManager(backend=flaky), agent_id="researcher")
+    )
+    for _ in range(2):
+        assert (await send(handler, request("RAG"))).status.state == TaskState.TASK_STATE_COMPLETED
+    assert inner.calls == 2
+    assert flaky.failures > 0

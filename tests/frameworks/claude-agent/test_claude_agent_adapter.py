@@ -257,3 +257,17 @@ def test_cache_key_ignores_nothing_that_matters(manager: CacheManager) -> None:
     same = ClaudeAgentOptions(**{**OPTIONS.__dict__, "env": {"X": "1"}, "stderr": print})
     assert adapter.cache_key("p", same) == base
     assert adapter.cache_key("p", changed("mcp_servers")) != base
+
+
+async def test_a_cache_outage_never_breaks_a_query() -> None:
+    """With the backend down, every query streams live."""
+    from omnicache_ai.testing.fakes import FlakyBackend
+
+    flaky = FlakyBackend(InMemoryBackend())
+    flaky.down = True
+    adapter = ClaudeAgentCacheAdapter(CacheManager(backend=flaky))
+    for _ in range(2):
+        transport = ScriptedTransport(tool_run())
+        assert (await collect(adapter, transport))[-1].result == "Fixed the import"
+        assert len(transport.prompts) == 1
+    assert flaky.failures > 0

@@ -239,3 +239,17 @@ def test_bad_agent_is_refused(manager: CacheManager) -> None:
     """Passing something that is not an ADK agent names the problem."""
     with pytest.raises(TypeError, match="BaseAgent"):
         GoogleADKCacheAdapter("agent", manager)  # type: ignore[arg-type]
+
+
+async def test_a_cache_outage_never_breaks_a_run() -> None:
+    """With the backend down, the plugin and the run wrapper fall through to the model."""
+    from omnicache_ai.testing.fakes import FlakyBackend
+
+    flaky = FlakyBackend(InMemoryBackend())
+    flaky.down = True
+    fake = FakeLlm(script=["hello", "hello"])
+    cached = GoogleADKCacheAdapter(calc_agent(fake, tools=[]), CacheManager(backend=flaky))
+    for _ in range(2):
+        assert GoogleADKCacheAdapter.final_text(await cached.arun("hi")) == "hello"
+    assert len(fake.calls) == 2
+    assert flaky.failures > 0

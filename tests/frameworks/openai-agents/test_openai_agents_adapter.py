@@ -229,3 +229,19 @@ def test_bad_agent_is_refused(manager: CacheManager) -> None:
     """Passing something that is not an Agent names the problem."""
     with pytest.raises(TypeError, match=r"agents\.Agent"):
         OpenAIAgentsCacheAdapter(manager).run("not an agent", "hi")  # type: ignore[arg-type]
+
+
+async def test_a_cache_outage_never_breaks_a_run() -> None:
+    """With the backend down, runs and model calls go to the model and succeed."""
+    from omnicache_ai.testing.fakes import FlakyBackend
+
+    flaky = FlakyBackend(InMemoryBackend())
+    flaky.down = True
+    manager = CacheManager(backend=flaky)
+    fake = ScriptedModel([add_call(), answer("3"), add_call(), answer("3")])
+    adapter = OpenAIAgentsCacheAdapter(manager)
+    agent = Agent(name="calc", instructions="Be brief", model=adapter.model(fake), tools=[add])
+    for _ in range(2):
+        assert (await adapter.arun(agent, "1+2?")).final_output == "3"
+    assert len(fake.calls) == 4
+    assert flaky.failures > 0
