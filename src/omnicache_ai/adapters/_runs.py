@@ -17,6 +17,7 @@ handed back and not stored. Streams of run events are replayed through
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, Generic, TypeVar
@@ -24,10 +25,13 @@ from typing import Any, ClassVar, Final, Generic, TypeVar
 from omnicache_ai.core.cache_manager import CacheManager, RequestConfig
 from omnicache_ai.core.serializer import Serializer
 from omnicache_ai.layers._admit import Uncacheable
+from omnicache_ai.layers._base import refreshing
 from omnicache_ai.layers.response_cache import ResponseCache
 from omnicache_ai.layers.streaming_cache import StreamingResponseCache
 
 __all__ = ["RunCodec", "RunReplay"]
+
+logger = logging.getLogger("omnicache_ai")
 
 R = TypeVar("R")
 E = TypeVar("E")
@@ -73,6 +77,13 @@ class RunCodec(Generic[R]):
 class _RunLayer(ResponseCache):
     # Whole runs live apart from single model calls, with the response TTL and metrics.
     key_type: ClassVar[str] = "run"
+
+
+class _Undecodable:
+    """Marks a stored run the codec could not rebuild (e.g. written by another version)."""
+
+
+_UNDECODABLE: Final = _Undecodable()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +141,7 @@ class RunReplay(Generic[R]):
         if not isinstance(self.framework, str) or not self.framework:
             raise ValueError(f"framework must be a non-empty label, got {self.framework!r}")
         self._layer = _RunLayer(self.manager, serializer=self.serializer, ttl=self.ttl)
+        self._warned = False
         self._streams = _RunStreamLayer(self.manager, serializer=self.serializer, ttl=self.ttl)
 
     # ---- keys ------------------------------------------------------------------------------
@@ -166,11 +178,28 @@ class RunReplay(Generic[R]):
             raise Uncacheable(result, why)
         return {"format": _FORMAT, "result": self.codec.encode(result)}
 
-    def _served(self, stored: Any, fresh: list[R]) -> R:
+    def _served(self, stored: Any, fresh: list[R]) -> R | _Undecodable:
+        """The result to hand back, or :data:`_UNDECODABLE` for an entry that cannot be read."""
         if fresh:  # computed in this call: hand back the live object, not a copy
             return fresh[0]
         if isinstance(stored, Mapping) and stored.get("format") == _FORMAT:
-            return self.codec.decode(stored["result"])
+            try:
+                return self.codec.decode(stored["result"])
+            except Exception as err:  # noqa: BLE001 - a bad entry is a miss, never an error
+                if not self._warned:
+                    self._warned = True
+                    logger.warning(
+                        "omnicache: a stored %s run could not be rebuilt (%s: %s); running it "
+                        "again and overwriting the entry (logged once)",
+                        self.framework,
+                        type(err).__name__,
+                        err,
+                    )
+                m = self.manager
+                m.metrics.record_error(
+                    m.metrics.series(self._layer.layer, m.tenant, m.backend_name), "decode"
+                )
+                return _UNDECODABLE
         return stored  # type: ignore[no-any-return]  # handed back unstored by Uncacheable
 
     # ---- sync / async ----------------------------------------------------------------------
@@ -195,7 +224,10 @@ class RunReplay(Generic[R]):
         stored = self._layer.get_or_generate(
             messages, produce, model_id=model_id, params=params, config=config
         )
-        return self._served(stored, fresh)
+        served = self._served(stored, fresh)
+        if isinstance(served, _Undecodable):
+            return self.run(model, run_input, context, call, config=refreshing(config))
+        return served
 
     async def arun(
         self,
@@ -218,7 +250,10 @@ class RunReplay(Generic[R]):
         stored = await self._layer.aget_or_generate(
             messages, produce, model_id=model_id, params=params, config=config
         )
-        return self._served(stored, fresh)
+        served = self._served(stored, fresh)
+        if isinstance(served, _Undecodable):
+            return await self.arun(model, run_input, context, call, config=refreshing(config))
+        return served
 
     # ---- streamed runs (a sequence of framework events) -------------------------------------
     def stream(

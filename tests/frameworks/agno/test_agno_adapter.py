@@ -310,3 +310,18 @@ def test_prior_session_messages_are_part_of_the_key(manager: CacheManager) -> No
     # A fresh session has the first turn's (empty) history: replayed.
     assert adapter.run("hi", session_id="s2").content == "Hello."
     assert len(fake.requests) == 2
+
+
+def test_a_cache_outage_is_a_miss_not_an_error() -> None:
+    """With the backend down, the run and its model calls still go through and succeed."""
+    from omnicache_ai import InMemoryBackend
+    from omnicache_ai.testing.fakes import FlakyBackend
+
+    flaky = FlakyBackend(InMemoryBackend())
+    flaky.down = True
+    manager = CacheManager(backend=flaky)
+    fake = FakeOpenAI([text("Still works.")])
+    agent = make_agent(CachedAgnoModel.wrap(fake.model(), manager))
+    result = AgnoCacheAdapter(agent, manager).run("q")
+    assert (result.content, len(fake.requests)) == ("Still works.", 1)
+    assert flaky.failures > 0

@@ -238,3 +238,17 @@ def test_adapter_rejects_what_is_not_an_agent(manager: CacheManager) -> None:
     """A clear TypeError names the problem when the first argument is not an AutoGen agent."""
     with pytest.raises(TypeError, match="AutoGen agent"):
         AutoGenCacheAdapter(object(), manager)
+
+
+async def test_a_cache_outage_is_a_miss_not_an_error() -> None:
+    """With the backend down, runs and model calls still reach the model and succeed."""
+    from omnicache_ai import InMemoryBackend
+    from omnicache_ai.testing.fakes import FlakyBackend
+
+    flaky = FlakyBackend(InMemoryBackend())
+    flaky.down = True
+    manager = CacheManager(backend=flaky)
+    agent, fake = make_agent(["Paris"], wrap=manager)
+    result = await AutoGenCacheAdapter(agent, manager).arun("Capital of France?")
+    assert (result.messages[-1].content, len(fake.create_calls)) == ("Paris", 1)
+    assert flaky.failures > 0

@@ -17,7 +17,7 @@ need("crewai", extra="crewai")
 
 from crewai import Agent, Crew, Task
 from crewai.crews.crew_output import CrewOutput
-from crewai.llms.base_llm import BaseLLM
+from crewai.llms.base_llm import BaseLLM, call_stop_override
 from crewai.tools import tool
 from pydantic import BaseModel, Field
 
@@ -209,10 +209,11 @@ def test_hook_key_holds_model_and_stop_words(manager: CacheManager) -> None:
     fake = ScriptedLLM(model="gpt-4o", script=["a", "b", "c"])
     llm = CachedCrewLLM(fake, manager)
     assert (llm.call("hi"), llm.call("hi"), len(fake.calls)) == ("a", "a", 1)
-    other = ScriptedLLM(model="gpt-4.1", script=["b"])
-    assert CachedCrewLLM(other, manager).call("hi") == "b"
-    fake.stop = ["Observation:"]
-    assert CachedCrewLLM(fake, manager).call("hi") == "b"
+    other = ScriptedLLM(model="gpt-4.1", script=["other"])
+    assert CachedCrewLLM(other, manager).call("hi") == "other"
+    # CrewAI's agent loop scopes its ReAct stop words to the call (call_stop_override).
+    with call_stop_override(llm, ["Observation:"]):
+        assert llm.call("hi") == "b"
     assert len(fake.calls) == 2
 
 
@@ -238,3 +239,19 @@ def test_adapter_rejects_what_is_not_a_crew(manager: CacheManager) -> None:
     """A clear TypeError when the first argument is not a crewai.Crew."""
     with pytest.raises(TypeError, match=r"crewai\.Crew"):
         CrewAICacheAdapter(object(), manager)  # type: ignore[arg-type]
+
+
+def test_a_cache_outage_is_a_miss_not_an_error() -> None:
+    """With the backend down, the kickoff and its model calls still run and succeed."""
+    from omnicache_ai import InMemoryBackend
+    from omnicache_ai.testing.fakes import FlakyBackend
+
+    flaky = FlakyBackend(InMemoryBackend())
+    flaky.down = True
+    manager = CacheManager(backend=flaky)
+    fake = ScriptedLLM(model="gpt-4o", script=[FINAL.format("Still works.")])
+    result = CrewAICacheAdapter(make_crew(CachedCrewLLM(fake, manager)), manager).kickoff(
+        inputs={"topic": "x"}
+    )
+    assert (result.raw, len(fake.calls)) == ("Still works.", 1)
+    assert flaky.failures > 0
