@@ -94,6 +94,11 @@ def _dump_events(events: list[Any]) -> dict[str, Any]:
     return {"events": [[_KIND_OF[type(e)], _to_json(e)] for e in events]}
 
 
+def _load_events(record: Any) -> list[Any]:
+    """The stored events as A2A messages (a bad entry raises here: the replay reruns it)."""
+    return [_from_json(_EVENT_TYPES[kind], data) for kind, data in record["events"]]
+
+
 def _refuse_events(events: list[Any]) -> str | None:
     """Why a run is not replayed: it did not end completed (``None``: it did)."""
     state = _final_state(events)
@@ -187,9 +192,8 @@ class CachingAgentExecutor(AgentExecutor):
             raise ValueError("agent_id must be a non-empty string")
         self.inner = executor
         self.agent_id = agent_id
-        self.runs: RunReplay[Any] = RunReplay(
-            manager, "a2a-executor", RunCodec(encode=_dump_events, refuse=_refuse_events), ttl=ttl
-        )
+        codec: RunCodec[Any] = RunCodec(encode=_dump_events, decode=_load_events, refuse=_refuse_events)
+        self.runs: RunReplay[Any] = RunReplay(manager, "a2a-executor", codec, ttl=ttl)
 
     def _request(self, context: RequestContext) -> tuple[Any, dict[str, Any]] | None:
         message = context.message
@@ -221,11 +225,12 @@ class CachingAgentExecutor(AgentExecutor):
         out = await self.runs.arun(self.agent_id, parts, params, run)
         if out is recorder.events:  # ran here: the queue already has every event
             return
-        # A stored run, or the unstored run of a concurrent identical request we waited on.
-        stored = out if isinstance(out, dict) else _dump_events(out)
-        for kind, data in stored["events"]:
-            event = _from_json(_EVENT_TYPES[kind], data)
-            await event_queue.enqueue_event(_readdress(event, context))
+        # A stored run, or the unstored run of a concurrent identical request we waited on:
+        # copies, readdressed to this request.
+        for event in out:
+            copy = type(event)()
+            copy.CopyFrom(event)
+            await event_queue.enqueue_event(_readdress(copy, context))
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         """Cancel through the wrapped executor (a replay finishes at once)."""

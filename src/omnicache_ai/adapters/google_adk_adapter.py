@@ -310,8 +310,13 @@ def _refuse_run(events: list[Event]) -> str | None:
     return None
 
 
-def _load_events(record: Any, invocation_id: str) -> list[Event]:
-    """The stored events, as new events: fresh ids, this invocation, timestamps of now."""
+def _load_events(record: Any) -> list[Event]:
+    """The stored events, as new events: fresh ids, a new invocation, timestamps of now.
+
+    Runs when a stored run is served; a bad entry raises here, where the run replay turns it
+    into a miss.
+    """
+    invocation_id = f"e-{uuid.uuid4()}"
     now = time.time()
     events = []
     for raw in record["events"]:
@@ -368,9 +373,8 @@ class GoogleADKCacheAdapter:
         self.sessions = InMemorySessionService()
         self.runner = Runner(app=self.app, session_service=self.sessions)
         self.run_config = run_config
-        self.runs: RunReplay[Any] = RunReplay(
-            manager, "google-adk", RunCodec(encode=_dump_run, refuse=_refuse_run), ttl=ttl
-        )
+        codec: RunCodec[Any] = RunCodec(encode=_dump_run, decode=_load_events, refuse=_refuse_run)
+        self.runs: RunReplay[Any] = RunReplay(manager, "google-adk", codec, ttl=ttl)
 
     def _model(self) -> str:
         model = getattr(self.agent, "model", None)
@@ -405,8 +409,6 @@ class GoogleADKCacheAdapter:
             {"agent": agent_spec(self.agent), "user_id": user_id},
             lambda: self._live(message, user_id),
         )
-        if isinstance(out, dict):  # a stored run: replayed as new events
-            return _load_events(out, f"e-{uuid.uuid4()}")
         return list(out)
 
     def run(self, message: str, *, user_id: str = "user") -> list[Event]:

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any, Final
 
 from omnicache_ai.adapters._loops import run_apart
@@ -439,14 +440,59 @@ def _dump_item(item: RunItem) -> list[Any] | None:
     return None  # handoffs, approvals, MCP listings: tied to live objects, not replayed
 
 
-def _load_item(agent: Agent[Any], kind: str, raw: Any, output: Any) -> RunItem:
+@dataclass(frozen=True)
+class _StoredRun:
+    """A stored run, parsed back into SDK types; only the agent is attached when served."""
+
+    final_output: Any
+    items: list[tuple[str, Any, Any]]
+    responses: list[ModelResponse]
+
+    def result(self, agent: Agent[Any], input: Any, context: Any) -> RunResult:
+        items = [_attach(agent, kind, raw, output) for kind, raw, output in self.items]
+        return RunResult(
+            input=input,
+            new_items=items,
+            raw_responses=list(self.responses),
+            final_output=self.final_output,
+            input_guardrail_results=[],
+            output_guardrail_results=[],
+            tool_input_guardrail_results=[],
+            tool_output_guardrail_results=[],
+            context_wrapper=RunContextWrapper(context=context),
+            _last_agent=agent,
+        )
+
+
+def _load_item(kind: str, raw: Any, output: Any) -> tuple[str, Any, Any]:
+    if kind == "tool_output":
+        return kind, raw, output
+    if kind == "message_output_item":
+        return kind, ResponseOutputMessage.model_validate(raw), None
+    if kind == "reasoning_item":
+        return kind, ResponseReasoningItem.model_validate(raw), None
+    if kind == "tool_call_item":
+        return kind, _OUTPUT_ITEM.validate_python(raw), None
+    raise ValueError(f"unknown stored run item kind {kind!r}")
+
+
+def _attach(agent: Agent[Any], kind: str, raw: Any, output: Any) -> RunItem:
     if kind == "tool_output":
         return ToolCallOutputItem(agent=agent, raw_item=raw, output=output)
     if kind == "message_output_item":
-        return MessageOutputItem(agent=agent, raw_item=ResponseOutputMessage.model_validate(raw))
+        return MessageOutputItem(agent=agent, raw_item=raw)
     if kind == "reasoning_item":
-        return ReasoningItem(agent=agent, raw_item=ResponseReasoningItem.model_validate(raw))
-    return ToolCallItem(agent=agent, raw_item=_OUTPUT_ITEM.validate_python(raw))
+        return ReasoningItem(agent=agent, raw_item=raw)
+    return ToolCallItem(agent=agent, raw_item=raw)
+
+
+def _load_run(record: Any) -> _StoredRun:
+    """Parse a stored run (a bad entry raises here, where the run replay turns it into a miss)."""
+    return _StoredRun(
+        final_output=record["final_output"],
+        items=[_load_item(*item) for item in record["items"]],
+        responses=[load_response(r) for r in record["responses"]],
+    )
 
 
 def _dump_run(result: RunResult) -> dict[str, Any]:
@@ -498,9 +544,8 @@ class OpenAIAgentsCacheAdapter:
     def __init__(self, manager: CacheManager, *, ttl: float | None = None) -> None:
         self.manager = manager
         self.ttl = ttl
-        self.runs: RunReplay[Any] = RunReplay(
-            manager, "openai-agents", RunCodec(encode=_dump_run, refuse=_refuse_run), ttl=ttl
-        )
+        codec: RunCodec[Any] = RunCodec(encode=_dump_run, decode=_load_run, refuse=_refuse_run)
+        self.runs: RunReplay[Any] = RunReplay(manager, "openai-agents", codec, ttl=ttl)
 
     def model(self, model: Model, *, model_id: str | None = None) -> CachedModel:
         """``model`` with its calls cached through this adapter's manager."""
@@ -539,21 +584,10 @@ class OpenAIAgentsCacheAdapter:
     @staticmethod
     def _served(agent: Agent[Any], input: Any, out: Any, options: dict[str, Any]) -> RunResult:
         """The live ``RunResult`` of a miss, or one rebuilt from a stored run."""
-        if isinstance(out, RunResult):
-            return out
-        record, context = out, options.get("context")
-        return RunResult(
-            input=input,
-            new_items=[_load_item(agent, *item) for item in record["items"]],
-            raw_responses=[load_response(r) for r in record["responses"]],
-            final_output=record["final_output"],
-            input_guardrail_results=[],
-            output_guardrail_results=[],
-            tool_input_guardrail_results=[],
-            tool_output_guardrail_results=[],
-            context_wrapper=RunContextWrapper(context=context),
-            _last_agent=agent,
-        )
+        if isinstance(out, _StoredRun):
+            return out.result(agent, input, options.get("context"))
+        result: RunResult = out
+        return result
 
     # -- the README API -------------------------------------------------------------------
     def run(self, agent: Agent[Any], input: str | list[Any], **options: Any) -> RunResult:

@@ -245,3 +245,17 @@ async def test_a_cache_outage_never_breaks_a_run() -> None:
         assert (await adapter.arun(agent, "1+2?")).final_output == "3"
     assert len(fake.calls) == 4
     assert flaky.failures > 0
+
+
+async def test_a_corrupt_stored_run_is_a_miss(manager: CacheManager) -> None:
+    """A stored run the SDK types cannot rebuild is run again (and overwritten), not raised."""
+    fake = ScriptedModel([answer("one"), answer("two")])
+    adapter = OpenAIAgentsCacheAdapter(manager)
+    agent = Agent(name="c", instructions="Be brief", model=fake)
+    await adapter.arun(agent, "hi")
+    key = adapter.runs.key(*(await adapter._request(agent, "hi", {})))
+    bad = {"final_output": "x", "items": [["no-such-kind", {}, None]], "responses": []}
+    manager.set(key, [{"format": 1, "result": bad}, None])
+    assert (await adapter.arun(agent, "hi")).final_output == "two"
+    assert (await adapter.arun(agent, "hi")).final_output == "two"
+    assert len(fake.calls) == 2
