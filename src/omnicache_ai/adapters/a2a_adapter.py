@@ -192,7 +192,9 @@ class CachingAgentExecutor(AgentExecutor):
             raise ValueError("agent_id must be a non-empty string")
         self.inner = executor
         self.agent_id = agent_id
-        codec: RunCodec[Any] = RunCodec(encode=_dump_events, decode=_load_events, refuse=_refuse_events)
+        codec: RunCodec[Any] = RunCodec(
+            encode=_dump_events, decode=_load_events, refuse=_refuse_events
+        )
         self.runs: RunReplay[Any] = RunReplay(manager, "a2a-executor", codec, ttl=ttl)
 
     def _request(self, context: RequestContext) -> tuple[Any, dict[str, Any]] | None:
