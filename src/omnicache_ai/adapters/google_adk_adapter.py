@@ -52,6 +52,7 @@ try:
     from google.adk.tools.base_tool import BaseTool
     from google.adk.tools.function_tool import FunctionTool
     from google.genai import types
+    from pydantic import PrivateAttr
 except ImportError as err:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "omnicache_ai.adapters.google_adk_adapter needs Google ADK; "
@@ -195,18 +196,17 @@ class CachedLlm(BaseLlm):
     """
 
     inner: BaseLlm
-    responses: Any = None
-    streams: Any = None
+    # Private attributes: ADK dumps agents and models (config, tracing); caches are not data.
+    _responses: Any = PrivateAttr(default=None)
+    _streams: Any = PrivateAttr(default=None)
 
     @classmethod
     def wrap(cls, inner: BaseLlm, manager: CacheManager, *, ttl: float | None = None) -> CachedLlm:
         """``inner`` with its calls cached through ``manager``."""
-        return cls(
-            model=inner.model,
-            inner=inner,
-            responses=ResponseCache(manager, ttl=ttl, is_refusal=_not_final),
-            streams=StreamingResponseCache(manager, ttl=ttl, is_refusal=_stream_not_final),
-        )
+        llm = cls(model=inner.model, inner=inner)
+        llm._responses = ResponseCache(manager, ttl=ttl, is_refusal=_not_final)
+        llm._streams = StreamingResponseCache(manager, ttl=ttl, is_refusal=_stream_not_final)
+        return llm
 
     async def generate_content_async(
         self, llm_request: LlmRequest, stream: bool = False
@@ -223,7 +223,7 @@ class CachedLlm(BaseLlm):
                     raise RuntimeError(f"{type(self.inner).__name__} returned no response")
                 return dump_response(final)
 
-            record = await self.responses.aget_or_generate(
+            record = await self._responses.aget_or_generate(
                 messages, call, model_id=model, params=params
             )
             yield load_response(record)
@@ -233,7 +233,7 @@ class CachedLlm(BaseLlm):
             async for response in self.inner.generate_content_async(llm_request, True):
                 yield dump_response(response)
 
-        async for record in self.streams.aget_or_stream(
+        async for record in self._streams.aget_or_stream(
             messages, live, model_id=model, params=params
         ):
             yield load_response(record)
