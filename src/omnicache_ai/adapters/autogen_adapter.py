@@ -42,6 +42,7 @@ from typing import Any, Final, Literal, TypeAlias
 
 from omnicache_ai.adapters._runs import RunCodec, RunReplay
 from omnicache_ai.core.cache_manager import MISSING, CacheManager
+from omnicache_ai.layers._admit import Uncacheable
 from omnicache_ai.layers.response_cache import ResponseCache
 from omnicache_ai.layers.streaming_cache import StreamingResponseCache
 
@@ -70,6 +71,7 @@ __all__ = ["AutoGenCacheAdapter", "AutoGenCacheStore", "CachedChatCompletionClie
 #: Key type segment of the entries AutoGenCacheStore writes.
 STORE_KEY_TYPE: Final = "autogen-store"
 _VOLATILE: Final = frozenset({"id", "created_at"})
+_UNFINISHED: Final = frozenset({"length", "content_filter"})
 _ToolChoice: TypeAlias = "Tool | Literal['auto', 'required', 'none']"
 _NO_ARGS: Final[Mapping[str, Any]] = MappingProxyType({})  # no shared mutable default
 
@@ -136,7 +138,10 @@ def _request(  # noqa: PLR0917 - one private call site, mirrors create()'s argum
     return [m.model_dump(mode="json") for m in messages], params
 
 
-def _as_cached(result: CreateResult) -> CreateResult:
+def _as_cached(result: Any) -> CreateResult:
+    # A serializer that keeps no classes (JsonSerializer) hands back the plain dict.
+    if isinstance(result, Mapping):
+        result = CreateResult.model_validate(result)
     return result.model_copy(update={"cached": True})
 
 
@@ -199,7 +204,7 @@ class CachedChatCompletionClient(ChatCompletionClient):
         )
         fresh: list[CreateResult] = []
 
-        async def call(_messages: Any) -> CreateResult:
+        async def call(_messages: Any) -> Any:
             result: CreateResult = await self.client.create(
                 messages,
                 tools=tools,
@@ -209,7 +214,10 @@ class CachedChatCompletionClient(ChatCompletionClient):
                 cancellation_token=cancellation_token,
             )
             fresh.append(result)
-            return result
+            if result.finish_reason in _UNFINISHED:  # a cut or filtered answer must not stick
+                raise Uncacheable(result, str(result.finish_reason))
+            # Stored as plain data, so any serializer (JsonSerializer too) can hold it.
+            return result.model_dump(mode="json")
 
         served = await self._responses.aget_or_generate(
             keyed, call, model_id=self.model_id, params=params

@@ -252,3 +252,28 @@ async def test_a_cache_outage_is_a_miss_not_an_error() -> None:
     result = await AutoGenCacheAdapter(agent, manager).arun("Capital of France?")
     assert (result.messages[-1].content, len(fake.create_calls)) == ("Paris", 1)
     assert flaky.failures > 0
+
+
+async def test_hook_works_with_a_json_serializer() -> None:
+    """With JsonSerializer (no classes kept) a hit is still a CreateResult."""
+    from omnicache_ai import InMemoryBackend, JsonSerializer
+
+    manager = CacheManager(backend=InMemoryBackend(), serializer=JsonSerializer())
+    fake = ReplayChatCompletionClient(["4"], model_info=info())
+    client = CachedChatCompletionClient(fake, manager)
+    ask = [UserMessage(content="2+2?", source="user")]
+    await client.create(ask)
+    hit = await client.create(ask)
+    assert isinstance(hit, CreateResult)
+    assert (hit.content, hit.cached, len(fake.create_calls)) == ("4", True, 1)
+
+
+async def test_hook_does_not_store_a_truncated_answer(manager: CacheManager) -> None:
+    """A CreateResult cut by the token limit is returned but the next call asks again."""
+    cut = CreateResult(finish_reason="length", content="Par", usage=USAGE, cached=False)
+    fake = ReplayChatCompletionClient([cut, "Paris"], model_info=info())
+    client = CachedChatCompletionClient(fake, manager)
+    ask = [UserMessage(content="Capital?", source="user")]
+    assert (await client.create(ask)).content == "Par"
+    assert (await client.create(ask)).content == "Paris"
+    assert len(fake.create_calls) == 2
