@@ -30,7 +30,7 @@ for name in "$@"; do
   for e in $extras; do args+=(--extra "$e"); done
   echo "== lock fw-$name (extras: $extras)"
   "$PY" -m uv pip compile --quiet pyproject.toml "$in" "${args[@]}" \
-    --generate-hashes --python-version 3.11 --no-header \
+    --generate-hashes --python-version 3.11 --no-header --emit-build-options \
     -o "requirements/fw-$name.txt"
 done
 "$PY" scripts/check_locks.py

@@ -62,4 +62,12 @@ for lock in requirements/fw-*.txt; do
   make_env ".venv-fw-$name" "$lock"
   echo "== pytest: tests/frameworks/$name"
   ".venv-fw-$name/bin/python" -m pytest "tests/frameworks/$name" -q -p no:cacheprovider
+  # Adapters also typed against this env's real framework (`# mypy:` line of the .in; the
+  # main mypy run sees the framework as Any).
+  typed=$(sed -n 's/^# mypy:[[:space:]]*//p' "requirements/fw-$name.in" | head -n 1)
+  if [ -n "$typed" ]; then
+    echo "== mypy (strict) against .venv-fw-$name: $typed"
+    # shellcheck disable=SC2086  # a space-separated list of paths
+    .venv/bin/mypy --python-executable ".venv-fw-$name/bin/python" $typed
+  fi
 done

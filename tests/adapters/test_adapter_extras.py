@@ -40,6 +40,10 @@ def test_adapters_package_needs_no_framework() -> None:
         ("crewai", "omnicache_ai.adapters.crewai_adapter", "crewai"),
         ("agno", "omnicache_ai.adapters.agno_adapter", "agno"),
         ("llama_index", "omnicache_ai.adapters.llamaindex_adapter", "llamaindex"),
+        ("agents", "omnicache_ai.adapters.openai_agents_adapter", "openai-agents"),
+        ("google.adk", "omnicache_ai.adapters.google_adk_adapter", "google-adk"),
+        ("a2a", "omnicache_ai.adapters.a2a_adapter", "a2a"),
+        ("claude_agent_sdk", "omnicache_ai.adapters.claude_agent_adapter", "claude-agent"),
     ],
 )
 def test_missing_extra_raises_import_error_with_hint(hidden: str, module: str, extra: str) -> None:

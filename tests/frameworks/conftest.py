@@ -43,8 +43,12 @@ os.environ.update(
         "AGNO_TELEMETRY": "false",
         "AUTOGEN_DISABLE_RUNTIME_TRACING": "true",
         "OPENAI_AGENTS_DISABLE_TRACING": "1",
+        "OTEL_INSTRUMENTATION_A2A_SDK_ENABLED": "false",
+        "CLAUDE_CODE_ENABLE_TELEMETRY": "0",
         "ANONYMIZED_TELEMETRY": "false",
     }
 )
+# Google's agent-engine telemetry is opt-in: make sure it stays off.
+os.environ.pop("GOOGLE_CLOUD_AGENT_ENGINE_ENABLE_TELEMETRY", None)
 for _key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY"):
     os.environ.pop(_key, None)

@@ -225,3 +225,20 @@ def test_stream_admission_of_plain_chunks_and_predicate() -> None:
     assert admit.stream_problem(["", ""]) == "empty"
     assert admit.stream_problem(["Sor", "ry, no."]) == "refusal"
     assert admit.stream_problem(["4"]) is None
+
+
+def test_stream_admission_of_a_responses_api_tool_call_turn() -> None:
+    """A Responses API stream that only calls a tool is content; framing events alone are not."""
+    framing = [
+        {"type": "response.created"},
+        {"type": "response.in_progress"},
+        {"type": "response.output_item.added"},
+    ]
+    call = [
+        {"type": "response.function_call_arguments.delta", "delta": '{"a": 1}'},
+        {"type": "response.function_call_arguments.done", "arguments": '{"a": 1}'},
+        {"type": "response.output_item.done"},
+        {"type": "response.completed"},
+    ]
+    assert Admission().stream_problem(framing + call) is None
+    assert Admission().stream_problem([*framing, {"type": "response.completed"}]) == "empty"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from omnicache_ai.adapters._sdk import CacheInfo, cache_info
+    from omnicache_ai.adapters.a2a_adapter import A2ACacheAdapter, CachingAgentExecutor
     from omnicache_ai.adapters.agno_adapter import AgnoCacheAdapter, CachedAgnoModel
     from omnicache_ai.adapters.anthropic_adapter import (
         AnthropicCacheAdapter,
@@ -27,7 +28,13 @@ if TYPE_CHECKING:  # pragma: no cover
         AutoGenCacheStore,
         CachedChatCompletionClient,
     )
+    from omnicache_ai.adapters.claude_agent_adapter import ClaudeAgentCacheAdapter
     from omnicache_ai.adapters.crewai_adapter import CachedCrewLLM, CrewAICacheAdapter
+    from omnicache_ai.adapters.google_adk_adapter import (
+        CachedLlm,
+        GoogleADKCacheAdapter,
+        GoogleADKCachePlugin,
+    )
     from omnicache_ai.adapters.langchain_adapter import (
         LangChainByteStore,
         LangChainCacheAdapter,
@@ -45,8 +52,14 @@ if TYPE_CHECKING:  # pragma: no cover
         CachedOpenAI,
         OpenAICacheAdapter,
     )
+    from omnicache_ai.adapters.openai_agents_adapter import (
+        CachedModel,
+        CachingModelProvider,
+        OpenAIAgentsCacheAdapter,
+    )
 
 __all__ = [
+    "A2ACacheAdapter",
     "AgnoCacheAdapter",
     "AnthropicCacheAdapter",
     "AsyncCachedAnthropic",
@@ -58,8 +71,15 @@ __all__ = [
     "CachedAnthropic",
     "CachedChatCompletionClient",
     "CachedCrewLLM",
+    "CachedLlm",
+    "CachedModel",
     "CachedOpenAI",
+    "CachingAgentExecutor",
+    "CachingModelProvider",
+    "ClaudeAgentCacheAdapter",
     "CrewAICacheAdapter",
+    "GoogleADKCacheAdapter",
+    "GoogleADKCachePlugin",
     "LangChainByteStore",
     "LangChainCacheAdapter",
     "LangChainSemanticCache",
@@ -69,11 +89,13 @@ __all__ = [
     "LlamaIndexKVStore",
     "LlamaIndexLLMCacheAdapter",
     "LlamaIndexQueryCacheAdapter",
+    "OpenAIAgentsCacheAdapter",
     "OpenAICacheAdapter",
     "cache_info",
 ]
 
 _LAZY: dict[str, str] = {
+    "A2ACacheAdapter": "omnicache_ai.adapters.a2a_adapter",
     "AgnoCacheAdapter": "omnicache_ai.adapters.agno_adapter",
     "AnthropicCacheAdapter": "omnicache_ai.adapters.anthropic_adapter",
     "AsyncCachedAnthropic": "omnicache_ai.adapters.anthropic_adapter",
@@ -85,8 +107,15 @@ _LAZY: dict[str, str] = {
     "CachedAnthropic": "omnicache_ai.adapters.anthropic_adapter",
     "CachedChatCompletionClient": "omnicache_ai.adapters.autogen_adapter",
     "CachedCrewLLM": "omnicache_ai.adapters.crewai_adapter",
+    "CachedLlm": "omnicache_ai.adapters.google_adk_adapter",
+    "CachedModel": "omnicache_ai.adapters.openai_agents_adapter",
     "CachedOpenAI": "omnicache_ai.adapters.openai_adapter",
+    "CachingAgentExecutor": "omnicache_ai.adapters.a2a_adapter",
+    "CachingModelProvider": "omnicache_ai.adapters.openai_agents_adapter",
+    "ClaudeAgentCacheAdapter": "omnicache_ai.adapters.claude_agent_adapter",
     "CrewAICacheAdapter": "omnicache_ai.adapters.crewai_adapter",
+    "GoogleADKCacheAdapter": "omnicache_ai.adapters.google_adk_adapter",
+    "GoogleADKCachePlugin": "omnicache_ai.adapters.google_adk_adapter",
     "LangChainByteStore": "omnicache_ai.adapters.langchain_adapter",
     "LangChainCacheAdapter": "omnicache_ai.adapters.langchain_adapter",
     "LangChainSemanticCache": "omnicache_ai.adapters.langchain_adapter",
@@ -96,6 +125,7 @@ _LAZY: dict[str, str] = {
     "LlamaIndexKVStore": "omnicache_ai.adapters.llamaindex_adapter",
     "LlamaIndexLLMCacheAdapter": "omnicache_ai.adapters.llamaindex_adapter",
     "LlamaIndexQueryCacheAdapter": "omnicache_ai.adapters.llamaindex_adapter",
+    "OpenAIAgentsCacheAdapter": "omnicache_ai.adapters.openai_agents_adapter",
     "OpenAICacheAdapter": "omnicache_ai.adapters.openai_adapter",
     "cache_info": "omnicache_ai.adapters._sdk",
 }

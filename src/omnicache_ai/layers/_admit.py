@@ -17,6 +17,17 @@ __all__ = ["Admission", "Uncacheable"]
 
 _REFUSED_FINISH: Final = frozenset({"content_filter", "refusal"})
 _TRUNCATED_FINISH: Final = frozenset({"length", "max_tokens", "max_output_tokens"})
+# Stream events that carry the answer itself. A Responses API turn that only calls a tool
+# streams its call as function-call argument events, and that is content too.
+_CONTENT_EVENTS: Final = frozenset(
+    {
+        "content_block_delta",
+        "content_block_start",
+        "response.output_text.delta",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+    }
+)
 
 
 class Uncacheable(Exception):
@@ -160,7 +171,7 @@ def _chunk_problem(chunk: Any, cache_truncated: bool) -> tuple[str | None, bool]
         return "error", False
     if kind == "response.refusal.delta":
         return "refusal", False
-    if kind in ("content_block_delta", "content_block_start", "response.output_text.delta"):
+    if kind in _CONTENT_EVENTS:
         return None, True
     if isinstance(kind, str) and kind.startswith(("message_", "content_block_", "response.")):
         return None, False  # framing events (start/stop) carry no content

@@ -1,0 +1,212 @@
+"""Claude Agent SDK adapter: a whole ``query()`` message stream, replayed for the same request.
+
+``ClaudeAgentCacheAdapter(manager).query(prompt, options=...)`` is ``claude_agent_sdk.query``
+with a cache in front: the first call streams the SDK's messages live (system, assistant,
+user/tool-result and result messages, partial ``StreamEvent`` s when asked for) and keeps a
+copy (through the shared run replay, a ``StreamingResponseCache`` underneath); an identical request
+replays the same messages, same types and order, without starting Claude Code.
+
+The key covers the prompt and every option that changes what the agent does: working
+directory, tools (preset, allowed, disallowed), model and fallback model, system prompt,
+permission mode, MCP servers (their configs; an in-process SDK server by name and type),
+sub-agents, setting sources, extra directories, turn and budget limits, betas, skills,
+sandbox, partial-message and hook-event streaming. Only streams that ran to their end are
+stored, and never one whose ``ResultMessage`` reports an error. Messages are stored as plain
+data naming their SDK dataclass and rebuilt only as ``claude_agent_sdk.types`` dataclasses,
+whatever the manager's serializer.
+
+Example:
+    >>> from omnicache_ai import CacheManager
+    >>> from omnicache_ai.adapters.claude_agent_adapter import ClaudeAgentCacheAdapter
+    >>> adapter = ClaudeAgentCacheAdapter(CacheManager())
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterable, AsyncIterator
+from pathlib import Path
+from typing import Any, Final
+
+from omnicache_ai.adapters._plain import plain
+from omnicache_ai.adapters._runs import RunReplay
+from omnicache_ai.core.cache_manager import CacheManager
+
+try:
+    import claude_agent_sdk
+    from claude_agent_sdk import types as sdk_types
+    from claude_agent_sdk.types import ClaudeAgentOptions, Message, ResultMessage
+except ImportError as err:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "omnicache_ai.adapters.claude_agent_adapter needs the Claude Agent SDK; "
+        "install it with: pip install 'omnicache-ai[claude-agent]'"
+    ) from err
+
+__all__ = ["ClaudeAgentCacheAdapter"]
+
+#: The options that change what a run does, in the order they are keyed.
+KEYED_OPTIONS: Final = (
+    "cwd",
+    "tools",
+    "allowed_tools",
+    "disallowed_tools",
+    "model",
+    "fallback_model",
+    "system_prompt",
+    "permission_mode",
+    "permission_prompt_tool_name",
+    "mcp_servers",
+    "strict_mcp_config",
+    "agents",
+    "setting_sources",
+    "settings",
+    "add_dirs",
+    "max_turns",
+    "max_budget_usd",
+    "betas",
+    "skills",
+    "sandbox",
+    "include_partial_messages",
+    "include_hook_events",
+    "forward_subagent_text",
+)
+# Options that continue an earlier session: its transcript decides the run, and the key
+# cannot see it, so such queries always run live.
+_SESSION_OPTIONS: Final = ("continue_conversation", "resume", "fork_session", "resume_session_at")
+
+# The SDK's message and content-block dataclasses: the only classes a stored stream rebuilds.
+_CLASSES: Final[dict[str, type[Any]]] = {
+    name: obj
+    for name, obj in vars(sdk_types).items()
+    if isinstance(obj, type) and dataclasses.is_dataclass(obj)
+}
+_TAG: Final = "__claude_sdk__"
+
+
+def _encode(obj: Any) -> Any:
+    """Plain data for a message, naming each SDK dataclass so it can be rebuilt."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        name = type(obj).__name__
+        if _CLASSES.get(name) is type(obj):
+            fields = {f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+            return {_TAG: name, "fields": fields}
+        return plain(obj)
+    if isinstance(obj, dict):
+        return {str(k): _encode(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_encode(v) for v in obj]
+    return plain(obj)
+
+
+def _decode(data: Any) -> Any:
+    if isinstance(data, dict):
+        name = data.get(_TAG)
+        if isinstance(name, str) and name in _CLASSES:
+            fields = {k: _decode(v) for k, v in data["fields"].items()}
+            return _CLASSES[name](**fields)
+        return {k: _decode(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_decode(v) for v in data]
+    return data
+
+
+def _mcp_spec(servers: Any) -> Any:
+    if isinstance(servers, str | Path):
+        return str(servers)  # a config file path
+    spec: dict[str, Any] = {}
+    for name, config in dict(servers).items():
+        if isinstance(config, dict) and config.get("type") == "sdk":
+            # An in-process server object: its name and type are all a key can hold.
+            spec[name] = {"type": "sdk", "name": config.get("name")}
+        else:
+            spec[name] = plain(config)
+    return spec
+
+
+def _failed(message: Any) -> bool:
+    """A run whose result says it failed is never stored."""
+    return isinstance(message, ResultMessage) and message.is_error
+
+
+class ClaudeAgentCacheAdapter:
+    """``claude_agent_sdk.query`` with identical requests replayed from the cache.
+
+    Args:
+        manager: Where entries live.
+        ttl: Seconds to live for each recorded stream.
+
+    Example:
+        >>> from omnicache_ai import CacheManager
+        >>> adapter = ClaudeAgentCacheAdapter(CacheManager())
+        >>> key = adapter.cache_key("Fix the import error in utils.py",
+        ...                         ClaudeAgentOptions(cwd="/repo", model="claude-sonnet-4-5"))
+        >>> key == adapter.cache_key("Fix the import error in utils.py",
+        ...                          ClaudeAgentOptions(cwd="/repo", model="claude-opus-4-1"))
+        False
+    """
+
+    def __init__(self, manager: CacheManager, *, ttl: float | None = None) -> None:
+        self.manager = manager
+        self.runs: RunReplay[Any] = RunReplay(manager, "claude-agent", ttl=ttl)
+
+    @staticmethod
+    def _request(options: ClaudeAgentOptions | None) -> tuple[str, dict[str, Any]]:
+        """``(model, context)`` of a query: the model and every keyed option, as plain data."""
+        opts = options or ClaudeAgentOptions()
+        params: dict[str, Any] = {}
+        for name in KEYED_OPTIONS:
+            value = getattr(opts, name, None)
+            if name == "mcp_servers":
+                value = _mcp_spec(value)
+            elif name in {"cwd", "settings"} and value is not None:
+                value = str(value)
+            params[name] = plain(value)
+        return opts.model or "default", params
+
+    def cache_key(self, prompt: str, options: ClaudeAgentOptions | None = None) -> str:
+        """The key a query is stored under (useful to debug misses)."""
+        model, context = self._request(options)
+        return self.runs.stream_key(model, prompt, context)
+
+    @staticmethod
+    def _live(options: ClaudeAgentOptions | None) -> bool:
+        return options is not None and any(getattr(options, n, None) for n in _SESSION_OPTIONS)
+
+    async def query(
+        self,
+        prompt: str | AsyncIterable[dict[str, Any]],
+        *,
+        options: ClaudeAgentOptions | None = None,
+        transport: Any = None,
+    ) -> AsyncIterator[Message]:
+        """Stream ``claude_agent_sdk.query(prompt, options)``, or replay an identical one.
+
+        Args:
+            prompt: The prompt. A streamed prompt (an async iterable of messages) and options
+                that resume or continue a session run live, uncached.
+            options: The SDK's ``ClaudeAgentOptions``.
+            transport: A custom SDK ``Transport`` for this call (used only on a miss).
+
+        Yields:
+            The SDK's messages (``SystemMessage``, ``AssistantMessage``, ``UserMessage``,
+            ``ResultMessage``, ...), live or replayed.
+        """
+        if not isinstance(prompt, str) or self._live(options):
+            async for message in claude_agent_sdk.query(
+                prompt=prompt, options=options, transport=transport
+            ):
+                yield message
+            return
+        if not prompt:
+            raise ValueError("prompt must not be empty")
+        model, context = self._request(options)
+        async for message in self.runs.astream(
+            model,
+            prompt,
+            context,
+            lambda: claude_agent_sdk.query(prompt=prompt, options=options, transport=transport),
+            encode=_encode,
+            decode=_decode,
+            refuse=_failed,
+        ):
+            yield message
