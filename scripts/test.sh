@@ -60,8 +60,13 @@ for lock in requirements/fw-*.txt; do
   name="${name%.txt}"
   echo "== environment: .venv-fw-$name ($lock)"
   make_env ".venv-fw-$name" "$lock"
-  echo "== pytest: tests/frameworks/$name"
-  ".venv-fw-$name/bin/python" -m pytest "tests/frameworks/$name" -q -p no:cacheprovider
+  # The adapter's own >>> examples need its framework too: they run here (tests/test_doctests.py
+  # leaves the framework-env adapters to this loop).
+  adapter="src/omnicache_ai/adapters/${name//-/_}_adapter.py"
+  doctests=()
+  if [ -f "$adapter" ]; then doctests=(--doctest-modules "$adapter"); fi
+  echo "== pytest: tests/frameworks/$name ${doctests[*]}"
+  ".venv-fw-$name/bin/python" -m pytest "tests/frameworks/$name" "${doctests[@]}" -q -p no:cacheprovider
   # Adapters also typed against this env's real framework (`# mypy:` line of the .in; the
   # main mypy run sees the framework as Any).
   typed=$(sed -n 's/^# mypy:[[:space:]]*//p' "requirements/fw-$name.in" | head -n 1)

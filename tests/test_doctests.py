@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import tomllib
 import warnings
 from pathlib import Path
 
@@ -16,7 +17,26 @@ import pytest
 
 from _ci import unavailable
 
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "omnicache_ai"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "omnicache_ai"
+
+
+def _framework_env_modules() -> set[str]:
+    """Adapters whose framework lives in its own environment (requirements/FRAMEWORKS.md).
+
+    scripts/test.sh runs their examples there, next to tests/frameworks/<name>.
+    """
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = [
+        item["extra"]
+        for group in data.get("tool", {}).get("uv", {}).get("conflicts", [])
+        for item in group
+        if "extra" in item
+    ]
+    return {f"omnicache_ai.adapters.{extra.replace('-', '_')}_adapter" for extra in extras}
+
+
+FRAMEWORK_ENV_MODULES = _framework_env_modules()
 MODULES = sorted(
     ".".join(("omnicache_ai", *p.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(
         ".__init__"
@@ -24,6 +44,7 @@ MODULES = sorted(
     for p in PACKAGE.rglob("*.py")
     if p.name != "__main__.py"
 )
+MODULES = [m for m in MODULES if m not in FRAMEWORK_ENV_MODULES]
 # Host frameworks' own notices, raised inside our examples by the host, not by us.
 _HOST_WARNINGS = [("ignore", r"The function `load` is in beta")]
 
@@ -33,6 +54,10 @@ def test_every_module_is_listed() -> None:
     assert "omnicache_ai.backends.tiered_backend" in MODULES
     assert "omnicache_ai.config.settings" in MODULES
     assert len(MODULES) > 60
+    # every framework-env adapter exists, so its examples really run in its environment
+    assert FRAMEWORK_ENV_MODULES
+    for name in FRAMEWORK_ENV_MODULES:
+        assert (PACKAGE / "adapters" / f"{name.rsplit('.', 1)[1]}.py").exists(), name
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -18,11 +18,13 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_adapters_package_needs_no_framework() -> None:
     """`import omnicache_ai.adapters` loads no framework or provider SDK."""
+    hosts = (
+        "langchain_core", "langgraph", "openai", "anthropic", "llama_index", "autogen_agentchat",
+        "crewai", "agno", "agents", "google.adk", "a2a", "claude_agent_sdk",
+    )  # fmt: skip
     out = _run(
-        "import sys, omnicache_ai.adapters as a; hosts = ('langchain_core', 'langgraph', "
-        "'openai', 'anthropic'); print(sorted(m for m in hosts if m in sys.modules), a.__all__)"
         "import sys, omnicache_ai.adapters as a; "
-        "hosts = ('langchain_core', 'langgraph', 'llama_index'); "
+        f"hosts = {hosts!r}; "
         "print(sorted(m for m in hosts if m in sys.modules), a.__all__)"
     )
     assert out.returncode == 0, out.stderr
