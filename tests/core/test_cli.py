@@ -176,10 +176,12 @@ def test_inspect_tenant_entry(disk_env: dict[str, str]) -> None:
 def test_inspect_corrupt_entry(disk_env: dict[str, str], cut: int) -> None:
     """inspect of a truncated entry reports it invalid (exit 1) rather than a traceback."""
     backend = DiskBackend(disk_env["OMNICACHE_DISK_PATH"])
-    CacheManager(backend=backend).set("k", {"text": "hello"}, tags=["t"])
-    raw = backend.get("k")
+    manager = CacheManager(backend=backend)
+    manager.set("k", {"text": "hello"}, tags=["t"])
+    stored = manager.storage_key("k")  # the key the backend really holds (namespace scope)
+    raw = backend.get(stored)
     assert isinstance(raw, bytes)
-    backend.set("k", raw[:cut])
+    backend.set(stored, raw[:cut])
     backend.close()
     result = _run(["inspect", "k"], disk_env)
     assert "Traceback" not in result.stderr, result.stderr

@@ -119,7 +119,7 @@ def test_lock_provider_makes_two_shields_compute_once() -> None:
     assert results == ["value", "value"]
     acquired = [e for e in locks.events if e[0] == "acquire"]
     released = [e for e in locks.events if e[0] == "release"]
-    assert [e[1] for e in acquired] == ["hot", "hot"]
+    assert [e[1] for e in acquired] == [one.storage_key("hot")] * 2  # its namespace scope
     assert [e[2] for e in acquired] == [1, 2]  # fencing tokens increase
     assert len(released) == 2
 

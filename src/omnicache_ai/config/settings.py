@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import logging
 import math
 import os
@@ -349,10 +348,11 @@ class OmnicacheSettings:
                 return PickleSerializer(secret=self.pickle_secret)
             # A field changed after construction still gets the check.
             self._check_pickle(warn=False)
-            # The explicit opt-out is passed on so the serializer does not refuse it too.
-            params = inspect.signature(PickleSerializer).parameters
-            extra = {"allow_unsigned": True} if "allow_unsigned" in params else {}
-            return PickleSerializer(secret=None, **extra)
+            # The explicit opt-out is passed on so the serializer does not refuse it too. The
+            # serializer's own warning is silenced: the settings logged one naming the variables.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return PickleSerializer(secret=None, allow_unsigned=True)
         return SafeSerializer()
 
     def build_compressor(self) -> Any:
