@@ -82,3 +82,40 @@ def test_bad_arguments_are_clear_errors(tmp_path: Path) -> None:
         SharedVectorIndex(manager, dim=0)
     with pytest.raises(ValueError, match="poll_interval"):
         SharedVectorIndex(manager, dim=3, poll_interval=-1)
+
+
+def test_shared_index_flag_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """shared_index=True (or OMNICACHE_SEMANTIC_SHARED=true) makes caches share paraphrases."""
+    from omnicache_ai.core.errors import ConfigurationError
+    from omnicache_ai.embedders import HashingEmbedder
+    from omnicache_ai.layers.semantic_cache import SemanticCache
+
+    manager = CacheManager(backend=InMemoryBackend())
+    emb = HashingEmbedder(dim=DIM)
+    a = SemanticCache(manager, embedder=emb, shared_index=True)
+    monkeypatch.setenv("OMNICACHE_SEMANTIC_SHARED", "true")
+    b = SemanticCache(manager, embedder=emb)
+    monkeypatch.delenv("OMNICACHE_SEMANTIC_SHARED")
+    local_only = SemanticCache(manager, embedder=emb)
+    a.set(Q, "100 C")
+    assert isinstance(b.vector_backend, SharedVectorIndex)
+    assert b.vector_backend.poll_interval > 0
+    b.vector_backend.catch_up(force=True)
+    assert b.lookup(Q_NEAR).tier == "semantic"
+    assert local_only.lookup(Q_NEAR).tier != "semantic"
+    with pytest.raises(ConfigurationError, match="shared_index"):
+        SemanticCache(manager, embedder=emb, shared_index=True, vector_backend=a.vector_backend)
+
+
+def test_wiped_log_is_replayed_from_the_start() -> None:
+    """After the backend is flushed, a replica drops its entries and replays the new log."""
+    manager = CacheManager(backend=InMemoryBackend())
+    a = SharedVectorIndex(manager, dim=3, poll_interval=0)
+    b = SharedVectorIndex(manager, dim=3, poll_interval=0)
+    a.add(["old1", "old2"], [[1, 0, 0], [0, 1, 0]])
+    assert b.count() == 2
+    manager.clear()
+    a.local.clear()
+    a.add(["new"], [[0, 0, 1]])
+    assert [h.id for h in b.search([0, 0, 1], k=3)] == ["new"]
+    assert b.stats["rebuilds"] == 1

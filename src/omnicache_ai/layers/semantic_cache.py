@@ -36,6 +36,7 @@ import bisect
 import inspect
 import logging
 import math
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -224,6 +225,15 @@ def split_query(query: Query) -> tuple[str, list[Any], str]:
     return _norm_text(turns[last][1]), turns[:last], "\n".join(system)
 
 
+def _shared_index_flag(shared_index: bool | None, vector_backend: object) -> bool:
+    if shared_index is None:  # opt-in: the in-process index stays the fast default
+        flag = os.environ.get("OMNICACHE_SEMANTIC_SHARED", "").strip().lower()
+        return flag in ("1", "true", "yes", "on") and vector_backend is None
+    if shared_index and vector_backend is not None:
+        raise ConfigurationError("pass either shared_index=True or vector_backend=, not both")
+    return bool(shared_index)
+
+
 class SemanticCache:
     """An answer cache that also hits on paraphrases, partitioned so it never crosses contexts.
 
@@ -250,6 +260,9 @@ class SemanticCache:
         top_k: Candidates examined per lookup (the best may be vetoed by a guard or gone).
         blocklist: A :class:`NegativeCache` consulted by ``get_or_set`` before the upstream call.
         embedding_cache_size: Recent query embeddings kept in memory (0 disables).
+        shared_index: Keep the vector index in step with every process on the manager's
+            backend (a :class:`~omnicache_ai.layers.semantic_index.SharedVectorIndex`);
+            default: ``OMNICACHE_SEMANTIC_SHARED``, else off.
         cache_embeddings: Also store query embeddings through the manager (a
             :class:`~omnicache_ai.embedders.CachedEmbedder`), so a question any worker
             embedded is not embedded again. Default: on when ``manager`` is given, off for
@@ -284,8 +297,10 @@ class SemanticCache:
         blocklist: NegativeCache | None = None,
         embedding_cache_size: int = 2048,
         cache_embeddings: bool | None = None,
+        shared_index: bool | None = None,
     ) -> None:
         shared_embeddings = manager is not None if cache_embeddings is None else cache_embeddings
+        self.shared_index = _shared_index_flag(shared_index, vector_backend)
         if manager is not None and exact_backend is not None:
             raise ConfigurationError("pass either manager= or exact_backend=, not both")
         if embedder is not None and embed_fn is not None:
@@ -359,7 +374,13 @@ class SemanticCache:
 
                     if not emb.dim:  # an embed_fn whose dimension is not known yet
                         emb.embed("dimension probe")
-                    self._vectors = NumpyBackend(dim=emb.dim)
+                    if self.shared_index:
+                        from omnicache_ai.layers.semantic_index import SharedVectorIndex
+
+                        # One log per model: vectors of different models are not comparable.
+                        self._vectors = SharedVectorIndex(self.manager, dim=emb.dim, name=emb.name)
+                    else:
+                        self._vectors = NumpyBackend(dim=emb.dim)
                 vec = self._vectors
         return vec
 

@@ -17,7 +17,9 @@ logged and so propagates).
 
 Log records expire after ``log_ttl`` seconds; that bounds the log. A process starting later
 replays whatever is still there; a slot reserved but not written yet (a writer between its
-increment and its write) is retried for ``gap_timeout`` seconds, then given up.
+increment and its write) is retried for ``gap_timeout`` seconds, then given up. A log whose
+counter went backwards (the backend was flushed, the tenant cleared) is replayed from the
+start into an emptied replica.
 
 Example:
     >>> from omnicache_ai import CacheManager, InMemoryBackend
@@ -167,6 +169,11 @@ class SharedVectorIndex:
             top = self._records.incr(m, self._key(None), 0, "load")
             if top is None:
                 return 0
+            if top < self._applied:
+                # The log was wiped (a flushed backend, a tenant clear()): replay it anew.
+                self.local.clear()
+                self._applied, self._gaps = 0, {}
+                self.stats["rebuilds"] = self.stats.get("rebuilds", 0) + 1
             slots = sorted(self._gaps) + list(range(self._applied + 1, int(top) + 1))
             applied = 0
             for start in range(0, len(slots), _CHUNK):
