@@ -79,3 +79,19 @@ def test_redis_down_is_a_miss(dead_url: str) -> None:
         m = CacheManager(backend=backend)
         assert m.incr("n") is None
         assert m.metrics.snapshot()["errors"] == 1
+
+
+def test_cluster_counter_with_ttl(cluster_clean_url: str) -> None:
+    """On a Redis Cluster, incr with a TTL counts and sets the expiry (sync and async)."""
+    with RedisBackend(cluster_clean_url, **TIMEOUTS, cluster=True) as backend:
+        m = CacheManager(backend=backend, strict=True)
+        assert [m.incr(f"n{i}", 2, ttl=30) for i in range(3)] == [2, 2, 2]
+        assert m.incr("n0", 1, ttl=30) == 3
+
+    async def run() -> int | None:
+        async with AsyncRedisBackend(cluster_clean_url, **TIMEOUTS, cluster=True) as backend:
+            m = CacheManager(backend=backend, strict=True)
+            await m.aincr("a", 4, ttl=30)
+            return await m.aincr("a", 1, ttl=30)
+
+    assert asyncio.run(run()) == 5

@@ -687,7 +687,9 @@ class RedisBackend(_RedisCommon, BaseBackend):
         if ms is None or ms <= 0:
             return int(self._run("incrby", self._key(key), delta))
         raw_key = self._key(key)
-        pipe = self._run("pipeline", transaction=True)
+        # A cluster pipeline has no MULTI; one key lives on one node, and the only window
+        # (the key expiring between the two commands) just creates a counter without expiry.
+        pipe = self._run("pipeline", transaction=not self._cluster)
         pipe.set(raw_key, b"0", px=ms, nx=True)
         pipe.incrby(raw_key, delta)
         return int(self._call(pipe.execute)[-1])
@@ -1020,7 +1022,7 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
         if ms is None or ms <= 0:
             return int(await self._run("incrby", self._key(key), delta))
         raw_key = self._key(key)
-        pipe = self._client.pipeline(transaction=True)
+        pipe = self._client.pipeline(transaction=not self._cluster)
         pipe.set(raw_key, b"0", px=ms, nx=True)
         pipe.incrby(raw_key, delta)
         return int((await self._call(pipe.execute))[-1])
