@@ -7,6 +7,7 @@ import logging
 import multiprocessing as mp
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,11 +16,12 @@ from omnicache_ai.core.errors import CacheBackendError
 from omnicache_ai.testing import FlakyBackend
 
 WORKERS = 4
-PER_WORKER = 150
+PER_WORKER = 300
 
 
-def _disk_incr(path: str, tenant: str, n: int) -> None:
+def _disk_incr(path: str, tenant: str, n: int, barrier: Any) -> None:
     manager = CacheManager(backend=DiskBackend(path)).for_tenant(tenant)
+    barrier.wait(60)  # all start together, so the increments really interleave
     for _ in range(n):
         assert manager.incr("turns", ttl=0) is not None
     manager.close()
@@ -27,10 +29,14 @@ def _disk_incr(path: str, tenant: str, n: int) -> None:
 
 @pytest.mark.slow
 def test_disk_counter_loses_nothing_across_processes(tmp_path: Path) -> None:
-    """4 processes x 150 manager.incr on one disk directory sum exactly."""
+    """4 processes x 300 manager.incr on one disk directory sum exactly."""
     path = str(tmp_path / "shared")
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_disk_incr, args=(path, "acme", PER_WORKER)) for _ in range(4)]
+    barrier = ctx.Barrier(WORKERS)
+    procs = [
+        ctx.Process(target=_disk_incr, args=(path, "acme", PER_WORKER, barrier))
+        for _ in range(WORKERS)
+    ]
     for p in procs:
         p.start()
     for p in procs:

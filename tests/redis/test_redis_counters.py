@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+from typing import Any
 
 import pytest
 import redis
@@ -18,9 +19,10 @@ TIMEOUTS = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
 PER_WORKER = 200
 
 
-def _incr_worker(url: str, n: int) -> None:
+def _incr_worker(url: str, n: int, barrier: Any) -> None:
     with RedisBackend(url, **TIMEOUTS, prefix="ctr:") as backend:
         m = CacheManager(backend=backend).for_tenant("acme")
+        barrier.wait(60)
         for i in range(n):
             assert m.incr("hits", ttl=60 if i % 2 else None) is not None
 
@@ -29,7 +31,11 @@ def _incr_worker(url: str, n: int) -> None:
 def test_four_processes_lose_no_increment(redis_clean_url: str) -> None:
     """4 processes x 200 incr on one Redis counter sum to exactly 800."""
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_incr_worker, args=(redis_clean_url, PER_WORKER)) for _ in range(4)]
+    barrier = ctx.Barrier(4)
+    procs = [
+        ctx.Process(target=_incr_worker, args=(redis_clean_url, PER_WORKER, barrier))
+        for _ in range(4)
+    ]
     for p in procs:
         p.start()
     for p in procs:
