@@ -196,7 +196,8 @@ def test_backend_failure_degrades_to_memory(caplog: pytest.LogCaptureFixture) ->
         cache.report(r, correct=False)
         cache.report(r, correct=False)
         assert cache.lookup(Q_NEAR).hit is False
-    assert caplog.text.count("semantic.evidence.load failed") == 1
+    # The first failing step (taking a writer slot) is logged once for the whole burst.
+    assert caplog.text.count("semantic.evidence.slot failed") == 1
     assert cache.stats()["unsaved_observations"] == 2
     assert cache.stats()["errors"] >= 2
     assert manager.metrics.snapshot()["layers"]["semantic.evidence"]["errors"] >= 2

@@ -409,7 +409,7 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
         """Append ``keys`` to the thread's index (registering a thread seen the first time)."""
         if not keys:
             return
-        top = self.manager.incr(self._counter_key(thread_id), len(keys), layer=self.layer)
+        top = self.manager.incr(self._counter_key(thread_id), len(keys), ttl=0, layer=self.layer)
         if top is None:
             return  # backend down: the records were not written either
         slots = self._slot_keys(thread_id, top - len(keys) + 1, top)
@@ -420,7 +420,7 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
             serializer=_RECORD_SERIALIZER,
         )
         if top == len(keys):
-            n = self.manager.incr(self._registry_counter, layer=self.layer)
+            n = self.manager.incr(self._registry_counter, ttl=0, layer=self.layer)
             if n is not None:
                 # Untagged: retiring the thread's tag must not unlist records written later.
                 self.manager.set_many(
@@ -639,7 +639,9 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
         """Async :meth:`_index`."""
         if not keys:
             return
-        top = await self.manager.aincr(self._counter_key(thread_id), len(keys), layer=self.layer)
+        top = await self.manager.aincr(
+            self._counter_key(thread_id), len(keys), ttl=0, layer=self.layer
+        )
         if top is None:
             return
         slots = self._slot_keys(thread_id, top - len(keys) + 1, top)
@@ -650,7 +652,7 @@ class LangGraphCacheAdapter(BaseCheckpointSaver[int]):
             serializer=_RECORD_SERIALIZER,
         )
         if top == len(keys):
-            n = await self.manager.aincr(self._registry_counter, layer=self.layer)
+            n = await self.manager.aincr(self._registry_counter, ttl=0, layer=self.layer)
             if n is not None:
                 await self.manager.aset_many(
                     {key: {"thread_id": thread_id} for key in self._registry_slots(n, n)},

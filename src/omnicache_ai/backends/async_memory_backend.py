@@ -79,9 +79,9 @@ class AsyncInMemoryBackend(AsyncBaseBackend):
         """Remove several keys."""
         return self._store.delete_many(keys)
 
-    async def incr(self, key: str, delta: int = 1) -> int:
-        """Atomic increment."""
-        return self._store.incr(key, delta)
+    async def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int:
+        """Atomic increment (``ttl`` applies when the counter is created)."""
+        return self._store.incr(key, delta, ttl)
 
     async def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Atomic set-if-absent."""

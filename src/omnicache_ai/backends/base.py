@@ -162,11 +162,12 @@ class BaseBackend:
     # ---- maintenance ------------------------------------------------------------------
     _incr_lock: threading.Lock | None = None
 
-    def incr(self, key: str, delta: int = 1) -> int:
+    def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int:
         """Add ``delta`` to the integer at ``key`` (0 when absent) and return the result.
 
-        The default is atomic only within this process; backends shared between processes
-        (disk, Redis) override it with their store's atomic increment.
+        ``ttl`` applies only when the counter is created. The default is atomic only within
+        this process; backends shared between processes (disk, Redis) override it with their
+        store's atomic increment.
         """
         lock = self._incr_lock
         if lock is None:
@@ -174,7 +175,7 @@ class BaseBackend:
         with lock:
             current = self.get(key)
             value = int(current or 0) + delta
-            self.set(key, value)
+            self.set(key, value, ttl if current is None else None)
             return value
 
     def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
@@ -254,13 +255,14 @@ class AsyncBaseBackend:
 
     _incr_lock: asyncio.Lock | None = None
 
-    async def incr(self, key: str, delta: int = 1) -> int:
+    async def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int:
         """Add ``delta`` to the integer at ``key`` and return it (atomic within the loop)."""
         if self._incr_lock is None:
             self._incr_lock = asyncio.Lock()
         async with self._incr_lock:
-            value = int((await self.get(key)) or 0) + delta
-            await self.set(key, value)
+            current = await self.get(key)
+            value = int(current or 0) + delta
+            await self.set(key, value, ttl if current is None else None)
             return value
 
     async def add(self, key: str, value: Any, ttl: float | None = None) -> bool:

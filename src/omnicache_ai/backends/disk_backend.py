@@ -221,9 +221,16 @@ class DiskBackend(BaseBackend):
                 n += bool(self._cache.delete(k))
         return n
 
-    def incr(self, key: str, delta: int = 1) -> int:
-        """Atomic across processes (SQLite transaction)."""
-        return int(self._cache.incr(key, delta, default=0, retry=True))
+    def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int:
+        """Atomic across processes (SQLite transaction); ``ttl`` applies on creation."""
+        if ttl is None:
+            return int(self._cache.incr(key, delta, default=0, retry=True))
+        # One transaction, so two processes creating the counter at once both count.
+        with self._cache.transact(retry=True):
+            if self._cache.get(key, default=None, retry=True) is None:
+                self._cache.set(key, delta, expire=ttl, retry=True)
+                return delta
+            return int(self._cache.incr(key, delta, default=0, retry=True))
 
     def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Atomic set-if-absent across processes."""

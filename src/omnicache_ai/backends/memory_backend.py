@@ -139,13 +139,16 @@ class _Store:
         self._notify()
         return True
 
-    def incr(self, key: str, delta: int) -> int:
+    def incr(self, key: str, delta: int, ttl: float | None = None) -> int:
         with self._lock:
             item = self._data.get(key)
             alive = item is not None and (item[1] is None or item[1] > _now())
             current = int(item[0]) if alive and item is not None else 0
             value = current + delta
-            deadline = item[1] if alive and item is not None else None
+            if alive and item is not None:
+                deadline = item[1]
+            else:
+                deadline = None if ttl is None else _now() + ttl
             self._put(key, value, deadline, _size_of(value))
         self._notify()
         return value
@@ -333,9 +336,9 @@ class InMemoryBackend(BaseBackend):
         """Remove several keys; returns how many existed."""
         return self._store.delete_many(keys)
 
-    def incr(self, key: str, delta: int = 1) -> int:
-        """Atomic increment."""
-        return self._store.incr(key, delta)
+    def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int:
+        """Atomic increment (``ttl`` applies when the counter is created)."""
+        return self._store.incr(key, delta, ttl)
 
     def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Atomic set-if-absent."""

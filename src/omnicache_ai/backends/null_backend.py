@@ -37,7 +37,7 @@ class NullBackend(BaseBackend):
     def clear(self) -> None:
         """Nothing to clear."""
 
-    def incr(self, key: str, delta: int = 1) -> int:
+    def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int:
         """Counters do not persist either."""
         return delta
 

@@ -827,13 +827,26 @@ class RedisBackend(_RedisCommon, BaseBackend):
 
     # ---- maintenance ---------------------------------------------------------------------
 
-    def incr(self, key: str, delta: int = 1) -> int:
+    def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int:
         """Atomically add ``delta`` (``INCRBY``); the counter reads back as e.g. ``b"3"``.
+
+        With ``ttl``, a counter created by this call expires after ``ttl`` seconds
+        (``SET NX PX`` then ``INCRBY`` in one ``MULTI``); an existing one keeps its expiry.
 
         Raises:
             BackendDataError: The key holds a value that is not an integer.
         """
-        return int(self._run("incrby", self._key(key), _check_delta(delta)))
+        delta = _check_delta(delta)
+        ms = _ttl_ms(ttl)
+        if ms is None or ms <= 0:
+            return int(self._run("incrby", self._key(key), delta))
+        raw_key = self._key(key)
+        # A cluster pipeline has no MULTI; one key lives on one node, and the only window
+        # (the key expiring between the two commands) just creates a counter without expiry.
+        pipe = self._run("pipeline", transaction=not self._cluster)
+        pipe.set(raw_key, b"0", px=ms, nx=True)
+        pipe.incrby(raw_key, delta)
+        return int(self._call(pipe.execute)[-1])
 
     def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store only if ``key`` is absent (``SET NX PX``); returns whether it was stored."""
@@ -1188,9 +1201,17 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
             removed += int(await self._run("unlink", *raw_keys[start : start + _CHUNK]))
         return removed
 
-    async def incr(self, key: str, delta: int = 1) -> int:
-        """Atomically add ``delta`` (``INCRBY``) and return the new value."""
-        return int(await self._run("incrby", self._key(key), _check_delta(delta)))
+    async def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int:
+        """Atomically add ``delta`` (``INCRBY``) and return the new value (``ttl``: see sync)."""
+        delta = _check_delta(delta)
+        ms = _ttl_ms(ttl)
+        if ms is None or ms <= 0:
+            return int(await self._run("incrby", self._key(key), delta))
+        raw_key = self._key(key)
+        pipe = self._client.pipeline(transaction=not self._cluster)
+        pipe.set(raw_key, b"0", px=ms, nx=True)
+        pipe.incrby(raw_key, delta)
+        return int((await self._call(pipe.execute))[-1])
 
     async def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Store only if ``key`` is absent (``SET NX PX``); returns whether it was stored."""

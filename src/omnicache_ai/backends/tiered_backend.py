@@ -169,9 +169,9 @@ class TieredBackend(BaseBackend):
         self._announce(keys)
         return n
 
-    def incr(self, key: str, delta: int = 1) -> int:
+    def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int:
         """Counters live in L2 only."""
-        return int(self._l2.incr(key, delta))
+        return int(self._l2.incr(key, delta) if ttl is None else self._l2.incr(key, delta, ttl))
 
     def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         """Set-if-absent decided by L2."""

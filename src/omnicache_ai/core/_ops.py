@@ -40,7 +40,7 @@ class SyncOps(Protocol):
     def get_many(self, keys: Sequence[str]) -> list[Any | None]: ...
     def set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> None: ...
     def delete_many(self, keys: Iterable[str]) -> int: ...
-    def incr(self, key: str, delta: int = 1) -> int: ...
+    def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int: ...
     def add(self, key: str, value: Any, ttl: float | None = None) -> bool: ...
     def keys(self, prefix: str = "") -> Iterable[str]: ...
     def delete_prefix(self, prefix: str) -> int: ...
@@ -58,7 +58,7 @@ class AsyncOps(Protocol):
     async def get_many(self, keys: Sequence[str]) -> list[Any | None]: ...
     async def set_many(self, items: Mapping[str, Any], ttl: float | None = None) -> None: ...
     async def delete_many(self, keys: Iterable[str]) -> int: ...
-    async def incr(self, key: str, delta: int = 1) -> int: ...
+    async def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int: ...
     async def add(self, key: str, value: Any, ttl: float | None = None) -> bool: ...
     async def keys(self, prefix: str = "") -> list[str]: ...
     async def delete_prefix(self, prefix: str) -> int: ...
@@ -105,13 +105,15 @@ class _SyncFill:
             return int(f(keys))
         return sum(1 for k in keys if self._b.delete(k))
 
-    def incr(self, key: str, delta: int = 1) -> int:
+    def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int:
         f = getattr(self._b, "incr", None)
         if f:
-            return int(f(key, delta))
+            # A user backend's incr may predate the ttl argument: pass it only when needed.
+            return int(f(key, delta) if ttl is None else f(key, delta, ttl))
         with self._lock:
-            value = int(self._b.get(key) or 0) + delta
-            self._b.set(key, value)
+            current = self._b.get(key)
+            value = int(current or 0) + delta
+            self._b.set(key, value, ttl if current is None else None)
             return value
 
     def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
@@ -206,8 +208,8 @@ class _SyncOverAsync:
     def delete_many(self, keys: Iterable[str]) -> int:
         return self._run(self._a.delete_many(list(keys)))
 
-    def incr(self, key: str, delta: int = 1) -> int:
-        return self._run(self._a.incr(key, delta))
+    def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int:
+        return self._run(self._a.incr(key, delta, ttl))
 
     def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         return self._run(self._a.add(key, value, ttl))
@@ -268,8 +270,8 @@ class _AsyncOverSync:
     async def delete_many(self, keys: Iterable[str]) -> int:
         return await self._call(self._s.delete_many, list(keys))
 
-    async def incr(self, key: str, delta: int = 1) -> int:
-        return await self._call(self._s.incr, key, delta)
+    async def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int:
+        return await self._call(self._s.incr, key, delta, ttl)
 
     async def add(self, key: str, value: Any, ttl: float | None = None) -> bool:
         return await self._call(self._s.add, key, value, ttl)
@@ -304,10 +306,11 @@ class _AsyncFill:
     async def delete_many(self, keys: Iterable[str]) -> int:
         return sum([1 for k in keys if await self._b.delete(k)])
 
-    async def incr(self, key: str, delta: int = 1) -> int:
+    async def incr(self, key: str, delta: int = 1, ttl: float | None = None) -> int:
         async with self._lock:
-            value = int((await self._b.get(key)) or 0) + delta
-            await self._b.set(key, value)
+            current = await self._b.get(key)
+            value = int(current or 0) + delta
+            await self._b.set(key, value, ttl if current is None else None)
             return value
 
     async def add(self, key: str, value: Any, ttl: float | None = None) -> bool:

@@ -696,6 +696,43 @@ class CacheManager:
             self.metrics.emit(CacheEvent("invalidate", tag, "default", self.tenant))
         return n
 
+    def _incr_args(
+        self, key: str, delta: int, ttl: float | None, layer: str
+    ) -> tuple[str, SeriesStats, float | None]:
+        if isinstance(delta, bool) or not isinstance(delta, int):
+            raise TypeError(f"incr delta must be an int, got {type(delta).__name__}")
+        return self._skey(key), self._series(layer), self.ttl_policy.ttl_for(layer, ttl)
+
+    def incr(
+        self, key: str, delta: int = 1, *, ttl: float | None = None, layer: str = "default"
+    ) -> int | None:
+        """Atomically add ``delta`` to the counter at ``key`` and return its new value.
+
+        Atomic across every process sharing the backend (Redis ``INCRBY``, a diskcache
+        transaction, a lock in memory). Keys are tenant-scoped like :meth:`set`; the TTL
+        (``None``: the layer's TTL from the policy, ``0``: never) starts when the counter is
+        created and is not extended by later increments. Read a counter with ``delta=0``;
+        :meth:`get` does not decode counters.
+
+        Returns:
+            The new value, or ``None`` when the backend failed (counted and logged once;
+            raises :class:`CacheBackendError` in strict mode).
+
+        Example:
+            >>> from omnicache_ai import CacheManager, InMemoryBackend
+            >>> m = CacheManager(backend=InMemoryBackend())
+            >>> m.incr("hits"), m.incr("hits", 5), m.incr("hits", 0)
+            (1, 6, 6)
+        """
+        skey, st, ttl_s = self._incr_args(key, delta, ttl, layer)
+        try:
+            if ttl_s is None:
+                return int(self._sync.incr(skey, delta))
+            return int(self._sync.incr(skey, delta, ttl_s))
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "incr", st, key)
+            return None
+
     def get_or_set(
         self,
         key: str,
@@ -802,26 +839,6 @@ class CacheManager:
             return 0
         self.metrics.record_delete(st, n)
         return n
-
-    def incr(self, key: str, delta: int = 1, *, layer: str = "default") -> int | None:
-        """Atomically add ``delta`` to the integer counter at ``key`` (absent: 0); new value.
-
-        A counter is a raw backend integer, not an entry: read it with ``incr(key, 0)``,
-        never with :meth:`get`; :meth:`delete` removes it. Atomic on the memory, disk
-        (across processes) and Redis backends. ``None`` when the backend failed (counted
-        and logged like any backend error; raised in ``strict`` mode).
-
-        Example:
-            >>> m = CacheManager()
-            >>> m.incr("visits"), m.incr("visits", 2), m.incr("visits", 0)
-            (1, 3, 3)
-        """
-        st = self._series(layer)
-        try:
-            return int(self._sync.incr(self._skey(key), delta))
-        except Exception as err:  # noqa: BLE001
-            self._failed(err, "incr", st, key)
-            return None
 
     def count(self, key: str, *, layer: str = "default") -> int:
         """The value of the counter at ``key`` (see :meth:`incr`); 0 when absent or failed.
@@ -1049,6 +1066,19 @@ class CacheManager:
             self.metrics.emit(CacheEvent("invalidate", tag, "default", self.tenant))
         return n
 
+    async def aincr(
+        self, key: str, delta: int = 1, *, ttl: float | None = None, layer: str = "default"
+    ) -> int | None:
+        """Async :meth:`incr`."""
+        skey, st, ttl_s = self._incr_args(key, delta, ttl, layer)
+        try:
+            if ttl_s is None:
+                return int(await self._async.incr(skey, delta))
+            return int(await self._async.incr(skey, delta, ttl_s))
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "incr", st, key)
+            return None
+
     @overload
     async def aget_or_set(
         self,
@@ -1170,15 +1200,6 @@ class CacheManager:
             return 0
         self.metrics.record_delete(st, n)
         return n
-
-    async def aincr(self, key: str, delta: int = 1, *, layer: str = "default") -> int | None:
-        """Async :meth:`incr`."""
-        st = self._series(layer)
-        try:
-            return int(await self._async.incr(self._skey(key), delta))
-        except Exception as err:  # noqa: BLE001
-            self._failed(err, "incr", st, key)
-            return None
 
     async def acount(self, key: str, *, layer: str = "default") -> int:
         """Async :meth:`count`."""

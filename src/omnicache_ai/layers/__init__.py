@@ -30,6 +30,7 @@ from omnicache_ai.layers.streaming_cache import StreamingResponseCache
 _LAZY = {
     "AdaptiveSemanticCache": "omnicache_ai.layers.semantic_cache",
     "SemanticCache": "omnicache_ai.layers.semantic_cache",
+    "SharedVectorIndex": "omnicache_ai.layers.semantic_index",
 }
 
 
@@ -52,6 +53,7 @@ __all__ = [
     "ResponseCache",
     "RetrievalCache",
     "SemanticCache",
+    "SharedVectorIndex",
     "StreamingResponseCache",
     "TokenUsage",
 ]

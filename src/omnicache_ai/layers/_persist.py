@@ -1,11 +1,12 @@
 """Small bookkeeping records a layer keeps through its :class:`CacheManager`.
 
 The adaptive semantic cache's evidence and the blocklist's patterns are read, merged and
-written back. A normal manager read turns a backend failure into a miss, which would look
-like "no record yet" and let the merge overwrite what is stored with local data only. So
-these records are read and written through a *checked* view of the manager (``strict``), and
-the failure is then handled here exactly as the manager would have: counted in its metrics,
-logged once per burst, and swallowed unless the caller's manager is itself strict.
+written back; counters (:meth:`RecordStore.incr`) are atomic increments. A normal manager
+read turns a backend failure into a miss, which would look like "no record yet" and let the
+merge overwrite what is stored with local data only. So these records are read and written
+through a *checked* view of the manager (``strict``), and the failure is then handled here
+exactly as the manager would have: counted in its metrics, logged once per burst, and
+swallowed unless the caller's manager is itself strict.
 
 Records are written with the safe serializer whatever the manager's default is (a JSON
 serializer cannot hold the bytes some records carry).
@@ -80,6 +81,25 @@ class RecordStore:
         except CacheBackendError as err:
             self.failed(manager, "decode" if _unreadable(err) else "load", err)
             return {} if _unreadable(err) else None
+
+    def incr(self, manager: CacheManager, key: str, delta: int, op: str) -> int | None:
+        """Atomically add ``delta`` to a never-expiring counter; ``None`` if the backend failed.
+
+        ``op`` names the failure in metrics and logs (``"load"`` for a read with delta 0).
+        """
+        try:
+            return _checked(manager).incr(key, delta, ttl=0, layer=self.layer)
+        except CacheBackendError as err:
+            self.failed(manager, op, err)
+            return None
+
+    async def aincr(self, manager: CacheManager, key: str, delta: int, op: str) -> int | None:
+        """Async :meth:`incr`."""
+        try:
+            return await _checked(manager).aincr(key, delta, ttl=0, layer=self.layer)
+        except CacheBackendError as err:
+            self.failed(manager, op, err)
+            return None
 
     def save(self, manager: CacheManager, items: Mapping[str, Any], ttl: float | None) -> bool:
         """Write ``items`` (``ttl`` 0 or ``None``: no expiry); whether it succeeded."""

@@ -9,6 +9,10 @@ writer that read it before another wrote a higher turn may set it back. No turn 
 that, because readers never stop at the hint: they probe the turns after it, in batches of
 :data:`PROBE_WINDOW`, until a whole batch is empty. A turn is therefore found unless
 ``PROBE_WINDOW`` consecutive turn indexes before it, above the hint, are all unused.
+
+Writers that do not number turns themselves call :meth:`ContextCache.append`: the turn index
+comes from an atomic per-session counter (:meth:`CacheManager.incr`), so workers appending to
+one session at once each get their own turn and none overwrites another's.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ PROBE_WINDOW: Final = 16
 # A read the history flow asks its driver for: (keys, metrics label, serializer).
 _Read = tuple[list[str], str, Serializer | None]
 _Flow = Generator[_Read, dict[str, Any], tuple[int | None, dict[int, list[Any]]]]
+# A step of the append flow: ("incr", delta) -> int | None, ("exists", turn) -> bool,
+# ("latest",) -> int | None; the flow returns the turn index to write.
+_AllocFlow = Generator[tuple[Any, ...], Any, int]
 
 
 def _newest(latest: int | None, turn_index: int) -> int:
@@ -89,6 +96,28 @@ class ContextCache(LayerBase):
     def _index_key(self, session_id: str) -> str:
         check_id("session_id", session_id)
         return self._kb.build("context-index", fast_canonical_bytes(session_id))
+
+    def _seq_key(self, session_id: str) -> str:
+        check_id("session_id", session_id)
+        return self._kb.build("context-seq", fast_canonical_bytes(session_id))
+
+    @staticmethod
+    def _alloc_flow() -> _AllocFlow:
+        """The next free turn index: one atomic increment per attempt, so never shared.
+
+        Turns written with explicit indexes (``set``) may already hold the index the counter
+        hands out; the flow then jumps the counter past the session's latest turn. Every
+        value ``incr`` returns is unique, so racing appenders still get distinct turns.
+        """
+        n = yield ("incr", 1)
+        while True:
+            if n is None:  # counter unavailable (counted and logged): best effort, racy
+                latest = yield ("latest",)
+                return 0 if latest is None else latest + 1
+            if not (yield ("exists", n - 1)):
+                return int(n) - 1
+            latest = yield ("latest",)
+            n = yield ("incr", max(1, (latest or 0) + 2 - n))
 
     @staticmethod
     def _messages(messages: Any) -> list[Any]:
@@ -207,6 +236,44 @@ class ContextCache(LayerBase):
             config=config,
         )
 
+    def append(
+        self,
+        session_id: str,
+        messages: Sequence[Any],
+        *,
+        ttl: float | None = None,
+        tags: Iterable[str] | None = None,
+        config: RequestConfig | None = None,
+    ) -> int:
+        """Store ``messages`` as the session's next turn and return its index.
+
+        Safe with many concurrent writers (threads, processes, machines on one backend):
+        each call takes its own turn index from an atomic counter. Indexes keep counting
+        after :meth:`invalidate_session`.
+
+        Example:
+            >>> from omnicache_ai import CacheManager
+            >>> ctx = ContextCache(CacheManager())
+            >>> ctx.append("s", [{"role": "user", "content": "Hi"}]), ctx.append("s", [])
+            (0, 1)
+        """
+        value = self._messages(messages)
+        seq, m, ttl = self._seq_key(session_id), self.manager, self._ttl(ttl)
+        flow, result = self._alloc_flow(), None
+        try:
+            while True:
+                op = flow.send(result)
+                if op[0] == "incr":
+                    result = m.incr(seq, op[1], ttl=self._index_ttl(ttl), layer=_INDEX_LAYER)
+                elif op[0] == "exists":
+                    result = m.exists(self._turn_key(session_id, op[1]), layer=_INDEX_LAYER)
+                else:
+                    result = self.latest_turn(session_id)
+        except StopIteration as done:
+            turn_index: int = done.value
+        self.set(session_id, turn_index, value, ttl=ttl, tags=tags, config=config)
+        return turn_index
+
     def get(
         self, session_id: str, turn_index: int, *, config: RequestConfig | None = None
     ) -> list[Any] | None:
@@ -276,6 +343,33 @@ class ContextCache(LayerBase):
             layer=_INDEX_LAYER,
             config=config,
         )
+
+    async def aappend(
+        self,
+        session_id: str,
+        messages: Sequence[Any],
+        *,
+        ttl: float | None = None,
+        tags: Iterable[str] | None = None,
+        config: RequestConfig | None = None,
+    ) -> int:
+        """Async :meth:`append`."""
+        value = self._messages(messages)
+        seq, m, ttl = self._seq_key(session_id), self.manager, self._ttl(ttl)
+        flow, result = self._alloc_flow(), None
+        try:
+            while True:
+                op = flow.send(result)
+                if op[0] == "incr":
+                    result = await m.aincr(seq, op[1], ttl=self._index_ttl(ttl), layer=_INDEX_LAYER)
+                elif op[0] == "exists":
+                    result = await m.aexists(self._turn_key(session_id, op[1]), layer=_INDEX_LAYER)
+                else:
+                    result = await self.alatest_turn(session_id)
+        except StopIteration as done:
+            turn_index: int = done.value
+        await self.aset(session_id, turn_index, value, ttl=ttl, tags=tags, config=config)
+        return turn_index
 
     async def aget(
         self, session_id: str, turn_index: int, *, config: RequestConfig | None = None

@@ -63,8 +63,10 @@ _RECORD_VERSION: Final = 1
 _Step = tuple[Any, ...]
 _Flow = Generator[_Step, Any, None]
 # One pending change to the stored list: ("add", pattern, vector bytes) | ("remove", id) |
-# ("raise", id, threshold) | ("clear",). Changes, not snapshots, are merged into what is
-# stored, so two workers changing different patterns do not undo each other.
+# ("raise", id, threshold, count) | ("clear",). Changes, not snapshots, are merged into what
+# is stored, so two workers changing different patterns do not undo each other. ``count`` is
+# the pattern's false-positive total from an atomic counter (``None`` without one): merging
+# takes the maximum, so a report is never lost to a racing writer's older total.
 _Change = tuple[Any, ...]
 # id -> (pattern, its float32 embedding as bytes, or None when it must be embedded here)
 _Listing = dict[str, tuple["BlockedPattern", bytes | None]]
@@ -170,7 +172,11 @@ def _apply(listing: _Listing, change: _Change) -> None:
                 dataclasses.replace(
                     p,
                     threshold=max(p.threshold, change[2]),
-                    false_positives=p.false_positives + 1,
+                    false_positives=(
+                        p.false_positives + 1
+                        if change[3] is None
+                        else max(p.false_positives, change[3])
+                    ),
                 ),
                 old[1],
             )
@@ -225,7 +231,9 @@ class NegativeCache:
     * a change (``add``, ``remove``, ``report_false_positive``, ``clear``) is applied here at
       once, then merged into the stored list (read, apply the change, write). Two workers
       changing the list within the same read-write round trip can lose one change (last
-      writer wins); changes are merged one by one, so otherwise nothing is lost.
+      writer wins); changes are merged one by one, so otherwise nothing is lost. False
+      positives are also counted by an atomic counter per pattern, so ``list`` reports every
+      worker's reports even when such a race dropped one.
     * lookups check a small revision record at most every ``refresh`` seconds and reload the
       list when another worker changed it; ``list`` and ``remove`` check it every time.
     * a backend failure never raises (unless the manager is ``strict``): it is counted in the
@@ -365,6 +373,16 @@ class NegativeCache:
     def _keys(self, manager: CacheManager) -> tuple[str, str]:
         kb = manager.key_builder
         return kb.build(_LAYER, {"list": self.name}), kb.build(_LAYER, {"rev": self.name})
+
+    def _fp_key(self, manager: CacheManager, pid: str) -> str:
+        return manager.key_builder.build(_LAYER, {"fp": self.name, "id": pid})
+
+    def _with_counts(self, counts: Mapping[str, int | None]) -> builtins.list[BlockedPattern]:
+        out = []
+        for p in self._sorted():
+            n = counts.get(p.id)
+            out.append(p if n is None else dataclasses.replace(p, false_positives=max(n, 0)))
+        return out
 
     def _sync_flow(self, force: bool) -> _Flow:
         if self.manager is None:
@@ -612,12 +630,30 @@ class NegativeCache:
             [('a b c', 'r')]
         """
         self._run(self._sync_flow(True))
-        return self._sorted()
+        m = self.manager
+        if m is None:
+            return self._sorted()
+        # False-positive totals come from the atomic counters: exact whatever writes raced.
+        return self._with_counts(
+            {pid: m.incr(self._fp_key(m, pid), 0, ttl=0, layer=_LAYER) for pid in self._ids()}
+        )
 
     async def alist(self) -> builtins.list[BlockedPattern]:
         """Async :meth:`list`."""
         await self._arun(self._sync_flow(True))
-        return self._sorted()
+        m = self.manager
+        if m is None:
+            return self._sorted()
+        return self._with_counts(
+            {
+                pid: await m.aincr(self._fp_key(m, pid), 0, ttl=0, layer=_LAYER)
+                for pid in self._ids()
+            }
+        )
+
+    def _ids(self) -> builtins.list[str]:
+        with self._lock:
+            return builtins.list(self._listing)
 
     def _removal(self, pattern_or_id: str) -> _Change | None:
         if not isinstance(pattern_or_id, str):
@@ -675,9 +711,9 @@ class NegativeCache:
         await asyncio.to_thread(self._locked_change, ("clear",))
         await self._arun(self._sync_flow(True))
 
-    def _raise_for(self, match: BlockMatch) -> None:
+    def _raise_for(self, match: BlockMatch, count: int | None) -> None:
         raised = min(1.0, match.similarity + 1e-4) if match.similarity < 1.0 else 1.0
-        self._locked_change(("raise", match.pattern_id, raised))
+        self._locked_change(("raise", match.pattern_id, raised, count))
 
     def report_false_positive(self, query: str) -> BlockMatch | None:
         """Say that ``query`` was wrongly blocked; the matching pattern stops matching it.
@@ -702,7 +738,11 @@ class NegativeCache:
         match = self.check(query)
         if match is None:
             return None
-        self._raise_for(match)
+        m = self.manager
+        count = (
+            None if m is None else m.incr(self._fp_key(m, match.pattern_id), ttl=0, layer=_LAYER)
+        )
+        self._raise_for(match, count)
         self._run(self._sync_flow(True))
         return match
 
@@ -711,7 +751,13 @@ class NegativeCache:
         match = await self.acheck(query)
         if match is None:
             return None
-        await asyncio.to_thread(self._raise_for, match)
+        m = self.manager
+        count = (
+            None
+            if m is None
+            else await m.aincr(self._fp_key(m, match.pattern_id), ttl=0, layer=_LAYER)
+        )
+        await asyncio.to_thread(self._raise_for, match, count)
         await self._arun(self._sync_flow(True))
         return match
 

@@ -36,6 +36,7 @@ import bisect
 import inspect
 import logging
 import math
+import os
 import threading
 import time
 import warnings
@@ -296,6 +297,15 @@ class _SharedDeps:
         self.vectors = vectors
 
 
+def _shared_index_flag(shared_index: bool | None, vector_backend: object) -> bool:
+    if shared_index is None:  # opt-in: the in-process index stays the fast default
+        flag = os.environ.get("OMNICACHE_SEMANTIC_SHARED", "").strip().lower()
+        return flag in ("1", "true", "yes", "on") and vector_backend is None
+    if shared_index and vector_backend is not None:
+        raise ConfigurationError("pass either shared_index=True or vector_backend=, not both")
+    return bool(shared_index)
+
+
 class SemanticCache:
     """An answer cache that also hits on paraphrases, partitioned so it never crosses contexts.
 
@@ -322,6 +332,9 @@ class SemanticCache:
         top_k: Candidates examined per lookup (the best may be vetoed by a guard or gone).
         blocklist: A :class:`NegativeCache` consulted by ``get_or_set`` before the upstream call.
         embedding_cache_size: Recent query embeddings kept in memory (0 disables).
+        shared_index: Keep the vector index in step with every process on the manager's
+            backend (a :class:`~omnicache_ai.layers.semantic_index.SharedVectorIndex`);
+            default: ``OMNICACHE_SEMANTIC_SHARED``, else off.
         cache_embeddings: Also store query embeddings through the manager (a
             :class:`~omnicache_ai.layers.CachedEmbedder`), so a question any worker
             embedded is not embedded again. Default: on when ``manager`` is given, off for
@@ -373,11 +386,13 @@ class SemanticCache:
         verify: Callable[[str, str, Any], Any] | None = None,
         verify_band: float = 0.1,
         verify_above: float = 0.0,
+        shared_index: bool | None = None,
     ) -> None:
         manager, exact_backend, vector_backend, embed_fn, threshold = _legacy_positional(
             manager, legacy, (exact_backend, vector_backend, embed_fn, threshold)
         )
         shared_embeddings = manager is not None if cache_embeddings is None else cache_embeddings
+        self.shared_index = _shared_index_flag(shared_index, vector_backend)
         if manager is not None and exact_backend is not None:
             raise ConfigurationError("pass either manager= or exact_backend=, not both")
         if embedder is not None and embed_fn is not None:
@@ -469,7 +484,13 @@ class SemanticCache:
 
                     if not emb.dim:  # an embed_fn whose dimension is not known yet
                         emb.embed("dimension probe")
-                    self._vectors = NumpyBackend(dim=emb.dim)
+                    if self.shared_index:
+                        from omnicache_ai.layers.semantic_index import SharedVectorIndex
+
+                        # One log per model: vectors of different models are not comparable.
+                        self._vectors = SharedVectorIndex(self.manager, dim=emb.dim, name=emb.name)
+                    else:
+                        self._vectors = NumpyBackend(dim=emb.dim)
                 vec = self._vectors
         return vec
 
@@ -1251,8 +1272,12 @@ def estimate_threshold(
 
 # ---- evidence records --------------------------------------------------------------------------
 # Stored through the manager (tenant-scoped like every key) under the layer label
-# "semantic.evidence": one record of global counts per embedder, never expiring, and one
-# record per entry that has evidence, living as long as the entries do.
+# "semantic.evidence": global counts per embedder, never expiring, and one record per entry
+# that has evidence, living as long as the entries do. The global counts are sharded by
+# writer: each process takes a slot number from an atomic counter once and writes only its
+# own slot, with absolute totals of its own observations, so concurrent workers never
+# overwrite each other's counts; readers sum every slot (plus the single record earlier
+# versions wrote, read-only).
 _EV_LAYER: Final = "semantic.evidence"
 _EV_KEY_TYPE: Final = "semantic-evidence"
 _EV_VERSION: Final = 1
@@ -1315,7 +1340,10 @@ class _Evidence:
         self.lock = threading.Lock()
         self.start = start
         self.threshold = start
-        self.stored: _Counts = {}
+        self.stored: _Counts = {}  # every writer's counts: others + mine
+        self.others: _Counts = {}  # the other slots (and the legacy record), as last read
+        self.mine: _Counts = {}  # what this process's slot holds
+        self.slot: int | None = None  # this process's slot, taken on its first flush
         self.pending: _Counts = {}
         self.checked_at = -math.inf
         self.entries: OrderedDict[str, _EntryEvidence] = OrderedDict()
@@ -1344,11 +1372,12 @@ class AdaptiveSemanticCache(SemanticCache):
     learned; each tenant's evidence stays in that tenant's scope and moves only its own
     thresholds:
 
-    * every report or verdict is merged into the stored records at once (read the record, add
-      the new observations, write it back): one record of global counts per embedder, one
-      small record per entry with evidence. Two workers writing the same record within one
-      round trip can lose the other's observations (last writer wins); an observation is
-      never counted twice.
+    * every report or verdict is stored at once. Global counts are sharded by writer: each
+      process takes a slot from an atomic counter (:meth:`CacheManager.incr`) and writes
+      only its own totals there, and readers sum every slot, so concurrent workers never
+      lose a count. Per-entry observations live in one small record per entry (read, add,
+      write back): two workers writing the same entry's record within one round trip can
+      lose the other's observations there (last writer wins); nothing is counted twice.
     * lookups read an entry's record the first time it is a candidate (at or above
       ``floor``) and again after ``evidence_refresh`` seconds, and the global record at the
       same pace; between reads decisions come from memory. :meth:`load_evidence` reads the
@@ -1519,6 +1548,12 @@ class AdaptiveSemanticCache(SemanticCache):
             return kb.build(_EV_KEY_TYPE, {"global": self.embedder.name})
         return kb.build(_EV_KEY_TYPE, {"entry": entry_id})
 
+    def _slot_key(self, slot: int | None) -> str:
+        """The slot counter (``None``) or one writer's slot of global counts."""
+        payload: dict[str, Any] = {"global": self.embedder.name}
+        payload["slots" if slot is None else "slot"] = 0 if slot is None else slot
+        return self.manager.key_builder.build(_EV_KEY_TYPE, payload)
+
     def _load_flow(self, entry_ids: Sequence[str], want_global: bool) -> _Flow:
         """Read the global record and these entries' records into memory."""
         ev = self._ev
@@ -1532,9 +1567,14 @@ class AdaptiveSemanticCache(SemanticCache):
                 ev.checked_at = now
             generation = ev.generation
         keys: list[tuple[str | None, str]] = [(eid, self._evidence_key(eid)) for eid in entry_ids]
+        slots: dict[int, str] = {}
         if want_global:
             keys.append((None, self._evidence_key(None)))
-        found = yield ("records_load", [k for _, k in keys])
+            n = yield ("incr", self._slot_key(None), 0)
+            if n is None:
+                return None
+            slots = {i: self._slot_key(i) for i in range(1, int(n) + 1)}
+        found = yield ("records_load", [k for _, k in keys] + list(slots.values()))
         if found is None:
             return None
         with ev.lock:
@@ -1548,9 +1588,12 @@ class AdaptiveSemanticCache(SemanticCache):
                 return None
             for owner, key in keys:
                 if owner is None:
-                    counts = _parse_counts(found.get(key))
-                    if counts is not None:
-                        ev.stored = counts
+                    others = _parse_counts(found.get(key)) or {}
+                    for i, skey in slots.items():
+                        if i != ev.slot:  # our own slot: memory is never behind the store
+                            _add_counts(others, _parse_counts(found.get(skey)) or {})
+                    ev.others = others
+                    ev.stored = _add_counts(_add_counts({}, others), ev.mine)
                 else:
                     obs = _parse_obs(found.get(key))
                     entry = ev.entries.get(owner)
@@ -1601,7 +1644,8 @@ class AdaptiveSemanticCache(SemanticCache):
         """One read-merge-write of everything pending; whether more is pending after it."""
         with ev.lock:
             counts = _add_counts({}, ev.pending)
-            known_counts = _add_counts({}, ev.stored)
+            mine = _add_counts({}, ev.mine)
+            slot = ev.slot
             batch = {
                 eid: (list(ev.entries[eid].stored), list(ev.entries[eid].pending))
                 for eid in ev.dirty
@@ -1610,19 +1654,27 @@ class AdaptiveSemanticCache(SemanticCache):
             ev.dirty.intersection_update(batch)
         if not counts and not batch:
             return False
-        global_key = self._evidence_key(None)
         keys = {eid: self._evidence_key(eid) for eid in batch}
-        found = yield ("records_load", [global_key, *keys.values()])
-        if found is None:
-            return False
-        # What is stored now (or, if nothing readable is, what this process last saw) plus
-        # this process's new observations.
+        # Global counts: this process's own slot, absolute totals; no read needed, no race.
         written_counts = None
         if counts:
-            base = _parse_counts(found.get(global_key))
-            written_counts = _add_counts(known_counts if base is None else base, counts)
-            if not (yield ("records_save", {global_key: _counts_record(written_counts)}, 0)):
+            if slot is None:
+                slot = yield ("incr", self._slot_key(None), 1)
+                if slot is None:
+                    return False
+                with ev.lock:
+                    ev.slot = slot = int(slot)
+            written_counts = _add_counts(mine, counts)
+            saved = yield (
+                "records_save",
+                {self._slot_key(slot): _counts_record(written_counts)},
+                0,
+            )
+            if not saved:
                 return False
+        found = (yield ("records_load", list(keys.values()))) if keys else {}
+        if found is None:
+            return False
         written = {}
         for eid, (known, new) in batch.items():
             base_obs = _parse_obs(found.get(keys[eid]))
@@ -1638,7 +1690,8 @@ class AdaptiveSemanticCache(SemanticCache):
         with ev.lock:
             ev.generation += 1
             if written_counts is not None:
-                ev.stored = written_counts
+                ev.mine = written_counts
+                ev.stored = _add_counts(_add_counts({}, ev.others), written_counts)
                 for score, (ok, bad) in counts.items():
                     c = ev.pending[score]
                     c[0] -= ok
@@ -1662,6 +1715,9 @@ class AdaptiveSemanticCache(SemanticCache):
             return saved_entries and bool(ev.pending or ev.dirty)
 
     def _step(self, op: _Op) -> Any:
+        if op[0] == "incr":
+            what = "load" if op[2] == 0 else "slot"
+            return self._counted(self._records.incr(self.manager, op[1], op[2], what))
         if op[0] == "records_load":
             return self._counted(self._records.load(self.manager, op[1]))
         if op[0] == "records_save":
@@ -1669,6 +1725,9 @@ class AdaptiveSemanticCache(SemanticCache):
         return super()._step(op)
 
     async def _astep(self, op: _Op) -> Any:
+        if op[0] == "incr":
+            what = "load" if op[2] == 0 else "slot"
+            return self._counted(await self._records.aincr(self.manager, op[1], op[2], what))
         if op[0] == "records_load":
             return self._counted(await self._records.aload(self.manager, op[1]))
         if op[0] == "records_save":
