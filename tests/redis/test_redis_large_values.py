@@ -34,6 +34,11 @@ def backend(redis_clean_url: str) -> Iterator[RedisBackend]:
         yield b
 
 
+def _raw_key(m: CacheManager, key: str) -> bytes:
+    """The Redis key ``m`` stores ``key`` under: the backend prefix + the namespace scope."""
+    return b"big:" + m.storage_key(key).encode()
+
+
 def _net_out(client: redis.Redis) -> int:
     return int(client.info("stats")["total_net_output_bytes"])
 
@@ -45,7 +50,9 @@ def test_oversize_write_is_skipped_and_counted(backend: RedisBackend, raw: redis
     asyncio.run(m.aset("big2", b"x" * (LIMIT * 2)))
     m.set_many({"big3": b"x" * (LIMIT * 2)})
     m.set("small", b"x" * 100)
-    assert raw.exists(b"big:big", b"big:big2", b"big:big3") == 0
+    assert m.get("small") == b"x" * 100  # the scope helper below addresses real keys
+    assert raw.exists(_raw_key(m, "small")) == 1
+    assert raw.exists(_raw_key(m, "big"), _raw_key(m, "big2"), _raw_key(m, "big3")) == 0
     assert m.get("big") is None
     assert m.get("small") == b"x" * 100
     errors = m.metrics.backend_errors()
@@ -76,7 +83,7 @@ def test_oversize_stored_value_is_never_sent_and_leaves_the_breaker_alone(
     """A huge value planted by another writer reads as a counted miss; no bytes, no breaker."""
     m = CacheManager(backend=backend)
     m.set("healthy", "still served")
-    raw.set(b"big:huge", b"OC\x01\x01\x00\x00s" + b"x" * (1024 * 1024))
+    raw.set(_raw_key(m, "huge"), b"OC\x01\x01\x00\x00s" + b"x" * (1024 * 1024))
     before = _net_out(raw)
     for _ in range(5):  # more than failure_threshold (3)
         assert m.get("huge", "miss") == "miss"
@@ -88,14 +95,14 @@ def test_oversize_stored_value_is_never_sent_and_leaves_the_breaker_alone(
     assert snap["failures"] == 0
     assert m.get("healthy") == "still served"
     assert m.metrics.backend_errors()[("RedisBackend", "get")] == 10
-    assert raw.strlen(b"big:huge") > LIMIT  # a miss, not a delete: the entry is not ours
+    assert raw.strlen(_raw_key(m, "huge")) > LIMIT  # a miss, not a delete: not ours
 
 
 def test_async_backend_applies_the_same_bounds(redis_clean_url: str, raw: redis.Redis) -> None:
     """AsyncRedisBackend refuses oversize writes and never reads oversize values either."""
     b = AsyncRedisBackend(redis_clean_url, prefix="big:", max_value_bytes=LIMIT, **_TIMEOUTS)
     m = CacheManager(backend=b)
-    raw.set(b"big:huge", b"OC\x01\x01\x00\x00s" + b"x" * (LIMIT * 4))
+    raw.set(_raw_key(m, "huge"), b"OC\x01\x01\x00\x00s" + b"x" * (LIMIT * 4))
 
     async def run() -> tuple[object, object]:
         try:
@@ -106,7 +113,8 @@ def test_async_backend_applies_the_same_bounds(redis_clean_url: str, raw: redis.
             await b.close()
 
     assert asyncio.run(run()) == ("miss", "fine")
-    assert raw.exists(b"big:big") == 0
+    assert raw.exists(_raw_key(m, "big")) == 0
+    assert raw.exists(_raw_key(m, "ok")) == 1
     assert b.breaker.snapshot()["failures"] == 0
 
 
@@ -129,7 +137,7 @@ def test_batch_reads_skip_oversize_values(backend: RedisBackend, raw: redis.Redi
     """get_many serves the other keys and reads an oversize value as a miss, without sending it."""
     m = CacheManager(backend=backend)
     m.set_many({"a": "one", "b": "two"})
-    raw.set(b"big:huge", b"OC\x01\x01\x00\x00s" + b"x" * (1024 * 1024))
+    raw.set(_raw_key(m, "huge"), b"OC\x01\x01\x00\x00s" + b"x" * (1024 * 1024))
     before = _net_out(raw)
     for _ in range(5):
         assert m.get_many(["a", "huge", "b"]) == {"a": "one", "b": "two"}
