@@ -214,6 +214,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "OMNICACHE_GATEWAY_ANTHROPIC_UPSTREAM": args.anthropic_upstream,
         "OMNICACHE_GATEWAY_TENANT_HEADER": args.tenant_header,
         "OMNICACHE_GATEWAY_SHARED": "true" if args.shared else None,
+        "OMNICACHE_GATEWAY_SEMANTIC": "true" if args.semantic else None,
+        "OMNICACHE_GATEWAY_SEMANTIC_TENANTS": args.semantic_tenants,
         "OMNICACHE_GATEWAY_MAX_BODY_BYTES": args.max_body_bytes,
         "OMNICACHE_GATEWAY_TIMEOUT": args.timeout,
     }
@@ -289,6 +291,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (share a Redis)")
     serve.add_argument("--tenant-header", help="trusted header naming the tenant (else: API key)")
     serve.add_argument("--shared", action="store_true", help="share entries across API keys")
+    serve.add_argument(
+        "--semantic", action="store_true",
+        help="answer paraphrases for every request (default: only X-Omnicache-Semantic: on)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--semantic-tenants",
+        help="comma-separated tenant header values with semantic matching on by default",
+    )
     serve.add_argument("--max-body-bytes", type=int, help="largest request body (default 10 MiB)")
     serve.add_argument("--timeout", type=float, help="upstream timeout in seconds (default 600)")
     serve.add_argument(

@@ -10,7 +10,8 @@ import pytest
 
 from _ci import need
 from conftest import Served, Upstream
-from omnicache_ai import CacheManager, InMemoryBackend
+from omnicache_ai import CacheManager, InMemoryBackend, SemanticCache
+from omnicache_ai.embedders import HashingEmbedder
 from omnicache_ai.gateway import GatewayConfig, create_app
 from omnicache_ai.testing import FlakyBackend
 
@@ -228,3 +229,53 @@ def test_health_readiness_metrics_and_limits(gateway: Served, upstream: Upstream
     )
     assert reply.status_code == 413
     assert upstream.count() == 1
+
+
+@pytest.fixture
+def semantic_gateway(upstream: Upstream) -> Iterator[Served]:
+    """A gateway whose semantic tier uses a small offline embedder (no model download)."""
+    manager = CacheManager(backend=InMemoryBackend())
+    semantic = SemanticCache(manager, embedder=HashingEmbedder(dim=512), threshold=0.6)
+    app = create_app(GatewayConfig(upstream=upstream.url), manager, semantic)
+    with Served(app) as served:
+        yield served
+
+
+def test_semantic_matching_is_opt_in_per_request(
+    semantic_gateway: Served, upstream: Upstream
+) -> None:
+    """A paraphrase is a SEMANTIC_HIT only when the request asks for it, and never across keys."""
+    client = _openai(semantic_gateway)
+    on = {"X-Omnicache-Semantic": "on"}
+    asked = [{"role": "user", "content": "What is the capital city of France?"}]
+    rephrased = [{"role": "user", "content": "what is the capital city of france"}]
+    client.chat.completions.create(model="gpt-4o", messages=asked, extra_headers=on)
+    off = client.chat.completions.with_raw_response.create(model="gpt-4o", messages=rephrased)
+    assert off.headers["x-omnicache-status"] == "MISS"  # semantic is off by default
+    assert upstream.count() == 2
+    again = [{"role": "user", "content": "What's the capital city of France?"}]
+    hit = client.chat.completions.with_raw_response.create(
+        model="gpt-4o", messages=again, extra_headers=on
+    )
+    assert hit.headers["x-omnicache-status"] == "SEMANTIC_HIT"
+    assert 0.6 <= float(hit.headers["x-omnicache-similarity"]) <= 1.0
+    assert upstream.count() == 2
+    other_key = _openai(semantic_gateway, "sk-someone-else").chat.completions.with_raw_response
+    elsewhere = other_key.create(model="gpt-4o", messages=again, extra_headers=on)
+    assert elsewhere.headers["x-omnicache-status"] == "MISS"  # another key's scope
+    other_model = client.chat.completions.with_raw_response.create(
+        model="gpt-4o-mini", messages=again, extra_headers=on
+    )
+    assert other_model.headers["x-omnicache-status"] == "MISS"  # never across models
+    assert upstream.count() == 4
+
+
+def test_semantic_threshold_header_is_checked(semantic_gateway: Served) -> None:
+    """A threshold outside (0, 1] is a 400 that names the header."""
+    reply = httpx.post(
+        semantic_gateway.url + "/v1/chat/completions",
+        json={"model": "gpt-4o", "messages": QUESTION},
+        headers={"X-Omnicache-Semantic": "on", "X-Omnicache-Threshold": "1.5"},
+    )
+    assert reply.status_code == 400
+    assert "X-Omnicache-Threshold" in reply.text

@@ -30,7 +30,7 @@ import os
 import re
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -39,8 +39,10 @@ import orjson
 
 from omnicache_ai.core.cache_manager import CacheManager
 from omnicache_ai.core.errors import ConfigurationError
+from omnicache_ai.layers._request import normalize_params
 from omnicache_ai.layers.embedding_cache import EmbeddingCache
 from omnicache_ai.layers.response_cache import ResponseCache
+from omnicache_ai.layers.semantic_cache import SemanticCache
 from omnicache_ai.layers.streaming_cache import StreamingResponseCache
 
 try:
@@ -61,6 +63,7 @@ logger = logging.getLogger("omnicache_ai.gateway")
 
 STATUS: Final = "X-Omnicache-Status"
 AGE: Final = "X-Omnicache-Age"
+SIMILARITY: Final = "X-Omnicache-Similarity"
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 # Request headers forwarded upstream; everything else (hop-by-hop, our controls) stays here.
 _FORWARD: Final = frozenset(
@@ -111,6 +114,11 @@ class GatewayConfig:
         timeout: Seconds to wait for the upstream (connect and each read).
         default_ttl: Seconds to live for entries without an ``X-Omnicache-TTL`` header
             (``None``: the manager's per-layer TTL).
+        semantic: Answer paraphrases of cached questions for every request (a request can
+            still turn it off with ``X-Omnicache-Semantic: off``); ``False`` (the default):
+            only requests sending ``X-Omnicache-Semantic: on`` use it.
+        semantic_tenants: Tenant header values (with ``tenant_header``) for which semantic
+            matching is on by default.
     """
 
     upstream: str
@@ -121,6 +129,8 @@ class GatewayConfig:
     max_body_bytes: int = 10 * 1024 * 1024
     timeout: float = 600.0
     default_ttl: float | None = None
+    semantic: bool = False
+    semantic_tenants: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.upstream.startswith(("http://", "https://")):
@@ -145,6 +155,8 @@ class _Call:
     ttl: float | None
     tags: list[str]
     namespace: str | None
+    semantic: bool
+    threshold: float | None
 
 
 @dataclass
@@ -161,8 +173,11 @@ class _Req:
 class _Scopes:
     """Layers per (scope, namespace), built once and kept in a bounded LRU."""
 
-    def __init__(self, manager: CacheManager, limit: int = 4096) -> None:
+    def __init__(
+        self, manager: CacheManager, semantic: SemanticCache | None, limit: int = 4096
+    ) -> None:
         self.manager = manager
+        self._semantic = semantic
         self.limit = limit
         self._views: OrderedDict[tuple[str, str | None], _Layers] = OrderedDict()
 
@@ -171,21 +186,44 @@ class _Scopes:
         layers = self._views.get(key)
         if layers is None:
             view = self.manager.for_tenant(scope)
-            layers = self._views[key] = _Layers(view, namespace)
+            layers = self._views[key] = _Layers(view, namespace, self.semantic_view(scope))
             if len(self._views) > self.limit:
                 self._views.popitem(last=False)
         else:
             self._views.move_to_end(key)
         return layers
 
+    def semantic_view(self, scope: str) -> Callable[[], SemanticCache]:
+        """The scope's semantic cache, built on first use (it loads an embedder)."""
+
+        def build() -> SemanticCache:
+            if self._semantic is None:  # zero-config: the local default embedder
+                self._semantic = SemanticCache(self.manager)
+            return self._semantic.for_tenant(scope)
+
+        return build
+
 
 class _Layers:
-    def __init__(self, manager: CacheManager, namespace: str | None) -> None:
+    def __init__(
+        self,
+        manager: CacheManager,
+        namespace: str | None,
+        semantic: Callable[[], SemanticCache],
+    ) -> None:
         self.manager = manager
+        self._build_semantic = semantic
+        self._semantic: SemanticCache | None = None
         self.response = ResponseCache(manager, tag_models=False)
         self.stream = StreamingResponseCache(manager)
         self.embedding = EmbeddingCache(manager)
         self.namespace = namespace
+
+    @property
+    def semantic(self) -> SemanticCache:
+        if self._semantic is None:
+            self._semantic = self._build_semantic()
+        return self._semantic
 
 
 def _hash_key(value: str) -> str:
@@ -233,10 +271,15 @@ async def _sse_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str | No
 class Gateway:
     """The request handlers; :func:`create_app` wires them into a Starlette app."""
 
-    def __init__(self, config: GatewayConfig, manager: CacheManager | None = None) -> None:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        manager: CacheManager | None = None,
+        semantic: SemanticCache | None = None,
+    ) -> None:
         self.config = config
         self.manager = manager if manager is not None else CacheManager()
-        self.scopes = _Scopes(self.manager)
+        self.scopes = _Scopes(self.manager, semantic)
         self.client: httpx.AsyncClient | None = None
         self._exporter: Any = None
 
@@ -291,6 +334,20 @@ class Gateway:
         if ttl is not None and not (0 <= ttl <= 10 * 365 * 86400):
             return _error(400, "X-Omnicache-TTL must be between 0 and 10 years")
         tags = [t.strip() for t in headers.get("x-omnicache-tags", "").split(",") if t.strip()]
+        semantic = self.config.semantic or (
+            self.config.tenant_header is not None
+            and headers.get(self.config.tenant_header.lower()) in self.config.semantic_tenants
+        )
+        switch = headers.get("x-omnicache-semantic")
+        if switch is not None:
+            semantic = _truthy(switch)
+        threshold_text = headers.get("x-omnicache-threshold")
+        try:
+            threshold = float(threshold_text) if threshold_text is not None else None
+        except ValueError:
+            return _error(400, "X-Omnicache-Threshold must be a number in (0, 1]")
+        if threshold is not None and not 0 < threshold <= 1:
+            return _error(400, "X-Omnicache-Threshold must be a number in (0, 1]")
         namespace = headers.get("x-omnicache-namespace") or None
         if namespace is not None and not _TENANT_VALUE.match(namespace):
             return _error(400, f"X-Omnicache-Namespace must match {_TENANT_VALUE.pattern}")
@@ -305,6 +362,8 @@ class Gateway:
             ttl=ttl,
             tags=tags,
             namespace=namespace,
+            semantic=semantic,
+            threshold=threshold,
         )
 
     # ---- upstream ----------------------------------------------------------------------------
@@ -382,21 +441,70 @@ class Gateway:
             return None, "ERROR"
         return found, "MISS"
 
-    async def _store(self, req: _Req, entry: Any, stream: bool) -> None:
+    async def _store(self, req: _Req, entry: Any, stream: bool) -> bool:
+        """Store through the layer; whether the layer admitted the entry."""
         if req.call.no_store:
-            return
+            return False
         layer = req.layers.stream if stream else req.layers.response
         try:
-            await layer.aset(
-                req.prompt,
-                entry,
-                model_id=req.model,
-                params=req.params,
-                ttl=req.call.ttl,
-                tags=req.call.tags or None,
+            return bool(
+                await layer.aset(
+                    req.prompt,
+                    entry,
+                    model_id=req.model,
+                    params=req.params,
+                    ttl=req.call.ttl,
+                    tags=req.call.tags or None,
+                )
             )
-        except Exception:
+        except Exception:  # a failed write is a lost entry, not a failed request
             logger.exception("omnicache gateway: storing the answer failed")
+            return False
+
+    def _semantic_args(self, req: _Req) -> dict[str, Any] | None:
+        """Keyword arguments of a semantic lookup/store, or ``None`` when it cannot apply."""
+        if not req.call.semantic or not isinstance(req.prompt, str | list) or not req.prompt:
+            return None
+        system = req.call.body.get("system")  # Anthropic: top level; OpenAI: in the messages
+        if system is not None and not isinstance(system, str):
+            return None
+        params = {k: v for k, v in req.params.items() if k != "system"}
+        # The partition holds the model, the endpoint and every answer-changing parameter,
+        # normalized like the exact key, so volatile fields never split it.
+        return {"model": req.model, "system": system, "params": normalize_params(params)}
+
+    async def _semantic_lookup(self, req: _Req) -> Response | None:
+        args = self._semantic_args(req)
+        if args is None:
+            return None
+        try:
+            found = await req.layers.semantic.alookup(
+                req.prompt, threshold=req.call.threshold, **args
+            )
+        except Exception:  # the cache never causes a failed request
+            logger.exception("omnicache gateway: semantic lookup failed; forwarding upstream")
+            return None
+        if not found.hit or not isinstance(found.value, dict):
+            return None
+        body = dict(found.value)
+        written = body.pop(_WRITTEN_AT, None)
+        age = time.time() - written if isinstance(written, float) else 0.0
+        status = "HIT" if found.tier == "exact" else "SEMANTIC_HIT"
+        headers = {STATUS: status, AGE: str(max(int(age), 0))}
+        if found.similarity is not None:
+            headers[SIMILARITY] = f"{found.similarity:.4f}"
+        return JSONResponse(body, headers=headers)
+
+    async def _semantic_store(self, req: _Req, entry: dict[str, Any]) -> None:
+        args = self._semantic_args(req)
+        if args is None or req.call.no_store:
+            return
+        try:
+            await req.layers.semantic.aset(
+                req.prompt, entry, req.call.ttl, tags=req.call.tags or None, **args
+            )
+        except Exception:  # a failed write is a lost entry, not a failed request
+            logger.exception("omnicache gateway: storing the semantic entry failed")
 
     async def _whole(self, req: _Req) -> Response:
         hit, status = await self._lookup(req, stream=False)
@@ -405,6 +513,9 @@ class Gateway:
             written = body.pop(_WRITTEN_AT, None)
             age = time.time() - written if isinstance(written, float) else 0.0
             return JSONResponse(body, headers={STATUS: "HIT", AGE: str(max(int(age), 0))})
+        semantic = await self._semantic_lookup(req)
+        if semantic is not None:
+            return semantic
         upstream = await self._send(req.call)
         try:
             content = await upstream.aread()
@@ -418,7 +529,9 @@ class Gateway:
             if isinstance(payload, dict):
                 # The layer decides what may be stored (no errors, truncations, refusals) and
                 # reads the usage for savings; the write time rides along for X-Omnicache-Age.
-                await self._store(req, {**payload, _WRITTEN_AT: time.time()}, stream=False)
+                entry = {**payload, _WRITTEN_AT: time.time()}
+                if await self._store(req, entry, stream=False):
+                    await self._semantic_store(req, entry)
         headers = {**_back_headers(upstream), STATUS: status}
         return Response(content, status_code=upstream.status_code, headers=headers)
 
@@ -629,6 +742,8 @@ ENV: Final = {
     "OMNICACHE_GATEWAY_MAX_BODY_BYTES": "max_body_bytes",
     "OMNICACHE_GATEWAY_TIMEOUT": "timeout",
     "OMNICACHE_GATEWAY_TTL": "default_ttl",
+    "OMNICACHE_GATEWAY_SEMANTIC": "semantic",
+    "OMNICACHE_GATEWAY_SEMANTIC_TENANTS": "semantic_tenants",
 }
 
 
@@ -641,8 +756,10 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> GatewayConfig:
         if raw is None or raw == "":
             continue
         try:
-            if name == "shared":
+            if name in ("shared", "semantic"):
                 values[name] = _truthy(raw)
+            elif name == "semantic_tenants":
+                values[name] = frozenset(t.strip() for t in raw.split(",") if t.strip())
             elif name == "max_body_bytes":
                 values[name] = int(raw)
             elif name in ("timeout", "default_ttl"):
@@ -667,7 +784,11 @@ def app_from_env() -> Starlette:
     return create_app(config_from_env(), manager)
 
 
-def create_app(config: GatewayConfig, manager: CacheManager | None = None) -> Starlette:
+def create_app(
+    config: GatewayConfig,
+    manager: CacheManager | None = None,
+    semantic: SemanticCache | None = None,
+) -> Starlette:
     """The gateway as an ASGI app (serve it with uvicorn, or ``omnicache serve``).
 
     Example:
@@ -675,7 +796,7 @@ def create_app(config: GatewayConfig, manager: CacheManager | None = None) -> St
         >>> sorted(r.path for r in app.routes)[:3]
         ['/healthz', '/metrics', '/omnicache/invalidate']
     """
-    gateway = Gateway(config, manager)
+    gateway = Gateway(config, manager, semantic)
     routes = [Route(path, gateway.completion, methods=["POST"]) for path in _ENDPOINTS]
     routes += [
         Route("/v1/embeddings", gateway.embeddings, methods=["POST"]),
