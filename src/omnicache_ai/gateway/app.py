@@ -559,26 +559,25 @@ class Gateway:
         )
 
     async def _live(self, req: _Req, upstream: httpx.Response, named: bool) -> AsyncIterator[bytes]:
-        """Relay the upstream stream event by event; store it only if it completed."""
+        """Relay the upstream stream event by event; store it only if it completed.
+
+        The entry is written when the final event arrives and *before* that event is relayed,
+        so a client that sends the same request as soon as its stream ends finds it cached.
+        """
         events: list[Any] = []
-        completed = False
         try:
             async for name, data in _sse_events(upstream.aiter_lines()):
+                final = data == "[DONE]" or name in _FINAL_EVENTS
+                # A data line that is not JSON is relayed but not replayed.
+                if data != "[DONE]":
+                    with contextlib.suppress(orjson.JSONDecodeError):
+                        events.append(orjson.loads(data))
+                if final and events:
+                    await self._store(req, events, stream=True)
+                    events = []  # stored once, even if more events follow
                 yield _sse(name, data)
-                if data == "[DONE]":
-                    completed = True
-                    continue
-                try:
-                    parsed = orjson.loads(data)
-                except orjson.JSONDecodeError:
-                    continue
-                events.append(parsed)
-                if name in _FINAL_EVENTS:
-                    completed = True
         finally:
             await upstream.aclose()
-        if completed and events:
-            await self._store(req, events, stream=True)
 
     async def embeddings(self, request: Request) -> Response:
         parsed = await self._parse(request)
