@@ -6,10 +6,13 @@ tests can tell a cache hit (nothing reached it) from a miss.
 
 from __future__ import annotations
 
+import importlib.util
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +23,17 @@ need("starlette", extra="gateway")
 need("uvicorn", extra="gateway")
 
 import uvicorn
+
+# The Redis fixtures of tests/redis/conftest.py, loaded by path (a `tests/redis` package name
+# would shadow the `redis` client), for the test that kills the gateway's Redis mid-test.
+_PATH = Path(__file__).resolve().parent.parent / "redis" / "conftest.py"
+_spec = importlib.util.spec_from_file_location("_omnicache_gateway_redis_fixtures", _PATH)
+assert _spec is not None
+assert _spec.loader is not None
+_redis_fixtures = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _redis_fixtures
+_spec.loader.exec_module(_redis_fixtures)
+private_redis = _redis_fixtures.private_redis
 
 
 def free_port() -> int:
