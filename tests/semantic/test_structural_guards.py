@@ -122,11 +122,11 @@ def test_features_name_aspect_and_roles() -> None:
 
 
 def _paraphrase_pairs() -> list[dict[str, str]]:
-    """The shared data's 999 pairs: $OMNICACHE_PARAPHRASE_PAIRS, or shared/data/ in a parent."""
+    """The 999 pairs: $OMNICACHE_PARAPHRASE_PAIRS, else the copy in tests/data (MIT)."""
     env = os.environ.get("OMNICACHE_PARAPHRASE_PAIRS")
-    here = Path(__file__).resolve()
-    found = [d / "shared" / "data" / "paraphrase_pairs.json" for d in here.parents]
-    path = Path(env) if env else next((f for f in found if f.exists()), found[0])
+    path = (
+        Path(env) if env else Path(__file__).resolve().parents[1] / "data" / "paraphrase_pairs.json"
+    )
     if not path.exists():
         unavailable(f"paraphrase pairs not found at {path} (set OMNICACHE_PARAPHRASE_PAIRS)")
     pairs: list[dict[str, str]] = json.loads(path.read_text())
