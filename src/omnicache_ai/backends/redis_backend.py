@@ -771,6 +771,10 @@ class RedisBackend(_RedisCommon, BaseBackend):
         if self._lock_provider is not None:
             self._lock_provider.close()
         if self._owns_client and self._client is not None:
+            if self._cluster:
+                # RedisCluster.close() leaves the node pools' sockets open (a SCAN over every
+                # primary, as clear() does, opens one per node): disconnect them explicitly.
+                self._client.disconnect_connection_pools()
             self._client.close()
 
     # ---- batch operations ----------------------------------------------------------------
