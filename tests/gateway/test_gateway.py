@@ -36,8 +36,21 @@ def gateway(upstream: Upstream, backend: FlakyBackend) -> Iterator[Served]:
         yield served
 
 
+_CLIENTS: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    """Close every SDK client a test opened: a stream cut short leaves its socket open."""
+    yield
+    while _CLIENTS:
+        _CLIENTS.pop().close()
+
+
 def _openai(gateway: Served, key: str = "sk-test-a") -> Any:
-    return openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    _CLIENTS.append(client)
+    return client
 
 
 def test_second_identical_chat_call_never_reaches_the_upstream(
@@ -156,6 +169,7 @@ def test_embeddings_are_cached_per_input(gateway: Served, upstream: Upstream) ->
 def test_anthropic_messages_and_streams(gateway: Served, upstream: Upstream) -> None:
     """The Anthropic SDK: a repeated message and a repeated stream never reach the upstream."""
     client = anthropic.Anthropic(base_url=gateway.url, api_key="sk-ant-x", max_retries=0)
+    _CLIENTS.append(client)
     kwargs: dict[str, Any] = {"model": "claude-sonnet-4-6", "max_tokens": 64, "messages": QUESTION}
     a = client.messages.create(**kwargs)
     b = client.messages.create(**kwargs)

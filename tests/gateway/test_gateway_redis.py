@@ -37,6 +37,13 @@ def test_redis_killed_mid_test_still_answers(
     gateway, server = redis_gateway
     client = openai.OpenAI(base_url=gateway.url + "/v1", api_key="sk-r", max_retries=0)
     create = client.chat.completions.with_raw_response.create
+    try:
+        _answers_through_a_dead_redis(create, server, upstream)
+    finally:
+        client.close()
+
+
+def _answers_through_a_dead_redis(create: Any, server: Any, upstream: Upstream) -> None:
     assert create(model="gpt-4o", messages=QUESTION).headers["x-omnicache-status"] == "MISS"
     assert create(model="gpt-4o", messages=QUESTION).headers["x-omnicache-status"] == "HIT"
     assert upstream.count() == 1
