@@ -401,13 +401,27 @@ _HOW_ASPECT: Final = {
     "frequently": "frequency", "far": "distance", "old": "age", "big": "size", "large": "size",
     "small": "size", "tall": "size", "high": "size", "heavy": "size", "wide": "size",
     "deep": "size", "fast": "speed", "quickly": "speed", "soon": "time", "early": "time",
-    "late": "time", "come": "reason",
+    "late": "time", "come": "reason", "hard": "difficulty", "easy": "difficulty",
+    "difficult": "difficulty", "hot": "temperature", "cold": "temperature",
+    "warm": "temperature", "safe": "safety", "dangerous": "safety",
 }  # fmt: skip
+# "How do I find / get to / buy X" asks where as much as how: it may be worded either way.
+_ACCESS_VERBS: Final = frozenset(
+    {"find", "get", "go", "reach", "locate", "access", "buy", "purchase", "see", "view",
+     "check", "open", "download", "obtain", "drop", "apply", "vote", "park", "pick", "sign",
+     "contact", "send", "submit", "pay", "bring", "take", "watch", "stream", "order", "book",
+     "report", "file", "request", "claim", "register", "enroll", "renew", "return"}
+)  # fmt: skip
 _WHAT_ASPECT: Final = {
     "time": "time", "date": "date", "day": "time", "year": "time", "month": "time",
     "hour": "time", "hours": "time", "reason": "reason", "reasons": "reason", "cause": "reason",
     "causes": "reason", "place": "place", "location": "place", "price": "amount",
     "cost": "amount", "costs": "amount", "fee": "amount", "fees": "amount",
+    "places": "place", "locations": "place", "country": "place", "countries": "place",
+    "city": "place", "cities": "place", "state": "place", "states": "place", "town": "place",
+    "continent": "place", "region": "place", "address": "place", "venue": "place",
+    "century": "time", "decade": "time", "season": "time", "week": "time", "age": "age",
+    "person": "person", "people": "person",
 }  # fmt: skip
 # Adverbs that sit between a question word and what it asks ("what usually causes").
 _HEDGES: Final = frozenset(
@@ -434,8 +448,11 @@ _TIME_UNITS: Final = frozenset(
 # Aspects one question can be asked in terms of another with the same answer ("how do I find
 # my invoice" / "where do I find my invoice"; a day is a date).
 _COMPATIBLE_ASPECTS: Final = frozenset(
-    {frozenset({"method", "place"}), frozenset({"time", "date"})}
-)
+    {frozenset({"access", "place"}), frozenset({"access", "method"}),
+     frozenset({"time", "date"}), frozenset({"age", "time"}), frozenset({"age", "date"})}
+)  # fmt: skip
+# How far after "how" a verb of finding ("how do I *find*") makes it an access question.
+_ACCESS_WINDOW: Final = 4
 
 # ---- roles ----------------------------------------------------------------------------------
 # Personal pronouns as their person, whatever their case: "I owe him" and "he owes me" are the
@@ -521,9 +538,12 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> str | None:
         rest = [t for t in tokens[i + 1 :] if t not in _HEDGES]
         nxt = rest[0] if rest else ""
         if tok == "how":
-            aspect = _HOW_ASPECT.get(nxt)
+            # "how often" is asked before any hedge is skipped: "often" is both.
+            aspect = _HOW_ASPECT.get(tokens[i + 1] if i + 1 < len(tokens) else "")
+            aspect = aspect or _HOW_ASPECT.get(nxt)
             if aspect is None:
-                return "method"
+                window = tokens[i + 1 : i + 1 + _ACCESS_WINDOW]
+                return "access" if _ACCESS_VERBS.intersection(window) else "method"
             if aspect == "amount" and _TIME_UNITS.intersection(tokens[i + 2 : i + 4]):
                 return "duration"
             return aspect
@@ -533,6 +553,11 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> str | None:
             if tok == "what" and nxt in ("is", "are") and len(rest) > 1 \
                     and rest[1] not in _DETERMINERS:  # fmt: skip
                 return "definition"  # "what is a closure", not "what is the price"
+            if tok == "what" and nxt in ("do", "does", "did") and len(rest) > 2:
+                if tokens[-1] == "do":
+                    return "purpose"  # "what does the ISO setting do"
+                if tokens[-1] == "mean":
+                    return "definition"
             return _WHAT_ASPECT.get(nxt)
         return _WH_ASPECT[tok]
     return None
