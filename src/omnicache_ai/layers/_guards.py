@@ -406,7 +406,8 @@ _HOW_ASPECT: Final = {
     "deep": "size", "fast": "speed", "quickly": "speed", "soon": "time", "early": "time",
     "late": "time", "come": "reason", "hard": "difficulty", "easy": "difficulty",
     "difficult": "difficulty", "hot": "temperature", "cold": "temperature",
-    "warm": "temperature", "safe": "safety", "dangerous": "safety",
+    "warm": "temperature", "safe": "safety", "dangerous": "safety", "expensive": "amount",
+    "costly": "amount", "cheap": "amount", "likely": "likelihood", "common": "likelihood",
 }  # fmt: skip
 # "How do I find / get to / buy X" asks where as much as how: it may be worded either way.
 _ACCESS_VERBS: Final = frozenset(
@@ -424,7 +425,10 @@ _WHAT_ASPECT: Final = {
     "city": "place", "cities": "place", "state": "place", "states": "place", "town": "place",
     "continent": "place", "region": "place", "address": "place", "venue": "place",
     "century": "time", "decade": "time", "season": "time", "week": "time", "age": "age",
-    "person": "person", "people": "person",
+    "person": "person", "people": "person", "duration": "duration", "lifespan": "duration",
+    "distance": "distance", "size": "size", "weight": "size", "speed": "speed",
+    "temperature": "temperature", "frequency": "frequency", "purpose": "purpose",
+    "difference": None, "meaning": "definition", "definition": "definition",
 }  # fmt: skip
 # Adverbs that sit between a question word and what it asks ("what usually causes").
 _HEDGES: Final = frozenset(
@@ -597,6 +601,8 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> str | None:
                     return "purpose"  # "what does the ISO setting do"
                 if tokens[-1] == "mean":
                     return "definition"
+            if nxt in ("is", "are", "was", "were") and len(rest) > 2 and rest[1] == "the":
+                return _WHAT_ASPECT.get(rest[2])  # "what is the price of ..."
             return _WHAT_ASPECT.get(nxt)
         return _WH_ASPECT[tok]
     return None
