@@ -67,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one linea
     ap.add_argument("--verify", default=None, metavar="PRESET",
                     help="also time the grey-zone verifier, with this preset's cosine as the "
                          "pair model (e.g. minilm-l6-int8)")  # fmt: skip
+    ap.add_argument("--verify-onnx", default=None, metavar="MODEL.onnx",
+                    help="also time the grey-zone verifier with your own ONNX cross-encoder "
+                         "(its tokenizer.json beside it)")  # fmt: skip
     args = ap.parse_args(argv)
 
     from omnicache_ai.backends.vector import NumpyBackend
@@ -75,6 +78,22 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one linea
 
     preset = args.embedder or DEFAULT_EMBEDDER
     emb = load_embedder(preset)
+    verifier: Any = None
+    label = ""
+    if args.verify or args.verify_onnx:  # built first: a missing model fails fast
+        from omnicache_ai.layers.verify import PairVerifier
+
+        if args.verify_onnx:
+            verifier, label = PairVerifier(args.verify_onnx), f"{args.verify_onnx} (ONNX)"
+        else:
+            judge = load_embedder(args.verify)
+
+            def cosine(batch: list[tuple[str, str]]) -> np.ndarray:
+                a = judge.embed_many([x for x, _ in batch])
+                b = judge.embed_many([y for _, y in batch])
+                return np.asarray((a * b).sum(axis=1))
+
+            verifier, label = PairVerifier(cosine, min_score=0.8), f"{judge.name} cosine"
     data = json.loads(PAIRS.read_text())
     uniq = list(dict.fromkeys(d["origin"] for d in data))
     all_pairs = [(d["origin"], d["similar"]) for d in data]
@@ -146,28 +165,23 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one linea
         print(f"- {store_name}, {count:,} entries: p50 {n50:.3f} ms, p95 {n95:.3f} ms -> {ok}")
     met = [f"{name} {count:,}" for name, count, n50, _ in verdicts if n50 < 2.0]
     print(f"- met in {len(met)} of {len(verdicts)} configurations: {', '.join(met) or 'none'}")
-    if args.verify:
-        _verified(emb, load_embedder(args.verify), uniq, U, pairs)
+    if verifier is not None:
+        _verified(emb, verifier, label=label, uniq=uniq, U=U, pairs=pairs)
     return 0
 
 
-def _verified(emb: Any, judge: Any, uniq: list[str], U: np.ndarray,
+def _verified(emb: Any, verifier: Any, *, label: str, uniq: list[str], U: np.ndarray,
               pairs: Sequence[tuple[str, str]]) -> None:  # fmt: skip
     """Cost of the opt-in verification stage: lookups that ran it against those that did not.
 
-    The pair model here is a second embedder's cosine (a stand-in for a cross-encoder, which
-    no PyPI package ships): what it costs is one pair-model call per grey-zone candidate.
+    The pair model is your ONNX cross-encoder (``--verify-onnx``) or a second embedder's
+    cosine standing in for one (``--verify``; no PyPI package ships a cross-encoder): what it
+    costs is one pair-model call per grey-zone candidate.
     """
     from omnicache_ai.layers.semantic_cache import SemanticCache
-    from omnicache_ai.layers.verify import PairVerifier
 
-    def cosine(batch: list[tuple[str, str]]) -> np.ndarray:
-        a = judge.embed_many([x for x, _ in batch])
-        b = judge.embed_many([y for _, y in batch])
-        return (a * b).sum(axis=1)
-
-    cache = SemanticCache(embedder=emb, verify=PairVerifier(cosine, min_score=0.8),
-                          verify_band=0.1, verify_above=0.05)  # fmt: skip
+    cache = SemanticCache(embedder=emb, verify=verifier, verify_band=0.1,
+                          verify_above=0.05)  # fmt: skip
     for text, vec in zip(uniq, U, strict=True):
         cache._remember_vector(" ".join(text.split()), vec)
         cache.set(text, text)
@@ -179,12 +193,12 @@ def _verified(emb: Any, judge: Any, uniq: list[str], U: np.ndarray,
         dt = time.perf_counter() - t0
         timed[cache.stats()["verifications"] > before].append(dt)
     n = len(pairs)
-    print(f"\n## grey-zone verification ({judge.name} cosine as the pair model; band "
+    print(f"\n## grey-zone verification ({label} as the pair model; band "
           f"[{cache.threshold - 0.1:.2f}, {cache.threshold + 0.05:.2f}))")  # fmt: skip
-    for ran, label in ((True, "lookups that ran the verifier"), (False, "lookups that did not")):
+    for ran, what in ((True, "lookups that ran the verifier"), (False, "lookups that did not")):
         xs = timed[ran] or [float("nan")]
         p50, p95 = _pct(xs)
-        print(f"- {label}: {len(timed[ran])}/{n}, p50 {p50:.3f} ms, p95 {p95:.3f} ms")
+        print(f"- {what}: {len(timed[ran])}/{n}, p50 {p50:.3f} ms, p95 {p95:.3f} ms")
 
 
 if __name__ == "__main__":

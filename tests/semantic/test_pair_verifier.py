@@ -102,3 +102,12 @@ def test_onnx_encoder_that_is_not_a_cross_encoder_is_refused() -> None:
     with pytest.raises(ValueError, match="last_hidden_state"):
         PairVerifier.from_onnx(bundled_model_file(*_MINILM_L6_INT8),
                                bundled_model_file(*_MINILM_TOKENIZER))  # fmt: skip
+
+
+def test_onnx_path_is_accepted_directly(tmp_path: Path) -> None:
+    """A path is read as an ONNX cross-encoder with tokenizer.json beside it; both named."""
+    with pytest.raises(FileNotFoundError, match=r"xenc\.onnx"):
+        PairVerifier(tmp_path / "xenc.onnx")
+    (tmp_path / "xenc.onnx").write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match=r"tokenizer\.json"):
+        PairVerifier(str(tmp_path / "xenc.onnx"))

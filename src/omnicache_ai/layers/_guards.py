@@ -13,7 +13,10 @@ and names itself when they disagree on something that changes the answer:
   how long / how many / how often ... ("how much does shipping cost" vs "how long does shipping
   take").
 * ``roles``: the same words in swapped roles: who does what to whom around a shared verb
-  ("tenant sues landlord" / "landlord sues tenant", "do I owe him" / "does he owe me"), or the
+  ("tenant sues landlord" / "landlord sues tenant", "do I owe him" / "does he owe me"), read
+  through the passive voice ("X was bought by Y" is "Y bought X"); whose ("my boss's
+  assistant" / "my assistant's boss"); phrases trading sides of a shared word or one-way
+  preposition ("inflation affects interest rates" / the reverse, "X instead of Y"); or the
   same place on the other side of a direction ("train to Boston" / "train from Boston").
 
 All functions are pure and run in microseconds; they are applied only to candidates that already
@@ -401,13 +404,31 @@ _HOW_ASPECT: Final = {
     "frequently": "frequency", "far": "distance", "old": "age", "big": "size", "large": "size",
     "small": "size", "tall": "size", "high": "size", "heavy": "size", "wide": "size",
     "deep": "size", "fast": "speed", "quickly": "speed", "soon": "time", "early": "time",
-    "late": "time", "come": "reason",
+    "late": "time", "come": "reason", "hard": "difficulty", "easy": "difficulty",
+    "difficult": "difficulty", "hot": "temperature", "cold": "temperature",
+    "warm": "temperature", "safe": "safety", "dangerous": "safety", "expensive": "amount",
+    "costly": "amount", "cheap": "amount", "likely": "likelihood", "common": "likelihood",
 }  # fmt: skip
+# "How do I find / get to / buy X" asks where as much as how: it may be worded either way.
+_ACCESS_VERBS: Final = frozenset(
+    {"find", "get", "go", "reach", "locate", "access", "buy", "purchase", "see", "view",
+     "check", "open", "download", "obtain", "drop", "apply", "vote", "park", "pick", "sign",
+     "contact", "send", "submit", "pay", "bring", "take", "watch", "stream", "order", "book",
+     "report", "file", "request", "claim", "register", "enroll", "renew", "return"}
+)  # fmt: skip
 _WHAT_ASPECT: Final = {
     "time": "time", "date": "date", "day": "time", "year": "time", "month": "time",
     "hour": "time", "hours": "time", "reason": "reason", "reasons": "reason", "cause": "reason",
     "causes": "reason", "place": "place", "location": "place", "price": "amount",
     "cost": "amount", "costs": "amount", "fee": "amount", "fees": "amount",
+    "places": "place", "locations": "place", "country": "place", "countries": "place",
+    "city": "place", "cities": "place", "state": "place", "states": "place", "town": "place",
+    "continent": "place", "region": "place", "address": "place", "venue": "place",
+    "century": "time", "decade": "time", "season": "time", "week": "time", "age": "age",
+    "person": "person", "people": "person", "duration": "duration", "lifespan": "duration",
+    "distance": "distance", "size": "size", "weight": "size", "speed": "speed",
+    "temperature": "temperature", "frequency": "frequency", "purpose": "purpose",
+    "difference": None, "meaning": "definition", "definition": "definition",
 }  # fmt: skip
 # Adverbs that sit between a question word and what it asks ("what usually causes").
 _HEDGES: Final = frozenset(
@@ -434,8 +455,11 @@ _TIME_UNITS: Final = frozenset(
 # Aspects one question can be asked in terms of another with the same answer ("how do I find
 # my invoice" / "where do I find my invoice"; a day is a date).
 _COMPATIBLE_ASPECTS: Final = frozenset(
-    {frozenset({"method", "place"}), frozenset({"time", "date"})}
-)
+    {frozenset({"access", "place"}), frozenset({"access", "method"}),
+     frozenset({"time", "date"}), frozenset({"age", "time"}), frozenset({"age", "date"})}
+)  # fmt: skip
+# How far after "how" a verb of finding ("how do I *find*") makes it an access question.
+_ACCESS_WINDOW: Final = 4
 
 # ---- roles ----------------------------------------------------------------------------------
 # Personal pronouns as their person, whatever their case: "I owe him" and "he owes me" are the
@@ -458,6 +482,36 @@ _SYMMETRIC: Final = frozenset(
 _ROLE_SKIP: Final = _STOPWORDS - {"give", "get", "make", "show", "tell", "find", "let", "need",
                                   "want"}  # fmt: skip
 _BE: Final = frozenset({"be", "is", "are", "was", "were", "been", "being", "get", "gets", "got"})
+# Past participles that do not end in -ed/-en, and -en ones whose stem is not the verb's, as
+# the verb: "Was the bank bought by the startup?" is "Did the startup buy the bank?".
+_PARTICIPLES: Final = {
+    "bought": "buy", "sold": "sell", "paid": "pay", "made": "make", "held": "hold",
+    "caught": "catch", "found": "find", "sent": "send", "told": "tell", "led": "lead",
+    "won": "win", "built": "build", "brought": "bring", "taught": "teach", "fought": "fight",
+    "hit": "hit", "hurt": "hurt", "kept": "keep", "lost": "lose", "met": "meet", "read": "read",
+    "run": "run", "struck": "strike", "eaten": "eat", "beaten": "beat", "written": "write",
+    "taken": "take", "given": "give", "bitten": "bite", "chosen": "choose", "driven": "drive",
+    "stolen": "steal", "seen": "see", "known": "know", "done": "do", "shown": "show",
+    "thrown": "throw", "drawn": "draw", "grown": "grow", "flown": "fly", "broken": "break",
+    "spoken": "speak", "forgotten": "forget", "hidden": "hide", "ridden": "ride",
+    "overtaken": "overtake", "forgiven": "forgive", "shaken": "shake", "woken": "wake",
+}  # fmt: skip
+# Prepositions whose two sides cannot trade places, kept as markers ("^for") in the role
+# order: "a sale item for a full-price item", "butter instead of oil", "viola than violin".
+_ROLE_MARKERS: Final = frozenset(
+    {"to", "from", "into", "onto", "than", "over", "before", "after", "for", "of", "instead",
+     "as", "toward", "towards"}
+)  # fmt: skip
+# Verbs of replacing make "with" one-way too: "replace sugar with honey".
+_REPLACING: Final = ("replac", "swap", "substitut", "exchang", "trade", "switch")
+# Contractions that look like a possessive "'s".
+_NOT_POSSESSIVE: Final = frozenset(
+    {"it", "that", "what", "there", "here", "he", "she", "who", "how", "where", "let", "when",
+     "why", "this"}
+)  # fmt: skip
+# Words before "of" that do not own what follows ("instead of", "because of", "out of").
+_OF_SKIP: Final = frozenset({"instead", "because", "out", "kind", "type", "sort", "lot", "lots",
+                             "plenty", "number", "couple", "part", "most", "some"})  # fmt: skip
 _TOWARDS: Final = frozenset({"to", "into", "onto", "toward", "towards"})
 _AWAY: Final = frozenset({"from"})
 
@@ -482,6 +536,9 @@ class TextFeatures:
             (``"@1"``), possessives and stopwords dropped.
         heads: ``(direction, first content word after it)`` for "to"/"from"-like words.
         measures: ``(number, unit)`` for each number followed by its unit (``("25", "km")``).
+        order: The role words in active-voice order ("X was bought by Y" reads "Y buy X"),
+            with one-way prepositions as markers (``"^for"``, ``"^than"``).
+        owns: ``(owner, owned)`` stems from "X's Y" and "Y of X" (``("boss", "assist")``).
     """
 
     tokens: tuple[str, ...]
@@ -496,6 +553,8 @@ class TextFeatures:
     roles: tuple[str, ...] = ()
     heads: tuple[tuple[str, str], ...] = ()
     measures: frozenset[tuple[str, str]] = frozenset()
+    order: tuple[str, ...] = ()
+    owns: frozenset[tuple[str, str]] = frozenset()
 
 
 def _stem(tok: str) -> str:
@@ -504,7 +563,8 @@ def _stem(tok: str) -> str:
         if tok.endswith(suffix) and len(tok) - len(suffix) >= 3:
             tok = tok[: -len(suffix)]
             break
-    return tok[:6]
+    # A final "e" dropped so that "hire" and "hired" ("hir") meet.
+    return tok[:6].rstrip("e") or tok[:6]
 
 
 def _aspect(tokens: tuple[str, ...], question: bool) -> str | None:
@@ -521,9 +581,12 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> str | None:
         rest = [t for t in tokens[i + 1 :] if t not in _HEDGES]
         nxt = rest[0] if rest else ""
         if tok == "how":
-            aspect = _HOW_ASPECT.get(nxt)
+            # "how often" is asked before any hedge is skipped: "often" is both.
+            aspect = _HOW_ASPECT.get(tokens[i + 1] if i + 1 < len(tokens) else "")
+            aspect = aspect or _HOW_ASPECT.get(nxt)
             if aspect is None:
-                return "method"
+                window = tokens[i + 1 : i + 1 + _ACCESS_WINDOW]
+                return "access" if _ACCESS_VERBS.intersection(window) else "method"
             if aspect == "amount" and _TIME_UNITS.intersection(tokens[i + 2 : i + 4]):
                 return "duration"
             return aspect
@@ -533,6 +596,13 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> str | None:
             if tok == "what" and nxt in ("is", "are") and len(rest) > 1 \
                     and rest[1] not in _DETERMINERS:  # fmt: skip
                 return "definition"  # "what is a closure", not "what is the price"
+            if tok == "what" and nxt in ("do", "does", "did") and len(rest) > 2:
+                if tokens[-1] == "do":
+                    return "purpose"  # "what does the ISO setting do"
+                if tokens[-1] == "mean":
+                    return "definition"
+            if nxt in ("is", "are", "was", "were") and len(rest) > 2 and rest[1] == "the":
+                return _WHAT_ASPECT.get(rest[2])  # "what is the price of ..."
             return _WHAT_ASPECT.get(nxt)
         return _WH_ASPECT[tok]
     return None
@@ -547,6 +617,89 @@ def _roles(tokens: tuple[str, ...]) -> tuple[str, ...]:
         elif tok not in _ROLE_SKIP and tok not in _POSSESSIVES and tok not in _DIRECTIONAL:
             out.append(_stem(tok))
     return tuple(out)
+
+
+def _participle(tok: str) -> str | None:
+    """The verb of a past participle ("attacked" -> its stem, "bought" -> "buy"), else None."""
+    if tok in _PARTICIPLES:
+        return _PARTICIPLES[tok]
+    if len(tok) > 3 and tok.endswith("ed") and not tok.endswith("eed") and tok not in _STOPWORDS:
+        return tok
+    return None
+
+
+def _active(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """``tokens`` with a passive "X be done by Y" rewritten in active order "Y do X".
+
+    Returns the tokens and whether the text is in a passive voice that could not be rewritten
+    (no "by" agent: "Can a tenant be evicted?"), whose roles cannot be compared.
+
+    The participle is the last one before "by"; its subject sits between an inverted "be" and
+    the participle ("Was *the lion* attacked by ...") or before a "be" right in front of it
+    ("*A tenant* can be evicted by ...").
+    """
+    be = [i for i, t in enumerate(tokens) if t in _BE]
+    if not be:
+        return tokens, False
+    by = tokens.index("by") if "by" in tokens else -1
+    parts = [j for j in range(be[0] + 1, by if by > 0 else len(tokens))
+             if _participle(tokens[j]) is not None]  # fmt: skip
+    if not parts:
+        return tokens, False
+    if by < 0:
+        return tokens, any(p - b in (1, 2) for p in parts for b in be)
+    if by + 1 >= len(tokens) or tokens[by + 1].endswith("ing"):
+        return tokens, True  # "by clicking": a means, not who acts
+    p = parts[-1]
+    b = max(i for i in be if i < p)
+    verb = (_participle(tokens[p]) or tokens[p],)
+    agent, middle = tokens[by + 1 :], tokens[p + 1 : by]
+    if p - b <= 2 and all(t in _HEDGES or t == "not" for t in tokens[b + 1 : p]):
+        # Declarative or after a modal: the subject is everything before "be".
+        return agent + verb + tokens[:b] + middle, False
+    return tokens[:b] + agent + verb + tokens[b + 1 : p] + middle, False
+
+
+def _order(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """Role words in order with one-way prepositions as markers (see TextFeatures.order)."""
+    one_way = _ROLE_MARKERS | ({"with"} if any(t.startswith(_REPLACING) for t in tokens)
+                               else frozenset())  # fmt: skip
+    out = []
+    for tok in tokens:
+        person = _PERSON.get(tok)
+        if person is not None:
+            out.append(person)
+        elif tok in one_way:
+            out.append("^" + tok)
+        elif tok not in _ROLE_SKIP and tok not in _POSSESSIVES and tok not in _DIRECTIONAL:
+            out.append(_stem(tok))
+    return tuple(out)
+
+
+def _owns(raw: list[str], tokens: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+    """``(owner, owned)`` pairs from "X's Y" and "the Y of X" (see TextFeatures.owns)."""
+    out: set[tuple[str, str]] = set()
+
+    def content_after(i: int, n: int) -> list[str]:
+        words: list[str] = []
+        for t in tokens[i + 1 :]:
+            if t in _STOPWORDS or t in _POSSESSIVES:
+                if words:
+                    break
+                continue
+            words.append(_stem(t))
+            if len(words) == n:
+                break
+        return words
+
+    for i, tok in enumerate(raw):
+        low = tok.lower()
+        if low.endswith("'s") and low[:-2] not in _NOT_POSSESSIVE:
+            out.update((_stem(low[:-2]), w) for w in content_after(i, 2))
+        elif low == "of" and i > 0 and tokens[i - 1] not in _STOPWORDS \
+                and tokens[i - 1] not in _OF_SKIP:  # fmt: skip
+            out.update((w, _stem(tokens[i - 1])) for w in content_after(i, 1))
+    return frozenset(out)
 
 
 def _heads(tokens: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -569,6 +722,24 @@ def _canon_number(tok: str) -> str:
     except ValueError:
         return raw
     return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _entities(text: str) -> list[str]:
+    """Capitalised words not at a sentence start, lower-cased, in text order."""
+    entities: list[str] = []
+    for m in _WORD_RE.finditer(text):
+        tok = m.group(0)
+        low = tok.lower().replace("'", "")
+        # A capital letter alone mid-sentence is a label ("type A", "plan B"), not "a".
+        label = len(tok) == 1 and tok.isupper() and tok != "I"
+        if not tok[0].isupper() or (low in _NOT_ENTITIES and not label):
+            continue
+        before = text[: m.start()].rstrip()
+        sentence_start = not before or before[-1] in _SENTENCE_END
+        # A sentence-initial word is an entity only when oddly cased ("iPhone", "GPT").
+        if not sentence_start or (len(tok) > 1 and tok[1:].lower() != tok[1:]):
+            entities.append(low)
+    return entities
 
 
 @lru_cache(maxsize=8192)
@@ -618,17 +789,6 @@ def features(text: str) -> TextFeatures:
             if prev_is_number:
                 measures.add((last, canon_unit))
         prev_is_number = is_number
-    entities: list[str] = []
-    for m in _WORD_RE.finditer(text):
-        tok = m.group(0)
-        low = tok.lower().replace("'", "")
-        if not tok[0].isupper() or low in _NOT_ENTITIES:
-            continue
-        before = text[: m.start()].rstrip()
-        sentence_start = not before or before[-1] in _SENTENCE_END
-        # A sentence-initial word is an entity only when oddly cased ("iPhone", "GPT").
-        if not sentence_start or (len(tok) > 1 and tok[1:].lower() != tok[1:]):
-            entities.append(low)
     content = [(i, t) for i, t in enumerate(tokens) if t not in _STOPWORDS]
     slots = []
     for i, tok in enumerate(tokens):
@@ -637,17 +797,20 @@ def features(text: str) -> TextFeatures:
             right = [t for j, t in content if j > i and t not in _DIRECTIONAL][:_SLOT]
             if left and right:
                 slots.append((tok, frozenset(left), frozenset(right)))
+    active, passive = _active(tokens)
     return TextFeatures(
         tokens=tokens,
         negations=negations,
         numbers=frozenset(numbers),
         dates=frozenset(dates),
         units=frozenset(units),
-        entities=tuple(dict.fromkeys(entities)),
+        entities=tuple(dict.fromkeys(_entities(text))),
         slots=tuple(slots),
         polarity=_polarity(tokens),
         aspect=_aspect(tokens, text.rstrip().endswith("?")),
-        roles=_roles(tokens),
+        roles=_roles(active),
+        order=() if passive else _order(active),
+        owns=_owns(raw, tokens),
         heads=_heads(tokens),
         measures=frozenset(measures),
     )
@@ -785,6 +948,12 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
 def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     """Whether shared words swap roles: around a shared word, or across a direction.
 
+    Texts are compared in active-voice order ("was the lion attacked by the zookeeper" reads
+    "zookeeper attack lion"); a passive without its agent is not compared. Possessives are
+    compared in any text ("my boss's assistant" / "my assistant's boss"); a phrase crossing a
+    shared pivot each way only between texts sharing ``CROSS_SAME_WORDS`` of their role words
+    and joining their clauses with the same words (see :func:`_crossed`).
+
     Around a shared word ``x`` (usually the verb), some word moves from before ``x`` to after
     it and another the other way ("tenant sues landlord" / "landlord sues tenant"). Only in
     short texts sharing most words, and never across "or"/"between"/"and", whose two sides
@@ -798,11 +967,17 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         ...                features("On iPhone, how do I reset my password?"))
         False
     """
+    if any(_SYMMETRIC.intersection(t) for t in (a.tokens, b.tokens)):
+        return False
+    # Whose: "my boss's assistant" / "my assistant's boss", "the son of my cousin".
+    if any((y, x) in b.owns and (y, x) not in a.owns and (x, y) not in b.owns
+           for x, y in a.owns if x != y):  # fmt: skip
+        return True
     ra, rb = a.roles, b.roles
     if not ra or not rb or max(len(ra), len(rb)) > _ROLE_MAX_WORDS:
         return False
-    if any(_SYMMETRIC.intersection(t) or _passive(t) for t in (a.tokens, b.tokens)):
-        return False
+    if not a.order or not b.order:
+        return False  # a passive without its agent: who acts is not said
     heads_a, heads_b = set(a.heads), set(b.heads)
     for direction, word in heads_a:
         other = "from" if direction == "to" else "to"
@@ -830,17 +1005,46 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         if 0 < j < len(seq_b) - 1 and seq_b[j - 1] == seq_a[i + 1] and \
                 seq_b[j + 1] == seq_a[i - 1]:  # fmt: skip
             return True
+    if _CLAUSE_WORDS.intersection(a.tokens) != _CLAUSE_WORDS.intersection(b.tokens):
+        return False  # one text's clauses joined another way: their order is free
+    return _crossed(a.order, b.order)
+
+
+#: Share of role words two texts must have in common for a crossing to count as a role swap.
+CROSS_SAME_WORDS: Final = 0.8
+# Words that join clauses whose order is free ("reload it when you call X" / "call X, then
+# reload it"): a clause moved across one is no role swap.
+_CLAUSE_WORDS: Final = frozenset(
+    {"when", "whenever", "if", "while", "because", "since", "unless", "until", "although",
+     "though", "whereas", "once"}
+)  # fmt: skip
+
+
+def _crossed(oa: tuple[str, ...], ob: tuple[str, ...]) -> bool:
+    """Whether words cross a shared pivot in both directions ("X affects Y" / "Y affects X").
+
+    The pivot is a word (or a one-way preposition marker) found once in each text; a word
+    found only before it in one text and only after it in the other has crossed it. A
+    rewording moves a clause one way ("On iPhone, how do I reset ..."); a role swap moves one
+    word (or phrase) each way: "inflation affect interest rates" / "interest rates affect
+    inflation", "a sale item for a full-price item" / "a full-price item for a sale item".
+    """
+    words_a = {w for w in oa if w[0] != "^"}
+    words_b = {w for w in ob if w[0] != "^"}
+    if len(words_a & words_b) < CROSS_SAME_WORDS * len(words_a | words_b):
+        return False
+    for pivot in set(oa) & set(ob):
+        if oa.count(pivot) != 1 or ob.count(pivot) != 1:
+            continue
+        ia, ib = oa.index(pivot), ob.index(pivot)
+        before_a = {w for w in oa[:ia] if w[0] != "^"}
+        after_a = {w for w in oa[ia + 1 :] if w[0] != "^"}
+        before_b = {w for w in ob[:ib] if w[0] != "^"}
+        after_b = {w for w in ob[ib + 1 :] if w[0] != "^"}
+        if (before_a - after_a) & (after_b - before_b) and \
+                (after_a - before_a) & (before_b - after_b):  # fmt: skip
+            return True
     return False
-
-
-def _passive(tokens: tuple[str, ...]) -> bool:
-    """Whether ``tokens`` may be in the passive voice, which reverses roles without a swap."""
-    if "by" in tokens:
-        return True
-    return any(
-        t in _BE and any(n.endswith(("ed", "en")) for n in tokens[i + 1 : i + 3])
-        for i, t in enumerate(tokens)
-    )
 
 
 def _acronym(words: list[str], others: list[str]) -> bool:

@@ -46,14 +46,17 @@ class PairVerifier:
     """A pair model as a ``verify`` hook: accept a candidate when its score reaches ``min_score``.
 
     Args:
-        model: An object with ``predict(pairs)`` (a sentence-transformers ``CrossEncoder``)
-            or a callable ``pairs -> scores``; ``pairs`` is a list of ``(query, cached)``.
+        model: An object with ``predict(pairs)`` (a sentence-transformers ``CrossEncoder``),
+            a callable ``pairs -> scores`` (``pairs`` is a list of ``(query, cached)``), or
+            the path of a local ``.onnx`` cross-encoder with its ``tokenizer.json`` in the
+            same folder (see :meth:`from_onnx` for other layouts).
         min_score: Lowest score that accepts (scores are probabilities for most
             cross-encoders; for raw logits pass ``logits=True``).
         logits: Scores are logits: a sigmoid maps them to probabilities first.
 
     Raises:
-        TypeError: If ``model`` has no ``predict`` and is not callable.
+        TypeError: If ``model`` has no ``predict``, is not callable and is not a path.
+        FileNotFoundError: If ``model`` is a path and it or its tokenizer is missing.
 
     Example:
         >>> v = PairVerifier(lambda pairs: [0.9 for _ in pairs], min_score=0.8)
@@ -64,6 +67,10 @@ class PairVerifier:
     """
 
     def __init__(self, model: Any, *, min_score: float = 0.5, logits: bool = False) -> None:
+        if isinstance(model, str | os.PathLike):
+            path = Path(model)
+            model = _OnnxPairModel(path, path.with_name("tokenizer.json"), max_length=256,
+                                   output_name=None, threads=1)  # fmt: skip
         predict = getattr(model, "predict", None)
         if callable(predict):
             self._predict: Callable[[Pairs], Any] = predict
