@@ -146,6 +146,16 @@ def keyed(value: Any, *, _depth: int = 0) -> Any:
     return plain(value)
 
 
+def _innermost(config: Any) -> Any:
+    """The config under wrappers that keep theirs as ``.config`` (``TrackingConfig``, ours)."""
+    for _ in range(8):
+        inner = getattr(config, "config", None)
+        if inner is None or not callable(getattr(inner, "create", None)):
+            break
+        config = inner
+    return config
+
+
 def _omitted(value: Any) -> bool:
     # openai's `omit` / `NOT_GIVEN` sentinels: "not set", the same as leaving the field out.
     return type(value).__name__ in {"Omit", "NotGiven"}
@@ -163,6 +173,7 @@ def config_settings(config: Any) -> dict[str, Any]:
         >>> config_settings(TestConfig("hi", model="m1"))["model"]
         'm1'
     """
+    config = _innermost(config)
     out: dict[str, Any] = {"config": _qualified(type(config))}
     for attr in ("provider", "model"):
         try:
@@ -236,9 +247,7 @@ def restored(data: Any) -> Any:
         if not hasattr(cls, "_event_fields_"):
             raise ValueError(f"{data['__event__']!r} is not an AG2 event")
         known = {name for name, _ in _event_fields(cls)}
-        kwargs = {
-            k: restored(v) for k, v in data.items() if k in known and k not in {"created_at"}
-        }
+        kwargs = {k: restored(v) for k, v in data.items() if k in known and k not in {"created_at"}}
         return cls(**kwargs)
     if "__dataclass__" in data:
         cls = _resolve(data["__dataclass__"])
@@ -265,7 +274,8 @@ def restored(data: Any) -> Any:
 # ==== AG2 1.x: the model-call hook ================================================================
 def _recording_context(context: Any, sink: list[Any]) -> Any:
     """A ``ConversationContext`` sharing ``context``'s state whose ``send`` also records."""
-    class _Recording(ConversationContext):  # type: ignore[misc]
+
+    class _Recording(ConversationContext):
         __slots__ = ()
 
         async def send(self, event: Any) -> None:
