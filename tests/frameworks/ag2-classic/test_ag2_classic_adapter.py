@@ -23,21 +23,38 @@ from omnicache_ai.adapters.ag2_classic_adapter import AG2ClassicCache, AG2Classi
 
 
 class ScriptedClient:
-    """A ``ModelClient``: answers with the next scripted text, records each request."""
+    """A ``ModelClient``: answers with the next scripted turn, records each request.
 
-    def __init__(self, config: dict[str, Any], *, script: Iterator[str], calls: list[Any]) -> None:
+    A turn is a text or a message dict (an assistant message with ``tool_calls``).
+    """
+
+    def __init__(
+        self, config: dict[str, Any], *, script: Iterator[str | dict[str, Any]], calls: list[Any]
+    ) -> None:
         self.model = config["model"]
         self.script = script
         self.calls = calls
 
     def create(self, params: dict[str, Any]) -> Any:
         self.calls.append(params)
-        message = types.SimpleNamespace(content=next(self.script), tool_calls=None)
+        turn = next(self.script)
+        fields = turn if isinstance(turn, dict) else {"content": turn, "tool_calls": None}
+        message = types.SimpleNamespace(**fields)
         choice = types.SimpleNamespace(message=message, finish_reason="stop")
-        return types.SimpleNamespace(choices=[choice], model=self.model, cost=0.0)
+        # AG2 finds the client's message_retrieval for a response by its id.
+        response_id = f"{self.model}-{len(self.calls)}"
+        return types.SimpleNamespace(id=response_id, choices=[choice], model=self.model, cost=0.0)
 
-    def message_retrieval(self, response: Any) -> list[str]:
-        return [c.message.content for c in response.choices]
+    def message_retrieval(self, response: Any) -> list[Any]:
+        out: list[Any] = []
+        for choice in response.choices:
+            message = choice.message
+            if getattr(message, "tool_calls", None):
+                calls = message.tool_calls
+                out.append({"role": "assistant", "content": message.content, "tool_calls": calls})
+            else:
+                out.append(message.content)
+        return out
 
     def cost(self, response: Any) -> float:
         return 0.0
@@ -47,8 +64,14 @@ class ScriptedClient:
         return {"model": response.model, "cost": 0.0}
 
 
+def tool_turn(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    """A scripted assistant turn that calls one tool."""
+    call = {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+    return {"content": None, "tool_calls": [call]}
+
+
 def assistant(
-    *answers: str,
+    *answers: str | dict[str, Any],
     system: str = "You are terse.",
     model: str = "fake-1",
     tools: list[dict[str, Any]] | None = None,
@@ -142,6 +165,71 @@ def test_abstract_cache_serves_model_calls_in_a_chat(manager: CacheManager) -> N
     history, calls = chat(("never",))
     assert history == ["Hi", "Hello!"]
     assert calls == []
+
+
+GEO_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "ask_geo",
+        "description": "Ask the geography agent.",
+        "parameters": {
+            "type": "object",
+            "properties": {"question": {"type": "string"}},
+            "required": ["question"],
+        },
+    },
+}
+
+
+def test_cache_serves_a_repeated_model_call_inside_one_chat(manager: CacheManager) -> None:
+    """One multi-step chat calls a tool that asks a helper agent the same question twice."""
+    helper, helper_calls = assistant("Paris", "never")  # a second model call says "never"
+    helper.client_cache = AG2ClassicCache(manager)
+
+    def ask_geo(question: str) -> str:
+        return str(helper.generate_reply(messages=[{"role": "user", "content": question}]))
+
+    args = '{"question": "Capital of France?"}'
+    lead, lead_calls = assistant(
+        tool_turn("c1", "ask_geo", args),
+        tool_turn("c2", "ask_geo", args),
+        "Paris, twice.",
+        tools=[GEO_TOOL],
+    )
+    executor = ConversableAgent("executor", llm_config=False, human_input_mode="NEVER")
+    executor.register_function(function_map={"ask_geo": ask_geo})
+    result = executor.initiate_chat(lead, message="Check twice", max_turns=3, silent=True)
+    tool_outputs = [
+        r["content"] for m in result.chat_history for r in m.get("tool_responses") or []
+    ]
+    assert tool_outputs == ["Paris", "Paris"]
+    assert result.chat_history[-1]["content"] == "Paris, twice."
+    assert len(lead_calls) == 3
+    assert len(helper_calls) == 1  # the repeated helper call was served by the cache
+
+
+def test_second_identical_tool_chat_makes_no_model_call(manager: CacheManager) -> None:
+    """A tool-using chat through ``cache=``, run twice: the second makes no model call."""
+    cache = AG2ClassicCache(manager)
+
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    def chat(*turns: str | dict[str, Any]) -> tuple[list[Any], list[Any]]:
+        lead, calls = assistant(*turns, tools=[TOOL])
+        executor = ConversableAgent("executor", llm_config=False, human_input_mode="NEVER")
+        executor.register_function(function_map={"add": add})
+        result = executor.initiate_chat(
+            lead, message="What is 2+3?", max_turns=2, cache=cache, silent=True
+        )
+        return [m.get("content") for m in result.chat_history], calls
+
+    live, calls = chat(tool_turn("c1", "add", '{"a": 2, "b": 3}'), "It is 5.")
+    assert len(calls) == 2
+    replay, replay_calls = chat("never", "never")
+    assert replay == live
+    assert "It is 5." in replay
+    assert replay_calls == []
 
 
 def test_abstract_cache_keys_are_the_whole_request(manager: CacheManager) -> None:
