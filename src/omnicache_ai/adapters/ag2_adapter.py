@@ -272,24 +272,23 @@ def restored(data: Any) -> Any:
 
 
 # ==== AG2 1.x: the model-call hook ================================================================
+class _RecordingContext(ConversationContext):
+    """A ``ConversationContext`` sharing another's state whose ``send`` also records events."""
+
+    __slots__ = ("_sink",)
+    _sink: list[Any]
+
+    async def send(self, event: Any) -> None:
+        self._sink.append(event)
+        await super().send(event)
+
+
 def _recording_context(context: Any, sink: list[Any]) -> Any:
-    """A ``ConversationContext`` sharing ``context``'s state whose ``send`` also records."""
-
-    class _Recording(ConversationContext):
-        __slots__ = ()
-
-        async def send(self, event: Any) -> None:
-            sink.append(event)
-            await super().send(event)
-
-    return _Recording(
-        stream=context.stream,
-        dependency_provider=context.dependency_provider,
-        variables=context.variables,
-        dependencies=context.dependencies,
-        prompt=context.prompt,
-        tool_call_id=context.tool_call_id,
-    )
+    """A copy of ``context`` (same stream, variables, prompt, ...) recording into ``sink``."""
+    fields = {f.name: getattr(context, f.name) for f in dataclasses.fields(context) if f.init}
+    recording = _RecordingContext(**fields)
+    recording._sink = sink
+    return recording
 
 
 class _CachedClient:
