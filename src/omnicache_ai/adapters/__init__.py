@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -145,7 +146,15 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError:
+        # The README's AutoGen 0.2.x form (ConversableAgent.generate_reply) is AG2 classic:
+        # with only [ag2-classic] installed, AutoGenCacheAdapter is its adapter.
+        if name == "AutoGenCacheAdapter" and importlib.util.find_spec("autogen") is not None:
+            classic = importlib.import_module("omnicache_ai.adapters.ag2_classic_adapter")
+            return classic.AG2ClassicCacheAdapter
+        raise
 
 
 def __dir__() -> list[str]:

@@ -432,7 +432,10 @@ class AutoGenCacheAdapter:
     state the live run left the agent in, without calling the model.
 
     Args:
-        agent: An ``AssistantAgent`` (or another agent/team with ``run``/``save_state``).
+        agent: An ``AssistantAgent`` (or another agent/team with ``run``/``save_state``). An
+            AG2 classic ``ConversableAgent`` (module ``autogen``) gets an
+            :class:`~omnicache_ai.adapters.ag2_classic_adapter.AG2ClassicCacheAdapter`
+            (``generate_reply`` / ``a_generate_reply``) instead.
         manager: The :class:`CacheManager` to store through.
         ttl: Seconds to live (default: the manager's ``response`` TTL).
 

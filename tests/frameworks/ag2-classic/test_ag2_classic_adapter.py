@@ -288,3 +288,20 @@ def test_bad_agent_is_refused(manager: CacheManager) -> None:
     """Not a ConversableAgent: a clear TypeError."""
     with pytest.raises(TypeError, match="ConversableAgent"):
         AG2ClassicCacheAdapter("not an agent", manager)
+
+
+def test_autogen_name_falls_back_to_ag2_classic_without_agentchat() -> None:
+    """With only [ag2-classic] (no autogen-agentchat), the package's AutoGenCacheAdapter is ours."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['autogen_agentchat'] = None\n"
+        "from omnicache_ai.adapters import AutoGenCacheAdapter\n"
+        "print(AutoGenCacheAdapter.__name__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "AG2ClassicCacheAdapter"
