@@ -274,10 +274,17 @@ class AG2ClassicCacheAdapter:
             "sender": None if sender is None else getattr(sender, "name", None),
         }
 
-    def key(self, messages: Any = None, sender: Any = None) -> str:
-        """The key these messages would be stored under now (to debug a miss)."""
+    def _request(
+        self, messages: Any, sender: Any, options: Mapping[str, Any]
+    ) -> tuple[str, Any, dict[str, Any]]:
+        """``(model, input, context)`` of one ``generate_reply`` call, as plain data."""
         model, context = _classic_describe(self.agent)
-        return self.runs.key(model, self._input(messages, sender), context)
+        context["options"] = plain(dict(options))
+        return model, self._input(messages, sender), context
+
+    def key(self, messages: Any = None, sender: Any = None, **kwargs: Any) -> str:
+        """The key these messages would be stored under now (to debug a miss)."""
+        return self.runs.key(*self._request(messages, sender, kwargs))
 
     def generate_reply(
         self,
@@ -286,12 +293,8 @@ class AG2ClassicCacheAdapter:
         **kwargs: Any,
     ) -> Any:
         """``agent.generate_reply(messages, sender, ...)``, or its replay."""
-        model, context = _classic_describe(self.agent)
-        context["options"] = plain(kwargs)
         return self.runs.run(
-            model,
-            self._input(messages, sender),
-            context,
+            *self._request(messages, sender, kwargs),
             lambda: self.agent.generate_reply(messages=messages, sender=sender, **kwargs),
         )
 
@@ -302,10 +305,8 @@ class AG2ClassicCacheAdapter:
         **kwargs: Any,
     ) -> Any:
         """``await agent.a_generate_reply(...)``, or its replay."""
-        model, context = _classic_describe(self.agent)
-        context["options"] = plain(kwargs)
 
         async def call() -> Any:
             return await self.agent.a_generate_reply(messages=messages, sender=sender, **kwargs)
 
-        return await self.runs.arun(model, self._input(messages, sender), context, call)
+        return await self.runs.arun(*self._request(messages, sender, kwargs), call)
