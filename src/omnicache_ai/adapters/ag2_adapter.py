@@ -299,13 +299,20 @@ class _CachedClient:
         self.owner = owner
 
     def _request(
-        self, messages: Sequence[Any], context: Any, tools: Iterable[Any], schema: Any
+        self,
+        messages: Sequence[Any],
+        context: Any,
+        tools: Iterable[Any],
+        schema: Any,
+        extra: Mapping[str, Any] | None = None,
     ) -> tuple[list[Any], dict[str, Any]]:
         params = {
             "prompt": [str(p) for p in context.prompt],
             "tools": [keyed(t) for t in tools],
             "response_schema": _response_schema(schema),
             "ag2_config": config_settings(self.owner.config),
+            # any other argument a future AG2 hands the client (none in 1.2)
+            "extra": keyed(dict(extra or {})),
             "format": _FORMAT,
         }
         return [keyed(m) for m in messages], params
@@ -321,7 +328,7 @@ class _CachedClient:
         **kwargs: Any,
     ) -> Any:
         tools = list(tools)
-        keyed_messages, params = self._request(messages, context, tools, response_schema)
+        keyed_messages, params = self._request(messages, context, tools, response_schema, kwargs)
         config: RequestConfig | None = None
         while True:
             fresh: list[Any] = []
@@ -505,7 +512,11 @@ class AG2CacheAdapter:
             "tools": [_tool_data(t) for t in agent.tools],
             "response_schema": _response_schema(agent.response_schema),
             "config": None if config is None else config_settings(config),
-            "options": plain({k: v for k, v in options.items() if k != "stream"}),
+            "options": {
+                k: [_tool_data(t) for t in v] if k == "tools" else plain(v)
+                for k, v in options.items()
+                if k != "stream"
+            },
             "history": [keyed(e) for e in prior],
         }
         model = "unknown" if config is None else _model_label(config)

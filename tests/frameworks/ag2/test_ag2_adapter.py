@@ -67,19 +67,39 @@ async def test_second_identical_run_does_not_reach_the_model(manager: CacheManag
     assert "ToolResultEvent" in names
 
 
-@pytest.mark.parametrize("change", ["prompt", "tool", "model", "config-class"])
+def add_described(description: str) -> Any:
+    """An ``add`` tool (same name and parameters) with another description."""
+
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    add.__doc__ = description
+    return tool(add)
+
+
+@pytest.mark.parametrize(
+    "change", ["prompt", "tool", "tool-description", "model", "config-class", "none"]
+)
 async def test_a_changed_call_misses(manager: CacheManager, change: str) -> None:
-    """A changed system prompt, tool set or model is a miss: the model is called again."""
+    """A changed system prompt, tool (or its schema) or model is a miss; "none" is a hit."""
     first = fake("One.")
-    await Agent("a", prompt="Be brief.", config=CachedModelConfig(first, manager)).ask("hi")
+    await Agent("a", prompt="Be brief.", config=CachedModelConfig(first, manager), tools=[add]).ask(
+        "hi"
+    )
     second = fake("Two.", model="fake-2" if change == "model" else "fake-1")
     prompt = "Be verbose." if change == "prompt" else "Be brief."
-    tools = [multiply] if change == "tool" else []
+    tools = {"tool": [multiply], "tool-description": [add_described("Sum two ints.")]}.get(
+        change, [add]
+    )
     if change == "config-class":  # the same model by another config class
         second = TrackingConfig(_OtherTestConfig("Two.", model="fake-1"))
     agent = Agent("a", prompt=prompt, config=CachedModelConfig(second, manager), tools=tools)
-    assert (await agent.ask("hi")).body == "Two."
-    assert len(second.calls) == 1
+    if change == "none":
+        assert (await agent.ask("hi")).body == "One."
+        assert len(second.calls) == 0
+    else:
+        assert (await agent.ask("hi")).body == "Two."
+        assert len(second.calls) == 1
 
 
 class _OtherTestConfig(TestConfig):
