@@ -256,7 +256,10 @@ def restored(data: Any) -> Any:
         return cls(**{k: restored(v) for k, v in data.get("data", {}).items()})
     if "__pydantic__" in data:
         cls = _resolve(data["__pydantic__"])
-        return cls.model_validate(restored(data.get("data", {})))  # type: ignore[attr-defined]
+        validate = getattr(cls, "model_validate", None)
+        if not callable(validate):
+            raise ValueError(f"{data['__pydantic__']!r} is not a pydantic model")
+        return validate(restored(data.get("data", {})))
     if "__enum__" in data:
         cls = _resolve(data["__enum__"])
         if not issubclass(cls, enum.Enum):
@@ -364,7 +367,7 @@ class _CachedClient:
             try:
                 published = restored(served["published"])
                 response = restored(served["response"])
-            except (ValueError, TypeError, KeyError) as err:
+            except Exception as err:  # noqa: BLE001 - a bad entry is a miss, never an error
                 # Written by another version, or naming a class this process lacks: call the
                 # model again and overwrite the entry.
                 self.owner.warn_once(err)

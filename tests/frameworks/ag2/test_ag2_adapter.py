@@ -199,8 +199,16 @@ async def test_a_cache_outage_never_breaks_a_run() -> None:
     assert flaky.failures > 0
 
 
-async def test_a_corrupt_stored_call_is_a_miss(manager: CacheManager) -> None:
-    """A stored call naming a class outside ag2 is not rebuilt: the model is called again."""
+BAD_ENTRIES = {
+    "class outside ag2": {"__event__": "os.system", "command": "x"},
+    "not a pydantic model": {"__pydantic__": "ag2.events.types.ModelMessage", "data": []},
+    "not an event": {"__event__": "ag2.events.types.Usage"},
+}
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_ENTRIES))
+async def test_a_corrupt_stored_call_is_a_miss(manager: CacheManager, bad: str) -> None:
+    """A stored call that cannot be rebuilt safely is a miss: the model is called again."""
     scripted = fake("One.")  # TestConfig restarts its script on every turn
     config = CachedModelConfig(scripted, manager)
     agent = Agent("a", prompt="p", config=config)
@@ -210,8 +218,8 @@ async def test_a_corrupt_stored_call_is_a_miss(manager: CacheManager) -> None:
     messages, params = config.create()._request(request, prompt, [], None)
     key = config.responses.cache_key(messages, model_id="fake-1", params=params)
     assert manager.get(key) is not None  # the key this test computes is the one stored
-    bad = {"format": 1, "published": [], "response": {"__event__": "os.system", "command": "x"}}
-    manager.set(key, [bad, None])
+    entry = {"format": 1, "published": [], "response": BAD_ENTRIES[bad]}
+    manager.set(key, [entry, None])
     assert (await agent.ask("hi")).body == "One."  # called again (and the entry overwritten)
     assert len(scripted.calls) == 2
     assert (await agent.ask("hi")).body == "One."  # served from the rewritten entry
