@@ -20,7 +20,7 @@ def test_adapters_package_needs_no_framework() -> None:
     """`import omnicache_ai.adapters` loads no framework or provider SDK."""
     hosts = (
         "langchain_core", "langgraph", "openai", "anthropic", "llama_index", "autogen_agentchat",
-        "crewai", "agno", "agents", "google.adk", "a2a", "claude_agent_sdk",
+        "crewai", "agno", "agents", "google.adk", "a2a", "claude_agent_sdk", "ag2", "autogen",
     )  # fmt: skip
     out = _run(
         "import sys, omnicache_ai.adapters as a; "
@@ -46,6 +46,8 @@ def test_adapters_package_needs_no_framework() -> None:
         ("google.adk", "omnicache_ai.adapters.google_adk_adapter", "google-adk"),
         ("a2a", "omnicache_ai.adapters.a2a_adapter", "a2a"),
         ("claude_agent_sdk", "omnicache_ai.adapters.claude_agent_adapter", "claude-agent"),
+        ("ag2", "omnicache_ai.adapters.ag2_adapter", "ag2"),
+        ("autogen", "omnicache_ai.adapters.ag2_classic_adapter", "ag2-classic"),
     ],
 )
 def test_missing_extra_raises_import_error_with_hint(hidden: str, module: str, extra: str) -> None:

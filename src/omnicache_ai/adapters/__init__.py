@@ -12,11 +12,14 @@ Example:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from omnicache_ai.adapters._sdk import CacheInfo, cache_info
     from omnicache_ai.adapters.a2a_adapter import A2ACacheAdapter, CachingAgentExecutor
+    from omnicache_ai.adapters.ag2_adapter import AG2CacheAdapter, CachedModelConfig
+    from omnicache_ai.adapters.ag2_classic_adapter import AG2ClassicCache, AG2ClassicCacheAdapter
     from omnicache_ai.adapters.agno_adapter import AgnoCacheAdapter, CachedAgnoModel
     from omnicache_ai.adapters.anthropic_adapter import (
         AnthropicCacheAdapter,
@@ -60,6 +63,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "A2ACacheAdapter",
+    "AG2CacheAdapter",
+    "AG2ClassicCache",
+    "AG2ClassicCacheAdapter",
     "AgnoCacheAdapter",
     "AnthropicCacheAdapter",
     "AsyncCachedAnthropic",
@@ -73,6 +79,7 @@ __all__ = [
     "CachedCrewLLM",
     "CachedLlm",
     "CachedModel",
+    "CachedModelConfig",
     "CachedOpenAI",
     "CachingAgentExecutor",
     "CachingModelProvider",
@@ -96,6 +103,9 @@ __all__ = [
 
 _LAZY: dict[str, str] = {
     "A2ACacheAdapter": "omnicache_ai.adapters.a2a_adapter",
+    "AG2CacheAdapter": "omnicache_ai.adapters.ag2_adapter",
+    "AG2ClassicCache": "omnicache_ai.adapters.ag2_classic_adapter",
+    "AG2ClassicCacheAdapter": "omnicache_ai.adapters.ag2_classic_adapter",
     "AgnoCacheAdapter": "omnicache_ai.adapters.agno_adapter",
     "AnthropicCacheAdapter": "omnicache_ai.adapters.anthropic_adapter",
     "AsyncCachedAnthropic": "omnicache_ai.adapters.anthropic_adapter",
@@ -109,6 +119,7 @@ _LAZY: dict[str, str] = {
     "CachedCrewLLM": "omnicache_ai.adapters.crewai_adapter",
     "CachedLlm": "omnicache_ai.adapters.google_adk_adapter",
     "CachedModel": "omnicache_ai.adapters.openai_agents_adapter",
+    "CachedModelConfig": "omnicache_ai.adapters.ag2_adapter",
     "CachedOpenAI": "omnicache_ai.adapters.openai_adapter",
     "CachingAgentExecutor": "omnicache_ai.adapters.a2a_adapter",
     "CachingModelProvider": "omnicache_ai.adapters.openai_agents_adapter",
@@ -135,7 +146,15 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError:
+        # The README's AutoGen 0.2.x form (ConversableAgent.generate_reply) is AG2 classic:
+        # with only [ag2-classic] installed, AutoGenCacheAdapter is its adapter.
+        if name == "AutoGenCacheAdapter" and importlib.util.find_spec("autogen") is not None:
+            classic = importlib.import_module("omnicache_ai.adapters.ag2_classic_adapter")
+            return classic.AG2ClassicCacheAdapter
+        raise
 
 
 def __dir__() -> list[str]:

@@ -36,6 +36,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final, Literal, TypeAlias
@@ -417,6 +418,13 @@ def _decode(stored: Mapping[str, Any]) -> tuple[TaskResult, Mapping[str, Any]]:
     return TaskResult(messages=messages, stop_reason=stored["stop_reason"]), stored["state"]
 
 
+def _is_ag2_classic(agent: Any) -> bool:
+    """Whether ``agent`` is an AG2 classic ``ConversableAgent`` (never imports AG2)."""
+    module = sys.modules.get("autogen")
+    cls = getattr(module, "ConversableAgent", None) if module is not None else None
+    return isinstance(cls, type) and isinstance(agent, cls)
+
+
 class AutoGenCacheAdapter:
     """Replay an AutoGen agent's (or team's) whole run for an identical task and state.
 
@@ -424,7 +432,10 @@ class AutoGenCacheAdapter:
     state the live run left the agent in, without calling the model.
 
     Args:
-        agent: An ``AssistantAgent`` (or another agent/team with ``run``/``save_state``).
+        agent: An ``AssistantAgent`` (or another agent/team with ``run``/``save_state``). An
+            AG2 classic ``ConversableAgent`` (module ``autogen``) gets an
+            :class:`~omnicache_ai.adapters.ag2_classic_adapter.AG2ClassicCacheAdapter`
+            (``generate_reply`` / ``a_generate_reply``) instead.
         manager: The :class:`CacheManager` to store through.
         ttl: Seconds to live (default: the manager's ``response`` TTL).
 
@@ -439,6 +450,15 @@ class AutoGenCacheAdapter:
         >>> result.messages[-1].content
         'Paris'
     """
+
+    def __new__(cls, agent: Any, manager: CacheManager, *, ttl: float | None = None) -> Any:
+        # AG2 classic's ConversableAgent (module `autogen`, the README's generate_reply form)
+        # is served by the AG2 classic adapter, which has generate_reply/a_generate_reply.
+        if _is_ag2_classic(agent):
+            from omnicache_ai.adapters.ag2_classic_adapter import AG2ClassicCacheAdapter
+
+            return AG2ClassicCacheAdapter(agent, manager, ttl=ttl)
+        return super().__new__(cls)
 
     def __init__(self, agent: Any, manager: CacheManager, *, ttl: float | None = None) -> None:
         if not callable(getattr(agent, "run", None)) or not callable(
