@@ -73,6 +73,7 @@ def test_every_adapter_export_has_a_docstring() -> None:
     assert missing == []
 
 
+@pytest.mark.timeout(600)  # mkdocstrings reads every module: ~30 s idle, minutes on a loaded box
 def test_site_builds_in_strict_mode(tmp_path: Path) -> None:
     """``mkdocs build --strict`` succeeds: no broken link, anchor or cross-reference."""
     need("mkdocs")
