@@ -18,7 +18,16 @@ handed back and not stored. Streams of run events are replayed through
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, Generic, TypeVar
 
@@ -267,7 +276,7 @@ class RunReplay(Generic[R]):
         decode: Callable[[Any], E] = _same,
         refuse: Callable[[E], bool] = _never,
         config: RequestConfig | None = None,
-    ) -> Iterator[E]:
+    ) -> Generator[E, None, None]:
         """Stream ``call()`` live on a miss (stored once it ran to its end); replay on a hit.
 
         ``encode``/``decode`` map one event to its stored form and back; a stream with an
@@ -295,7 +304,7 @@ class RunReplay(Generic[R]):
         decode: Callable[[Any], E] = _same,
         refuse: Callable[[E], bool] = _never,
         config: RequestConfig | None = None,
-    ) -> AsyncIterator[E]:
+    ) -> AsyncGenerator[E, None]:
         """Async :meth:`stream`: ``call()`` returns an async iterator of events."""
         messages, model_id, params = self._request(model, run_input, context)
 
