@@ -81,11 +81,16 @@ def test_unchanged_files_are_not_read_again(
     assert opened == ["a.py", "a.py"]
 
 
-def test_bounds_give_no_digest(tmp_path: Path) -> None:
-    """Over max_files or max_bytes there is no fingerprint (the caller runs uncached)."""
+def test_bounds_give_no_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over max_files or max_bytes there is no fingerprint (the caller runs uncached), and
+    no file was read to find that out."""
     root = tree(tmp_path, {"a.txt": "12345", "b.txt": "67890"})
+    opened: list[Any] = []
+    monkeypatch.setattr(_workspace, "open", lambda *a, **k: opened.append(a), raising=False)
     assert WorkspaceFingerprint(Workspace(max_files=1)).digest(root) is None
     assert WorkspaceFingerprint(Workspace(max_bytes=9)).digest(root) is None
+    assert opened == []
+    monkeypatch.undo()
     assert WorkspaceFingerprint(Workspace(max_files=2, max_bytes=10)).digest(root) is not None
     # Globs narrow what counts, so a big tree can stay under the bound.
     narrowed = Workspace(include=("a.*",), max_files=1)

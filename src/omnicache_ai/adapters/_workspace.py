@@ -176,18 +176,19 @@ class WorkspaceFingerprint:
     def _files(self, root: Path) -> Iterator[tuple[str, str]]:
         """``(relative, absolute)`` of every counted file (and link), in a stable order."""
         skip = self.workspace.skip_dirs
-        for folder, dirs, files in os.walk(root, followlinks=False):
+        top = str(root)
+        cut = len(top.rstrip(os.sep)) + 1
+        for folder, dirs, files in os.walk(top, followlinks=False):
             dirs[:] = sorted(
                 d
                 for d in dirs
                 if d not in skip and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))
             )
-            base = Path(folder)
+            prefix = folder[cut:].replace(os.sep, "/")
             for name in sorted(files):
-                full = base / name
-                relative = full.relative_to(root).as_posix()
+                relative = f"{prefix}/{name}" if prefix else name
                 if self.workspace.matches(relative):
-                    yield relative, str(full)
+                    yield relative, os.path.join(folder, name)
 
     def _file_digest(self, path: str, info: os.stat_result) -> str:
         if stat.S_ISLNK(info.st_mode):  # keyed by where it points; never followed
@@ -232,15 +233,18 @@ class WorkspaceFingerprint:
             entries: Iterable[tuple[str, str]] = [(path.name, str(path))]
         else:
             entries = self._files(path)
-        files = total = 0
+        # Stat everything first: a tree over the bound is refused before any file is read.
+        listed: list[tuple[str, str, os.stat_result]] = []
+        total = 0
         for relative, full in entries:
             try:
                 info = os.lstat(full)
             except OSError:  # gone between the listing and now
                 continue
-            files += 1
+            listed.append((relative, full, info))
             total += info.st_size
-            if files > self.workspace.max_files or total > self.workspace.max_bytes:
+            if len(listed) > self.workspace.max_files or total > self.workspace.max_bytes:
                 return None
+        for relative, full, info in listed:
             tree.update(f"{relative}\0{info.st_size}\0{self._file_digest(full, info)}\n".encode())
         return tree.hexdigest()
