@@ -201,3 +201,28 @@ def test_streamed_and_plain_kickoffs_do_not_share_entries(manager: CacheManager)
     streaming = CrewAICacheAdapter(make_crew(llm), manager).kickoff(inputs={"topic": "x"})
     assert text(list(streaming)).strip().endswith("Streamed.")
     assert (streaming.result.raw, len(llm.calls)) == ("Streamed.", 1)
+
+
+@tool("get_weather")
+def broken_weather(city: str) -> str:
+    """Tell the weather in a city."""
+    raise RuntimeError("weather service down")
+
+
+def test_a_streamed_kickoff_whose_tool_failed_is_not_stored(manager: CacheManager) -> None:
+    """The stream ends with a result, but a tool failed on the way: returned, not stored."""
+    script = [USE_WEATHER.format("Oslo"), FINAL.format("No weather today.")]
+    llm = StreamingLLM(model="gpt-4o", script=script)
+    streaming = CrewAICacheAdapter(make_crew(llm, tools=[broken_weather]), manager).kickoff(
+        inputs={"topic": "Oslo"}
+    )
+    list(streaming)
+    assert streaming.result.raw == "No weather today."
+    assert streaming.result.tool_failures
+
+    again = StreamingLLM(model="gpt-4o", script=script)
+    streaming = CrewAICacheAdapter(make_crew(again, tools=[broken_weather]), manager).kickoff(
+        inputs={"topic": "Oslo"}
+    )
+    list(streaming)
+    assert len(again.calls) == 2
