@@ -326,11 +326,13 @@ class CrewAICacheAdapter:
         """
         model, keyed, context = self._args(inputs)
         call_inputs = dict(inputs) if inputs is not None else None
+
+        def start() -> Any:  # a CrewOutput, or a CrewStreamingOutput for a streaming crew
+            return self.crew.kickoff(inputs=call_inputs)
+
         if self._streams():
-            return self._stream(
-                model, keyed, context, lambda: self.crew.kickoff(inputs=call_inputs)
-            )
-        return self._runs.run(model, keyed, context, lambda: self.crew.kickoff(inputs=call_inputs))
+            return self._stream(model, keyed, context, start)
+        return self._runs.run(model, keyed, context, start)
 
     async def kickoff_async(self, inputs: Mapping[str, Any] | None = None) -> Any:
         """``await crew.kickoff_async(inputs=...)``, or its replay (streamed like CrewAI's)."""
