@@ -180,3 +180,45 @@ def test_bad_arguments_are_named(manager: CacheManager) -> None:
         RunReplay(manager, "")
     with pytest.raises(TypeError, match="context must be a mapping"):
         RunReplay(manager, "demo").key("m", "q", ["not", "a", "mapping"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_stream_that_cannot_be_rebuilt_is_a_miss_not_half_a_replay(
+    manager: CacheManager, caplog: pytest.LogCaptureFixture, mode: str
+) -> None:
+    """One stored event fails to decode: nothing of the replay is handed over; the stream
+    runs live again, is overwritten and replays whole after that (logged once)."""
+    replay: RunReplay[Result] = RunReplay(manager, "demo")
+    opened: list[int] = []
+    broken = {"on": False}
+
+    def decode(text: Any) -> Result:
+        if broken["on"] and text == "b":
+            raise ValueError("written by another version")
+        return Result(text)
+
+    def sync_call() -> Iterator[Result]:
+        opened.append(1)
+        yield from (Result("a"), Result("b"))
+
+    async def async_call() -> AsyncIterator[Result]:
+        opened.append(1)
+        for event in (Result("a"), Result("b")):
+            yield event
+
+    async def run() -> list[Result]:
+        if mode == "sync":
+            return list(replay.stream("m", "q", {}, sync_call, encode=lambda e: e.text,
+                                      decode=decode))  # fmt: skip
+        events = replay.astream("m", "q", {}, async_call, encode=lambda e: e.text, decode=decode)
+        return [e async for e in events]
+
+    assert await run() == [Result("a"), Result("b")]
+    broken["on"] = True
+    with caplog.at_level(logging.WARNING, logger="omnicache_ai"):
+        assert await run() == [Result("a"), Result("b")]  # live again, not "a" then an error
+        assert len(opened) == 2
+        broken["on"] = False
+        assert await run() == [Result("a"), Result("b")]
+    assert len(opened) == 2  # the rewritten entry replays
+    assert sum("could not be rebuilt" in r.message for r in caplog.records) == 1

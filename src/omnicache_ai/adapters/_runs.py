@@ -18,9 +18,19 @@ handed back and not stored. Streams of run events are replayed through
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+)
+from contextlib import aclosing, closing
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final, Generic, TypeVar
+from typing import Any, ClassVar, Final, Generic, TypeVar, cast
 
 from omnicache_ai.core.cache_manager import CacheManager, RequestConfig
 from omnicache_ai.core.serializer import Serializer
@@ -186,21 +196,34 @@ class RunReplay(Generic[R]):
             try:
                 return self.codec.decode(stored["result"])
             except Exception as err:  # noqa: BLE001 - a bad entry is a miss, never an error
-                if not self._warned:
-                    self._warned = True
-                    logger.warning(
-                        "omnicache: a stored %s run could not be rebuilt (%s: %s); running it "
-                        "again and overwriting the entry (logged once)",
-                        self.framework,
-                        type(err).__name__,
-                        err,
-                    )
-                m = self.manager
-                m.metrics.record_error(
-                    m.metrics.series(self._layer.layer, m.tenant, m.backend_name), "decode"
-                )
+                self._undecodable(err, self._layer.layer)
                 return _UNDECODABLE
         return stored  # type: ignore[no-any-return]  # handed back unstored by Uncacheable
+
+    def _undecodable(self, err: Exception, layer: str) -> None:
+        """Log (once) and count an entry the codec could not rebuild."""
+        if not self._warned:
+            self._warned = True
+            logger.warning(
+                "omnicache: a stored %s run could not be rebuilt (%s: %s); running it "
+                "again and overwriting the entry (logged once)",
+                self.framework,
+                type(err).__name__,
+                err,
+            )
+        m = self.manager
+        m.metrics.record_error(m.metrics.series(layer, m.tenant, m.backend_name), "decode")
+
+    def _replayed(self, stored: list[Any], decode: Callable[[Any], E]) -> list[E] | None:
+        """Every event of a stored stream rebuilt, or ``None`` when one of them cannot be.
+
+        A replay is all or nothing: the caller never gets half a run and then an error.
+        """
+        try:
+            return [decode(item) for item in stored]
+        except Exception as err:  # noqa: BLE001 - a bad entry is a miss, never an error
+            self._undecodable(err, self._streams.layer)
+            return None
 
     # ---- sync / async ----------------------------------------------------------------------
     def run(
@@ -267,11 +290,13 @@ class RunReplay(Generic[R]):
         decode: Callable[[Any], E] = _same,
         refuse: Callable[[E], bool] = _never,
         config: RequestConfig | None = None,
-    ) -> Iterator[E]:
+    ) -> Generator[E, None, None]:
         """Stream ``call()`` live on a miss (stored once it ran to its end); replay on a hit.
 
         ``encode``/``decode`` map one event to its stored form and back; a stream with an
-        event for which ``refuse(event)`` is true (an error event) is not stored.
+        event for which ``refuse(event)`` is true (an error event) is not stored. A stored
+        stream is rebuilt whole before its first event is handed over; one that cannot be
+        (written by another version) is a miss: ``call()`` runs and overwrites it.
         """
         messages, model_id, params = self._request(model, run_input, context)
 
@@ -279,10 +304,32 @@ class RunReplay(Generic[R]):
             for event in call():
                 yield _Live(event, encode(event), refuse(event))
 
-        for item in self._streams.get_or_stream(
-            messages, source, model_id=model_id, params=params, config=config
-        ):
-            yield item.event if isinstance(item, _Live) else decode(item)
+        items = cast(  # a generator: closed at once when our consumer stops early
+            "Generator[Any, None, None]",
+            self._streams.get_or_stream(
+                messages, source, model_id=model_id, params=params, config=config
+            ),
+        )
+        with closing(items):
+            for item in items:
+                if isinstance(item, _Live):
+                    yield item.event
+                    continue
+                replayed = self._replayed([item, *items], decode)  # the rest is in memory
+                if replayed is None:
+                    yield from self.stream(
+                        model,
+                        run_input,
+                        context,
+                        call,
+                        encode=encode,
+                        decode=decode,
+                        refuse=refuse,
+                        config=refreshing(config),
+                    )
+                else:
+                    yield from replayed
+                return
 
     async def astream(
         self,
@@ -295,7 +342,7 @@ class RunReplay(Generic[R]):
         decode: Callable[[Any], E] = _same,
         refuse: Callable[[E], bool] = _never,
         config: RequestConfig | None = None,
-    ) -> AsyncIterator[E]:
+    ) -> AsyncGenerator[E, None]:
         """Async :meth:`stream`: ``call()`` returns an async iterator of events."""
         messages, model_id, params = self._request(model, run_input, context)
 
@@ -303,7 +350,33 @@ class RunReplay(Generic[R]):
             async for event in call():
                 yield _Live(event, encode(event), refuse(event))
 
-        async for item in self._streams.aget_or_stream(
-            messages, source, model_id=model_id, params=params, config=config
-        ):
-            yield item.event if isinstance(item, _Live) else decode(item)
+        items = cast(
+            "AsyncGenerator[Any, None]",
+            self._streams.aget_or_stream(
+                messages, source, model_id=model_id, params=params, config=config
+            ),
+        )
+        async with aclosing(items):
+            async for item in items:
+                if isinstance(item, _Live):
+                    yield item.event
+                    continue
+                replayed = self._replayed([item] + [i async for i in items], decode)
+                if replayed is None:
+                    again = self.astream(
+                        model,
+                        run_input,
+                        context,
+                        call,
+                        encode=encode,
+                        decode=decode,
+                        refuse=refuse,
+                        config=refreshing(config),
+                    )
+                    async with aclosing(again):
+                        async for event in again:
+                            yield event
+                else:
+                    for event in replayed:
+                        yield event
+                return

@@ -7,7 +7,10 @@ Three pieces, from the coarsest to the finest:
   so the next turn continues exactly as it would have. The key holds everything that changes
   the run: the agent's type, name, description, system message, tool schemas, handoffs,
   model and client settings, run options, its state before the run (prior turns) and the task
-  (message ids and timestamps left out).
+  (message ids and timestamps left out). ``run_stream(task=...)`` does the same for
+  ``agent.run_stream``: a miss streams the agent's (or team's) events live and records them; an
+  identical run replays the same events and messages, then the ``TaskResult``. Only a stream
+  that ran to its ``TaskResult`` is stored (not one the consumer left early or that raised).
 * :class:`CachedChatCompletionClient` wraps any ``ChatCompletionClient``: each model call of a
   multi-step run (tool calls included) is answered from
   :class:`~omnicache_ai.layers.response_cache.ResponseCache` /
@@ -37,7 +40,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, Literal, TypeAlias
 
@@ -49,7 +54,7 @@ from omnicache_ai.layers.streaming_cache import StreamingResponseCache
 
 try:
     from autogen_agentchat.base import TaskResult
-    from autogen_agentchat.messages import BaseChatMessage, MessageFactory
+    from autogen_agentchat.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
     from autogen_core import CacheStore, CancellationToken
     from autogen_core.models import (
         ChatCompletionClient,
@@ -75,6 +80,8 @@ _VOLATILE: Final = frozenset({"id", "created_at"})
 _UNFINISHED: Final = frozenset({"length", "content_filter"})
 _ToolChoice: TypeAlias = "Tool | Literal['auto', 'required', 'none']"
 _NO_ARGS: Final[Mapping[str, Any]] = MappingProxyType({})  # no shared mutable default
+#: What ``run_stream`` yields: the run's events and messages, then the ``TaskResult``.
+StreamItem: TypeAlias = "BaseAgentEvent | BaseChatMessage | TaskResult"
 
 
 # ---- describing a client and a request as plain data --------------------------------------
@@ -425,11 +432,38 @@ def _is_ag2_classic(agent: Any) -> bool:
     return isinstance(cls, type) and isinstance(agent, cls)
 
 
+@dataclass(frozen=True, slots=True)
+class _Ended:
+    """The last item of a recorded stream: the run's result and the state it left behind."""
+
+    result: TaskResult
+    state: Mapping[str, Any]
+
+
+def _encode_item(item: BaseAgentEvent | BaseChatMessage | _Ended) -> dict[str, Any]:
+    if isinstance(item, _Ended):
+        return {"ended": _encode((item.result, item.state))}
+    return {"event": dict(item.dump())}
+
+
+def _decode_item(stored: Mapping[str, Any]) -> BaseAgentEvent | BaseChatMessage | _Ended:
+    if "ended" in stored:
+        return _Ended(*_decode(stored["ended"]))
+    return MessageFactory().create(stored["event"])
+
+
+def _same_objects(result: TaskResult, seen: Mapping[str, Any]) -> TaskResult:
+    """``result`` whose messages are the very objects replayed before it (as in a live run)."""
+    messages = [seen.get(m.id, m) for m in result.messages]
+    return TaskResult(messages=messages, stop_reason=result.stop_reason)
+
+
 class AutoGenCacheAdapter:
     """Replay an AutoGen agent's (or team's) whole run for an identical task and state.
 
     A hit returns the stored ``TaskResult`` (same message types and contents) and loads the
-    state the live run left the agent in, without calling the model.
+    state the live run left the agent in, without calling the model. :meth:`run_stream`
+    replays ``agent.run_stream`` the same way, event by event.
 
     Args:
         agent: An ``AssistantAgent`` (or another agent/team with ``run``/``save_state``). An
@@ -527,3 +561,93 @@ class AutoGenCacheAdapter:
                 )
             )
         raise RuntimeError("AutoGenCacheAdapter.run() cannot run inside an event loop; use arun()")
+
+    def run_stream(
+        self,
+        task: Any = None,
+        *,
+        cancellation_token: CancellationToken | None = None,
+        output_task_messages: bool = True,
+    ) -> AsyncGenerator[StreamItem, None]:
+        """``agent.run_stream(task=...)``, or its replay: events and messages, then the result.
+
+        A miss streams the agent's (or team's) items live, as they come, and records them; an
+        identical run (same agent, state and task) replays the same sequence, as AutoGen's own
+        message and event types, ending with the ``TaskResult``, and moves the agent to the
+        state the live run left it in, without calling the model. A stream is stored only once
+        the run produced its ``TaskResult`` and ended (before that result is handed over, so a
+        consumer that stops at the result still leaves a complete entry); a run that raised,
+        was cancelled or was left early by its consumer is not stored.
+
+        Example:
+            >>> import asyncio
+            >>> from omnicache_ai import CacheManager
+            >>> from autogen_agentchat.agents import AssistantAgent
+            >>> from autogen_ext.models.replay import ReplayChatCompletionClient
+            >>> manager = CacheManager()
+            >>> def adapter(answers):
+            ...     agent = AssistantAgent("a", model_client=ReplayChatCompletionClient(answers))
+            ...     return AutoGenCacheAdapter(agent, manager)
+            >>> async def types(cached):
+            ...     return [type(item).__name__ async for item in cached.run_stream("Hi")]
+            >>> asyncio.run(types(adapter(["Hello"])))
+            ['TextMessage', 'TextMessage', 'TaskResult']
+            >>> asyncio.run(types(adapter([])))  # replayed: this model has nothing to say
+            ['TextMessage', 'TextMessage', 'TaskResult']
+        """
+        return self._stream(task, cancellation_token, output_task_messages)
+
+    async def _stream(
+        self,
+        task: Any,
+        cancellation_token: CancellationToken | None,
+        output_task_messages: bool,
+    ) -> AsyncGenerator[StreamItem, None]:
+        model, context = await _describe(self.agent)
+        context["output_task_messages"] = output_task_messages
+        live = False
+
+        async def call() -> AsyncIterator[BaseAgentEvent | BaseChatMessage | _Ended]:
+            nonlocal live
+            live = True
+            result: TaskResult | None = None
+            events = self.agent.run_stream(
+                task=task,
+                cancellation_token=cancellation_token,
+                output_task_messages=output_task_messages,
+            )
+            async with aclosing(events) as items:
+                async for item in items:
+                    if isinstance(item, TaskResult):
+                        result = item  # the last item; let the run finish its cleanup first
+                    else:
+                        yield item
+            if result is not None:  # a stream without a result is left unstored
+                yield _Ended(result, await self.agent.save_state())
+
+        ended: _Ended | None = None
+        seen: dict[str, Any] = {}
+        recorded = self._runs.astream(
+            model,
+            _task_data(task),
+            context,
+            call,
+            encode=_encode_item,
+            decode=_decode_item,
+        )
+        async with aclosing(recorded) as items:
+            async for item in items:
+                if isinstance(item, _Ended):
+                    # Held back until the recorded stream ends (and is stored).
+                    ended = item
+                    continue
+                if not live:
+                    seen[item.id] = item
+                yield item
+        if ended is None:  # the run ended without a result (AutoGen always sends one)
+            return
+        if live:
+            yield ended.result
+            return
+        await self.agent.load_state(ended.state)
+        yield _same_objects(ended.result, seen)

@@ -6,14 +6,25 @@ user/tool-result and result messages, partial ``StreamEvent`` s when asked for) 
 copy (through the shared run replay, a ``StreamingResponseCache`` underneath); an identical request
 replays the same messages, same types and order, without starting Claude Code.
 
-The key covers the prompt and every option that changes what the agent does: working
-directory, tools (preset, allowed, disallowed), model and fallback model, system prompt,
-permission mode, MCP servers (their configs; an in-process SDK server by name and type),
-sub-agents, setting sources, extra directories, turn and budget limits, betas, skills,
-sandbox, partial-message and hook-event streaming. Only streams that ran to their end are
+The key covers the prompt, the files the agent can see and every option that changes what
+it does: working directory, tools (preset, allowed, disallowed), model and fallback model,
+system prompt, permission mode, MCP servers (their configs; an in-process SDK server by name
+and type), sub-agents, setting sources, extra directories, turn and budget limits, betas,
+skills, sandbox, partial-message and hook-event streaming. Only streams that ran to their end are
 stored, and never one whose ``ResultMessage`` reports an error. Messages are stored as plain
 data naming their SDK dataclass and rebuilt only as ``claude_agent_sdk.types`` dataclasses,
 whatever the manager's serializer.
+
+Files: by default the content of every file under ``cwd`` (the process's working directory
+when ``cwd`` is unset) and under each of ``add_dirs`` is part of the key, so a query misses
+once a file the agent can read changed. The fingerprint skips ``.git``, virtual
+environments, ``node_modules`` and tool caches, re-reads only files whose size or times
+changed, runs in a worker thread (never on the event loop) and is bounded: a tree over
+5,000 files or 64 MiB is not fingerprinted and its queries run live, uncached (logged
+once). ``workspace=Workspace(include=("src/**/*.py", "pyproject.toml"))`` keys only the
+files that matter (and lifts the bound's pressure), ``Workspace(max_files=...,
+max_bytes=...)`` moves the bound, and ``workspace=False`` keys the paths only (the files are
+then yours to account for, e.g. with a TTL).
 
 Example:
     >>> from omnicache_ai import CacheManager
@@ -23,13 +34,17 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
+import os
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
 from typing import Any, Final
 
 from omnicache_ai.adapters._plain import plain
 from omnicache_ai.adapters._runs import RunReplay
+from omnicache_ai.adapters._workspace import Workspace, WorkspaceFingerprint
 from omnicache_ai.core.cache_manager import CacheManager
 
 try:
@@ -42,7 +57,9 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
         "install it with: pip install 'omnicache-ai[claude-agent]'"
     ) from err
 
-__all__ = ["ClaudeAgentCacheAdapter"]
+__all__ = ["ClaudeAgentCacheAdapter", "Workspace"]
+
+logger = logging.getLogger("omnicache_ai")
 
 #: The options that change what a run does, in the order they are keyed.
 KEYED_OPTIONS: Final = (
@@ -134,6 +151,9 @@ class ClaudeAgentCacheAdapter:
     Args:
         manager: Where entries live.
         ttl: Seconds to live for each recorded stream.
+        workspace: Which files under ``cwd`` and ``add_dirs`` are keyed: ``True`` (default)
+            every file outside skipped folders, up to 5,000 files / 64 MiB; a
+            :class:`Workspace` to choose globs and bounds; ``False`` to key the paths only.
 
     Example:
         >>> from omnicache_ai import CacheManager
@@ -145,12 +165,21 @@ class ClaudeAgentCacheAdapter:
         False
     """
 
-    def __init__(self, manager: CacheManager, *, ttl: float | None = None) -> None:
+    def __init__(
+        self, manager: CacheManager, *, ttl: float | None = None, workspace: Workspace | bool = True
+    ) -> None:
         self.manager = manager
         self.runs: RunReplay[Any] = RunReplay(manager, "claude-agent", ttl=ttl)
+        if workspace is True:
+            workspace = Workspace()
+        if workspace is not False and not isinstance(workspace, Workspace):
+            raise TypeError(f"workspace must be a Workspace or a bool, got {workspace!r}")
+        self.workspace: Workspace | None = workspace or None
+        self._prints = WorkspaceFingerprint(workspace) if workspace else None
+        self._warned = False
 
     @staticmethod
-    def _request(options: ClaudeAgentOptions | None) -> tuple[str, dict[str, Any]]:
+    def _options(options: ClaudeAgentOptions | None) -> tuple[str, dict[str, Any]]:
         """``(model, context)`` of a query: the model and every keyed option, as plain data."""
         opts = options or ClaudeAgentOptions()
         params: dict[str, Any] = {}
@@ -163,9 +192,49 @@ class ClaudeAgentCacheAdapter:
             params[name] = plain(value)
         return opts.model or "default", params
 
-    def cache_key(self, prompt: str, options: ClaudeAgentOptions | None = None) -> str:
-        """The key a query is stored under (useful to debug misses)."""
-        model, context = self._request(options)
+    def _files(self, options: ClaudeAgentOptions | None) -> dict[str, Any] | None:
+        """The fingerprint of the files the agent can see (``None``: over the bound).
+
+        Reads the disk: async callers run it in a worker thread.
+        """
+        if self._prints is None or self.workspace is None:
+            return {"workspace": False}
+        opts = options or ClaudeAgentOptions()
+        roots = [opts.cwd if opts.cwd is not None else os.getcwd(), *(opts.add_dirs or ())]
+        digests = [self._prints.digest(root) for root in roots]
+        if any(d is None for d in digests):
+            if not self._warned:
+                self._warned = True
+                logger.warning(
+                    "omnicache: Claude agent queries over %s run uncached: the folder tree "
+                    "is over the fingerprint bound (%d files / %d bytes); pass "
+                    "workspace=Workspace(include=[...globs...]) or larger bounds, or "
+                    "workspace=False to key the paths only (logged once)",
+                    ", ".join(str(r) for r in roots),
+                    self.workspace.max_files,
+                    self.workspace.max_bytes,
+                )
+            return None
+        return {"settings": self.workspace.describe(), "trees": digests}
+
+    def _request(self, options: ClaudeAgentOptions | None) -> tuple[str, dict[str, Any]] | None:
+        """``(model, context)`` with the files' fingerprint; ``None`` when it cannot be keyed."""
+        files = self._files(options)
+        if files is None:
+            return None
+        model, context = self._options(options)
+        context["files"] = files
+        return model, context
+
+    def cache_key(self, prompt: str, options: ClaudeAgentOptions | None = None) -> str | None:
+        """The key a query is stored under (to debug misses); ``None``: it would not be cached.
+
+        Reads the files under ``cwd`` (in this thread) like :meth:`query` does.
+        """
+        request = self._request(options)
+        if request is None:
+            return None
+        model, context = request
         return self.runs.stream_key(model, prompt, context)
 
     @staticmethod
@@ -191,15 +260,19 @@ class ClaudeAgentCacheAdapter:
             The SDK's messages (``SystemMessage``, ``AssistantMessage``, ``UserMessage``,
             ``ResultMessage``, ...), live or replayed.
         """
-        if not isinstance(prompt, str) or self._live(options):
+        if isinstance(prompt, str) and not prompt:
+            raise ValueError("prompt must not be empty")
+        request = None
+        if isinstance(prompt, str) and not self._live(options):
+            # The file fingerprint reads the disk: never on the event loop.
+            request = await asyncio.to_thread(self._request, options)
+        if request is None or not isinstance(prompt, str):
             async for message in claude_agent_sdk.query(
                 prompt=prompt, options=options, transport=transport
             ):
                 yield message
             return
-        if not prompt:
-            raise ValueError("prompt must not be empty")
-        model, context = self._request(options)
+        model, context = request
         async for message in self.runs.astream(
             model,
             prompt,

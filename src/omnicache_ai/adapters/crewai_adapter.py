@@ -5,8 +5,11 @@
   agent (role, goal, backstory, LLM and its settings, tools with their argument schemas,
   delegation and iteration limits, templates), every task (description, expected output,
   agent, tools, context tasks, output schema) and the inputs. The ``CrewOutput`` comes back
-  with its task outputs, token usage and pydantic/JSON outputs. Runs whose tools failed and
-  streaming kickoffs are not stored.
+  with its task outputs, token usage and pydantic/JSON outputs. Runs whose tools failed are
+  not stored. A streaming crew (``Crew(stream=True)``) gets a ``CrewStreamingOutput`` back, as
+  from CrewAI: a miss streams the chunks live and records them with the final ``CrewOutput``;
+  an identical kickoff replays the same chunks (agent and task ids mapped to this crew's),
+  then ``.result``. Only a stream that ran to its end with a result is stored.
 * :class:`CachedCrewLLM` is a ``crewai.llms.base_llm.BaseLLM`` around any crew LLM: give it to
   an agent (``Agent(llm=CachedCrewLLM(llm, manager))``) and each model call of a multi-step
   task (ReAct steps, native tool calls) is answered from
@@ -25,7 +28,10 @@ Example:
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Mapping
+import importlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import aclosing, closing
+from dataclasses import dataclass
 from typing import Any, Final
 
 from omnicache_ai.adapters._runs import RunCodec, RunReplay
@@ -43,6 +49,10 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
         "omnicache_ai.adapters.crewai_adapter needs crewai 1.x; "
         "install it with: pip install 'omnicache-ai[crewai]'"
     ) from err
+try:  # streaming kickoffs (Crew(stream=True)) came in a later 1.x release
+    _streaming: Any = importlib.import_module("crewai.types.streaming")
+except ImportError:  # pragma: no cover - older crewai 1.x: no streaming kickoffs to replay
+    _streaming = None
 
 __all__ = ["CachedCrewLLM", "CrewAICacheAdapter"]
 
@@ -226,14 +236,48 @@ def _decode(stored: Mapping[str, Any]) -> CrewOutput:
 
 
 def _refuse(output: Any) -> str | None:
-    if not isinstance(output, CrewOutput):
-        return f"a {type(output).__name__} (streaming kickoff) is not replayable"
+    if not isinstance(output, CrewOutput):  # e.g. the crew was switched to stream mid-call
+        return f"a {type(output).__name__} is not a CrewOutput"
     if output.tool_failures:
         return "a tool failed during the run"
     return None
 
 
 _CODEC: Final = RunCodec(encode=_encode, decode=_decode, refuse=_refuse)
+
+
+# ---- how a streamed kickoff is stored -----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Finished:
+    """The last item of a recorded stream: the kickoff's result (``None``: it had none)."""
+
+    output: CrewOutput | None
+
+
+def _encode_item(item: Any) -> dict[str, Any]:
+    if isinstance(item, _Finished):
+        return {"output": None if item.output is None else _encode(item.output)}
+    return {"chunk": item.model_dump(mode="json")}
+
+
+def _decode_item(stored: Mapping[str, Any]) -> Any:
+    if "output" in stored:
+        return _Finished(None if stored["output"] is None else _decode(stored["output"]))
+    return _streaming.StreamChunk.model_validate(stored["chunk"])
+
+
+def _refuse_item(item: Any) -> bool:
+    # A stream whose kickoff gave no result, or whose tools failed, is not stored.
+    return isinstance(item, _Finished) and (item.output is None or _refuse(item.output) is not None)
+
+
+def _result_of(streaming: Any) -> _Finished:
+    """The final item of a live streamed kickoff that ran to its end."""
+    try:
+        output = streaming.result
+    except RuntimeError:  # "No result available": CrewAI's own stream has none to give either
+        return _Finished(None)
+    return _Finished(output if isinstance(output, CrewOutput) else None)
 
 
 class CrewAICacheAdapter:
@@ -269,26 +313,149 @@ class CrewAICacheAdapter:
         model, context = describe_crew(self.crew)
         return model, _plain(inputs), context
 
-    def kickoff(self, inputs: Mapping[str, Any] | None = None) -> CrewOutput:
-        """``crew.kickoff(inputs=...)``, or its replay."""
+    def _streams(self) -> bool:
+        return _streaming is not None and bool(getattr(self.crew, "stream", False))
+
+    def kickoff(self, inputs: Mapping[str, Any] | None = None) -> Any:
+        """``crew.kickoff(inputs=...)``, or its replay.
+
+        Returns:
+            The ``CrewOutput``; for a crew built with ``stream=True``, a
+            ``CrewStreamingOutput`` to iterate (live or replayed chunks), whose ``.result``
+            is the ``CrewOutput`` once the iteration ended.
+        """
         model, keyed, context = self._args(inputs)
         call_inputs = dict(inputs) if inputs is not None else None
-        return self._runs.run(model, keyed, context, lambda: self.crew.kickoff(inputs=call_inputs))
 
-    async def kickoff_async(self, inputs: Mapping[str, Any] | None = None) -> CrewOutput:
-        """``await crew.kickoff_async(inputs=...)``, or its replay."""
+        def start() -> Any:  # a CrewOutput, or a CrewStreamingOutput for a streaming crew
+            return self.crew.kickoff(inputs=call_inputs)
+
+        if self._streams():
+            return self._stream(model, keyed, context, start)
+        return self._runs.run(model, keyed, context, start)
+
+    async def kickoff_async(self, inputs: Mapping[str, Any] | None = None) -> Any:
+        """``await crew.kickoff_async(inputs=...)``, or its replay (streamed like CrewAI's)."""
         return await self._akickoff(inputs, self.crew.kickoff_async)
 
-    async def akickoff(self, inputs: Mapping[str, Any] | None = None) -> CrewOutput:
+    async def akickoff(self, inputs: Mapping[str, Any] | None = None) -> Any:
         """``await crew.akickoff(inputs=...)`` (CrewAI's native async run), or its replay."""
         return await self._akickoff(inputs, self.crew.akickoff)
 
-    async def _akickoff(
-        self, inputs: Mapping[str, Any] | None, start: Callable[..., Any]
-    ) -> CrewOutput:
+    async def _akickoff(self, inputs: Mapping[str, Any] | None, start: Callable[..., Any]) -> Any:
         model, keyed, context = self._args(inputs)
         call_inputs = dict(inputs) if inputs is not None else None
+        if self._streams():
+            return self._astream(model, keyed, context, lambda: start(inputs=call_inputs))
         return await self._runs.arun(model, keyed, context, lambda: start(inputs=call_inputs))
+
+    # ---- streaming kickoffs --------------------------------------------------------------------
+    def _as_this_crew(self, chunk: Any) -> Any:
+        """A replayed chunk with the agent and task ids of this crew (they change every run)."""
+        update: dict[str, Any] = {}
+        tasks = list(self.crew.tasks)
+        if chunk.task_id and 0 <= chunk.task_index < len(tasks):
+            update["task_id"] = str(tasks[chunk.task_index].id)
+        if chunk.agent_id:
+            agent = next((a for a in self.crew.agents if a.role == chunk.agent_role), None)
+            if agent is not None:
+                update["agent_id"] = str(agent.id)
+        return chunk.model_copy(update=update) if update else chunk
+
+    def _stream(
+        self, model: str, keyed: Any, context: dict[str, Any], start: Callable[[], Any]
+    ) -> Any:
+        run = _StreamedKickoff(self)
+
+        def source() -> Iterator[Any]:
+            run.live = True
+            streaming = start()
+            if not isinstance(streaming, _streaming.CrewStreamingOutput):  # stream switched off
+                yield _Finished(streaming if isinstance(streaming, CrewOutput) else None)
+                return
+            try:
+                yield from streaming
+                yield _result_of(streaming)
+            finally:
+                streaming.close()  # stops the crew when the consumer left early; else a no-op
+
+        def chunks() -> Iterator[Any]:
+            recorded = self._runs.stream(model, keyed, context, source, **_STREAM_CODEC)
+            with closing(recorded) as items:
+                for item in items:
+                    if (chunk := run.chunk(item)) is not None:
+                        yield chunk
+            run.finish()
+
+        return run.output(sync_iterator=chunks())
+
+    def _astream(
+        self,
+        model: str,
+        keyed: Any,
+        context: dict[str, Any],
+        start: Callable[[], Awaitable[Any]],
+    ) -> Any:
+        run = _StreamedKickoff(self)
+
+        async def source() -> AsyncIterator[Any]:
+            run.live = True
+            streaming = await start()
+            if not isinstance(streaming, _streaming.CrewStreamingOutput):
+                yield _Finished(streaming if isinstance(streaming, CrewOutput) else None)
+                return
+            try:
+                async for chunk in streaming:
+                    yield chunk
+                yield _result_of(streaming)
+            finally:
+                await streaming.aclose()
+
+        async def chunks() -> AsyncIterator[Any]:
+            recorded = self._runs.astream(model, keyed, context, source, **_STREAM_CODEC)
+            async with aclosing(recorded) as items:
+                async for item in items:
+                    if (chunk := run.chunk(item)) is not None:
+                        yield chunk
+            run.finish()
+
+        return run.output(async_iterator=chunks())
+
+
+_STREAM_CODEC: Final[dict[str, Any]] = {
+    "encode": _encode_item,
+    "decode": _decode_item,
+    "refuse": _refuse_item,
+}
+
+
+class _StreamedKickoff:
+    """One streamed kickoff, live or replayed: the shared logic of its sync and async forms.
+
+    The recorded stream ends with a :class:`_Finished` item; it is held back and becomes the
+    ``CrewStreamingOutput``'s ``.result`` once the recorded stream ended (and was stored).
+    """
+
+    def __init__(self, adapter: CrewAICacheAdapter) -> None:
+        self.adapter = adapter
+        self.live = False  # set when this call runs the crew (a miss)
+        self._finished: _Finished | None = None
+        self._output: Any = None
+
+    def output(self, **iterator: Any) -> Any:
+        self._output = _streaming.CrewStreamingOutput(**iterator)
+        return self._output
+
+    def chunk(self, item: Any) -> Any:
+        """The chunk to hand over for a recorded item, or ``None`` for the final result."""
+        if isinstance(item, _Finished):
+            self._finished = item
+            return None
+        return item if self.live else self.adapter._as_this_crew(item)
+
+    def finish(self) -> None:
+        if self._finished is not None and self._finished.output is not None:
+            self._output._set_result(self._finished.output)  # as CrewAI's own stream does
 
 
 # ---- the model-call hook ------------------------------------------------------------------------
