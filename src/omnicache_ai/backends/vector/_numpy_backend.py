@@ -491,7 +491,8 @@ class NumpyBackend(BaseVectorBackend):
         if self._threads == 1:
             # einsum without `optimize` never calls BLAS, so it cannot start (or wait for)
             # BLAS worker threads: one query stays on the calling thread.
-            return np.einsum("ij,j->i", mat, q)
+            out: npt.NDArray[np.float32] = np.einsum("ij,j->i", mat, q)
+            return out
         return mat @ q
 
     # ---- maintenance hooks (FAISSBackend overrides) --------------------------------------
