@@ -316,8 +316,9 @@ class SemanticCache:
             ``exact_backend`` or an in-memory backend). Its tenant partitions the index.
         exact_backend: Backend of the default manager (the README's argument); not together
             with ``manager``.
-        vector_backend: Any :class:`VectorBackend` (default: an in-process
-            :class:`NumpyBackend` of the embedder's dimension).
+        vector_backend: Any :class:`VectorBackend` (default: an in-process index of the
+            embedder's dimension: FAISS when installed, else numpy; see
+            :func:`~omnicache_ai.backends.vector.default_vector_backend`).
         embedder: An :class:`Embedder` (default: the local offline default embedder).
         embed_fn: Alternatively a plain ``text -> vector`` function (the README's argument).
         threshold: Cosine similarity a semantic hit must reach. Default: the threshold
@@ -476,13 +477,18 @@ class SemanticCache:
 
     @property
     def vector_backend(self) -> VectorBackend:
-        """The vector index (an in-process :class:`NumpyBackend` unless one was given)."""
+        """The vector index: the one given, else the best in-process engine installed.
+
+        That is :func:`~omnicache_ai.backends.vector.default_vector_backend`: FAISS (exact
+        while small, IVF from 10k entries) with the ``vector-faiss`` extra, else an exact
+        :class:`NumpyBackend`.
+        """
         vec = self._vectors
         if vec is None:
             emb = self.embedder
             with self._init_lock:
                 if self._vectors is None:
-                    from omnicache_ai.backends.vector import NumpyBackend
+                    from omnicache_ai.backends.vector import default_vector_backend
 
                     if not emb.dim:  # an embed_fn whose dimension is not known yet
                         emb.embed("dimension probe")
@@ -492,7 +498,7 @@ class SemanticCache:
                         # One log per model: vectors of different models are not comparable.
                         self._vectors = SharedVectorIndex(self.manager, dim=emb.dim, name=emb.name)
                     else:
-                        self._vectors = NumpyBackend(dim=emb.dim)
+                        self._vectors = default_vector_backend(emb.dim)
                 vec = self._vectors
         return vec
 
