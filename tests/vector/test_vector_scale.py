@@ -86,17 +86,27 @@ def test_filters_stay_exact_through_adds_deletes_upserts_and_compaction(name: st
         vecs.update(zip(ids, block, strict=True))
         metas.update(zip(ids, batch, strict=True))
 
-    def check() -> None:
+    def check(probes: dict[str, npt.NDArray[np.float32]] | None = None) -> None:
         for q in rng.standard_normal((12, DIM)).astype(np.float32):
             for flt in ({"tenant": "a"}, {"tenant": "b"}, {"tenant": "c", "n": 3}, {}):
                 hits = store.search(q, k=1, filter=flt)
                 assert (hits[0].id if hits else None) == _truth(vecs, metas, q, flt), flt
                 if hits:
                     assert hits[0].metadata == metas[hits[0].id]
+        # A deleted row's own vector, searched in its (tiny) old partition, must not come back.
+        for n, q in (probes or {}).items():
+            hits = store.search(q, k=1, filter={"n": int(n)})
+            assert [h.id for h in hits] == [_truth(vecs, metas, q, {"n": int(n)})]
 
     add([f"x{i}" for i in range(1500)], lambda i: "abc"[i % 3])
     check()  # the first filtered search builds the tenant (and n) posting lists
     add([f"y{i}" for i in range(1500)], lambda i: "ab"[i % 2])
+    few = [f"x{i}" for i in (5, 7, 11, 13)]  # too few tombstones to trigger a compaction
+    probes = {str(metas[i]["n"]): vecs[i] for i in few}
+    store.delete(few)
+    for i in few:
+        del vecs[i], metas[i]
+    check(probes)
     gone = [f"x{i}" for i in range(0, 1500, 2)] + [f"y{i}" for i in range(0, 1500, 3)]
     store.delete(gone)  # past the compaction trigger (1024 tombstones and a quarter of rows)
     for i in gone:
