@@ -1018,15 +1018,7 @@ class SemanticCache:
         reqs, values = self._requests(items, model, system, params)
         arr: Vector | None = None
         if vectors is not None:
-            from omnicache_ai.backends.vector.base import normalize_rows
-
-            dim = self.vector_backend.dim
-            if isinstance(vectors, np.ndarray) and vectors.ndim == 2 and len(vectors) == 0:
-                arr = np.empty((0, dim), np.float32)
-            else:
-                arr = normalize_rows(vectors, dim)  # ValueError names the bad shape or row
-            if len(arr) != len(reqs):
-                raise ValueError(f"{len(reqs)} items but {len(arr)} vectors")
+            arr = _checked_vectors(vectors, len(reqs), self.vector_backend.dim)
         if self.blocklist is not None:
             keep = [i for i, r in enumerate(reqs) if self.blocklist.check(r.text) is None]
             if len(keep) != len(reqs):
@@ -1342,6 +1334,27 @@ class SemanticCache:
             f"{type(self).__name__}({self.manager!r}, threshold={self.threshold}, "
             f"guards={self.guards.enabled})"
         )
+
+
+def _checked_vectors(vectors: npt.ArrayLike, n: int, dim: int) -> Vector:
+    """``vectors`` as float32 rows after the checks the index would make, in one pass.
+
+    The index normalizes the rows itself; checking here, before anything is written, turns
+    a bad batch into an error for the caller rather than a half-stored batch.
+    """
+    arr = np.asarray(vectors, dtype=np.float32)
+    if arr.ndim == 1 and n == 1:
+        arr = arr.reshape(1, -1)
+    if arr.ndim != 2 or arr.shape[1] != dim:
+        raise ValueError(f"expected vectors of dimension {dim}, got shape {arr.shape}")
+    if len(arr) != n:
+        raise ValueError(f"{n} items but {len(arr)} vectors")
+    squares = np.einsum("ij,ij->i", arr, arr)  # NaN and inf reach the row sums
+    if not np.isfinite(squares).all() and not np.isfinite(arr).all():
+        raise ValueError("vectors must be finite (found NaN or inf)")
+    if n and float(squares.min()) == 0.0:
+        raise ValueError("cannot store a zero vector: it has no direction")
+    return arr
 
 
 def _check_verify(verify: Any, band: Any, above: Any) -> None:
