@@ -96,11 +96,15 @@ class OmnicacheSettings:
         strict: Raise on backend failure instead of serving a miss.
         pricing: Model prices overriding the built-in table: a JSON object or a path to
             one (read by ``omnicache_ai.core.pricing.default_pricing``).
-        vector_backend: Vector index of the semantic cache: ``numpy`` (in-process, exact) |
-            ``faiss`` | ``chroma`` | ``qdrant``.
+        vector_backend: Vector index of the semantic cache: ``auto`` (default: ``faiss``
+            when the ``vector-faiss`` extra is installed, else ``numpy``) | ``numpy``
+            (in-process, exact) | ``faiss`` | ``chroma`` | ``qdrant``.
         vector_path: Directory the vector index persists to (numpy, faiss, chroma, qdrant);
             unset: in memory.
         vector_url: Server URL for ``chroma`` or ``qdrant`` (takes precedence over the path).
+        vector_threads: Threads one search of an in-process index (``numpy``, ``faiss``)
+            may use; default 1, so concurrent lookups on a busy machine never oversubscribe
+            the cores with BLAS/OpenMP workers; 0 leaves it to those libraries.
         embedder: Embedder preset of the semantic cache (see ``omnicache_ai.embedders``):
             ``wordllama`` (default, fast), ``minilm-l6-int8`` (stronger, ~10-40 ms a query),
             ``minilm-l3`` or ``hashing`` (tests only).
@@ -134,9 +138,10 @@ class OmnicacheSettings:
     allow_unsigned_pickle: bool = False
     strict: bool = False
     pricing: str | None = None
-    vector_backend: Literal["numpy", "faiss", "chroma", "qdrant"] = "numpy"
+    vector_backend: Literal["auto", "numpy", "faiss", "chroma", "qdrant"] = "auto"
     vector_path: str | None = None
     vector_url: str | None = None
+    vector_threads: int = 1
     embedder: Literal["wordllama", "minilm-l6-int8", "minilm-l3", "hashing"] = "wordllama"
     semantic_guards: str = "all"
     semantic_adaptive: bool = False
@@ -174,6 +179,12 @@ class OmnicacheSettings:
                 raise ConfigurationError(
                     f"{_env_name(name)} must be a positive integer, or none for no bound; got {v!r}"
                 )
+        threads = self.vector_threads
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+            raise ConfigurationError(
+                f"{_env_name('vector_threads')} must be a whole number >= 0 (0: the libraries' "
+                f"default), got {threads!r}"
+            )
         if self.compression_min_size < 0:
             raise ConfigurationError(
                 f"{_env_name('compression_min_size')} must be >= 0 bytes, "
@@ -396,10 +407,14 @@ class OmnicacheSettings:
             >>> OmnicacheSettings().build_vector_backend(8).dim
             8
         """
+        if self.vector_backend == "auto":
+            from omnicache_ai.backends.vector import default_vector_backend
+
+            return default_vector_backend(dim, path=self.vector_path, threads=self.vector_threads)
         if self.vector_backend == "faiss":
             from omnicache_ai.backends.vector import FAISSBackend
 
-            return FAISSBackend(dim=dim, path=self.vector_path)
+            return FAISSBackend(dim=dim, path=self.vector_path, threads=self.vector_threads)
         if self.vector_backend == "chroma":
             from omnicache_ai.backends.vector import ChromaBackend
 
@@ -419,7 +434,7 @@ class OmnicacheSettings:
             return _build_remote(QdrantBackend, dim, self.vector_url, self.vector_path)
         from omnicache_ai.backends.vector import NumpyBackend
 
-        return NumpyBackend(dim=dim, path=self.vector_path)
+        return NumpyBackend(dim=dim, path=self.vector_path, threads=self.vector_threads)
 
     def effective_semantic_threshold(self) -> float:
         """The threshold a cache built from these settings uses, without loading any model.

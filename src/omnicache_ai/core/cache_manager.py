@@ -816,13 +816,31 @@ class CacheManager:
         *,
         layer: str = "default",
         serializer: Serializer | None = None,
+        tags: Iterable[str] | None = None,
     ) -> None:
-        """Store several untagged values in one backend call."""
+        """Store several values in one backend call, all with the same ``ttl`` and ``tags``.
+
+        Example:
+            >>> m = CacheManager()
+            >>> m.set_many({"a": 1, "b": 2}, tags=["v1"]); _ = m.invalidate("v1")
+            >>> m.get_many(["a", "b"])
+            {}
+        """
         st = self._series(layer)
-        data = {self._skey(k): self._encode(v, serializer, ()) for k, v in items.items()}
+        tag_list = self._merge_config(ttl, tags, None)[1]
+        tag_keys = self._tag_keys(tag_list) if tag_list else []
+        try:
+            gens = self.invalidation.current(tag_keys) if tag_keys else []
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "set_many", st, next(iter(items), ""))
+            return
+        tag_gens = list(zip(tag_keys, gens, strict=True))
+        data = {self._skey(k): self._encode(v, serializer, tag_gens) for k, v in items.items()}
         ttl_s = self.ttl_policy.ttl_for(layer, ttl)
         try:
             self._sync.set_many(data, ttl_s)
+            if tag_keys:
+                self.invalidation.note_written(tag_keys)
         except Exception as err:  # noqa: BLE001
             self._failed(err, "set_many", st, next(iter(items), ""))
             return
@@ -1177,13 +1195,24 @@ class CacheManager:
         *,
         layer: str = "default",
         serializer: Serializer | None = None,
+        tags: Iterable[str] | None = None,
     ) -> None:
         """Async :meth:`set_many`."""
         st = self._series(layer)
-        data = {self._skey(k): self._encode(v, serializer, ()) for k, v in items.items()}
+        tag_list = self._merge_config(ttl, tags, None)[1]
+        tag_keys = self._tag_keys(tag_list) if tag_list else []
+        try:
+            gens = await self.invalidation.acurrent(tag_keys) if tag_keys else []
+        except Exception as err:  # noqa: BLE001
+            self._failed(err, "set_many", st, next(iter(items), ""))
+            return
+        tag_gens = list(zip(tag_keys, gens, strict=True))
+        data = {self._skey(k): self._encode(v, serializer, tag_gens) for k, v in items.items()}
         ttl_s = self.ttl_policy.ttl_for(layer, ttl)
         try:
             await self._async.set_many(data, ttl_s)
+            if tag_keys:
+                await self.invalidation.anote_written(tag_keys)
         except Exception as err:  # noqa: BLE001
             self._failed(err, "set_many", st, next(iter(items), ""))
             return

@@ -90,6 +90,8 @@ _MAX_QUERY_CHARS: Final = 2000
 #: served (when it passes every check on its own). Two cached rewordings of one question score
 #: within this of each other; a different question a step further away does not.
 RANK_MARGIN: Final = 0.02
+#: Questions embedded per model call by ``set_many`` when no vectors are given.
+_EMBED_BATCH: Final = 256
 
 Vector = npt.NDArray[np.float32]
 Tier = Literal["exact", "semantic"]
@@ -314,8 +316,9 @@ class SemanticCache:
             ``exact_backend`` or an in-memory backend). Its tenant partitions the index.
         exact_backend: Backend of the default manager (the README's argument); not together
             with ``manager``.
-        vector_backend: Any :class:`VectorBackend` (default: an in-process
-            :class:`NumpyBackend` of the embedder's dimension).
+        vector_backend: Any :class:`VectorBackend` (default: an in-process index of the
+            embedder's dimension: FAISS when installed, else numpy; see
+            :func:`~omnicache_ai.backends.vector.default_vector_backend`).
         embedder: An :class:`Embedder` (default: the local offline default embedder).
         embed_fn: Alternatively a plain ``text -> vector`` function (the README's argument).
         threshold: Cosine similarity a semantic hit must reach. Default: the threshold
@@ -474,13 +477,18 @@ class SemanticCache:
 
     @property
     def vector_backend(self) -> VectorBackend:
-        """The vector index (an in-process :class:`NumpyBackend` unless one was given)."""
+        """The vector index: the one given, else the best in-process engine installed.
+
+        That is :func:`~omnicache_ai.backends.vector.default_vector_backend`: FAISS (exact
+        while small, IVF from 10k entries) with the ``vector-faiss`` extra, else an exact
+        :class:`NumpyBackend`.
+        """
         vec = self._vectors
         if vec is None:
             emb = self.embedder
             with self._init_lock:
                 if self._vectors is None:
-                    from omnicache_ai.backends.vector import NumpyBackend
+                    from omnicache_ai.backends.vector import default_vector_backend
 
                     if not emb.dim:  # an embed_fn whose dimension is not known yet
                         emb.embed("dimension probe")
@@ -490,7 +498,7 @@ class SemanticCache:
                         # One log per model: vectors of different models are not comparable.
                         self._vectors = SharedVectorIndex(self.manager, dim=emb.dim, name=emb.name)
                     else:
-                        self._vectors = NumpyBackend(dim=emb.dim)
+                        self._vectors = default_vector_backend(emb.dim)
                 vec = self._vectors
         return vec
 
@@ -528,9 +536,16 @@ class SemanticCache:
             raise TypeError(f"model must be a string, got {model!r}")
         if params is not None and not isinstance(params, Mapping):
             raise TypeError(f"params must be a mapping, got {type(params).__name__}")
+        partition = self._partition(model, sys_prompt, params, turns)
+        key = self.manager.key_builder.build(_LAYER, {"p": partition, "q": text})
+        return _Request(text=text, partition=partition, key=key, model=model)
+
+    def _partition(
+        self, model: str, sys_prompt: str, params: Mapping[str, Any] | None, turns: list[Any]
+    ) -> str:
         kb = self.manager.key_builder
         # Everything that must match for an answer to be reusable; one hash, one filter term.
-        partition = kb.digest(
+        return kb.digest(
             {
                 "ns": kb.namespace,
                 "tenant": self.manager.tenant,
@@ -541,8 +556,53 @@ class SemanticCache:
                 "embedder": self.embedder.name,
             }
         )
-        key = kb.build(_LAYER, {"p": partition, "q": text})
-        return _Request(text=text, partition=partition, key=key, model=model)
+
+    def _requests(
+        self,
+        items: Mapping[Any, Any] | Iterable[tuple[Query, Any]],
+        model: str | None,
+        system: str | None,
+        params: Mapping[str, Any] | None,
+    ) -> tuple[list[_Request], list[Any]]:
+        """Validate a batch's ``(query, value)`` pairs and build their requests.
+
+        Equivalent to one :meth:`_request` per query, but each distinct partition (usually
+        one for a whole batch of plain questions) is hashed once.
+        """
+        if isinstance(items, Mapping):
+            pairs: Iterable[Any] = items.items()
+        elif isinstance(items, str | bytes) or not isinstance(items, Iterable):
+            raise TypeError(
+                "items must be a mapping of query -> value or an iterable of (query, value) "
+                f"pairs, got {type(items).__name__}"
+            )
+        else:
+            pairs = items
+        first = self._request("?", model, system, params)  # validates model, system, params
+        partitions: dict[tuple[str, str], str] = {}
+        build = self.manager.key_builder.build
+        reqs: list[_Request] = []
+        values: list[Any] = []
+        for n, pair in enumerate(pairs):
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise TypeError(f"item {n} must be a (query, value) pair, got {pair!r:.80}")
+            query, value = pair
+            text, turns, sys_prompt = split_query(query)
+            if system is not None:
+                sys_prompt = system
+            if turns or sys_prompt:
+                memo = (sys_prompt, repr(turns))
+                partition = partitions.get(memo)
+                if partition is None:
+                    partition = partitions[memo] = self._partition(
+                        first.model, sys_prompt, params, turns
+                    )
+            else:
+                partition = first.partition
+            key = build(_LAYER, {"p": partition, "q": text})
+            reqs.append(_Request(text=text, partition=partition, key=key, model=first.model))
+            values.append(value)
+        return reqs, values
 
     def _expires_at(self, ttl: float | None) -> float | None:
         ttl_s = self.manager.ttl_policy.ttl_for(_LAYER, self.ttl if ttl is None else ttl)
@@ -705,6 +765,32 @@ class SemanticCache:
                tags)  # fmt: skip
         yield from self._index_flow(req, expires_at)
 
+    def _store_many_flow(
+        self,
+        reqs: Sequence[_Request],
+        values: Sequence[Any],
+        vectors: Vector | None,
+        ttl: float | None,
+        tags: list[str],
+    ) -> _Flow:
+        """One manager batch write, then one batch embedding (unless given) and index add."""
+        expires_at = self._expires_at(ttl)
+        payloads = {r.key: {"q": r.text, "v": v} for r, v in zip(reqs, values, strict=True)}
+        yield ("set_many", payloads, self.ttl if ttl is None else ttl, tags)
+        if vectors is None:
+            vectors = yield ("embed_many", [r.text for r in reqs])
+            if vectors is None:
+                return None
+        metas: list[dict[str, str | float]] = [
+            {"p": r.partition, "k": r.key, "q": r.text[:_MAX_QUERY_CHARS], "model": r.model}
+            for r in reqs
+        ]
+        if expires_at is not None:
+            for meta in metas:
+                meta["expires_at"] = expires_at
+        yield ("add_many", [r.key for r in reqs], vectors, metas)
+        return None
+
     def _delete_flow(self, req: _Request) -> _Flow:
         existed = yield ("delete", req.key)
         yield ("delete_vec", [req.key])
@@ -722,11 +808,23 @@ class SemanticCache:
         if kind == "set":
             m.set(op[1], op[2], op[3], tags=op[4], layer=_LAYER)
             return None
+        if kind == "set_many":
+            m.set_many(op[1], op[2], tags=op[3], layer=_LAYER)
+            return None
         if kind == "delete":
             return m.delete(op[1], layer=_LAYER)
         if kind == "verify":
             return self._verify(op[1], op[2], op[3])
         try:
+            if kind == "embed_many":
+                emb = self._query_embedder()
+                texts = op[1]
+                parts = [emb.embed_many(texts[i : i + _EMBED_BATCH])
+                         for i in range(0, len(texts), _EMBED_BATCH)]  # fmt: skip
+                return np.concatenate(parts) if parts else None
+            if kind == "add_many":
+                self.vector_backend.add(op[1], op[2], op[3])
+                return None
             if kind == "embed":
                 vec = self._cached_vector(op[1])
                 if vec is None:
@@ -758,6 +856,19 @@ class SemanticCache:
         if kind == "set":
             await m.aset(op[1], op[2], op[3], tags=op[4], layer=_LAYER)
             return None
+        if kind == "set_many":
+            await m.aset_many(op[1], op[2], tags=op[3], layer=_LAYER)
+            return None
+        if kind == "embed_many":
+            try:
+                emb = self._query_embedder()
+                texts = op[1]
+                parts = [await emb.aembed_many(texts[i : i + _EMBED_BATCH])
+                         for i in range(0, len(texts), _EMBED_BATCH)]  # fmt: skip
+            except Exception as err:  # noqa: BLE001
+                self._failure(err, "embed")
+                return None
+            return np.concatenate(parts) if parts else None
         if kind == "delete":
             return await m.adelete(op[1], layer=_LAYER)
         if kind == "verify":
@@ -894,6 +1005,80 @@ class SemanticCache:
         if self.blocklist is not None and self.blocklist.check(req.text) is not None:
             return
         self._run(self._store_flow(req, value, ttl, self._tags(tags)))
+
+    def _prepare_many(
+        self,
+        items: Mapping[Any, Any] | Iterable[tuple[Query, Any]],
+        vectors: npt.ArrayLike | None,
+        model: str | None,
+        system: str | None,
+        params: Mapping[str, Any] | None,
+    ) -> tuple[list[_Request], list[Any], Vector | None]:
+        """Validate a ``set_many`` batch (all of it, before anything is written)."""
+        reqs, values = self._requests(items, model, system, params)
+        arr: Vector | None = None
+        if vectors is not None:
+            arr = _checked_vectors(vectors, len(reqs), self.vector_backend.dim)
+        if self.blocklist is not None:
+            keep = [i for i, r in enumerate(reqs) if self.blocklist.check(r.text) is None]
+            if len(keep) != len(reqs):
+                reqs = [reqs[i] for i in keep]
+                values = [values[i] for i in keep]
+                arr = None if arr is None else arr[keep]
+        return reqs, values, arr
+
+    def set_many(
+        self,
+        items: Mapping[str, Any] | Iterable[tuple[Query, Any]],
+        ttl: float | None = None,
+        *,
+        vectors: npt.ArrayLike | None = None,
+        tags: Iterable[str] | None = None,
+        model: str | None = None,
+        system: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Cache many answers at once: one manager batch write and one vector-index add.
+
+        Same entries as calling :meth:`set` for each pair, about 10x faster for a large batch
+        (100k entries with vectors given: well under 2 s with the in-memory backends, see
+        ``benchmarks/bench_semantic_scale.py``). Every argument is checked before anything
+        is written; a store that fails mid-way is counted and logged like a failed ``set``.
+
+        Args:
+            items: ``{question: answer}``, or ``(query, answer)`` pairs when queries are
+                conversations (a list of messages is not hashable). A repeated query keeps
+                its last answer.
+            ttl: Seconds to live of every entry (default: the cache's ``ttl``).
+            vectors: The queries' embeddings, one row per item in order, from the cache's
+                embedder (``shape (len(items), dim)``). Without them the questions are
+                embedded in batches of 256 with ``embed_many``.
+            tags: Tags for :meth:`invalidate`, given to every entry.
+            model: Model id partition of every entry (default: the cache's ``model``).
+            system: System prompt partition (default: each conversation's own).
+            params: Response-changing parameters partition of every entry.
+
+        Returns:
+            How many entries were stored (blocked queries are skipped).
+
+        Raises:
+            TypeError: ``items`` is not a mapping or an iterable of pairs, or a query is not
+                a question or a conversation.
+            ValueError: ``vectors`` has the wrong shape, or a row that is not finite or zero.
+
+        Example:
+            >>> from omnicache_ai.embedders import HashingEmbedder
+            >>> cache = SemanticCache(embedder=HashingEmbedder(), threshold=0.8)
+            >>> cache.set_many({"What is 2+2?": "4", "Capital of Peru?": "Lima"}, ttl=3600)
+            2
+            >>> cache.get("what is 2+2"), cache.lookup("what is 2+2").tier
+            ('4', 'semantic')
+        """
+        reqs, values, arr = self._prepare_many(items, vectors, model, system, params)
+        tag_list = self._tags(tags)
+        if reqs:
+            self._run(self._store_many_flow(reqs, values, arr, ttl, tag_list))
+        return len(reqs)
 
     def delete(
         self,
@@ -1038,6 +1223,24 @@ class SemanticCache:
             return
         await self._arun(self._store_flow(req, value, ttl, self._tags(tags)))
 
+    async def aset_many(
+        self,
+        items: Mapping[str, Any] | Iterable[tuple[Query, Any]],
+        ttl: float | None = None,
+        *,
+        vectors: npt.ArrayLike | None = None,
+        tags: Iterable[str] | None = None,
+        model: str | None = None,
+        system: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Async :meth:`set_many`; the vector index add runs off the event loop."""
+        reqs, values, arr = self._prepare_many(items, vectors, model, system, params)
+        tag_list = self._tags(tags)
+        if reqs:
+            await self._arun(self._store_many_flow(reqs, values, arr, ttl, tag_list))
+        return len(reqs)
+
     async def adelete(
         self,
         query: Query,
@@ -1131,6 +1334,27 @@ class SemanticCache:
             f"{type(self).__name__}({self.manager!r}, threshold={self.threshold}, "
             f"guards={self.guards.enabled})"
         )
+
+
+def _checked_vectors(vectors: npt.ArrayLike, n: int, dim: int) -> Vector:
+    """``vectors`` as float32 rows after the checks the index would make, in one pass.
+
+    The index normalizes the rows itself; checking here, before anything is written, turns
+    a bad batch into an error for the caller rather than a half-stored batch.
+    """
+    arr = np.asarray(vectors, dtype=np.float32)
+    if arr.ndim == 1 and n == 1:
+        arr = arr.reshape(1, -1)
+    if arr.ndim != 2 or arr.shape[1] != dim:
+        raise ValueError(f"expected vectors of dimension {dim}, got shape {arr.shape}")
+    if len(arr) != n:
+        raise ValueError(f"{n} items but {len(arr)} vectors")
+    squares = np.einsum("ij,ij->i", arr, arr)  # NaN and inf reach the row sums
+    if not np.isfinite(squares).all() and not np.isfinite(arr).all():
+        raise ValueError("vectors must be finite (found NaN or inf)")
+    if n and float(squares.min()) == 0.0:
+        raise ValueError("cannot store a zero vector: it has no direction")
+    return arr
 
 
 def _check_verify(verify: Any, band: Any, above: Any) -> None:

@@ -3,8 +3,10 @@
 It is the fallback when no vector extra is installed and the storage engine that
 :class:`~omnicache_ai.backends.vector.FAISSBackend` builds its approximate index on: rows live in
 one float32 matrix, deletes leave tombstones that a compaction squeezes out, and every metadata
-``(key, value)`` pair keeps a posting list of its rows so a filtered search only ever scores rows
-of the requested partition.
+``(key, value)`` pair of a key that searches filter on keeps a posting list of its rows, so a
+filtered search only ever scores rows of the requested partition. Posting lists are built the
+first time a search filters on a key: keys stored but never filtered on (the semantic cache's
+question text and payload key, unique per row) cost nothing to add or delete.
 
 Example:
     >>> import numpy as np
@@ -36,6 +38,7 @@ from omnicache_ai.backends.vector.base import (
     FilterValue,
     MetadataValue,
     VectorHit,
+    search_threads,
 )
 
 __all__ = ["NumpyBackend"]
@@ -78,6 +81,11 @@ class NumpyBackend(BaseVectorBackend):
         path: A directory to persist to. When it holds a saved store, that store is loaded;
             :meth:`save` (also called by :meth:`close`) writes it back atomically. ``None``
             keeps everything in memory.
+        threads: Threads one search may use (see
+            :func:`~omnicache_ai.backends.vector.base.search_threads`; default ``1``, or
+            ``OMNICACHE_VECTOR_THREADS``). With ``1`` the scan runs in numpy's own
+            single-threaded kernel; otherwise it is a BLAS product, which uses as many
+            threads as the BLAS library is configured for.
 
     Example:
         >>> import numpy as np
@@ -93,9 +101,18 @@ class NumpyBackend(BaseVectorBackend):
     #: A posting list gets a bitmap once it holds this many rows (or 1/64 of all rows).
     _BITMAP_MIN_ROWS = 4096
 
-    def __init__(self, dim: int, *, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        dim: int,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        threads: int | None = None,
+    ) -> None:
         super().__init__(dim)
+        self._threads = search_threads(threads)
         self._lock = threading.RLock()
+        # Metadata keys that some search has filtered on: only these keep posting lists.
+        self._indexed: set[str] = set()
         self._closed = False
         self._dirty = False
         self._path = Path(path) if path is not None else None
@@ -135,9 +152,10 @@ class NumpyBackend(BaseVectorBackend):
                 posting.bits = bits
 
     def _index_row(self, row: int, meta: Mapping[str, MetadataValue]) -> None:
-        for key, value in meta.items():
-            if key == EXPIRES_AT:
-                continue  # unique per row: a posting list would be pure overhead
+        for key in self._indexed:
+            if key not in meta:
+                continue
+            value = meta[key]
             posting = self._postings.get(_pkey(key, value))
             if posting is None:
                 posting = self._postings[_pkey(key, value)] = _Posting()
@@ -148,10 +166,10 @@ class NumpyBackend(BaseVectorBackend):
     def _kill(self, row: int) -> None:
         meta = self._metas[row]
         if meta is not None:
-            for key, value in meta.items():
-                if key == EXPIRES_AT:
+            for key in self._indexed:
+                if key not in meta:
                     continue
-                pk = _pkey(key, value)
+                pk = _pkey(key, meta[key])
                 posting = self._postings[pk]
                 posting.rows.discard(row)
                 if posting.bits is not None:
@@ -205,14 +223,17 @@ class NumpyBackend(BaseVectorBackend):
             stop = start + len(id_list)
             self._vecs[start:stop] = arr
             self._alive[start:stop] = True
-            for offset, (i, meta) in enumerate(zip(id_list, metas, strict=True)):
-                row = start + offset
-                self._ids.append(i)
-                self._metas.append(meta)
-                self._row_of[i] = row
-                exp = meta.get(EXPIRES_AT)
-                self._expires[row] = np.inf if exp is None else float(exp)
-                self._index_row(row, meta)
+            # One pass per column rather than per row: a 100k batch is a few list and array
+            # operations plus the posting lists of the keys searches filter on.
+            self._ids.extend(id_list)
+            self._metas.extend(metas)
+            self._row_of.update(zip(id_list, range(start, stop), strict=True))
+            self._expires[start:stop] = [
+                np.inf if (exp := meta.get(EXPIRES_AT)) is None else float(exp) for meta in metas
+            ]
+            if self._indexed:
+                for offset, meta in enumerate(metas):
+                    self._index_row(start + offset, meta)
             self._n = stop
             self._dirty = True
             self._after_append(start, stop)
@@ -380,12 +401,25 @@ class NumpyBackend(BaseVectorBackend):
         """The posting lists of every filter condition, smallest first; ``None`` if one is empty."""
         found = []
         for key, value in flt.items():
+            if key not in self._indexed:
+                self._index_key(key)
             posting = self._postings.get(_pkey(key, value))
             if posting is None:
                 return None
             found.append(posting)
         found.sort(key=lambda p: len(p.rows))
         return found
+
+    def _index_key(self, key: str) -> None:
+        """Start keeping posting lists for ``key`` (the first search filtering on it pays)."""
+        self._indexed.add(key)
+        for row, meta in enumerate(self._metas):
+            if meta is not None and key in meta:
+                value = meta[key]
+                posting = self._postings.get(_pkey(key, value))
+                if posting is None:
+                    posting = self._postings[_pkey(key, value)] = _Posting()
+                posting.rows.add(row)
 
     def _bitmap(self, posting: _Posting) -> npt.NDArray[np.bool_]:
         if posting.bits is None:
@@ -441,14 +475,25 @@ class NumpyBackend(BaseVectorBackend):
                 rows = rows[self._expires[rows] > now]
             if not rows.size:
                 return rows, np.empty(0, np.float32)
-            scores = self._vecs[rows] @ q
+            scores = self._scores(self._vecs[rows], q)
             return _top_k(rows, scores, k)
-        scores = self._vecs[: self._n] @ q
+        scores = self._scores(self._vecs[: self._n], q)
         mask = self._mask(postings, now)
         if mask is None:
             return _top_k(np.arange(self._n, dtype=np.int64), scores, k)
         rows = np.flatnonzero(mask).astype(np.int64, copy=False)
         return _top_k(rows, scores[rows], k)
+
+    def _scores(
+        self, mat: npt.NDArray[np.float32], q: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """Inner products of every row of ``mat`` with ``q``, on ``threads`` threads."""
+        if self._threads == 1:
+            # einsum without `optimize` never calls BLAS, so it cannot start (or wait for)
+            # BLAS worker threads: one query stays on the calling thread.
+            out: npt.NDArray[np.float32] = np.einsum("ij,j->i", mat, q)
+            return out
+        return mat @ q
 
     # ---- maintenance hooks (FAISSBackend overrides) --------------------------------------
     def _after_append(self, start: int, stop: int) -> None:

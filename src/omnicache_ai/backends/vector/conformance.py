@@ -265,6 +265,24 @@ class VectorBackendConformance:
         backend.close()
         backend.close()
 
+    def test_large_batch_is_one_upsert(self, store: VectorBackend) -> None:
+        """One add of thousands of rows (past any internal batch size) stores each exactly once."""
+        n = 3000
+        rng = np.random.default_rng(11)
+        vectors = rng.standard_normal((n, DIM)).astype(np.float32)
+        ids = [f"b{i}" for i in range(n)]
+        metas: list[dict[str, MetadataValue] | None] = [{"half": i % 2} for i in range(n)]
+        store.add(ids[:10], vectors[:10] * -1.0, metas[:10])  # replaced by the batch below
+        # The last row repeats the first id: within one batch the last occurrence wins.
+        store.add([*ids, "b0"], np.vstack([vectors, vectors[-1:]]), [*metas, {"half": 1}])
+        assert store.count() == n
+        for i in (0, 1, 9, 10, n // 2, n - 1):
+            expect = n - 1 if i == 0 else i
+            hits = store.search(vectors[expect], k=2, filter={"half": expect % 2})
+            assert hits[0].score == pytest.approx(1.0, abs=1e-4)
+            assert {h.id for h in hits if h.score > 0.9999} >= {f"b{i}"}
+        assert store.search(vectors[0], k=1, filter={"half": 0})[0].id != "b0"
+
     # ---- concurrency -----------------------------------------------------------------
     def test_threads_adding_and_searching_concurrently(self, store: VectorBackend) -> None:
         """Writers and readers in parallel neither crash nor lose or corrupt entries."""

@@ -17,6 +17,9 @@ top. Why that split:
   ``ann_threshold`` entries; until it is ready, searches stay exact.
 * IVF deletes use the same tombstones (one code path for both index kinds), and an IVF index
   is retrained in the background after each fourfold growth, when its centroids go stale.
+* A search runs on ``threads`` threads (default 1): exact scans use FAISS's single-threaded
+  SIMD kernel instead of a BLAS product, and approximate searches set the OpenMP thread count
+  of the calling thread only for their duration. Index builds keep FAISS's default.
 
 Example:
     >>> import numpy as np
@@ -85,6 +88,9 @@ class FAISSBackend(NumpyBackend):
             are answered by an exact scan of the partition.
         background: Build large indexes in a background thread (``False``: inline, which
             blocks the ``add`` that triggers it).
+        threads: Threads one search may use (default ``1``, or ``OMNICACHE_VECTOR_THREADS``;
+            ``0`` leaves FAISS and BLAS to their defaults, which oversubscribe a busy
+            machine: see :func:`~omnicache_ai.backends.vector.base.search_threads`).
 
     Example:
         >>> import numpy as np
@@ -108,6 +114,7 @@ class FAISSBackend(NumpyBackend):
         nprobe: int | None = None,
         exact_filter_limit: int = 4096,
         background: bool = True,
+        threads: int | None = None,
     ) -> None:
         if metric != "cosine":
             raise ValueError("FAISSBackend supports metric='cosine' only")
@@ -132,7 +139,7 @@ class FAISSBackend(NumpyBackend):
         # Bumped whenever row numbers change or vanish, so a build started before that
         # knows its result is stale and drops it.
         self._generation = 0
-        super().__init__(dim, path=path)
+        super().__init__(dim, path=path, threads=threads)
 
     # ---- public extras -------------------------------------------------------------------
     def wait_for_index(self, timeout: float | None = None) -> bool:
@@ -226,7 +233,18 @@ class FAISSBackend(NumpyBackend):
             params.nprobe = self._effective_nprobe()
         if selector is not None:
             params.sel = selector
-        scores, labels = self._ann.search(q.reshape(1, -1), k, params=params)
+        if self._threads:
+            # OpenMP's thread count is per calling thread (an ICV), so this neither races with
+            # other threads' searches nor slows the background builds; restored for the
+            # caller's own FAISS work.
+            before = faiss.omp_get_max_threads()
+            faiss.omp_set_num_threads(self._threads)
+            try:
+                scores, labels = self._ann.search(q.reshape(1, -1), k, params=params)
+            finally:
+                faiss.omp_set_num_threads(before)
+        else:
+            scores, labels = self._ann.search(q.reshape(1, -1), k, params=params)
         del packed
         valid = labels[0] >= 0
         rows = labels[0][valid].astype(np.int64)
@@ -238,6 +256,19 @@ class FAISSBackend(NumpyBackend):
                 # same rows is the ground truth and still cheap relative to a miss.
                 return self._exact(q, k, postings, now)
         return rows, found
+
+    def _scores(
+        self, mat: npt.NDArray[np.float32], q: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        if self._threads != 1 or not mat.flags.c_contiguous or not len(mat):
+            return super()._scores(mat, q)
+        # FAISS's SIMD kernel for one query against many rows: single-threaded by design
+        # and faster than numpy's einsum.
+        out = np.empty(len(mat), dtype=np.float32)
+        faiss.fvec_inner_products_ny(
+            faiss.swig_ptr(out), faiss.swig_ptr(q), faiss.swig_ptr(mat), self.dim, len(mat)
+        )
+        return out
 
     def _effective_nprobe(self) -> int:
         nlist = int(getattr(self._ann, "nlist", 1))
