@@ -159,7 +159,8 @@ def test_replica_behind_a_trimmed_log_rebuilds_from_the_snapshot() -> None:
     writer.add(["e6", "e7"], [_vec(6), _vec(7)])
     writer.delete(["e2"])
     assert writer.compact()  # trims the log up to the first snapshot
-    assert not _logged(writer, 1) and _logged(writer, writer._top)
+    assert not _logged(writer, 1)
+    assert _logged(writer, writer._top)
     writer.add(["tail"], [_vec(8)])
     writer.delete(["e3"])
     idle.catch_up(force=True)
@@ -168,7 +169,8 @@ def test_replica_behind_a_trimmed_log_rebuilds_from_the_snapshot() -> None:
     assert idle.stats["snapshot_loads"] == 1
     late = SharedVectorIndex(manager, dim=3, poll_interval=0)
     assert _ids(late) == want
-    assert late.stats["snapshot_loads"] == 1 and late.stats["applied"] <= 4
+    assert late.stats["snapshot_loads"] == 1
+    assert late.stats["applied"] <= 4
 
 
 def test_compaction_runs_by_itself_and_one_compactor_at_a_time() -> None:
