@@ -82,3 +82,53 @@ def test_slots_are_per_tenant() -> None:
     fresh_one = _cache(manager.for_tenant("one"))
     fresh_one.load_evidence()
     assert fresh_one.stats()["reports"] == 6
+
+
+ENTRY = "one-shared-entry"
+
+
+def _entry_obs(cache: AdaptiveSemanticCache, entry_id: str) -> list[tuple[float, bool]]:
+    """The observations this cache holds for one entry, after reading the store."""
+    cache._run(cache._load_flow([entry_id], False))
+    ev = cache._ev
+    with ev.lock:
+        entry = ev.entries.get(entry_id)
+        return entry.observations() if entry is not None else []
+
+
+def _entry_worker(path: str, worker: int, barrier: object) -> None:
+    manager = CacheManager(backend=DiskBackend(path))
+    cache = _cache(manager)
+    barrier.wait()  # type: ignore[attr-defined]
+    for i in range(REPORTS):
+        score = 0.75 + worker / 100 + i / 10_000  # tells who reported what
+        cache.report(SemanticResult(True, "x", score, "semantic", "q", ENTRY), bool(i % 3))
+    assert cache.stats()["unsaved_observations"] == 0
+    manager.close()
+
+
+@pytest.mark.slow
+def test_four_processes_reporting_on_one_entry_lose_no_observation(tmp_path: Path) -> None:
+    """4 processes x 30 reports on the same entry: a fresh cache reads all 120 of them.
+
+    Each process writes the entry's observations to its own slot (absolute, no read), so
+    none overwrites another's. (The read-add-write record this replaced kept 30-60 of the
+    120 in this test.)
+    """
+    path = str(tmp_path / "cache")
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(4)
+    procs = [ctx.Process(target=_entry_worker, args=(path, w, barrier)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    manager = CacheManager(backend=DiskBackend(path))
+    obs = _entry_obs(_cache(manager), ENTRY)
+    assert len(obs) == 4 * REPORTS
+    for w in range(4):  # each worker's own observations, in the order it made them
+        mine = [s for s, _ in obs if round((s - 0.75) * 100) == w]
+        assert mine == sorted(mine)
+        assert len(mine) == REPORTS
+    manager.close()
