@@ -1383,9 +1383,9 @@ class AdaptiveSemanticCache(SemanticCache):
     * every report or verdict is stored at once. Global counts are sharded by writer: each
       process takes a slot from an atomic counter (:meth:`CacheManager.incr`) and writes
       only its own totals there, and readers sum every slot, so concurrent workers never
-      lose a count. Per-entry observations live in one small record per entry (read, add,
-      write back): two workers writing the same entry's record within one round trip can
-      lose the other's observations there (last writer wins); nothing is counted twice.
+      lose a count. Per-entry observations are sharded the same way: one record per entry
+      and writer slot, holding that writer's own latest observations with their times;
+      readers merge every slot's in time order, so no observation is lost either.
     * lookups read an entry's record the first time it is a candidate (at or above
       ``floor``) and again after ``evidence_refresh`` seconds, and the global record at the
       same pace; between reads decisions come from memory. :meth:`load_evidence` reads the
