@@ -104,8 +104,13 @@ def test_shared_index_flag_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
     b.vector_backend.catch_up(force=True)
     assert b.lookup(Q_NEAR).tier == "semantic"
     assert local_only.lookup(Q_NEAR).tier != "semantic"
-    with pytest.raises(ConfigurationError, match="shared_index"):
-        SemanticCache(manager, embedder=emb, shared_index=True, vector_backend=a.vector_backend)
+    from omnicache_ai.backends.vector import NumpyBackend
+
+    with pytest.raises(ConfigurationError, match="SharedVectorIndex"):
+        SemanticCache(manager, embedder=emb, shared_index=True, vector_backend=NumpyBackend(DIM))
+    given = SemanticCache(manager, embedder=emb, shared_index=True, vector_backend=b.vector_backend)
+    assert given.shared_index
+    assert given.vector_backend is b.vector_backend
 
 
 def test_wiped_log_is_replayed_from_the_start() -> None:

@@ -298,12 +298,18 @@ class _SharedDeps:
 
 
 def _shared_index_flag(shared_index: bool | None, vector_backend: object) -> bool:
+    """Whether the index is shared by every process; a server backend (``shared``) is as is."""
+    served = bool(getattr(vector_backend, "shared", False))
     if shared_index is None:  # opt-in: the in-process index stays the fast default
         flag = os.environ.get("OMNICACHE_SEMANTIC_SHARED", "").strip().lower()
-        return flag in ("1", "true", "yes", "on") and vector_backend is None
-    if shared_index and vector_backend is not None:
-        raise ConfigurationError("pass either shared_index=True or vector_backend=, not both")
-    return bool(shared_index)
+        return served or (flag in ("1", "true", "yes", "on") and vector_backend is None)
+    if shared_index and vector_backend is not None and not served:
+        raise ConfigurationError(
+            "shared_index=True needs no vector_backend, or one every process shares (a vector "
+            f"server, e.g. ChromaBackend(host=...)); {type(vector_backend).__name__} is "
+            "per process: wrap it as SharedVectorIndex(manager, dim=..., local=it) instead"
+        )
+    return bool(shared_index) or served
 
 
 class SemanticCache:
@@ -334,7 +340,8 @@ class SemanticCache:
         embedding_cache_size: Recent query embeddings kept in memory (0 disables).
         shared_index: Keep the vector index in step with every process on the manager's
             backend (a :class:`~omnicache_ai.layers.semantic_index.SharedVectorIndex`);
-            default: ``OMNICACHE_SEMANTIC_SHARED``, else off.
+            default: ``OMNICACHE_SEMANTIC_SHARED``, else off. A ``vector_backend`` on a
+            vector server (its ``shared`` attribute is true) is shared as is.
         cache_embeddings: Also store query embeddings through the manager (a
             :class:`~omnicache_ai.layers.CachedEmbedder`), so a question any worker
             embedded is not embedded again. Default: on when ``manager`` is given, off for

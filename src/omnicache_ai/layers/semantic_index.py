@@ -133,6 +133,8 @@ class SharedVectorIndex:
 
             local = NumpyBackend(dim=dim)
         self.dim = dim
+        #: Shared by every process on ``manager``'s backend (see ``SemanticCache(shared_index=)``).
+        self.shared = True
         self.manager = manager
         self.name = name
         self.local = local

@@ -1,0 +1,46 @@
+"""A Chroma server as the semantic cache's shared index: no replica, one index for all."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import uuid
+from pathlib import Path
+
+import _chroma_shared_workers as workers
+import pytest
+
+pytestmark = [pytest.mark.service, pytest.mark.slow]
+
+
+def test_entry_stored_in_one_process_hits_in_another_through_the_server(
+    chroma_server: tuple[str, int], tmp_path: Path
+) -> None:
+    """Process a's entry is a paraphrase hit in process b; delete, TTL and tenants hold.
+
+    b asks before and after a deletes one entry and another expires: the kept entry keeps
+    hitting, the removed ones miss, and another tenant never sees acme's answer.
+    """
+    host, port = chroma_server
+    collection = f"shared-{uuid.uuid4().hex[:12]}"
+    ctx = mp.get_context("spawn")
+    barrier, queue = ctx.Barrier(2), ctx.Queue()
+    args = (str(tmp_path / "answers"), host, port, collection)
+    procs = [ctx.Process(target=workers.roles, args=(*args, role, barrier, queue)) for role in "ab"]
+    for p in procs:
+        p.start()
+    results = {}
+    for _ in procs:
+        status, payload = queue.get(timeout=120)
+        assert status == "ok", payload
+        results[payload[0]] = payload[1]
+    for p in procs:
+        p.join(30)
+    b = results["b"]
+    assert results["a"]["shared"]
+    assert b["shared"]
+    keep, deleted, expiring = b["before"]
+    assert keep == ("semantic", "keep")
+    assert deleted == ("semantic", "deleted")
+    assert expiring == ("semantic", "expiring")
+    assert b["other_tenant"] == (None, None)
+    assert b["after"] == [("semantic", "keep"), (None, None), (None, None)]
