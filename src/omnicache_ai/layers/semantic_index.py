@@ -229,10 +229,11 @@ class SharedVectorIndex:
             trimmed = False
             for start in range(0, len(slots), _CHUNK):
                 chunk = slots[start : start + _CHUNK]
-                found = self._records.load(m, [self._key(s) for s in chunk])
+                keys = {s: self._key(s) for s in chunk}
+                found = self._records.load(m, list(keys.values()))
                 if found is None:
                     return applied  # retried from the same place next time
-                missing = [s for s in chunk if not isinstance(found.get(self._key(s)), Mapping)]
+                missing = [s for s in chunk if not isinstance(found.get(keys[s]), Mapping)]
                 if missing and not checked_snapshot:
                     # Records that are gone may have been compacted into a snapshot.
                     checked_snapshot = True
@@ -244,7 +245,7 @@ class SharedVectorIndex:
                         break
                 batch: list[dict[str, Any]] = []
                 for s in chunk:
-                    record = found.get(self._key(s))
+                    record = found.get(keys[s])
                     if isinstance(record, Mapping):
                         self._gaps.pop(s, None)
                         batch.append(dict(record))
