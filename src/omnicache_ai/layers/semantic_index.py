@@ -15,11 +15,21 @@ only after its exact-tier payload is read back, so a vector whose payload expire
 invalidated or cleared (a tenant ``clear()``) is a miss (and the cache deletes it, which is
 logged and so propagates).
 
-Log records expire after ``log_ttl`` seconds; that bounds the log. A process starting later
-replays whatever is still there; a slot reserved but not written yet (a writer between its
-increment and its write) is retried for ``gap_timeout`` seconds, then given up. A log whose
-counter went backwards (the backend was flushed, the tenant cleared) is replayed from the
-start into an emptied replica.
+The log is compacted: every ``compact_every`` records, one process (holding a lease taken
+with an atomic counter) folds the previous snapshot and the log after it into a new
+snapshot of the live entries (removed and expired ones dropped), publishes it with one
+write, and trims the log up to the previous snapshot. A process starting later loads the
+newest snapshot, then the log after it; a running replica that finds records it has not
+applied trimmed away (it was idle through two compactions) reloads the snapshot. Log
+records also expire after ``log_ttl`` seconds, a bound for a log nobody compacts. A slot
+reserved but not written yet (a writer between its increment and its write) is retried
+for ``gap_timeout`` seconds, then given up (a compaction never folds past it before). A
+log whose counter went backwards (the backend was flushed) is replayed from the start
+into an emptied replica.
+
+A vector *server* (``ChromaBackend(host=...)``) needs none of this: it is one index for
+every process already, and ``SemanticCache(shared_index=True, vector_backend=server)`` uses
+it as is (both have ``shared = True``).
 
 Example:
     >>> from omnicache_ai import CacheManager, InMemoryBackend
