@@ -18,7 +18,7 @@ KEEP = (
 DELETED = ("how tall is the eiffel tower in paris", "how tall is the famous eiffel tower in paris")
 EXPIRING = ("who wrote the novel war and peace",
             "who wrote the long novel war and peace")  # fmt: skip
-TTL = 2.0
+TTL = 4.0  # long enough for the other process to ask before it expires
 
 
 def _ask(cache: SemanticCache, tenant: str, pair: tuple[str, str]) -> tuple[str | None, Any]:
@@ -48,6 +48,7 @@ def roles(setup: tuple[str, str, int, str], role: str, barrier: Any, queue: Any)
             acme.set(KEEP[0], "keep")
             acme.set(DELETED[0], "deleted")
             acme.set(EXPIRING[0], "expiring", ttl=TTL)
+            stored_at = time.time()  # its TTL ran from before this moment
         barrier.wait(60)
         if role == "b":
             out["before"] = [_ask(cache, "acme", p) for p in (KEEP, DELETED, EXPIRING)]

@@ -42,8 +42,8 @@ def test_entry_stored_in_one_process_hits_in_another_through_the_server(
     collection = f"shared-{uuid.uuid4().hex[:12]}"
     ctx = mp.get_context("spawn")
     barrier, queue = ctx.Barrier(2), ctx.Queue()
-    args = (str(tmp_path / "answers"), host, port, collection)
-    procs = [ctx.Process(target=workers.roles, args=(*args, role, barrier, queue)) for role in "ab"]
+    setup = (str(tmp_path / "answers"), host, port, collection)
+    procs = [ctx.Process(target=workers.roles, args=(setup, r, barrier, queue)) for r in "ab"]
     for p in procs:
         p.start()
     results = {}
