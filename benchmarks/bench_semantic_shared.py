@@ -11,8 +11,9 @@ is on PATH):
 * ``propagation``: one process adds an entry every 5 ms, another polls the log
   (``poll_interval=0``, 1 ms sleep between polls); the delay is from the writer's clock before
   ``add`` to the reader's clock when the entry is in its replica (p50/p99);
-* ``rebuild``: time for a new process's ``SharedVectorIndex`` to replay N entries, and the
-  replica's memory per entry (numpy, float32);
+* ``rebuild``: time for a new process's ``SharedVectorIndex`` to replay N entries from the
+  log, then (after one ``compact()``) to load them from a snapshot, and the replica's
+  memory per entry (numpy, float32);
 * ``4 writers``: four processes add 500 entries each at once; a later replica must hold 2000.
 
 Vectors are random (dimension 384, like MiniLM) so no model load dominates.
@@ -90,27 +91,34 @@ def propagation(where: str, n: int = 300) -> list[float]:
     return reader.delays
 
 
-def rebuild(where: str, size: int) -> tuple[float, float]:
+def rebuild(where: str, size: int) -> tuple[float, float, float]:
+    """Seconds to rebuild ``size`` entries from the log, then from a snapshot; bytes/entry."""
     manager = open_manager(where)
     name = f"rebuild{size}"
-    writer = SharedVectorIndex(manager, dim=DIM, name=name)
+    writer = SharedVectorIndex(manager, dim=DIM, name=name, compact_every=0)
     rng = np.random.default_rng(1)
     for start in range(0, size, 1000):
         ids = [f"r{i}" for i in range(start, min(size, start + 1000))]
         writer.add(ids, rng.standard_normal((len(ids), DIM)), [{"p": "x"}] * len(ids))
     t0 = time.perf_counter()
-    fresh = SharedVectorIndex(manager, dim=DIM, name=name)
-    seconds = time.perf_counter() - t0
+    fresh = SharedVectorIndex(manager, dim=DIM, name=name, compact_every=0)
+    from_log = time.perf_counter() - t0
     assert fresh.count() == size, (fresh.count(), size)
     matrix = getattr(fresh.local, "_vecs", None)
     per_entry = matrix.nbytes / size if isinstance(matrix, np.ndarray) else 4.0 * DIM
+    assert writer.compact()
+    t0 = time.perf_counter()
+    fresh = SharedVectorIndex(manager, dim=DIM, name=name, compact_every=0)
+    from_snapshot = time.perf_counter() - t0
+    assert fresh.count() == size, (fresh.count(), size)
+    assert fresh.stats.get("snapshot_loads") == 1
     manager.close()
-    return seconds, per_entry
+    return from_log, from_snapshot, per_entry
 
 
 def _bulk_writer(where: str, worker: int, n: int, start: Any) -> None:
     manager = open_manager(where)
-    index = SharedVectorIndex(manager, dim=DIM, name="four", poll_interval=3600)
+    index = SharedVectorIndex(manager, dim=DIM, name="four", poll_interval=3600, compact_every=0)
     rng = np.random.default_rng(worker)
     start.wait(60)
     for i in range(n):
@@ -184,8 +192,9 @@ def main() -> None:
                 print(f"{label:5s} propagation: n={len(ms)} p50={statistics.median(ms):.2f} ms "
                       f"p99={p99:.2f} ms")  # fmt: skip
                 for size in args.sizes:
-                    seconds, per_entry = rebuild(where, size)
-                    print(f"{label:5s} rebuild {size:>7,} entries: {seconds:.2f} s "
+                    from_log, from_snapshot, per_entry = rebuild(where, size)
+                    print(f"{label:5s} rebuild {size:>7,} entries: from the log {from_log:.2f} s, "
+                          f"from a snapshot {from_snapshot:.2f} s "
                           f"(replica {per_entry:.0f} B/entry)")  # fmt: skip
                 got = four_writers(where)
                 print(f"{label:5s} 4 writers x 500: replica holds {got} of 2000 "

@@ -70,3 +70,33 @@ def test_four_writers_lose_nothing_and_a_later_process_sees_all(
     second = rng.standard_normal((2, DIM))[1]  # worker 2's second vector
     assert late.search(second, k=1)[0].id == "w2:1"
     manager.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", KINDS)
+def test_process_behind_a_trimmed_log_rebuilds_with_every_change(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """An idle process whose unread log was compacted away rebuilds the exact live index.
+
+    The trimmed part held a delete, a TTL expiry, a tag invalidation and a tenant clear():
+    after catching up (from the snapshot, then the log tail), the idle process serves the
+    kept and the newer entries, none of the removed ones, and holds the same vectors as a
+    process started afterwards.
+    """
+    where = _where(kind, tmp_path, request)
+    results = dict(_run(2, workers.compaction_roles, lambda i: (where, ["writer", "idle"][i])))
+    writer, idle = results["writer"], results["idle"]
+    assert all(tier == "semantic" for tier, _ in idle["before"].values()), idle["before"]
+    assert writer == {"first": True, "second": True, "slot_1_kept": False}
+    assert idle["snapshot_loads"] == 1
+    after = idle["after"]
+    assert after["keep"] == ("semantic", "keep")
+    assert after["last"] == ("semantic", "last")
+    for name in ("deleted", "expired", "tagged", "cleared"):
+        assert after[name] == (None, None), name
+    manager = workers.open_manager(where)
+    late = SharedVectorIndex(manager, dim=DIM)
+    assert sorted(late.local._row_of) == idle["ids"]  # type: ignore[attr-defined]
+    assert len(idle["ids"]) == 2  # keep and last
+    manager.close()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,18 +37,23 @@ def _worker(path: str, worker: int, barrier: object) -> None:
     manager.close()
 
 
-@pytest.mark.slow
-def test_four_processes_reporting_lose_no_observation(tmp_path: Path) -> None:
-    """4 processes x 30 reports on one disk cache: a fresh cache loads all 120 observations."""
-    path = str(tmp_path / "cache")
+def _in_four_processes(target: Callable[[str, int, Any], None], path: str) -> None:
+    """Run ``target(path, worker, barrier)`` in 4 spawned processes at once; all must succeed."""
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(4)
-    procs = [ctx.Process(target=_worker, args=(path, w, barrier)) for w in range(4)]
+    procs = [ctx.Process(target=target, args=(path, w, barrier)) for w in range(4)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
+
+
+@pytest.mark.slow
+def test_four_processes_reporting_lose_no_observation(tmp_path: Path) -> None:
+    """4 processes x 30 reports on one disk cache: a fresh cache loads all 120 observations."""
+    path = str(tmp_path / "cache")
+    _in_four_processes(_worker, path)
     manager = CacheManager(backend=DiskBackend(path))
     fresh = _cache(manager)
     fresh.load_evidence()
@@ -82,3 +89,46 @@ def test_slots_are_per_tenant() -> None:
     fresh_one = _cache(manager.for_tenant("one"))
     fresh_one.load_evidence()
     assert fresh_one.stats()["reports"] == 6
+
+
+ENTRY = "one-shared-entry"
+
+
+def _entry_obs(cache: AdaptiveSemanticCache, entry_id: str) -> list[tuple[float, bool]]:
+    """The observations this cache holds for one entry, after reading the store."""
+    cache._run(cache._load_flow([entry_id], False))
+    ev = cache._ev
+    with ev.lock:
+        entry = ev.entries.get(entry_id)
+        return entry.observations() if entry is not None else []
+
+
+def _entry_worker(path: str, worker: int, barrier: object) -> None:
+    manager = CacheManager(backend=DiskBackend(path))
+    cache = _cache(manager)
+    barrier.wait()  # type: ignore[attr-defined]
+    for i in range(REPORTS):
+        score = 0.75 + worker / 100 + i / 10_000  # tells who reported what
+        cache.report(SemanticResult(True, "x", score, "semantic", "q", ENTRY), bool(i % 3))
+    assert cache.stats()["unsaved_observations"] == 0
+    manager.close()
+
+
+@pytest.mark.slow
+def test_four_processes_reporting_on_one_entry_lose_no_observation(tmp_path: Path) -> None:
+    """4 processes x 30 reports on the same entry: a fresh cache reads all 120 of them.
+
+    Each process writes the entry's observations to its own slot (absolute, no read), so
+    none overwrites another's. (The read-add-write record this replaced kept 53 of the 120
+    in this test.)
+    """
+    path = str(tmp_path / "cache")
+    _in_four_processes(_entry_worker, path)
+    manager = CacheManager(backend=DiskBackend(path))
+    obs = _entry_obs(_cache(manager), ENTRY)
+    assert len(obs) == 4 * REPORTS
+    for w in range(4):  # each worker's own observations, in the order it made them
+        mine = [s for s, _ in obs if round((s - 0.75) * 100) == w]
+        assert mine == sorted(mine)
+        assert len(mine) == REPORTS
+    manager.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -103,8 +104,13 @@ def test_shared_index_flag_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
     b.vector_backend.catch_up(force=True)
     assert b.lookup(Q_NEAR).tier == "semantic"
     assert local_only.lookup(Q_NEAR).tier != "semantic"
-    with pytest.raises(ConfigurationError, match="shared_index"):
-        SemanticCache(manager, embedder=emb, shared_index=True, vector_backend=a.vector_backend)
+    from omnicache_ai.backends.vector import NumpyBackend
+
+    with pytest.raises(ConfigurationError, match="SharedVectorIndex"):
+        SemanticCache(manager, embedder=emb, shared_index=True, vector_backend=NumpyBackend(DIM))
+    given = SemanticCache(manager, embedder=emb, shared_index=True, vector_backend=b.vector_backend)
+    assert given.shared_index
+    assert given.vector_backend is b.vector_backend
 
 
 def test_wiped_log_is_replayed_from_the_start() -> None:
@@ -119,3 +125,92 @@ def test_wiped_log_is_replayed_from_the_start() -> None:
     a.add(["new"], [[0, 0, 1]])
     assert [h.id for h in b.search([0, 0, 1], k=3)] == ["new"]
     assert b.stats["rebuilds"] == 1
+
+
+# ---- compaction: snapshots and a trimmed log ----------------------------------------------------
+def _vec(i: int) -> list[float]:
+    v = [0.0] * 3
+    v[i % 3] = 1.0
+    v[(i + 1) % 3] = 0.01 * i
+    return v
+
+
+def _ids(index: SharedVectorIndex) -> set[str]:
+    return {h.id for h in index.search([1, 1, 1], k=100)}
+
+
+def _logged(index: SharedVectorIndex, slot: int) -> bool:
+    found = index._records.load(index.manager, [index._key(slot)])
+    return bool(found and index._key(slot) in found)
+
+
+def test_replica_behind_a_trimmed_log_rebuilds_from_the_snapshot() -> None:
+    """Two compactions trim the log a replica had not read: it loads the snapshot, then the tail.
+
+    The rebuilt replica holds exactly the live entries: deletes, a clear and expired entries
+    in the trimmed part are honoured, and later records still apply on top.
+    """
+    manager = CacheManager(backend=InMemoryBackend())
+    writer = SharedVectorIndex(manager, dim=3, poll_interval=0, compact_every=0)
+    idle = SharedVectorIndex(manager, dim=3, poll_interval=3600, compact_every=0)
+    writer.add(["gone"], [_vec(0)])
+    idle.catch_up(force=True)  # read slot 1, then idle while the log moves on
+    assert _ids(idle) == {"gone"}
+    writer.clear()  # "gone" must not come back from the first part of the log
+    writer.add([f"e{i}" for i in range(6)], [_vec(i) for i in range(6)])
+    writer.add(["old"], [_vec(7)], [{"expires_at": 1.0}])  # long expired
+    writer.delete(["e1"])
+    assert writer.compact()
+    writer.add(["e6", "e7"], [_vec(6), _vec(7)])
+    writer.delete(["e2"])
+    assert writer.compact()  # trims the log up to the first snapshot
+    assert not _logged(writer, 1)
+    assert _logged(writer, writer._top)
+    writer.add(["tail"], [_vec(8)])
+    writer.delete(["e3"])
+    idle.catch_up(force=True)
+    want = {"e0", "e4", "e5", "e6", "e7", "tail"}
+    assert _ids(idle) == want
+    assert idle.stats["snapshot_loads"] == 1
+    late = SharedVectorIndex(manager, dim=3, poll_interval=0)
+    assert _ids(late) == want
+    assert late.stats["snapshot_loads"] == 1
+    assert late.stats["applied"] <= 4
+
+
+def test_compaction_runs_by_itself_and_one_compactor_at_a_time() -> None:
+    """Past compact_every records a search starts a compaction; a held lease blocks another."""
+    manager = CacheManager(backend=InMemoryBackend())
+    index = SharedVectorIndex(manager, dim=3, poll_interval=0, compact_every=5)
+    other = SharedVectorIndex(manager, dim=3, poll_interval=0, compact_every=0)
+    held = manager.incr(other._meta_key("lease"), 1, ttl=60, layer="semantic.index")
+    assert held == 1
+    index.add([f"e{i}" for i in range(6)], [_vec(i) for i in range(6)])
+    assert not other.compact()  # the lease is taken
+    manager.delete(other._meta_key("lease"), layer="semantic.index")
+    index._compact_due = 0.0
+    index.search(_vec(0))
+    for _ in range(200):
+        if index.stats.get("compactions"):
+            break
+        time.sleep(0.01)
+    assert index.stats.get("compactions") == 1
+    assert other._read_pointer()[1]["seq"] == 6
+
+
+def test_compaction_stops_before_an_unwritten_slot() -> None:
+    """A slot reserved but not written yet is not folded past: it still applies later."""
+    manager = CacheManager(backend=InMemoryBackend())
+    index = SharedVectorIndex(manager, dim=3, poll_interval=0, compact_every=0)
+    index.add(["a"], [_vec(0)])
+    slot = manager.incr(index._key(None), 1, ttl=0)  # a writer between incr and write
+    index.add(["b"], [_vec(1)])
+    assert index.compact()
+    assert index._read_pointer()[1]["seq"] == 1
+    assert slot is not None
+    manager.set(
+        index._key(slot), {"o": "a", "i": "slow", "v": np.array(_vec(2), "<f4").tobytes(), "m": {}}
+    )
+    assert index.compact()
+    late = SharedVectorIndex(manager, dim=3, poll_interval=0)
+    assert _ids(late) == {"a", "b", "slow"}

@@ -300,12 +300,18 @@ class _SharedDeps:
 
 
 def _shared_index_flag(shared_index: bool | None, vector_backend: object) -> bool:
+    """Whether the index is shared by every process; a server backend (``shared``) is as is."""
+    served = bool(getattr(vector_backend, "shared", False))
     if shared_index is None:  # opt-in: the in-process index stays the fast default
         flag = os.environ.get("OMNICACHE_SEMANTIC_SHARED", "").strip().lower()
-        return flag in ("1", "true", "yes", "on") and vector_backend is None
-    if shared_index and vector_backend is not None:
-        raise ConfigurationError("pass either shared_index=True or vector_backend=, not both")
-    return bool(shared_index)
+        return served or (flag in ("1", "true", "yes", "on") and vector_backend is None)
+    if shared_index and vector_backend is not None and not served:
+        raise ConfigurationError(
+            "shared_index=True needs no vector_backend, or one every process shares (a vector "
+            f"server, e.g. ChromaBackend(host=...)); {type(vector_backend).__name__} is "
+            "per process: wrap it as SharedVectorIndex(manager, dim=..., local=it) instead"
+        )
+    return bool(shared_index) or served
 
 
 class SemanticCache:
@@ -337,7 +343,8 @@ class SemanticCache:
         embedding_cache_size: Recent query embeddings kept in memory (0 disables).
         shared_index: Keep the vector index in step with every process on the manager's
             backend (a :class:`~omnicache_ai.layers.semantic_index.SharedVectorIndex`);
-            default: ``OMNICACHE_SEMANTIC_SHARED``, else off.
+            default: ``OMNICACHE_SEMANTIC_SHARED``, else off. A ``vector_backend`` on a
+            vector server (its ``shared`` attribute is true) is shared as is.
         cache_embeddings: Also store query embeddings through the manager (a
             :class:`~omnicache_ai.layers.CachedEmbedder`), so a question any worker
             embedded is not embedded again. Default: on when ``manager`` is given, off for
@@ -1501,13 +1508,17 @@ def estimate_threshold(
 # writer: each process takes a slot number from an atomic counter once and writes only its
 # own slot, with absolute totals of its own observations, so concurrent workers never
 # overwrite each other's counts; readers sum every slot (plus the single record earlier
-# versions wrote, read-only).
+# versions wrote, read-only). Per-entry observations are sharded the same way: one record
+# per (entry, writer slot) holding that writer's own most recent observations, stamped with
+# the wall clock so readers can merge every writer's in time order (plus the single
+# per-entry record earlier versions wrote, read-only, as the oldest).
 _EV_LAYER: Final = "semantic.evidence"
 _EV_KEY_TYPE: Final = "semantic-evidence"
 _EV_VERSION: Final = 1
 #: Observations kept per entry (the most recent), here and in its stored record.
 _ENTRY_OBS: Final = 256
 _Obs = list[tuple[float, bool]]
+_TimedObs = list[tuple[float, bool, float]]  # (similarity, correct, wall-clock time)
 
 
 def _counts_record(counts: Mapping[float, Sequence[int]]) -> dict[str, Any]:
@@ -1529,32 +1540,36 @@ def _parse_counts(record: Any) -> _Counts | None:
     return out
 
 
-def _obs_record(obs: _Obs) -> dict[str, Any]:
-    return {"v": _EV_VERSION, "o": [[s, ok] for s, ok in obs]}
+def _obs_record(obs: _TimedObs) -> dict[str, Any]:
+    return {"v": _EV_VERSION, "o": [[s, ok, t] for s, ok, t in obs]}
 
 
-def _parse_obs(record: Any) -> _Obs | None:
+def _parse_obs(record: Any) -> _TimedObs | None:
+    """Timed observations of a record (a record without times counts as the oldest)."""
     if not isinstance(record, Mapping) or record.get("v") != _EV_VERSION:
         return None
-    out: _Obs = []
+    out: _TimedObs = []
     for row in record.get("o") or ():
         try:
             score, ok = float(row[0]), row[1]
+            at = float(row[2]) if len(row) > 2 else 0.0
         except (TypeError, ValueError, IndexError):
             continue
-        if isinstance(ok, bool) and math.isfinite(score):
-            out.append((score, ok))
+        if isinstance(ok, bool) and math.isfinite(score) and math.isfinite(at):
+            out.append((score, ok, at))
     return out[-_ENTRY_OBS:]
 
 
 @dataclass
 class _EntryEvidence:
-    stored: _Obs = field(default_factory=list)  # as last read from or written to the store
-    pending: _Obs = field(default_factory=list)  # observed here, not stored yet
+    others: _TimedObs = field(default_factory=list)  # other writers', in time order, as read
+    mine: _TimedObs = field(default_factory=list)  # what this process's slot holds
+    pending: _TimedObs = field(default_factory=list)  # observed here, not stored yet
     checked_at: float = -math.inf  # monotonic time of the last read
 
     def observations(self) -> _Obs:
-        return self.stored + self.pending
+        stored = sorted(self.others + self.mine, key=lambda o: o[2])[-_ENTRY_OBS:]
+        return [(s, ok) for s, ok, _ in stored + self.pending]
 
 
 class _Evidence:
@@ -1599,9 +1614,9 @@ class AdaptiveSemanticCache(SemanticCache):
     * every report or verdict is stored at once. Global counts are sharded by writer: each
       process takes a slot from an atomic counter (:meth:`CacheManager.incr`) and writes
       only its own totals there, and readers sum every slot, so concurrent workers never
-      lose a count. Per-entry observations live in one small record per entry (read, add,
-      write back): two workers writing the same entry's record within one round trip can
-      lose the other's observations there (last writer wins); nothing is counted twice.
+      lose a count. Per-entry observations are sharded the same way: one record per entry
+      and writer slot, holding that writer's own latest observations with their times;
+      readers merge every slot's in time order, so no observation is lost either.
     * lookups read an entry's record the first time it is a candidate (at or above
       ``floor``) and again after ``evidence_refresh`` seconds, and the global record at the
       same pace; between reads decisions come from memory. :meth:`load_evidence` reads the
@@ -1750,27 +1765,31 @@ class AdaptiveSemanticCache(SemanticCache):
 
     def _observe(self, entry_id: str, score: float, correct: bool) -> None:
         ev = self._ev
-        obs = (float(score), bool(correct))
+        obs = (float(score), bool(correct), time.time())
+        bucket = {_bucket(obs[0], obs[1]): (int(correct), int(not correct))}
         with ev.lock:
             entry = self._entry(ev, entry_id)
             if self.persist_evidence:
-                _add_counts(ev.pending, {_bucket(*obs): (int(correct), int(not correct))})
+                _add_counts(ev.pending, bucket)
                 entry.pending.append(obs)
                 if not ev.flushing:  # a flush in progress counts on the pending list's prefix
                     del entry.pending[:-_ENTRY_OBS]
                 ev.dirty.add(entry_id)
             else:
-                _add_counts(ev.stored, {_bucket(*obs): (int(correct), int(not correct))})
-                entry.stored.append(obs)
-                del entry.stored[:-_ENTRY_OBS]
+                _add_counts(ev.stored, bucket)
+                entry.mine.append(obs)
+                del entry.mine[:-_ENTRY_OBS]
             self._recompute(ev)
 
     # ---- evidence in the store: flows driven by the sync and async drivers ---------------------
-    def _evidence_key(self, entry_id: str | None) -> str:
+    def _evidence_key(self, entry_id: str | None, slot: int | None = None) -> str:
+        """The global record, or an entry's record: one writer slot's, or the legacy one."""
         kb = self.manager.key_builder
         if entry_id is None:  # similarities of different models are not comparable
             return kb.build(_EV_KEY_TYPE, {"global": self.embedder.name})
-        return kb.build(_EV_KEY_TYPE, {"entry": entry_id})
+        if slot is None:
+            return kb.build(_EV_KEY_TYPE, {"entry": entry_id})
+        return kb.build(_EV_KEY_TYPE, {"entry": entry_id, "slot": slot})
 
     def _slot_key(self, slot: int | None) -> str:
         """The slot counter (``None``) or one writer's slot of global counts."""
@@ -1792,13 +1811,17 @@ class AdaptiveSemanticCache(SemanticCache):
             generation = ev.generation
         keys: list[tuple[str | None, str]] = [(eid, self._evidence_key(eid)) for eid in entry_ids]
         slots: dict[int, str] = {}
+        n = yield ("incr", self._slot_key(None), 0)  # how many writers ever wrote evidence
+        if n is None:
+            return None
+        writers = range(1, int(n) + 1)
+        entry_slots = {eid: {i: self._evidence_key(eid, i) for i in writers} for eid in entry_ids}
         if want_global:
             keys.append((None, self._evidence_key(None)))
-            n = yield ("incr", self._slot_key(None), 0)
-            if n is None:
-                return None
-            slots = {i: self._slot_key(i) for i in range(1, int(n) + 1)}
-        found = yield ("records_load", [k for _, k in keys] + list(slots.values()))
+            slots = {i: self._slot_key(i) for i in writers}
+        wanted = [k for _, k in keys] + list(slots.values())
+        wanted += [k for by_slot in entry_slots.values() for k in by_slot.values()]
+        found = yield ("records_load", wanted)
         if found is None:
             return None
         with ev.lock:
@@ -1818,11 +1841,13 @@ class AdaptiveSemanticCache(SemanticCache):
                             _add_counts(others, _parse_counts(found.get(skey)) or {})
                     ev.others = others
                     ev.stored = _add_counts(_add_counts({}, others), ev.mine)
-                else:
-                    obs = _parse_obs(found.get(key))
-                    entry = ev.entries.get(owner)
-                    if obs is not None and entry is not None:
-                        entry.stored = obs
+                elif (entry := ev.entries.get(owner)) is not None:
+                    seen = _parse_obs(found.get(key)) or []
+                    for i, skey in entry_slots[owner].items():
+                        if i != ev.slot:  # our own slot: memory is never behind the store
+                            seen += _parse_obs(found.get(skey)) or []
+                    seen.sort(key=lambda o: o[2])
+                    entry.others = seen[-_ENTRY_OBS:]
             self._recompute(ev)
         return None
 
@@ -1871,23 +1896,23 @@ class AdaptiveSemanticCache(SemanticCache):
             mine = _add_counts({}, ev.mine)
             slot = ev.slot
             batch = {
-                eid: (list(ev.entries[eid].stored), list(ev.entries[eid].pending))
+                eid: (list(ev.entries[eid].mine), list(ev.entries[eid].pending))
                 for eid in ev.dirty
                 if eid in ev.entries
             }
             ev.dirty.intersection_update(batch)
         if not counts and not batch:
             return False
-        keys = {eid: self._evidence_key(eid) for eid in batch}
-        # Global counts: this process's own slot, absolute totals; no read needed, no race.
+        # This process's own slot, absolute totals and lists: no read needed, no race.
+        if slot is None:
+            slot = yield ("incr", self._slot_key(None), 1)
+            if slot is None:
+                return False
+            with ev.lock:
+                ev.slot = slot = int(slot)
+        keys = {eid: self._evidence_key(eid, slot) for eid in batch}
         written_counts = None
         if counts:
-            if slot is None:
-                slot = yield ("incr", self._slot_key(None), 1)
-                if slot is None:
-                    return False
-                with ev.lock:
-                    ev.slot = slot = int(slot)
             written_counts = _add_counts(mine, counts)
             saved = yield (
                 "records_save",
@@ -1896,13 +1921,7 @@ class AdaptiveSemanticCache(SemanticCache):
             )
             if not saved:
                 return False
-        found = (yield ("records_load", list(keys.values()))) if keys else {}
-        if found is None:
-            return False
-        written = {}
-        for eid, (known, new) in batch.items():
-            base_obs = _parse_obs(found.get(keys[eid]))
-            written[eid] = ((known if base_obs is None else base_obs) + new)[-_ENTRY_OBS:]
+        written = {eid: (mine_obs + new)[-_ENTRY_OBS:] for eid, (mine_obs, new) in batch.items()}
         saved_entries = bool(written) and (
             yield (
                 "records_save",
@@ -1928,7 +1947,7 @@ class AdaptiveSemanticCache(SemanticCache):
                     entry = ev.entries.get(eid)
                     if entry is None:
                         continue
-                    entry.stored = obs
+                    entry.mine = obs
                     del entry.pending[: len(batch[eid][1])]
                     entry.checked_at = now
                     if entry.pending:
@@ -2041,7 +2060,7 @@ class AdaptiveSemanticCache(SemanticCache):
         ev = self._ev
         with ev.lock:
             counts = ev.counts()
-            tracked = sum(1 for e in ev.entries.values() if e.stored or e.pending)
+            tracked = sum(1 for e in ev.entries.values() if e.others or e.mine or e.pending)
             unsaved = sum(ok + bad for ok, bad in ev.pending.values())
         total = sum(ok + bad for ok, bad in counts.values())
         wrong = sum(bad for _, bad in counts.values())

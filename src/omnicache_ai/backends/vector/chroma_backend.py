@@ -51,6 +51,11 @@ _PAGE = 1000
 _QUERY_RETRIES = 4
 
 
+def _is_http_client(client: Any) -> bool:
+    """Whether a user's Chroma client talks to a server (and so is shared by processes)."""
+    return client is not None and "http" in type(client).__name__.lower()
+
+
 class ChromaBackend(BaseVectorBackend):
     """Vector store on a Chroma collection (cosine space).
 
@@ -95,6 +100,9 @@ class ChromaBackend(BaseVectorBackend):
         # Telemetry off: a cache must not phone home, and this machine may have no network.
         settings = Settings(anonymized_telemetry=False)
         self._owns_client = client is None
+        #: Every process reaching this collection sees the same index (a server): a
+        #: semantic cache can use it as its shared index as is (``shared_index=True``).
+        self.shared = host is not None or _is_http_client(client)
         if client is not None:
             self._client = client
         elif path is not None:
