@@ -165,15 +165,17 @@ def main() -> None:
         manager.set("tagged", VALUE, tags=["model:gpt-4o", "tenant:acme"])
         assert manager.get("plain") == VALUE
         assert manager.get("tagged") == VALUE
-        stored = backend.get("plain")
+        plain_key, tagged_key = manager.storage_key("plain"), manager.storage_key("tagged")
+        stored = backend.get(plain_key)
+        assert stored is not None
         checked = backend.get_checked
         assert checked is not None
         raw.set(b"bare", stored)  # a bare GET reads exactly the bytes the manager reads
 
         cases: list[tuple[str, Callable[[], Any]]] = [
             ("redis-py GET (bare)", lambda: raw.get(b"bare")),
-            ("RedisBackend.get", lambda: backend.get("plain")),
-            ("RedisBackend.get_checked", lambda: checked("tagged")),
+            ("RedisBackend.get", lambda: backend.get(plain_key)),
+            ("RedisBackend.get_checked", lambda: checked(tagged_key)),
             ("CacheManager.get", lambda: manager.get("plain")),
             ("CacheManager.get, 2 tags", lambda: manager.get("tagged")),
         ]
