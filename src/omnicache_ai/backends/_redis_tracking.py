@@ -150,7 +150,8 @@ def fresh(pairs: Sequence[tuple[bytes, int]], gens: dict[bytes, int | None]) -> 
     """Whether every recorded generation equals its counter's cached value.
 
     Example:
-        >>> fresh([(b"c", 3)], {b"c": 3}), fresh([(b"c", 3)], {b"c": 4}), fresh([(b"c", 3)], {b"c": None})
+        >>> pairs = [(b"c", 3)]
+        >>> fresh(pairs, {b"c": 3}), fresh(pairs, {b"c": 4}), fresh(pairs, {b"c": None})
         (True, False, False)
     """
     return all(gens.get(key) == gen for key, gen in pairs)
