@@ -131,7 +131,9 @@ _MISUSE: Final[tuple[type[BaseException], ...]] = tuple(
 )
 _GLOB_SPECIAL: Final = frozenset(b"*?[]\\")
 
-# get_checked: read an entry and validate its tag generations in the same round trip.
+# get_checked with client_tracking=False (or where tracking is refused): read an entry and
+# validate its tag generations in the same round trip, inside Redis. The default read does
+# the same check with a plain GET against tracked counters (backends/_redis_tracking.py).
 # The envelope header (core/envelope.py) spells out each tag's counter key and the
 # generation it had at write time; the entry is served only if every counter still holds
 # that generation (a missing counter means the counters were lost, e.g. a restart without
@@ -561,6 +563,7 @@ class _RedisCommon:
             "breaker": self._breaker.snapshot(),
             "max_value_bytes": self.max_value_bytes,
             "oversize_reads": self.oversize_reads,
+            "client_tracking": self.client_tracking,
         }
 
     def __repr__(self) -> str:
@@ -595,9 +598,10 @@ class RedisBackend(_RedisCommon, BaseBackend):
             ``INCRBY`` could count twice.
         scan_count: ``COUNT`` hint for ``SCAN`` in ``keys``, ``delete_prefix`` and ``clear``.
         max_value_bytes: Largest value stored or served, in bytes (default 8 MiB; ``None``:
-            no limit). A larger write is refused before any I/O and a larger stored value is
-            never sent by the server (the manager's read script answers with its size), so
-            one huge entry cannot time out and trip the breaker for every other key.
+            no limit). A larger write is refused before any I/O, and the manager's reads
+            receive at most ``max_value_bytes + 1`` bytes of a larger stored value (the
+            tracked read's ``GETRANGE``; the Lua script sends none), so one huge entry
+            cannot time out and trip the breaker for every other key.
         client_tracking: How the manager's reads check tag generations (standalone servers).
             ``True`` (default): a plain ``GET`` (``GETRANGE`` under ``max_value_bytes``) on a
             dedicated RESP3 pool whose connections cache the tag counters they read, kept
