@@ -50,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import inspect
 import logging
 import math
 import threading
@@ -265,6 +266,16 @@ async def _atracked_connect(conn: Any) -> None:
     except rex.ResponseError as exc:
         raise _tracking_failed(exc) from exc
     setattr(conn, _trk.ATTR, gens)
+
+
+def _pool_args(method: Any) -> tuple[str, ...]:
+    """Arguments for ``pool.get_connection``: none since redis-py 5.3, a command name before."""
+    param = inspect.signature(method).parameters.get("command_name")
+    return ("GET",) if param is not None and param.default is inspect.Parameter.empty else ()
+
+
+_SYNC_POOL_ARGS: Final = _pool_args(redis.ConnectionPool.get_connection)
+_ASYNC_POOL_ARGS: Final = _pool_args(redis.asyncio.ConnectionPool.get_connection)
 
 
 def _tracked_pool(base: Any, pool_types: tuple[type, ...], connect: Any) -> Any:
@@ -793,7 +804,7 @@ class RedisBackend(_RedisCommon, BaseBackend):
         # One GET on a tracked connection; the tag counters come from that connection's
         # cache (see backends/_redis_tracking.py), fetched once when it lacks one.
         pool = self._tracked or self._make_tracked()
-        conn = pool.get_connection()
+        conn = pool.get_connection(*_SYNC_POOL_ARGS)
         limit = self.max_value_bytes
         try:
             conn.send_packed_command([_trk.read_command(raw_key, limit)])
@@ -1253,7 +1264,7 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
     async def _tracked_read(self, raw_key: bytes) -> Any:
         # RedisBackend._tracked_read, awaited: same commands, same checks.
         pool = self._tracked or self._make_tracked()
-        conn = await pool.get_connection()
+        conn = await pool.get_connection(*_ASYNC_POOL_ARGS)
         limit = self.max_value_bytes
         try:
             await conn.send_packed_command([_trk.read_command(raw_key, limit)])
