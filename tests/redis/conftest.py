@@ -23,7 +23,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -186,6 +186,22 @@ def redis_clean_url(redis_server: RedisServer) -> str:
 def dead_url() -> str:
     """A redis:// URL on a local port where nothing listens."""
     return f"redis://127.0.0.1:{free_port()}/0"
+
+
+@pytest.fixture
+def make_redis(tmp_path: Path) -> Iterator[Callable[..., RedisServer]]:
+    """Start private redis-servers with extra arguments (``make_redis("--maxmemory", "1mb")``)."""
+    servers: list[RedisServer] = []
+
+    def make(*extra: str) -> RedisServer:
+        server = RedisServer(tmp_path / f"r{len(servers)}", *extra)
+        server.workdir.mkdir()
+        servers.append(server)
+        return server.start()
+
+    yield make
+    for server in servers:
+        server.kill()
 
 
 @pytest.fixture

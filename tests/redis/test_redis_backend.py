@@ -414,14 +414,22 @@ def test_missing_redis_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) 
         spec.loader.exec_module(copy)
 
 
-# ---- get_checked: tag generations validated inside Redis ------------------------------
+# ---- get_checked: tag generations validated in the read's one round trip --------------
 
 
-def test_get_checked_validates_tag_generations(redis_clean_url: str) -> None:
+@pytest.fixture(params=[True, False], ids=["tracked", "script"])
+def tracking(request: pytest.FixtureRequest) -> bool:
+    """Run a test with each read mode: tracked counters (default) and the Lua script."""
+    return bool(request.param)
+
+
+def test_get_checked_validates_tag_generations(redis_clean_url: str, tracking: bool) -> None:
     """Served while every recorded generation matches its counter; stale entries vanish."""
     from omnicache_ai.core import envelope
 
-    with RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:") as b:
+    with RedisBackend(
+        redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:", client_tracking=tracking
+    ) as b:
         check = b.get_checked
         assert check is not None
         fresh = envelope.encode(b"payload", 1, 0, [("tag:a", 0), ("tag:b", 2)])
@@ -435,11 +443,13 @@ def test_get_checked_validates_tag_generations(redis_clean_url: str) -> None:
         assert check("missing") is None
 
 
-def test_get_checked_treats_a_lost_counter_as_stale(redis_clean_url: str) -> None:
+def test_get_checked_treats_a_lost_counter_as_stale(redis_clean_url: str, tracking: bool) -> None:
     """A counter that vanished (restart without persistence) retires the entries recording it."""
     from omnicache_ai.core import envelope
 
-    with RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:") as b:
+    with RedisBackend(
+        redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:", client_tracking=tracking
+    ) as b:
         assert b.get_checked is not None
         entry = envelope.encode(b"payload", 1, 0, [("tag:a", 0)])
         b.set("e", entry)
@@ -452,9 +462,13 @@ def test_get_checked_treats_a_lost_counter_as_stale(redis_clean_url: str) -> Non
     [b"plain bytes", b"OC\x01\x01\x00\x00untagged", b"OC\x01\x01\x00\x02\x00\x05ab", b"O"],
     ids=["foreign", "untagged", "truncated", "short"],
 )
-def test_get_checked_returns_non_tagged_bytes_as_is(redis_clean_url: str, raw: bytes) -> None:
+def test_get_checked_returns_non_tagged_bytes_as_is(
+    redis_clean_url: str, raw: bytes, tracking: bool
+) -> None:
     """Foreign, untagged or truncated bytes come back unchanged for the manager to judge."""
-    with RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:") as b:
+    with RedisBackend(
+        redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:", client_tracking=tracking
+    ) as b:
         b.set("e", raw)
         assert b.get_checked is not None
         assert b.get_checked("e") == raw
@@ -462,7 +476,9 @@ def test_get_checked_returns_non_tagged_bytes_as_is(redis_clean_url: str, raw: b
 
 def test_get_checked_survives_a_script_flush(redis_clean_url: str) -> None:
     """After SCRIPT FLUSH (or a restart) the script is loaded again transparently."""
-    with RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:") as b:
+    with RedisBackend(
+        redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:", client_tracking=False
+    ) as b:
         b.set("e", b"v")
         assert b.get_checked is not None
         assert b.get_checked("e") == b"v"
@@ -470,9 +486,11 @@ def test_get_checked_survives_a_script_flush(redis_clean_url: str) -> None:
         assert b.get_checked("e") == b"v"
 
 
-def test_get_checked_on_a_list_is_a_data_error(redis_clean_url: str) -> None:
+def test_get_checked_on_a_list_is_a_data_error(redis_clean_url: str, tracking: bool) -> None:
     """A foreign LIST at the key surfaces as BackendDataError from the script too."""
-    with RedisBackend(redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:") as b:
+    with RedisBackend(
+        redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:", client_tracking=tracking
+    ) as b:
         raw_client(b).rpush(b"g:e", b"x")
         assert b.get_checked is not None
         with pytest.raises(BackendDataError):
@@ -495,12 +513,16 @@ class CountingConnection(redis.Connection):
         super().send_packed_command(command, check_health)
 
 
-def test_manager_hit_is_one_round_trip_even_with_tags(redis_clean_url: str) -> None:
+def test_manager_hit_is_one_round_trip_even_with_tags(redis_clean_url: str, tracking: bool) -> None:
     """A CacheManager hit on a tagged entry costs exactly one request to Redis."""
     from omnicache_ai.core.cache_manager import CacheManager
 
     with RedisBackend(
-        redis_clean_url, **FUNCTIONAL_TIMEOUTS, prefix="g:", connection_class=CountingConnection
+        redis_clean_url,
+        **FUNCTIONAL_TIMEOUTS,
+        prefix="g:",
+        connection_class=CountingConnection,
+        client_tracking=tracking,
     ) as b:
         manager = CacheManager(backend=b)
         manager.set("plain", "v")

@@ -48,7 +48,9 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+import inspect
 import logging
 import math
 import threading
@@ -64,6 +66,7 @@ from collections.abc import (
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from omnicache_ai.backends import _redis_tracking as _trk
 from omnicache_ai.backends._circuit import (
     BackendDataError,
     BackendError,
@@ -129,7 +132,9 @@ _MISUSE: Final[tuple[type[BaseException], ...]] = tuple(
 )
 _GLOB_SPECIAL: Final = frozenset(b"*?[]\\")
 
-# get_checked: read an entry and validate its tag generations in the same round trip.
+# get_checked with client_tracking=False (or where tracking is refused): read an entry and
+# validate its tag generations in the same round trip, inside Redis. The default read does
+# the same check with a plain GET against tracked counters (backends/_redis_tracking.py).
 # The envelope header (core/envelope.py) spells out each tag's counter key and the
 # generation it had at write time; the entry is served only if every counter still holds
 # that generation (a missing counter means the counters were lost, e.g. a restart without
@@ -207,6 +212,80 @@ class _OversizeLog:
 
 
 _oversize_log = _OversizeLog()
+
+
+class _TrackingUnsupported(rex.ResponseError):
+    """The server refused RESP3 or ``CLIENT TRACKING`` (Redis < 6, some proxies)."""
+
+
+def _tracking_failed(exc: BaseException) -> _TrackingUnsupported:
+    return _TrackingUnsupported(
+        f"client tracking unavailable ({type(exc).__name__}: {exc}); tagged reads fall back "
+        "to the Lua script"
+    )
+
+
+def _tracked_connect(conn: Any) -> None:
+    """``redis_connect_func`` of the tracked read pool: handshake, then ``CLIENT TRACKING``.
+
+    Runs on every (re)connect, so each new socket starts with an empty counter cache.
+    """
+    gens: dict[bytes, int | None] = {}
+    try:
+        conn.on_connect()
+        set_handler = getattr(conn._parser, "set_invalidation_push_handler", None)
+        if set_handler is None:
+            raise _TrackingUnsupported("this redis-py cannot receive invalidation pushes")
+        set_handler(functools.partial(_trk.forget, gens))
+        conn.send_command(*_trk.TRACKING_ON)
+        conn.read_response()
+    except _TrackingUnsupported:
+        raise
+    except rex.ResponseError as exc:
+        raise _tracking_failed(exc) from exc
+    setattr(conn, _trk.ATTR, gens)
+
+
+async def _atracked_connect(conn: Any) -> None:
+    """Async :func:`_tracked_connect`."""
+    gens: dict[bytes, int | None] = {}
+
+    async def forget(push: Any) -> None:
+        _trk.forget(gens, push)
+
+    try:
+        await conn.on_connect()
+        set_handler = getattr(conn._parser, "set_invalidation_push_handler", None)
+        if set_handler is None:
+            raise _TrackingUnsupported("this redis-py cannot receive invalidation pushes")
+        set_handler(forget)
+        await conn.send_command(*_trk.TRACKING_ON)
+        await conn.read_response()
+    except _TrackingUnsupported:
+        raise
+    except rex.ResponseError as exc:
+        raise _tracking_failed(exc) from exc
+    setattr(conn, _trk.ATTR, gens)
+
+
+def _pool_args(method: Any) -> tuple[str, ...]:
+    """Arguments for ``pool.get_connection``: none since redis-py 5.3, a command name before."""
+    param = inspect.signature(method).parameters.get("command_name")
+    return ("GET",) if param is not None and param.default is inspect.Parameter.empty else ()
+
+
+_SYNC_POOL_ARGS: Final = _pool_args(redis.ConnectionPool.get_connection)
+_ASYNC_POOL_ARGS: Final = _pool_args(redis.asyncio.ConnectionPool.get_connection)
+
+
+def _tracked_pool(base: Any, pool_types: tuple[type, ...], connect: Any) -> Any:
+    """A RESP3, tracking pool shaped like the client's own ``base`` (``None``: not possible)."""
+    if type(base) not in pool_types:
+        return None  # e.g. a Sentinel pool: the Lua script does the check instead
+    kwargs = {**base.connection_kwargs, "protocol": 3, "redis_connect_func": connect}
+    return type(base)(
+        connection_class=base.connection_class, max_connections=base.max_connections, **kwargs
+    )
 
 
 def _ttl_ms(ttl: float | None) -> int | None:
@@ -323,6 +402,7 @@ class _RedisCommon:
         scan_count: int,
         socket_timeout: float | None,
         max_value_bytes: int | None = None,
+        client_tracking: bool = True,
     ) -> None:
         if not isinstance(prefix, str):
             raise TypeError(f"prefix must be a str, got {type(prefix).__name__}")
@@ -363,6 +443,12 @@ class _RedisCommon:
         self._url = url
         self.prefix = prefix
         self._prefix_b = prefix.encode("utf-8", "surrogateescape")
+        if not isinstance(client_tracking, bool):
+            raise TypeError(f"client_tracking must be a bool, got {client_tracking!r}")
+        #: Whether tag-checked reads use a plain GET and tracked counters (see
+        #: backends/_redis_tracking.py) rather than the Lua script.
+        self.client_tracking = client_tracking
+        self._tracked: Any = None
         self._owns_db = owns_db
         self._scan_count = scan_count
         self._closed = False
@@ -417,13 +503,17 @@ class _RedisCommon:
         return out
 
     def _checked_result(self, key: str, value: Any) -> bytes | None:
-        if type(value) is int:  # the script's answer for a value past max_value_bytes
+        if type(value) is int:  # the answer for a value past max_value_bytes
             self.oversize_reads += 1
             raise BackendDataError(
-                f"{self._name}: the value at {key!r} is {value} bytes, over max_value_bytes="
-                f"{self.max_value_bytes}; not read"
+                f"{self._name}: the value at {key!r} is over max_value_bytes="
+                f"{self.max_value_bytes} ({value} bytes or more); not read"
             )
         return self._result(value)
+
+    def _stop_tracking(self, exc: BaseException) -> None:
+        self.client_tracking = False
+        logger.warning("%s: %s", self._name, exc)
 
     def _value(self, value: Any) -> bytes | bytearray | memoryview:
         data = _check_value(value)
@@ -484,6 +574,7 @@ class _RedisCommon:
             "breaker": self._breaker.snapshot(),
             "max_value_bytes": self.max_value_bytes,
             "oversize_reads": self.oversize_reads,
+            "client_tracking": self.client_tracking,
         }
 
     def __repr__(self) -> str:
@@ -518,9 +609,16 @@ class RedisBackend(_RedisCommon, BaseBackend):
             ``INCRBY`` could count twice.
         scan_count: ``COUNT`` hint for ``SCAN`` in ``keys``, ``delete_prefix`` and ``clear``.
         max_value_bytes: Largest value stored or served, in bytes (default 8 MiB; ``None``:
-            no limit). A larger write is refused before any I/O and a larger stored value is
-            never sent by the server (the manager's read script answers with its size), so
-            one huge entry cannot time out and trip the breaker for every other key.
+            no limit). A larger write is refused before any I/O, and the manager's reads
+            receive at most ``max_value_bytes + 1`` bytes of a larger stored value (the
+            tracked read's ``GETRANGE``; the Lua script sends none), so one huge entry
+            cannot time out and trip the breaker for every other key.
+        client_tracking: How the manager's reads check tag generations (standalone servers).
+            ``True`` (default): a plain ``GET`` (``GETRANGE`` under ``max_value_bytes``) on a
+            dedicated RESP3 pool whose connections cache the tag counters they read, kept
+            exact by Redis ``CLIENT TRACKING`` invalidations (Redis >= 6; see
+            docs/redis.md). ``False``: a Lua script reads the entry and its counters. A
+            server that refuses tracking switches to the script by itself, with one warning.
         **client_kwargs: Passed to redis-py (``max_connections``, ``ssl_ca_certs``,
             ``username``, ``password``, ``health_check_interval`` ...).
 
@@ -555,6 +653,7 @@ class RedisBackend(_RedisCommon, BaseBackend):
         retries: int = 0,
         scan_count: int = 1000,
         max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES,
+        client_tracking: bool = True,
         **client_kwargs: Any,
     ) -> None:
         if client is None and url is None:
@@ -570,6 +669,7 @@ class RedisBackend(_RedisCommon, BaseBackend):
             scan_count=scan_count,
             socket_timeout=socket_timeout,
             max_value_bytes=max_value_bytes,
+            client_tracking=client_tracking,
         )
         self._cluster = cluster or isinstance(client, redis.cluster.RedisCluster)
         self._owns_client = client is None
@@ -582,6 +682,7 @@ class RedisBackend(_RedisCommon, BaseBackend):
             "breaker": self._breaker,
             "retries": retries,
             "max_value_bytes": max_value_bytes,
+            "client_tracking": client_tracking,
             **client_kwargs,
         }
         self._client_kwargs = {
@@ -674,12 +775,14 @@ class RedisBackend(_RedisCommon, BaseBackend):
     def get_checked(self) -> Callable[[str], bytes | None] | None:
         """The manager's one-round-trip read of tagged entries, or ``None`` in a cluster.
 
-        Returns a function ``get_checked(key)`` that reads the entry and compares, inside
-        Redis (one Lua script, one round trip), every tag generation recorded in its
-        envelope header with the tag's current counter. A stale entry reads as ``None``
-        and is deleted. The counters must live in this backend, which is the manager's
-        default. In a cluster the counters sit in other slots than the entry, so the
-        manager falls back to its two-step check.
+        Returns a function ``get_checked(key)`` that reads the entry and compares every
+        tag generation recorded in its envelope header with the tag's current counter, as
+        of the moment the entry was read, in one round trip: a plain ``GET`` checked against
+        counters cached per connection and kept exact by ``CLIENT TRACKING`` (the default),
+        or one Lua script (``client_tracking=False``). A stale entry reads as ``None`` and is
+        deleted. The counters must live in this backend, which is the manager's default. In
+        a cluster the counters sit in other slots than the entry, so the manager falls back
+        to its two-step check.
 
         Example:
             ``raw = backend.get_checked("ns:response:abc")  # None when missing or stale``
@@ -687,7 +790,56 @@ class RedisBackend(_RedisCommon, BaseBackend):
         return None if self._cluster else self._get_checked
 
     def _get_checked(self, key: str) -> bytes | None:
-        return self._checked_result(key, self._call(self._evalsha_checked, self._key(key)))
+        raw_key = self._key(key)
+        if self.client_tracking:
+            try:
+                return self._checked_result(key, self._call(self._tracked_read, raw_key))
+            except BackendDataError as exc:
+                if not isinstance(exc.__cause__, _TrackingUnsupported):
+                    raise
+                self._stop_tracking(exc.__cause__)
+        return self._checked_result(key, self._call(self._evalsha_checked, raw_key))
+
+    def _tracked_read(self, raw_key: bytes) -> Any:
+        # One GET on a tracked connection; the tag counters come from that connection's
+        # cache (see backends/_redis_tracking.py), fetched once when it lacks one.
+        pool = self._tracked or self._make_tracked()
+        conn = pool.get_connection(*_SYNC_POOL_ARGS)
+        limit = self.max_value_bytes
+        try:
+            conn.send_packed_command([_trk.read_command(raw_key, limit)])
+            raw = _trk.sized(conn.read_response(), limit)
+            if type(raw) is not bytes or (pairs := _trk.counters(raw, self._prefix_b)) is None:
+                return raw
+            gens = getattr(conn, _trk.ATTR, None)
+            if gens is None:
+                gens = {}  # not a tracked connection: nothing may be kept
+            if missing := _trk.unknown(pairs, gens):
+                conn.send_packed_command(conn.pack_commands([_trk.CACHING_YES, ("MGET", *missing)]))
+                conn.read_response()
+                _trk.remember(gens, missing, conn.read_response())
+            if _trk.fresh(pairs, gens):
+                return raw
+        except BaseException:
+            conn.disconnect()  # a reply may be half read: never reuse this socket
+            raise
+        finally:
+            pool.release(conn)
+        self._client.delete(raw_key)  # stale, like the manager's lazy delete
+        return None
+
+    def _make_tracked(self) -> Any:
+        with self._connect_lock:
+            if self._tracked is None:
+                pool = _tracked_pool(
+                    self._client.connection_pool,
+                    (redis.ConnectionPool, redis.BlockingConnectionPool),
+                    _tracked_connect,
+                )
+                if pool is None:
+                    raise _TrackingUnsupported("the client's connection pool cannot be tracked")
+                self._tracked = pool
+            return self._tracked
 
     @property
     def aget_checked(self) -> Callable[[str], Awaitable[bytes | None]] | None:
@@ -770,6 +922,8 @@ class RedisBackend(_RedisCommon, BaseBackend):
         self._closed = True
         if self._lock_provider is not None:
             self._lock_provider.close()
+        if self._tracked is not None:
+            self._tracked.disconnect()
         if self._owns_client and self._client is not None:
             if self._cluster:
                 # RedisCluster.close() leaves the node pools' sockets open (a SCAN over every
@@ -963,6 +1117,7 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
         scan_count: int = 1000,
         max_connections: int = 100,
         max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES,
+        client_tracking: bool = True,
         **client_kwargs: Any,
     ) -> None:
         if client is None and url is None:
@@ -978,6 +1133,7 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
             scan_count=scan_count,
             socket_timeout=socket_timeout,
             max_value_bytes=max_value_bytes,
+            client_tracking=client_tracking,
         )
         self._twin_config = {
             "url": url,
@@ -988,6 +1144,7 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
             "breaker": self._breaker,
             "retries": retries,
             "max_value_bytes": max_value_bytes,
+            "client_tracking": client_tracking,
             **client_kwargs,
         }
         if isinstance(max_connections, bool) or not isinstance(max_connections, int):
@@ -1094,7 +1251,56 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
         return None if self._cluster else self._aget_checked
 
     async def _aget_checked(self, key: str) -> bytes | None:
-        return self._checked_result(key, await self._call(self._evalsha_checked, self._key(key)))
+        raw_key = self._key(key)
+        if self.client_tracking:
+            try:
+                return self._checked_result(key, await self._call(self._tracked_read, raw_key))
+            except BackendDataError as exc:
+                if not isinstance(exc.__cause__, _TrackingUnsupported):
+                    raise
+                self._stop_tracking(exc.__cause__)
+        return self._checked_result(key, await self._call(self._evalsha_checked, raw_key))
+
+    async def _tracked_read(self, raw_key: bytes) -> Any:
+        # RedisBackend._tracked_read, awaited: same commands, same checks.
+        pool = self._tracked or self._make_tracked()
+        conn = await pool.get_connection(*_ASYNC_POOL_ARGS)
+        limit = self.max_value_bytes
+        try:
+            await conn.send_packed_command([_trk.read_command(raw_key, limit)])
+            raw = _trk.sized(await conn.read_response(), limit)
+            if type(raw) is not bytes or (pairs := _trk.counters(raw, self._prefix_b)) is None:
+                return raw
+            gens = getattr(conn, _trk.ATTR, None)
+            if gens is None:
+                gens = {}
+            if missing := _trk.unknown(pairs, gens):
+                await conn.send_packed_command(
+                    conn.pack_commands([_trk.CACHING_YES, ("MGET", *missing)])
+                )
+                await conn.read_response()
+                _trk.remember(gens, missing, await conn.read_response())
+            if _trk.fresh(pairs, gens):
+                return raw
+        except BaseException:
+            await conn.disconnect(nowait=True)
+            raise
+        finally:
+            await pool.release(conn)
+        await self._client.delete(raw_key)
+        return None
+
+    def _make_tracked(self) -> Any:
+        if self._tracked is None:
+            pool = _tracked_pool(
+                self._client.connection_pool,
+                (redis.asyncio.ConnectionPool, redis.asyncio.BlockingConnectionPool),
+                _atracked_connect,
+            )
+            if pool is None:
+                raise _TrackingUnsupported("the client's connection pool cannot be tracked")
+            self._tracked = pool
+        return self._tracked
 
     async def _evalsha_checked(self, raw_key: bytes) -> Any:
         client = self._client
@@ -1154,6 +1360,8 @@ class AsyncRedisBackend(_RedisCommon, AsyncBaseBackend):
         self._closed = True
         if self._lock_provider is not None:
             self._lock_provider.close()
+        if self._tracked is not None:
+            await self._tracked.disconnect()
         if self._owns_client:
             # aclose() arrived in redis-py 5.0.1; close() is its deprecated alias.
             aclose = getattr(self._client, "aclose", None) or self._client.close
