@@ -620,7 +620,7 @@ def row_fill(kind: str, p: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for store in ("numpy", "faiss"):
         if store == "faiss" and importlib.util.find_spec("faiss") is None:
-            out.append({"variant": f"{store} store", "skipped": "faiss not installed"})
+            out.append({"variant": f"{store} store, {n:,} entries", "skipped": "no faiss"})
             continue
 
         def baseline(store: str = store) -> int:
@@ -652,7 +652,7 @@ def row_fill(kind: str, p: dict[str, Any]) -> list[dict[str, Any]]:
                 baseline()
                 base_times.append(time.perf_counter() - start)
         except LookupError as err:
-            out.append({"variant": f"{store} store", "skipped": str(err)})
+            out.append({"variant": f"{store} store, {n:,} entries", "skipped": str(err)})
             continue
         out.append(
             variant(
@@ -1000,8 +1000,7 @@ def measure_row(row: int, kind: str, python: str, params: dict[str, Any]) -> lis
         out = []
         variants = [("kv", "base-kv", "key -> value")]
         if kind in ("ours", "ref"):
-            variants = [("kv", "base-kv", "CacheManager"), ("response", "base-response",
-                                                             "ResponseCache")]  # fmt: skip
+            variants.append(("response", "base-response", "chat request -> answer"))
         for what, base_what, label in variants:
             meas = run_worker(python, row, kind, {**params, "what": what})[0]
             base = run_worker(python, row, kind, {**params, "what": base_what})[0]
