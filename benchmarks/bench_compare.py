@@ -65,6 +65,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -1080,7 +1081,7 @@ def render(lines: list[list[str]], markdown: bool) -> str:
 
 def parse_rows(text: str) -> list[int]:
     try:
-        rows = sorted({int(part) for part in text.split(",") if part.strip()})
+        rows = list(dict.fromkeys(int(part) for part in text.split(",") if part.strip()))
     except ValueError:
         raise SystemExit(f"--only takes row numbers like 1,3,5, got {text!r}") from None
     bad = [r for r in rows if r not in ROWS]
@@ -1090,15 +1091,21 @@ def parse_rows(text: str) -> list[int]:
 
 
 def run_rows(
+    *,
     rows: list[int],
     kinds: list[str],
     pythons: dict[str, str],
     labels: dict[str, str],
     params: dict[str, Any],
-) -> tuple[dict[str, dict[str, list[dict[str, Any]]]], list[str]]:
-    """Every (row, contender) worker in turn; failures become error cells, not a crash."""
-    results: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    notes: list[str] = []
+    report: dict[str, Any],
+    save: Callable[[], None],
+) -> None:
+    """Every (row, contender) worker in turn, into ``report``; ``save()`` after each one.
+
+    A failing worker becomes an error cell, not a crash.
+    """
+    results: dict[str, dict[str, list[dict[str, Any]]]] = report["results"]
+    notes: list[str] = report["notes"]
     with redis_server() as url:
         params["redis_url"] = url
         for row in rows:
@@ -1117,10 +1124,10 @@ def run_rows(
                 took = time.perf_counter() - started
                 print(f"row {row}: {labels[kind]} ({took:.0f} s)", file=sys.stderr, flush=True)
                 results[str(row)][kind] = measured
+                save()
             absent = [labels[k] for k in kinds if k not in PARTICIPANTS[row]]
             if absent and row in ABSENT_REASON:
                 notes.append(f"row {row}: not run for {', '.join(absent)}: {ABSENT_REASON[row]}")
-    return results, notes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1128,7 +1135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 repeat (smoke run)")
-    parser.add_argument("--only", default="", help="comma-separated row numbers (default: all)")
+    parser.add_argument(
+        "--only", default="", help="comma-separated row numbers, run in that order (default: all)"
+    )
     parser.add_argument(
         "--contenders",
         default="",
@@ -1136,10 +1145,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--json", dest="json_out", help="also write every figure to this file")
     parser.add_argument("--markdown", action="store_true", help="print the table as markdown")
+    parser.add_argument(
+        "--from-json", metavar="FILE", help="print the table of a run saved with --json, and exit"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         worker_main(args.worker)
+        return 0
+    if args.from_json:
+        print_report(json.loads(Path(args.from_json).read_text()), args.markdown)
         return 0
 
     rows = parse_rows(args.only) if args.only else list(ROWS)
@@ -1162,66 +1177,79 @@ def main(argv: Sequence[str] | None = None) -> int:
             pythons[name], versions[name] = python, text
     kinds = [c[0] for c in CONTENDERS if c[0] in pythons]
 
-    load_before = os.getloadavg()
-    results, notes = run_rows(rows, kinds, pythons, labels, params)
-    load_after = os.getloadavg()
-
-    machine = {
-        "cores": os.cpu_count(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "load_before": [round(x, 2) for x in load_before],
-        "load_after": [round(x, 2) for x in load_after],
-        "quick": args.quick,
-        "repeats": params["repeats"],
+    report: dict[str, Any] = {
+        "machine": {
+            "cores": os.cpu_count(),
+            "platform": platform.platform(),
+            "load_before": [round(x, 2) for x in os.getloadavg()],
+            "load_after": None,
+            "quick": args.quick,
+            "repeats": params["repeats"],
+        },
+        "contenders": {k: {"label": labels[k], "version": versions[k]} for k in kinds},
+        "skipped": {k: {"label": labels[k], "why": why} for k, why in skipped.items()},
+        "results": {},
+        "notes": [],
+        "complete": False,
     }
+
+    def save() -> None:  # after every cell, so an interrupted run keeps what it measured
+        report["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps(report, indent=2))
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanups (redis-server)
+    run_rows(
+        rows=rows,
+        kinds=kinds,
+        pythons=pythons,
+        labels=labels,
+        params=params,
+        report=report,
+        save=save,
+    )
+    report["complete"] = True
+    save()
+    print_report(report, args.markdown)
+    cells = [m for by_kind in report["results"].values() for ms in by_kind.values() for m in ms]
+    return 1 if any("error" in m for m in cells) else 0
+
+
+def print_report(report: dict[str, Any], markdown: bool) -> None:
+    """The header (machine, load, versions, skips), the table and the notes under it."""
+    machine = report["machine"]
+    labels = {k: c["label"] for k, c in report["contenders"].items()}
+    kinds = list(labels)
+    after = machine["load_after"] or ["?"]
     print(
         f"machine: {machine['cores']} cores, {machine['platform']}; load average (1/5/15 min) "
         f"before {'/'.join(map(str, machine['load_before']))}, "
-        f"after {'/'.join(map(str, machine['load_after']))}; median of {params['repeats']} "
-        f"repeat(s){' (--quick sizes)' if args.quick else ''}"
+        f"after {'/'.join(map(str, after))}; median of {machine['repeats']} "
+        f"repeat(s){' (--quick sizes)' if machine['quick'] else ''}"
+        f"{'' if report.get('complete', True) else '; INTERRUPTED: partial figures'}"
     )
     for k in kinds:
-        print(f"  {labels[k]}: {versions[k]}")
-    for k, why in skipped.items():
-        print(f"  {labels[k]}: skipped: {why}")
+        print(f"  {labels[k]}: {report['contenders'][k]['version']}")
+    for skip in report["skipped"].values():
+        print(f"  {skip['label']}: skipped: {skip['why']}")
     print(
         "cells: ratio to the bare baseline timed in the same process (absolute figure); "
         "lower is better except hits/s\n"
     )
-    print(render(table(results, kinds, labels), args.markdown))
-    if notes:
-        print()
-        for note in notes:
-            print(("- " if args.markdown else "") + note)
+    print(render(table(report["results"], kinds, labels), markdown))
+    bullet = "- " if markdown else "  "
     extra = [
         f"{labels[k]} row {r} {m['variant']}: {m['note']}"
-        for r, by_kind in results.items()
+        for r, by_kind in report["results"].items()
         for k, ms in by_kind.items()
         for m in ms
         if m.get("note")
     ]
-    if extra:
-        print()
-        for line in extra:
-            print(("- " if args.markdown else "  ") + line)
-    if args.json_out:
-        Path(args.json_out).write_text(
-            json.dumps(
-                {
-                    "machine": machine,
-                    "contenders": {k: {"label": labels[k], "version": versions[k]} for k in kinds},
-                    "skipped": skipped,
-                    "results": results,
-                    "notes": notes,
-                },
-                indent=2,
-            )
-        )
-    failed = any(
-        "error" in m for by_kind in results.values() for ms in by_kind.values() for m in ms
-    )
-    return 1 if failed else 0
+    for block in (report["notes"], extra):
+        if block:
+            print()
+            for line in block:
+                print(bullet + line)
 
 
 if __name__ == "__main__":
