@@ -199,6 +199,17 @@ def budgeted(fn: Callable[[Any], Any], items: Sequence[Any], budget: float) -> l
     return [items[int(i * step)] for i in range(keep)]
 
 
+def one_repeated(
+    base_get: Callable[[Any], Any], get: Callable[[Any], Any], item: Any, p: dict[str, Any]
+) -> tuple[float, float]:
+    """CPU seconds per call of the baseline and the contender, one item looked up again and
+    again (``p["calls"]`` times, fewer for a slow peer)."""
+    calls = len(budgeted(get, [item] * p["calls"], p["budget"]))
+    cases = [repeat_one(base_get, item, calls), repeat_one(get, item, calls)]
+    base, ours = cpu_time_rounds(cases, p["repeats"], time.process_time)
+    return base, ours
+
+
 def make_request(i: int) -> dict[str, Any]:
     """The ``i``-th distinct chat request (system + two user turns, model, params)."""
     return {
@@ -376,12 +387,7 @@ def row_response(kind: str, p: dict[str, Any]) -> list[dict[str, Any]]:
     expected = {id(r): answer(i) for i, r in enumerate(reqs)}
     out = []
     clock = time.process_time
-    calls = len(budgeted(get, [reqs[0]] * p["calls"], p["budget"]))
-    base, ours = cpu_time_rounds(
-        [repeat_one(base_get, reqs[0], calls), repeat_one(get, reqs[0], calls)],
-        p["repeats"],
-        clock,
-    )
+    base, ours = one_repeated(base_get, get, reqs[0], p)
     out.append(variant("1 request repeated", ours * 1e6, base * 1e6, "us"))
     for n in sizes:
         subset = budgeted(get, reqs[:n], p["budget"])
@@ -430,12 +436,7 @@ def row_kv(kind: str, p: dict[str, Any]) -> list[dict[str, Any]]:
     for k in timed:
         check(unwrap(get(k)), expected[k], f"{kind} hit for key {k}")
     clock = time.process_time
-    calls = len(budgeted(get, [keys[0]] * p["calls"], p["budget"]))
-    base1, one = cpu_time_rounds(
-        [repeat_one(base_get, keys[0], calls), repeat_one(get, keys[0], calls)],
-        p["repeats"],
-        clock,
-    )
+    base1, one = one_repeated(base_get, get, keys[0], p)
     based, many = cpu_time_rounds(
         [loop_over(base_get, timed), loop_over(get, timed)], p["repeats"], clock
     )
