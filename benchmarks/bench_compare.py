@@ -1216,6 +1216,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if any("error" in m for m in cells) else 0
 
 
+INCOMPLETE = "; INCOMPLETE: partial figures (run interrupted or still going)"
+
+
 def print_report(report: dict[str, Any], markdown: bool) -> None:
     """The header (machine, load, versions, skips), the table and the notes under it."""
     machine = report["machine"]
@@ -1227,7 +1230,7 @@ def print_report(report: dict[str, Any], markdown: bool) -> None:
         f"before {'/'.join(map(str, machine['load_before']))}, "
         f"after {'/'.join(map(str, after))}; median of {machine['repeats']} "
         f"repeat(s){' (--quick sizes)' if machine['quick'] else ''}"
-        f"{'' if report.get('complete', True) else '; INTERRUPTED: partial figures'}"
+        f"{'' if report.get('complete', True) else INCOMPLETE}"
     )
     for k in kinds:
         print(f"  {labels[k]}: {report['contenders'][k]['version']}")
