@@ -1039,7 +1039,8 @@ def cell(m: dict[str, Any]) -> str:
     if "skipped" in m:
         return "n/a: " + m["skipped"]
     ratio = m["value"] / m["base"] if m["base"] else float("nan")
-    return f"{ratio:.2f}x ({fmt_value(m['value'], m['unit'])})"
+    shown = f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.3f}"  # 0.004x, not 0.00x
+    return f"{shown}x ({fmt_value(m['value'], m['unit'])})"
 
 
 def table(results: dict[str, Any], kinds: list[str], labels: dict[str, str]) -> list[list[str]]:
