@@ -337,6 +337,9 @@ class StringCache:
 
 
 def omnicache(kind: str) -> Any:
+    """The ``omnicache_ai`` of this process: this checkout for ``ours``, 0.3.0 for ``ref``."""
+    if kind not in ("ours", "ref"):
+        raise ValueError(f"{kind} is not an omnicache-ai contender")
     return importlib.import_module("omnicache_ai")
 
 
