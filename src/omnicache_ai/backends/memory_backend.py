@@ -186,20 +186,37 @@ class _Store:
             return raw
         if not raw.startswith(_ENVELOPE_HEAD):
             return raw
+        if raw[_TAGS_AT] == 1 and len(raw) >= _TAGS_AT + 3:
+            # One tag (a ResponseCache entry's model tag): parsed in place, no lists.
+            end = _TAGS_AT + 3 + int.from_bytes(raw[_TAGS_AT + 1 : _TAGS_AT + 3], "big")
+            if len(raw) >= end + 8:
+                try:
+                    tag_key = raw[_TAGS_AT + 3 : end].decode()
+                except UnicodeDecodeError:
+                    tag_key = ""
+                if tag_key:
+                    gen = int.from_bytes(raw[end : end + 8], "big")
+                    return raw if self._counter_is(tag_key, gen) else self._drop(key, raw)
         tag_keys, gens, _ = split_tags(raw)
         for tag_key, gen in zip(tag_keys, gens, strict=True):
-            current = self._data.get(tag_key)
-            if type(current) is _Timed:
-                current = current.value if current > _now() else None
-            # A missing counter was lost, never recorded: the entry is stale (see
-            # core/invalidation.py). Counters are ints, written by add() and incr().
-            if type(current) is not int or current != gen:
-                with self._lock:
-                    item = self._data.get(key)
-                    if item is not None and (item.value if type(item) is _Timed else item) is raw:
-                        self._remove(key)
-                return None
+            if not self._counter_is(tag_key, gen):
+                return self._drop(key, raw)
         return raw
+
+    def _counter_is(self, tag_key: str, gen: int) -> bool:
+        current = self._data.get(tag_key)
+        if type(current) is _Timed:
+            current = current.value if current > _now() else None
+        # A missing counter was lost, never recorded: the entry is stale (see
+        # core/invalidation.py). Counters are ints, written by add() and incr().
+        return type(current) is int and current == gen
+
+    def _drop(self, key: str, raw: bytes) -> None:
+        """Delete the stale entry ``raw`` at ``key`` unless it was rewritten meanwhile."""
+        with self._lock:
+            item = self._data.get(key)
+            if item is not None and (item.value if type(item) is _Timed else item) is raw:
+                self._remove(key)
 
     def _expire(self, key: str, item: Any) -> None:
         with self._lock:

@@ -620,6 +620,20 @@ class CacheManager:
                 value = raw[7:].decode("utf-8", "surrogatepass")
             except UnicodeDecodeError:
                 value = self._settle(key, skey, st, serializer, raw)
+        elif (
+            self._verified
+            and type(raw) is bytes
+            and serializer is None
+            and self._str_head is not None
+            and raw.startswith(self._tag1_head)
+            and len(raw) >= 8
+            and raw[(body := 16 + int.from_bytes(raw[6:8], "big")) : body + 1] == b"s"
+        ):
+            # A string behind one tag the backend already checked (a ResponseCache entry).
+            try:
+                value = raw[body + 1 :].decode("utf-8", "surrogatepass")
+            except UnicodeDecodeError:
+                value = self._settle(key, skey, st, serializer, raw)
         else:
             value = self._settle(key, skey, st, serializer, raw)
         metrics = self.metrics
