@@ -35,7 +35,7 @@ def test_get_checked_treats_a_lost_counter_as_stale() -> None:
     backend = InMemoryBackend()
     manager = CacheManager(backend=backend)
     manager.set("k", "v", tags=["t"])
-    counters = [k for k in backend.keys() if "__omnicache__:tag:" in k]
+    counters = [k for k in list(backend.keys()) if "__omnicache__:tag:" in k]
     assert counters
     for k in counters:
         backend.delete(k)
@@ -106,7 +106,8 @@ def test_rewrites_do_not_grow_expiry_records_without_bound() -> None:
     store = b._store
     assert store._records <= 2 * len(b) + 64
     assert b.get("hot") == b"v"
-    assert store.deadlines() and all(d > time.monotonic() for d in store.deadlines())
+    assert store.deadlines()
+    assert all(d > time.monotonic() for d in store.deadlines())
 
 
 @pytest.mark.parametrize("bounded", [False, True])
@@ -122,3 +123,16 @@ def test_counters_keep_their_deadline_and_bytes_stay_exact(bounded: bool) -> Non
     b.delete("c")
     b.delete_many(["s", "t"])
     assert b.stats()["bytes"] == 0
+
+
+def test_a_rewrite_makes_an_entry_the_newest_in_a_bounded_store() -> None:
+    """Under a bound, rewriting a key protects it from the next eviction (LRU and FIFO)."""
+    from omnicache_ai import EvictionPolicy
+
+    for policy in (EvictionPolicy("lru", max_entries=3), EvictionPolicy("ttl", max_entries=3)):
+        b = InMemoryBackend(eviction_policy=policy)
+        for k in "abc":
+            b.set(k, k)
+        b.set("a", "A")
+        b.set("d", "d")
+        assert [k for k in "abcd" if b.get(k) is not None] == ["a", "c", "d"]

@@ -168,3 +168,20 @@ def test_memoized_key_always_equals_the_fresh_key(params: dict[str, Any], conten
         return
     assert rc.cache_key(messages, model_id=MODEL, params=params) == want
     assert rc.cache_key(messages, model_id=MODEL, params=params) == want
+
+
+def test_a_request_in_use_survives_a_full_memo() -> None:
+    """Filling the memo with one-offs ages them out; a request read meanwhile stays."""
+    memo = KeyMemo(max_entries=8)
+    hot = memo.token(MODEL, "hot", None)
+    assert hot is not None
+    memo.put(hot, ("k-hot", MODEL))
+    for i in range(100):
+        token = memo.token(MODEL, f"one-off {i}", None)
+        assert token is not None
+        memo.put(token, (f"k{i}", MODEL))
+        assert memo.get(hot) == ("k-hot", MODEL)
+        assert len(memo) <= 8
+    first = memo.token(MODEL, "one-off 0", None)
+    assert first is not None
+    assert memo.get(first) is None
