@@ -196,11 +196,15 @@ class _Store:
                     tag_key = ""
                 if tag_key:
                     gen = int.from_bytes(raw[end : end + 8], "big")
-                    return raw if self._counter_is(tag_key, gen) else self._drop(key, raw)
+                    if self._counter_is(tag_key, gen):
+                        return raw
+                    self._drop(key, raw)
+                    return None
         tag_keys, gens, _ = split_tags(raw)
         for tag_key, gen in zip(tag_keys, gens, strict=True):
             if not self._counter_is(tag_key, gen):
-                return self._drop(key, raw)
+                self._drop(key, raw)
+                return None
         return raw
 
     def _counter_is(self, tag_key: str, gen: int) -> bool:
