@@ -37,8 +37,7 @@ _LAYER_TTLS = {
 def _remaining_ttls(backend: InMemoryBackend) -> list[float]:
     """Seconds left on every entry the in-memory backend holds (private, but exact)."""
     now = time.monotonic()
-    items = list(backend._store._data.values())
-    return [exp - now for _, exp, _ in items if exp is not None]
+    return [deadline - now for deadline in backend._store.deadlines()]
 
 
 def _closest(ttls: list[float], expected: float) -> bool:

@@ -70,7 +70,7 @@ def test_errors_are_never_memoized(rc: ResponseCache) -> None:
         rc.cache_key(CHAT, model_id=MODEL, params={"model": "gpt-4o-mini"})
     with pytest.raises(ValueError, match="contradicts"):
         rc.cache_key(CHAT, model_id=MODEL, params={"model": "gpt-4o-mini"})
-    assert not rc._memo._entries
+    assert not len(rc._memo)
 
 
 def test_objects_json_cannot_tell_apart_take_the_normal_path() -> None:
@@ -90,12 +90,12 @@ def test_objects_json_cannot_tell_apart_take_the_normal_path() -> None:
 
 
 def test_memo_is_bounded_and_per_key_builder(rc: ResponseCache) -> None:
-    small = KeyMemo(max_entries=3)
+    small = KeyMemo(max_entries=4)
     for i in range(10):
         token = small.token(MODEL, f"q{i}", None)
         assert token is not None
         small.put(token, (f"k{i}", MODEL))
-        assert len(small._entries) <= 3
+        assert len(small) <= 4
     key_a = rc.cache_key(CHAT, model_id=MODEL)
     other = rc.with_key_builder(CacheKeyBuilder("other"))
     key_b = other.cache_key(CHAT, model_id=MODEL)
@@ -168,3 +168,20 @@ def test_memoized_key_always_equals_the_fresh_key(params: dict[str, Any], conten
         return
     assert rc.cache_key(messages, model_id=MODEL, params=params) == want
     assert rc.cache_key(messages, model_id=MODEL, params=params) == want
+
+
+def test_a_request_in_use_survives_a_full_memo() -> None:
+    """Filling the memo with one-offs ages them out; a request read meanwhile stays."""
+    memo = KeyMemo(max_entries=8)
+    hot = memo.token(MODEL, "hot", None)
+    assert hot is not None
+    memo.put(hot, ("k-hot", MODEL))
+    for i in range(100):
+        token = memo.token(MODEL, f"one-off {i}", None)
+        assert token is not None
+        memo.put(token, (f"k{i}", MODEL))
+        assert memo.get(hot) == ("k-hot", MODEL)
+        assert len(memo) <= 8
+    first = memo.token(MODEL, "one-off 0", None)
+    assert first is not None
+    assert memo.get(first) is None

@@ -48,6 +48,13 @@ class AsyncInMemoryBackend(AsyncBaseBackend):
         """Return the value, or ``None`` when absent or expired."""
         return self._store.get(key)
 
+    async def aget_checked(self, key: str) -> Any | None:
+        """Like :meth:`get`, but a tagged entry whose tags were invalidated reads as ``None``.
+
+        The manager's one-call read of tagged entries (counters live in this store).
+        """
+        return self._store.get_checked(key)
+
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Store ``value``; ``ttl`` seconds (``None`` = no expiry)."""
         self._store.set(key, value, ttl)

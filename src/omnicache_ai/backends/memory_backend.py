@@ -1,8 +1,10 @@
 """In-process LRU backend: the fastest store, bounded by entries and by bytes.
 
 The store behind :class:`InMemoryBackend` and :class:`AsyncInMemoryBackend` is one
-thread-safe ordered dict. Expiry is checked on read and swept from a heap of deadlines as
-entries are written, so expired entries neither answer nor linger.
+thread-safe dict (ordered, when bounded). Expiry is checked on read and swept from
+per-TTL queues of deadlines as entries are written, so expired entries neither answer nor
+linger. Per entry it keeps little beyond the dict slot (see :class:`_Store`), so 100k
+entries of 300 bytes cost within 20% of a plain dict holding the same values.
 
 Driven by a :class:`~omnicache_ai.CacheManager`, the backend holds envelope bytes
 (immutable). Used on its own it holds any Python value; mutable values are deep-copied on
@@ -11,24 +13,31 @@ the way in and out so no caller can change what the cache holds.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import heapq
 import sys
 import threading
 import time
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from omnicache_ai.backends.base import BaseBackend
+from omnicache_ai.core.envelope import MAGIC, VERSION, split_tags
 from omnicache_ai.core.errors import ConfigurationError
 from omnicache_ai.core.policies import EvictionPolicy
 
 __all__ = ["InMemoryBackend"]
 
+# The envelope header (core/envelope.py): magic + version, then format, codec, tag count.
+_ENVELOPE_HEAD: Final = MAGIC + bytes([VERSION])
+_TAGS_AT: Final = 5
 _IMMUTABLE = (bytes, str, int, float, bool, type(None), complex, frozenset)
 _now = time.monotonic
+_INF: Final = float("inf")
+# Distinct TTLs that get a queue of their own; entries with any further TTL share a heap.
+_MAX_QUEUES: Final = 16
 
 
 def _size_of(value: Any) -> int:
@@ -46,16 +55,90 @@ def _frozen(value: Any) -> bool:
     return False
 
 
+class _Timed(float):
+    """A stored value with its deadline: the float *is* the ``time.monotonic()`` deadline.
+
+    Entries without a TTL are stored as the bare value, so they cost nothing beyond the
+    dict slot. A timed entry needs value and deadline in one object; a float subclass with
+    one slot is that object at 48 bytes, where a ``(value, deadline)`` tuple plus its float
+    take 80 (a third of the per-entry overhead of 300-byte values). Being its own type, it
+    cannot be confused with a tuple or float a caller stored.
+    """
+
+    __slots__ = ("value",)
+
+    value: Any
+
+    @classmethod
+    def of(cls, value: Any, deadline: float) -> _Timed:
+        timed = cls(deadline)
+        timed.value = value
+        return timed
+
+
+class _Queue:
+    """Keys in the order they were given one TTL, so their deadlines never decrease.
+
+    Sixteen bytes a record (a list slot and a C double): a heap of ``(deadline, key)``
+    tuples costs four times that. Records are never updated: an entry rewritten or
+    deleted leaves its old record behind, and the sweep checks the entry itself.
+    """
+
+    __slots__ = ("deadlines", "head", "keys")
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.deadlines = array("d")
+        self.head = 0
+
+    def __len__(self) -> int:
+        return len(self.keys) - self.head
+
+    def front(self) -> float:
+        return self.deadlines[self.head] if self.head < len(self.keys) else _INF
+
+    def pop_due(self, now: float) -> list[str]:
+        """Keys whose record is due at ``now``, removed from the queue."""
+        dls, h, n = self.deadlines, self.head, len(self.keys)
+        start = h
+        while h < n and dls[h] <= now:
+            h += 1
+        due = self.keys[start:h]
+        if h > 64 and h * 2 > n:  # compact: amortized O(1) per record
+            del self.keys[:h]
+            del dls[:h]
+            h = 0
+        self.head = h
+        return due
+
+
 class _Store:
-    """Thread-safe LRU/FIFO map with per-entry deadlines, shared by both in-memory backends."""
+    """Thread-safe map with per-entry deadlines, shared by both in-memory backends.
+
+    Layout, chosen for memory per entry (the bounded case pays for its order):
+
+    * a plain ``dict`` when no bound is set, where nothing depends on order; an
+      ``OrderedDict`` when ``max_entries``/``max_bytes`` is set, for O(1) LRU/FIFO victims;
+    * the value itself, or a :class:`_Timed` holding value and deadline;
+    * expiry records in one :class:`_Queue` per TTL (appended in deadline order, so a sweep
+      pops from the front), or a heap for entries with a rarer TTL;
+    * sizes are recomputed from the stored value when it leaves (it is immutable or a
+      private copy, so the figure is the same), not stored per entry.
+    """
 
     def __init__(self, policy: EvictionPolicy) -> None:
         self.policy = policy
-        self._lru = policy.strategy == "lru"
         self._max_entries = policy.max_entries
         self._max_bytes = policy.max_bytes
-        self._data: OrderedDict[str, tuple[Any, float | None, int]] = OrderedDict()
-        self._deadlines: list[tuple[float, str]] = []
+        bounded = self._max_entries is not None or self._max_bytes is not None
+        self._bounded = bounded
+        # Read order only matters to the victim choice of a bounded LRU store.
+        self._reorder = bounded and policy.strategy == "lru"
+        self._data: dict[str, Any] = OrderedDict() if bounded else {}
+        self._queues: dict[float | None, _Queue] = {}
+        self._heap: list[tuple[float, str]] = []
+        self._records = 0
+        self._next_due = _INF
         self._lock = threading.Lock()
         self._bytes = 0
         self.evictions = 0
@@ -64,24 +147,82 @@ class _Store:
 
     # -- reads ---------------------------------------------------------------------------
     def get(self, key: str) -> Any | None:
-        # Lock-free read: each OrderedDict call below is one C-level step under the GIL, and
-        # a concurrent delete between them only means we serve the value read before it
-        # (a linearizable read). Writers take the lock for their compound updates.
+        # Lock-free read: each dict call below is one C-level step under the GIL, and a
+        # concurrent delete between them only means we serve the value read before it (a
+        # linearizable read). Writers take the lock for their compound updates.
         item = self._data.get(key)
         if item is None:
             return None
-        if item[1] is not None and item[1] <= _now():
-            self._expire(key, item)
-            return None
-        if self._lru:
-            with contextlib.suppress(KeyError):
-                self._data.move_to_end(key)
-        value = item[0]
-        if type(value) is bytes or _frozen(value):
-            return value
-        return copy.deepcopy(value)
+        if type(item) is _Timed:
+            if item <= _now():
+                self._expire(key, item)
+                return None
+            item = item.value
+        if self._reorder:
+            # Not contextlib.suppress: entering a context manager costs a hit about 20%.
+            try:  # noqa: SIM105
+                self._data.move_to_end(key)  # type: ignore[attr-defined]
+            except KeyError:  # deleted by another thread meanwhile
+                pass
+        if type(item) is bytes or _frozen(item):
+            return item
+        return copy.deepcopy(item)
 
-    def _expire(self, key: str, item: tuple[Any, float | None, int]) -> None:
+    def get_checked(self, key: str) -> Any | None:
+        """:meth:`get`, but a tagged envelope whose tag generations moved on reads as ``None``.
+
+        The in-process twin of the Redis backend's server-side check: the counters live in
+        this store, so checking them here costs two dict lookups instead of a second trip
+        through the manager. Anything that is not a well-formed tagged envelope (untagged
+        entries, foreign or corrupt bytes, plain values) is returned as stored, for the
+        manager to decode or reject.
+
+        Raises:
+            IntegrityError: The entry looks like a tagged envelope but its tag section is
+                damaged (the manager counts it as a corrupt entry, a miss).
+        """
+        raw = self.get(key)
+        if type(raw) is not bytes or len(raw) < _TAGS_AT + 1 or not raw[_TAGS_AT]:
+            return raw
+        if not raw.startswith(_ENVELOPE_HEAD):
+            return raw
+        if raw[_TAGS_AT] == 1 and len(raw) >= _TAGS_AT + 3:
+            # One tag (a ResponseCache entry's model tag): parsed in place, no lists.
+            end = _TAGS_AT + 3 + int.from_bytes(raw[_TAGS_AT + 1 : _TAGS_AT + 3], "big")
+            if len(raw) >= end + 8:
+                try:
+                    tag_key = raw[_TAGS_AT + 3 : end].decode()
+                except UnicodeDecodeError:
+                    tag_key = ""
+                if tag_key:
+                    gen = int.from_bytes(raw[end : end + 8], "big")
+                    if self._counter_is(tag_key, gen):
+                        return raw
+                    self._drop(key, raw)
+                    return None
+        tag_keys, gens, _ = split_tags(raw)
+        for tag_key, gen in zip(tag_keys, gens, strict=True):
+            if not self._counter_is(tag_key, gen):
+                self._drop(key, raw)
+                return None
+        return raw
+
+    def _counter_is(self, tag_key: str, gen: int) -> bool:
+        current = self._data.get(tag_key)
+        if type(current) is _Timed:
+            current = current.value if current > _now() else None
+        # A missing counter was lost, never recorded: the entry is stale (see
+        # core/invalidation.py). Counters are ints, written by add() and incr().
+        return type(current) is int and current == gen
+
+    def _drop(self, key: str, raw: bytes) -> None:
+        """Delete the stale entry ``raw`` at ``key`` unless it was rewritten meanwhile."""
+        with self._lock:
+            item = self._data.get(key)
+            if item is not None and (item.value if type(item) is _Timed else item) is raw:
+                self._remove(key)
+
+    def _expire(self, key: str, item: Any) -> None:
         with self._lock:
             if self._data.get(key) is item:
                 self._remove(key)
@@ -95,7 +236,7 @@ class _Store:
             item = self._data.get(key)
             if item is None:
                 return False
-            if item[1] is not None and item[1] <= _now():
+            if type(item) is _Timed and item <= _now():
                 self._remove(key)
                 self.expirations += 1
                 return False
@@ -106,50 +247,64 @@ class _Store:
         with self._lock:
             items = list(self._data.items())  # one C-level copy: readers may reorder meanwhile
         return [
-            k for k, (_, exp, _) in items if k.startswith(prefix) and (exp is None or exp > now)
+            k
+            for k, item in items
+            if k.startswith(prefix) and (type(item) is not _Timed or item > now)
         ]
+
+    def deadlines(self) -> list[float]:
+        """The ``time.monotonic()`` deadline of every entry that has one (for inspection)."""
+        with self._lock:
+            return [float(item) for item in self._data.values() if type(item) is _Timed]
+
+    def _live(self, key: str) -> Any | None:
+        """The unexpired value at ``key`` or ``None`` (call with the lock held)."""
+        item = self._data.get(key)
+        if type(item) is _Timed:
+            return item.value if item > _now() else None
+        return item
 
     # -- writes --------------------------------------------------------------------------
     def set(self, key: str, value: Any, ttl: float | None) -> None:
         if type(value) is not bytes and not _frozen(value):
             value = copy.deepcopy(value)
-        size = _size_of(value)
-        deadline = None if ttl is None else _now() + ttl
         with self._lock:
-            self._put(key, value, deadline, size)
-        self._notify()
+            self._put(key, value, ttl)
+        if self._pending_evictions:
+            self._notify()
 
     def set_many(self, items: Mapping[str, Any], ttl: float | None) -> None:
         prepared = [
             (k, v if type(v) is bytes or _frozen(v) else copy.deepcopy(v)) for k, v in items.items()
         ]
-        deadline = None if ttl is None else _now() + ttl
         with self._lock:
             for k, v in prepared:
-                self._put(k, v, deadline, _size_of(v))
+                self._put(k, v, ttl)
         self._notify()
 
     def add(self, key: str, value: Any, ttl: float | None) -> bool:
         with self._lock:
-            item = self._data.get(key)
-            if item is not None and (item[1] is None or item[1] > _now()):
+            if self._live(key) is not None:
                 return False
             stored = value if _frozen(value) else copy.deepcopy(value)
-            self._put(key, stored, None if ttl is None else _now() + ttl, _size_of(stored))
+            self._put(key, stored, ttl)
         self._notify()
         return True
 
     def incr(self, key: str, delta: int, ttl: float | None = None) -> int:
         with self._lock:
             item = self._data.get(key)
-            alive = item is not None and (item[1] is None or item[1] > _now())
-            current = int(item[0]) if alive and item is not None else 0
-            value = current + delta
-            if alive and item is not None:
-                deadline = item[1]
+            if item is not None and (type(item) is not _Timed or item > _now()):
+                raw: Any = item.value if type(item) is _Timed else item
+                value = int(raw) + delta
+                if type(item) is _Timed:  # the deadline set when the counter was created
+                    self._replace(key, _Timed.of(value, item), value)
+                else:
+                    self._replace(key, value, value)
+                self._after_write(_now())
             else:
-                deadline = None if ttl is None else _now() + ttl
-            self._put(key, value, deadline, _size_of(value))
+                value = delta
+                self._put(key, value, ttl)
         self._notify()
         return value
 
@@ -179,7 +334,10 @@ class _Store:
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
-            self._deadlines.clear()
+            self._queues.clear()
+            self._heap.clear()
+            self._records = 0
+            self._next_due = _INF
             self._bytes = 0
 
     def stats(self) -> dict[str, Any]:
@@ -199,39 +357,85 @@ class _Store:
     # -- internals (call with the lock held) ---------------------------------------------
     _pending_evictions = 0
 
-    def _put(self, key: str, value: Any, deadline: float | None, size: int) -> None:
-        old = self._data.pop(key, None)
+    def _put(self, key: str, value: Any, ttl: float | None) -> None:
+        now = _now()
+        if ttl is None:
+            self._replace(key, value, value)
+        else:
+            # The deadline is taken under the lock, so each TTL's queue stays sorted.
+            deadline = now + ttl
+            self._replace(key, _Timed.of(value, deadline), value)
+            self._note_deadline(key, ttl, deadline)
+        self._after_write(now)
+
+    def _after_write(self, now: float) -> None:
+        if now >= self._next_due:
+            self._sweep_expired(now)
+        if self._bounded:
+            self._enforce_bounds()
+
+    def _replace(self, key: str, item: Any, value: Any) -> None:
+        data = self._data
+        old = data.get(key)
         if old is not None:
-            self._bytes -= old[2]
-        self._data[key] = (value, deadline, size)
-        self._bytes += size
-        if deadline is not None:
-            heapq.heappush(self._deadlines, (deadline, key))
-            if len(self._deadlines) > 2 * len(self._data) + 64:
-                self._rebuild_deadlines()
-        self._sweep_expired()
-        self._enforce_bounds()
+            self._bytes -= _size_of(old.value if type(old) is _Timed else old)
+            if self._bounded:
+                # A write makes the entry the most recent one (LRU) or the newest (FIFO).
+                del data[key]
+        data[key] = item
+        self._bytes += _size_of(value)
+
+    def _note_deadline(self, key: str, ttl: float, deadline: float) -> None:
+        queue = self._queues.get(ttl)
+        if queue is None and len(self._queues) < _MAX_QUEUES:
+            queue = self._queues[ttl] = _Queue()
+        if queue is not None:
+            queue.keys.append(key)
+            queue.deadlines.append(deadline)
+        else:
+            heapq.heappush(self._heap, (deadline, key))
+        self._next_due = min(self._next_due, deadline)
+        self._records += 1
+        if self._records > 2 * len(self._data) + 64:
+            self._rebuild_deadlines()
 
     def _remove(self, key: str) -> None:
         item = self._data.pop(key)
-        self._bytes -= item[2]
+        self._bytes -= _size_of(item.value if type(item) is _Timed else item)
 
-    def _sweep_expired(self) -> None:
-        heap = self._deadlines
-        if not heap or heap[0][0] > _now():
-            return
-        now = _now()
+    def _sweep_expired(self, now: float) -> None:
+        due: list[str] = []
+        for ttl, queue in list(self._queues.items()):
+            due += queue.pop_due(now)
+            if not queue and ttl is None:
+                del self._queues[ttl]  # the rebuilt queue takes no new records
+        heap = self._heap
         while heap and heap[0][0] <= now:
-            deadline, key = heapq.heappop(heap)
-            item = self._data.get(key)
-            if item is not None and item[1] == deadline:
+            due.append(heapq.heappop(heap)[1])
+        self._records -= len(due)
+        data = self._data
+        for key in due:
+            item = data.get(key)
+            # The entry may have been rewritten with a later deadline since this record.
+            if type(item) is _Timed and item <= now:
                 self._remove(key)
                 self.expirations += 1
+        fronts = [q.front() for q in self._queues.values()]
+        if heap:
+            fronts.append(heap[0][0])
+        self._next_due = min(fronts, default=_INF)
 
     def _rebuild_deadlines(self) -> None:
-        items = list(self._data.items())
-        self._deadlines = [(exp, k) for k, (_, exp, _) in items if exp is not None]
-        heapq.heapify(self._deadlines)
+        # Rewrites and deletes left more stale records than live entries: keep one record
+        # per timed entry, in deadline order, in a queue that only drains.
+        timed = sorted((item, k) for k, item in self._data.items() if type(item) is _Timed)
+        queue = _Queue()
+        queue.keys = [k for _, k in timed]
+        queue.deadlines = array("d", [d for d, _ in timed])
+        self._queues = {None: queue} if timed else {}
+        self._heap = []
+        self._records = len(timed)
+        self._next_due = queue.front()
 
     def _enforce_bounds(self) -> None:
         max_entries, max_bytes = self._max_entries, self._max_bytes
@@ -295,6 +499,7 @@ class InMemoryBackend(BaseBackend):
         # Bind the store's methods directly: one attribute lookup less on the hot path.
         self.get = self._store.get  # type: ignore[method-assign]
         self.exists = self._store.exists  # type: ignore[method-assign]
+        self.get_checked = self._store.get_checked  # type: ignore[method-assign]
 
     @property
     def eviction_policy(self) -> EvictionPolicy:
@@ -304,6 +509,25 @@ class InMemoryBackend(BaseBackend):
     def get(self, key: str) -> Any | None:
         """Return the value, or ``None`` when absent or expired."""
         return self._store.get(key)
+
+    def get_checked(self, key: str) -> Any | None:
+        """Like :meth:`get`, but a tagged entry whose tags were invalidated reads as ``None``.
+
+        The manager reads through this when its tag counters live in this backend (the
+        default), so a tagged hit is one call. Stale entries are deleted.
+
+        Example:
+            >>> from omnicache_ai import CacheManager
+            >>> b = InMemoryBackend(); m = CacheManager(backend=b)
+            >>> m.set("k", "v", tags=["t"]); _ = m.invalidate("t")
+            >>> b.get_checked(m.storage_key("k")) is None
+            True
+        """
+        return self._store.get_checked(key)
+
+    async def aget_checked(self, key: str) -> Any | None:
+        """:meth:`get_checked` for the manager's async methods (never blocks)."""
+        return self._store.get_checked(key)
 
     def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Store ``value``; ``ttl`` seconds (``None`` = no expiry)."""

@@ -397,8 +397,16 @@ class KeyMemo:
     requests whose JSON text is identical are the same request to the provider, so they
     may share a key; anything else (SDK objects, subclasses, dataclasses, ``None``/NaN,
     which JSON cannot tell apart, requests over ``max_bytes``) is not memoized and takes
-    the normal path. Bounded: at ``max_entries`` the memo starts over. Thread-safe (single
-    dict operations).
+    the normal path.
+
+    Bounded by two generations of ``max_entries / 2``: new keys enter the young one, and
+    when it is full it becomes the old one and the previous old one is dropped; a request
+    found in the old generation moves back to the young one. Requests in steady use stay,
+    one-offs age out after two generations, and nothing is ever scanned or sorted (unlike a
+    clear-all, a full memo does not forget its hot requests). Working sets larger than the
+    memo are keyed on the normal path, which is itself cheaper than a hand-rolled
+    ``json.dumps(sort_keys=True)`` + sha256 (see ``benchmarks/bench_layers.py``).
+    Thread-safe: single dict operations; a race at a generation swap only drops an entry.
 
     Example:
         >>> memo = KeyMemo()
@@ -412,12 +420,27 @@ class KeyMemo:
         True
     """
 
-    __slots__ = ("_entries", "max_bytes", "max_entries")
+    __slots__ = ("_half", "_old", "_young", "max_bytes")
 
-    def __init__(self, max_entries: int = 1024, max_bytes: int = 4096) -> None:
+    def __init__(self, max_entries: int = 2048, max_bytes: int = 4096) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._entries: dict[bytes, tuple[str, str]] = {}
+        self._young: dict[bytes, tuple[str, str]] = {}
+        self._old: dict[bytes, tuple[str, str]] = {}
+
+    @property
+    def max_entries(self) -> int:
+        """Most requests remembered (both generations together)."""
+        return 2 * self._half
+
+    @max_entries.setter
+    def max_entries(self, value: int) -> None:
+        if type(value) is not int or value < 2:
+            raise ValueError(f"max_entries must be an int >= 2, got {value!r}")
+        self._half = value // 2
+
+    def __len__(self) -> int:
+        return len(self._young) + len(self._old)
 
     def token(self, model_id: Any, messages: Any, params: Any) -> bytes | None:
         """The memo key of a request, or ``None`` when it must not be memoized."""
@@ -433,11 +456,19 @@ class KeyMemo:
 
     def get(self, token: bytes) -> tuple[str, str] | None:
         """``(key, model)`` remembered for ``token``."""
-        return self._entries.get(token)
+        keyed = self._young.get(token)
+        if keyed is None:
+            keyed = self._old.get(token)
+            if keyed is not None:
+                self.put(token, keyed)  # in use again: keep it through the next swap
+        return keyed
 
     def put(self, token: bytes, keyed: tuple[str, str]) -> None:
         """Remember ``(key, model)`` for ``token``."""
-        entries = self._entries
-        if len(entries) >= self.max_entries:
-            entries.clear()
-        entries[token] = keyed
+        young = self._young
+        if len(young) >= self._half:
+            self._old = young
+            self._young = young = {}
+        # orjson hands out its output in a 4 KiB buffer: a right-sized copy is what a
+        # long-lived memo key should hold (else 2,048 entries would pin 8 MiB).
+        young[bytes(memoryview(token))] = keyed

@@ -80,6 +80,12 @@ class RecordingBackend(InMemoryBackend):
         self.calls: list[tuple[str, str]] = []
         del self.get  # undo the fast-path binding so calls are recorded
         del self.exists
+        del self.get_checked
+
+    # No one-call tag check: the manager then reads with get() and deletes stale entries
+    # with delete(), so every step shows up in ``calls``.
+    get_checked = None  # type: ignore[assignment]
+    aget_checked = None  # type: ignore[assignment]
 
     def get(self, key: str) -> Any | None:
         """Record, then read."""
