@@ -13,14 +13,24 @@ from hypothesis import strategies as st
 from layer_payloads import CHAT, WEATHER_TOOL
 
 from omnicache_ai import CacheKeyBuilder, CacheManager, InMemoryBackend, ResponseCache
-from omnicache_ai.layers._request import KeyMemo, RequestKeyer
+from omnicache_ai.layers._request import (
+    KeyMemo,
+    RequestKeyer,
+    check_messages,
+    normalize_params,
+    request_bytes,
+    resolve_model,
+)
 
 MODEL = "gpt-4o"
 
 
 def fresh_key(rc: ResponseCache, messages: Any, params: Any, model: str | None = MODEL) -> str:
     """The key without any memo: what the request must always map to."""
-    return RequestKeyer().key(rc.key_builder, "response", messages, model, params)[0]
+    model = resolve_model(model, params)
+    check_messages(messages)
+    data = request_bytes(model, messages, normalize_params(params))
+    return rc.key_builder.build("response", data)
 
 
 @pytest.fixture
@@ -185,3 +195,49 @@ def test_a_request_in_use_survives_a_full_memo() -> None:
     first = memo.token(MODEL, "one-off 0", None)
     assert first is not None
     assert memo.get(first) is None
+
+
+# ---- the parameter memo of RequestKeyer (a prompt seen for the first time) ----------------
+
+
+def test_a_shared_parameter_set_is_normalised_once_and_keys_alike() -> None:
+    """Distinct prompts with one parameter set reuse its encoding; keys equal the exact path."""
+    keyer, kb = RequestKeyer(), CacheKeyBuilder("m")
+    rc = ResponseCache(CacheManager(key_builder=kb))
+    params = {"temperature": 0.2, "seed": 7, "stop": "END", "stream": True, "top_p": 1.0}
+    for i in range(3):
+        msgs = [{"role": "user", "content": f"question {i}"}]
+        assert keyer.key(kb, "response", msgs, MODEL, params)[0] == fresh_key(rc, msgs, params)
+    assert len(keyer._params_memo) == 1
+    # Only defaults and ignored names: nothing is left, and the key is that of no params.
+    only_defaults = {"temperature": 1, "stream": True}
+    key = keyer.key(kb, "response", CHAT, MODEL, only_defaults)[0]
+    assert key == keyer.key(kb, "response", CHAT, MODEL, only_defaults)[0]
+    assert key == fresh_key(rc, CHAT, None)
+
+
+def test_mutating_a_parameter_after_keying_never_reuses_the_old_encoding() -> None:
+    """The memo keeps bytes: an edited stop list keys as the new request, the old one as before."""
+    keyer, kb = RequestKeyer(), CacheKeyBuilder("m")
+    rc = ResponseCache(CacheManager(key_builder=kb))
+    stop = ["a"]
+    params = {"stop": stop, "seed": 1}
+    before = keyer.key(kb, "response", CHAT, MODEL, params)[0]
+    stop.append("b")
+    after = keyer.key(kb, "response", CHAT, MODEL, params)[0]
+    assert after != before
+    assert after == fresh_key(rc, CHAT, {"stop": ["a", "b"], "seed": 1})
+    assert keyer.key(kb, "response", CHAT, MODEL, {"stop": ["a"], "seed": 1})[0] == before
+
+
+def test_parameter_memo_is_bounded_and_skips_what_json_cannot_tell_apart() -> None:
+    keyer, kb = RequestKeyer(), CacheKeyBuilder("m")
+    for seed in range(RequestKeyer.PARAMS_MEMO_SIZE + 10):
+        keyer.key(kb, "response", CHAT, MODEL, {"seed": seed})
+    assert 0 < len(keyer._params_memo) <= RequestKeyer.PARAMS_MEMO_SIZE
+    keyer._params_memo.clear()
+    keyer.key(kb, "response", CHAT, MODEL, {"temperature": None, "seed": 1})
+    keyer.key(kb, "response", CHAT, MODEL, {"seed": "x" * (RequestKeyer.PARAMS_MEMO_BYTES + 1)})
+    assert keyer._params_memo == {}
+    with pytest.raises(ValueError, match="finite"):
+        keyer.key(kb, "response", CHAT, MODEL, {"temperature": math.nan})

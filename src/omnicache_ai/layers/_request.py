@@ -320,6 +320,16 @@ def request_bytes(model: str, messages: Any, params: dict[str, Any]) -> bytes:
         raise TypeError(f"cannot build a cache key from {culprit}: {err}") from err
 
 
+# Everything orjson would encode differently from the canonical form, or could not tell apart
+# from another type, raises instead: those requests take the normal path.
+_MEMO_OPTS: Final = (
+    orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_STRICT_INTEGER
+)
+
+
 class RequestKeyer:
     """Builds the key of one LLM request with a layer's parameter tables.
 
@@ -336,7 +346,13 @@ class RequestKeyer:
         True
     """
 
-    __slots__ = ("_rules", "_skip", "defaults", "ignored")
+    __slots__ = ("_params_memo", "_rules", "_skip", "defaults", "ignored")
+
+    #: Distinct parameter sets whose canonical encoding is remembered (cleared when full):
+    #: an application sends few of them, whatever the number of distinct prompts.
+    PARAMS_MEMO_SIZE: Final = 256
+    #: Parameter sets whose JSON text is longer than this are normalised every time.
+    PARAMS_MEMO_BYTES: Final = 2048
 
     def __init__(
         self,
@@ -351,6 +367,7 @@ class RequestKeyer:
         self.ignored = IGNORED_PARAMS if ignored_params is None else frozenset(ignored_params)
         self._rules = _rules(self.defaults)
         self._skip = self.ignored | _KEYED_APART
+        self._params_memo: dict[bytes, bytes] = {}
 
     def encode(
         self, messages: Any, model_id: str | None, params: Mapping[str, Any] | None
@@ -361,8 +378,50 @@ class RequestKeyer:
             model_id = resolve_model(model_id, params)
         if type(messages) is not list or not messages or None in messages:
             check_messages(messages)
+        if params:
+            tail = self._params_tail(params)
+            if tail is not None:
+                try:
+                    head = fast_canonical_bytes([model_id, messages])
+                except SerializationError:
+                    pass  # the exact path below names the culprit
+                else:
+                    # Canonical JSON is compact, so the encoding of [model, messages, params]
+                    # is that of [model, messages] with the parameters' encoding spliced in.
+                    return (head[:-1] + tail if tail else head), model_id
         norm = _normalize(params, self._rules, self._skip) if params else {}
         return request_bytes(model_id, messages, norm), model_id
+
+    def _params_tail(self, params: Mapping[str, Any]) -> bytes | None:
+        """``b",<canonical normalised params>]"`` (``b""`` when none are left), or ``None``.
+
+        Many prompts share one parameter set, and normalising it is a third of the cost of
+        keying a request seen for the first time, so the result is remembered by the
+        parameters' JSON text. As in :class:`KeyMemo`, whatever JSON cannot tell apart from
+        another value (subclasses, SDK objects, ``None``, NaN) is not remembered:
+        ``None`` is returned and the caller normalises on the exact path. The memo keeps
+        bytes, never the caller's objects, so mutating a parameter later cannot change a
+        remembered key.
+        """
+        try:
+            token = orjson.dumps(params, option=_MEMO_OPTS)
+        except TypeError:
+            return None
+        memo = self._params_memo
+        tail = memo.get(token)
+        if tail is not None:
+            return tail
+        if len(token) > self.PARAMS_MEMO_BYTES or b"null" in token:
+            return None
+        norm = _normalize(params, self._rules, self._skip)
+        try:
+            tail = b"," + fast_canonical_bytes(norm) + b"]" if norm else b""
+        except SerializationError:
+            return None
+        if len(memo) >= self.PARAMS_MEMO_SIZE:
+            memo.clear()
+        memo[bytes(memoryview(token))] = tail
+        return tail
 
     def key(
         self,
@@ -377,14 +436,6 @@ class RequestKeyer:
         return key_builder.build(key_type, data), model
 
 
-# Everything orjson would encode differently from the canonical form, or could not tell apart
-# from another type, raises instead: those requests take the normal path.
-_MEMO_OPTS: Final = (
-    orjson.OPT_PASSTHROUGH_DATACLASS
-    | orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-    | orjson.OPT_STRICT_INTEGER
-)
 _NO_PARAMS: Final[dict[str, Any]] = {}
 
 
