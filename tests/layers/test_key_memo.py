@@ -241,3 +241,35 @@ def test_parameter_memo_is_bounded_and_skips_what_json_cannot_tell_apart() -> No
     assert keyer._params_memo == {}
     with pytest.raises(ValueError, match="finite"):
         keyer.key(kb, "response", CHAT, MODEL, {"temperature": math.nan})
+
+
+def test_a_memo_that_keeps_missing_is_skipped_for_a_while_then_tried_again() -> None:
+    """Distinct prompts in turn stop paying for the memo; repeated prompts bring it back."""
+    rc = ResponseCache(CacheManager(key_builder=CacheKeyBuilder("m")))
+    memo, window = rc._memo, KeyMemo.WINDOW
+    for i in range(window):  # every request new: a window of misses
+        rc.cache_key([{"role": "user", "content": f"q{i}"}], model_id=MODEL)
+    assert memo.bypass == 7 * window
+    before = len(memo)
+    msgs = [{"role": "user", "content": "bypassed"}]
+    key = rc.cache_key(msgs, model_id=MODEL)
+    assert key == fresh_key(rc, msgs, None)  # keyed afresh, same key, not remembered
+    assert len(memo) == before
+    assert memo.bypass == 7 * window - 1
+    memo.bypass = 1
+    rc.cache_key(msgs, model_id=MODEL)
+    assert memo.bypass == 0
+    for _ in range(2 * window):  # one hot request: the memo pays off and stays in use
+        assert rc.cache_key(CHAT, model_id=MODEL) == fresh_key(rc, CHAT, None)
+    assert memo.bypass == 0
+    assert memo.get(memo.token(MODEL, CHAT, None) or b"") is not None
+
+
+def test_a_memo_with_enough_hits_is_never_bypassed() -> None:
+    """One repeated request in four is enough to keep looking (the bar is one in eight)."""
+    memo = KeyMemo()
+    for i in range(4 * KeyMemo.WINDOW):
+        token = b"hot" if i % 4 == 0 else b"cold-%d" % i
+        if memo.get(token) is None:
+            memo.put(token, ("k", MODEL))
+    assert memo.bypass == 0

@@ -142,6 +142,10 @@ class RequestLayer(LayerBase):
     ) -> tuple[str, str]:
         """``(key, model)`` of one request; a repeated request is keyed from the memo."""
         memo = self._memo
+        if memo.bypass:  # the memo has been missing: key afresh for a while (see KeyMemo)
+            memo.bypass -= 1
+            data, model = self._keyer.encode(messages, model_id, params)
+            return (self._kprefix + self._kb.digest(data), model)
         token = memo.token(model_id, messages, params)
         if token is not None:
             keyed = memo.get(token)

@@ -459,6 +459,13 @@ class KeyMemo:
     ``json.dumps(sort_keys=True)`` + sha256 (see ``benchmarks/bench_layers.py``).
     Thread-safe: single dict operations; a race at a generation swap only drops an entry.
 
+    A memo that keeps missing is not worth its lookup (the request's JSON text costs about
+    a fifth of keying it afresh): when fewer than one lookup in eight of a window of
+    :attr:`WINDOW` found its request, the caller is told (:attr:`bypass`) to skip the memo
+    for the next seven windows' worth of requests, then it is tried again. Working sets far
+    larger than the memo (100k distinct prompts in turn) thus pay for one lookup in eight.
+    The counters are approximate under threads; a lost increment only shifts a window.
+
     Example:
         >>> memo = KeyMemo()
         >>> token = memo.token("gpt-4o", [{"role": "user", "content": "hi"}], {"seed": 1})
@@ -471,13 +478,19 @@ class KeyMemo:
         True
     """
 
-    __slots__ = ("_half", "_old", "_young", "max_bytes")
+    __slots__ = ("_half", "_hits", "_misses", "_old", "_young", "bypass", "max_bytes")
+
+    #: Lookups per hit-rate window.
+    WINDOW: Final = 256
 
     def __init__(self, max_entries: int = 2048, max_bytes: int = 4096) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._young: dict[bytes, tuple[str, str]] = {}
         self._old: dict[bytes, tuple[str, str]] = {}
+        self._hits = self._misses = 0
+        #: Requests still to key without looking here (counted down by the caller).
+        self.bypass = 0
 
     @property
     def max_entries(self) -> int:
@@ -510,9 +523,20 @@ class KeyMemo:
         keyed = self._young.get(token)
         if keyed is None:
             keyed = self._old.get(token)
-            if keyed is not None:
-                self.put(token, keyed)  # in use again: keep it through the next swap
+            if keyed is None:
+                self._missed()
+                return None
+            self.put(token, keyed)  # in use again: keep it through the next swap
+        self._hits += 1
         return keyed
+
+    def _missed(self) -> None:
+        self._misses += 1
+        looked = self._misses + self._hits
+        if looked >= self.WINDOW:
+            if self._hits * 8 < looked:
+                self.bypass = 7 * self.WINDOW
+            self._hits = self._misses = 0
 
     def put(self, token: bytes, keyed: tuple[str, str]) -> None:
         """Remember ``(key, model)`` for ``token``."""
