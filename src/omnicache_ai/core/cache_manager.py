@@ -627,7 +627,7 @@ class CacheManager:
             and self._str_head is not None
             and raw.startswith(self._tag1_head)
             and len(raw) >= 8
-            and raw[(body := 16 + int.from_bytes(raw[6:8], "big")) : body + 1] == b"s"
+            and raw[(body := 16 + (raw[6] << 8 | raw[7])) : body + 1] == b"s"
         ):
             # A string behind one tag the backend already checked (a ResponseCache entry).
             try:
