@@ -263,6 +263,11 @@ def test_a_memo_that_keeps_missing_is_skipped_for_a_while_then_tried_again() -> 
         assert rc.cache_key(CHAT, model_id=MODEL) == fresh_key(rc, CHAT, None)
     assert memo.bypass == 0
     assert memo.get(memo.token(MODEL, CHAT, None) or b"") is not None
+    memo.bypass = -1  # two threads counted the last one down together
+    token = memo.token(MODEL, [{"role": "user", "content": "raced"}], None)
+    rc.cache_key([{"role": "user", "content": "raced"}], model_id=MODEL)
+    assert token is not None
+    assert memo.get(token) is not None  # the memo is still in use
 
 
 def test_a_memo_with_enough_hits_is_never_bypassed() -> None:

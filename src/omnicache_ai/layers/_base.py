@@ -142,7 +142,9 @@ class RequestLayer(LayerBase):
     ) -> tuple[str, str]:
         """``(key, model)`` of one request; a repeated request is keyed from the memo."""
         memo = self._memo
-        if memo.bypass:  # the memo has been missing: key afresh for a while (see KeyMemo)
+        # The memo has been missing: key afresh for a while (see KeyMemo). "> 0", not a
+        # truth test: two threads may both count down the last one and leave it at -1.
+        if memo.bypass > 0:
             memo.bypass -= 1
             data, model = self._keyer.encode(messages, model_id, params)
             return (self._kprefix + self._kb.digest(data), model)
