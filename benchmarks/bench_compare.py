@@ -697,8 +697,14 @@ def row_lookup(kind: str, p: dict[str, Any]) -> list[dict[str, Any]]:
     qtexts = [f"{texts[i]}, please" for i in src]
     index = {t: vectors[i] for i, t in enumerate(texts)}
     index.update({t: qvecs[j] for j, t in enumerate(qtexts)})
+    probe = vectors[0]
+
+    def embed(text: str) -> Any:  # the zero-config cache embeds a probe text to learn the dim
+        found = index.get(text)
+        return probe if found is None else found
+
     try:
-        cache, desc = semantic_cache(kind, "default", n, index.__getitem__)
+        cache, desc = semantic_cache(kind, "default", n, embed)
     except LookupError as err:
         return [{"variant": "default store", "skipped": str(err)}]
     how = fill(cache, texts, values, vectors)
