@@ -469,6 +469,9 @@ _PERSON: Final = {
     "she": "@3f", "they": "@3p", "them": "@3p",
 }  # fmt: skip
 _POSSESSIVES: Final = frozenset({"my", "our", "your", "his", "her", "their", "its", "mine"})
+# A possessive determiner as the person who owns what follows ("my car": "@1" owns "car").
+_OWNER_OF: Final = {"my": "@1", "our": "@1p", "your": "@2", "his": "@3m", "her": "@3f",
+                    "their": "@3p"}  # fmt: skip
 # A role swap is told apart from a rewording only in short texts that share most words.
 _ROLE_MAX_WORDS: Final = 12
 _ROLE_SAME_WORDS: Final = 0.5
@@ -619,6 +622,46 @@ def _roles(tokens: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+# Question words that stand for a participant ("who reports to X": the one who reports).
+_WH_ROLE: Final = frozenset({"who", "whom", "what", "which"})
+# Auxiliaries after which a fronted question word is the object ("who does X report to").
+_DO_AUX: Final = frozenset(
+    {"do", "does", "did", "can", "could", "will", "would", "should", "shall", "may", "might",
+     "must", "has", "have", "had"}
+)  # fmt: skip
+#: The role word a participant question word becomes (see :func:`_wh_moved`).
+WH_ROLE_WORD: Final = "@wh"
+
+
+def _wh_moved(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """A question's participant word put where a statement would name the participant.
+
+    "Who reports to the CTO?" asks for the one who reports (``@wh report to CTO``); "Who does
+    the CTO report to?" for the one reported to (``CTO report to @wh``): the same words in
+    swapped roles. "which team" / "what animal" count as one question word. After a copula
+    ("who is the CTO's boss", "what is the meaning of X") the word names no participant and
+    is dropped, unless a passive follows ("who was attacked by the lion": the one attacked).
+    """
+    if len(tokens) < 3 or tokens[0] not in _WH_ROLE:
+        return tokens
+    k = 1
+    # "which team did ...", "what time does ...": a noun after the question word belongs to
+    # it. After "what" the next word may as well be the verb ("what turns into ..."), so
+    # there only when an auxiliary follows the noun.
+    if tokens[1] not in _DO_AUX | _BE | _STOPWORDS and (
+        tokens[0] == "which" or (tokens[0] == "what" and tokens[2] in _DO_AUX | _BE)
+    ):
+        k = 2
+    if k >= len(tokens) - 1:
+        return tokens
+    nxt = tokens[k]
+    if nxt in _DO_AUX:
+        return (*tokens[k + 1 :], WH_ROLE_WORD)
+    if nxt in _BE and not any(_participle(t) for t in tokens[k + 1 : k + 3]):
+        return tokens[k:]
+    return (WH_ROLE_WORD, *tokens[k:])
+
+
 def _participle(tok: str) -> str | None:
     """The verb of a past participle ("attacked" -> its stem, "bought" -> "buy"), else None."""
     if tok in _PARTICIPLES:
@@ -694,7 +737,10 @@ def _owns(raw: list[str], tokens: tuple[str, ...]) -> frozenset[tuple[str, str]]
 
     for i, tok in enumerate(raw):
         low = tok.lower()
-        if low.endswith("'s") and low[:-2] not in _NOT_POSSESSIVE:
+        if low in _OWNER_OF:
+            # Only the next word: in "my friend's car" I own the friend, not the car.
+            out.update((_OWNER_OF[low], w) for w in content_after(i, 1))
+        elif low.endswith("'s") and low[:-2] not in _NOT_POSSESSIVE:
             out.update((_stem(low[:-2]), w) for w in content_after(i, 2))
         elif low == "of" and i > 0 and tokens[i - 1] not in _STOPWORDS \
                 and tokens[i - 1] not in _OF_SKIP:  # fmt: skip
@@ -797,7 +843,7 @@ def features(text: str) -> TextFeatures:
             right = [t for j, t in content if j > i and t not in _DIRECTIONAL][:_SLOT]
             if left and right:
                 slots.append((tok, frozenset(left), frozenset(right)))
-    active, passive = _active(tokens)
+    active, passive = _active(_wh_moved(tokens))
     return TextFeatures(
         tokens=tokens,
         negations=negations,
@@ -904,12 +950,14 @@ def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     # otherwise the same words: a rewording moves words around the infinitive "to" too.
     toks_a, toks_b = set(a.tokens), set(b.tokens)
     if len(toks_a & toks_b) / len(toks_a | toks_b) >= _SAME_WORDS:
-        for word, left_a, right_a in a.slots:
-            for other, left_b, right_b in b.slots:
-                moved_right = (left_a & right_b) - right_a
-                moved_left = (right_a & left_b) - left_a
-                if other == word and moved_right and moved_left:
-                    return True
+        # The k-th "to" of one text against the k-th "to" of the other: a clause moved to the
+        # front ("In winter, is it cheaper to fly from A to B") must not pair an infinitive
+        # "to" with the direction "to".
+        for left_a, right_a, left_b, right_b in _paired_slots(a.slots, b.slots):
+            moved_right = (left_a & right_b) - right_a
+            moved_left = (right_a & left_b) - left_a
+            if moved_right and moved_left:
+                return True
         # The same entities in another order: "Did Microsoft acquire GitHub?" / the reverse.
         shared = [e for e in a.entities if e in b.entities]
         if len(shared) > 1 and shared != [e for e in b.entities if e in a.entities]:
@@ -923,6 +971,21 @@ def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     rest_a, rest_b = toks_a - set(a.entities), toks_b - set(b.entities)
     union = rest_a | rest_b
     return bool(union) and len(rest_a & rest_b) / len(union) >= _SAME_FRAME
+
+
+_Slot = tuple[str, frozenset[str], frozenset[str]]
+
+
+def _paired_slots(
+    sa: tuple[_Slot, ...], sb: tuple[_Slot, ...]
+) -> list[tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]]:
+    """Slots of the same directional word paired by occurrence (first with first ...)."""
+    out = []
+    for word in dict.fromkeys(w for w, _, _ in sa):
+        xs = [(la, ra) for w, la, ra in sa if w == word]
+        ys = [(lb, rb) for w, lb, rb in sb if w == word]
+        out.extend((la, ra, lb, rb) for (la, ra), (lb, rb) in zip(xs, ys, strict=False))
+    return out
 
 
 def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
@@ -973,6 +1036,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     if any((y, x) in b.owns and (y, x) not in a.owns and (x, y) not in b.owns
            for x, y in a.owns if x != y):  # fmt: skip
         return True
+    if _owner_changed(a, b) or _owner_changed(b, a) or _transposed(a.tokens, b.tokens):
+        return True
     ra, rb = a.roles, b.roles
     if not ra or not rb or max(len(ra), len(rb)) > _ROLE_MAX_WORDS:
         return False
@@ -990,8 +1055,11 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     # The shared words in each text's order: "u x v" in one and "v x u" in the other. Only
     # the immediate neighbours count: a rewording moves whole clauses, a role swap trades the
     # two words on either side of the verb.
-    seq_a = [w for w in dict.fromkeys(ra) if w in shared]
-    seq_b = [w for w in dict.fromkeys(rb) if w in shared]
+    # A phrase keeping its direction ("to my new phone" before or after "from my old phone")
+    # moved as a whole: its words trade places without changing roles.
+    kept = {w for _, w in heads_a & heads_b}
+    seq_a = [w for w in dict.fromkeys(ra) if w in shared and w not in kept]
+    seq_b = [w for w in dict.fromkeys(rb) if w in shared and w not in kept]
     if len(seq_a) == len(seq_b) > 2:
         # Two words trade places, everything else in order: "dog medicine on my cat".
         diff = [k for k, (x, y) in enumerate(zip(seq_a, seq_b, strict=True)) if x != y]
@@ -1018,6 +1086,49 @@ _CLAUSE_WORDS: Final = frozenset(
     {"when", "whenever", "if", "while", "because", "since", "unless", "until", "although",
      "though", "whereas", "once"}
 )  # fmt: skip
+
+
+def _owner_changed(a: TextFeatures, b: TextFeatures) -> bool:
+    """Whether the same thing changes owner between two people named in both texts.
+
+    "Can I use my friend's car?" / "Can my friend use my car?": the car is the friend's in
+    one and mine in the other, and both texts name me and the friend, so whose car is used
+    by whom is swapped. A possessive that changes to someone the other text never names
+    ("my account" / "his account") is left to the other checks.
+    """
+    if max(len(a.roles), len(b.roles)) > _ROLE_MAX_WORDS:
+        return False
+    people_a, people_b = set(a.roles), set(b.roles)
+    owners_b: dict[str, set[str]] = {}
+    for y, w in b.owns:
+        owners_b.setdefault(w, set()).add(y)
+    for x, w in a.owns:
+        for y in owners_b.get(w, ()):
+            # One owner a person ("my", "his"): a compound owner ("the dataset
+            # configuration's name" / "the name of the dataset configuration") is no swap.
+            if x != y and "@" in x[0] + y[0] and (y, w) not in a.owns \
+                    and (x, w) not in b.owns and y in people_a and x in people_b:  # fmt: skip
+                return True
+    return False
+
+
+def _transposed(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether the texts differ only by two adjacent content words turned round.
+
+    "chocolate milk" / "milk chocolate", "boat house" / "house boat": in English the last
+    word of a compound names the thing, so turning it round names another thing. Adverbs
+    ("-ly") move freely and are not counted.
+    """
+    if len(ta) != len(tb):
+        return False
+    diff = [k for k, (x, y) in enumerate(zip(ta, tb, strict=True)) if x != y]
+    if len(diff) != 2 or diff[1] != diff[0] + 1:
+        return False
+    x, y = ta[diff[0]], ta[diff[1]]
+    return (tb[diff[0]], tb[diff[1]]) == (y, x) and all(
+        len(w) > 2 and w.isalpha() and w not in _ROLE_SKIP and w not in _DIRECTIONAL
+        and not w.endswith("ly") for w in (x, y)
+    )  # fmt: skip
 
 
 def _crossed(oa: tuple[str, ...], ob: tuple[str, ...]) -> bool:
