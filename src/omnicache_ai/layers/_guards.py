@@ -974,13 +974,14 @@ def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
 
 
 _Slot = tuple[str, frozenset[str], frozenset[str]]
+_Words = frozenset[str]
 
 
 def _paired_slots(
     sa: tuple[_Slot, ...], sb: tuple[_Slot, ...]
-) -> list[tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]]:
+) -> list[tuple[_Words, _Words, _Words, _Words]]:
     """Slots of the same directional word paired by occurrence (first with first ...)."""
-    out = []
+    out: list[tuple[_Words, _Words, _Words, _Words]] = []
     for word in dict.fromkeys(w for w, _, _ in sa):
         xs = [(la, ra) for w, la, ra in sa if w == word]
         ys = [(lb, rb) for w, lb, rb in sb if w == word]
