@@ -257,3 +257,61 @@ def test_authored_tuning_near_misses_stay_vetoed() -> None:
     assert served == ["Can a company that sued an employee be fired?"]
     turned_away = [i for i in items if check_guards(i["paraphrase"], i["cached"], ALL) is not None]
     assert len(turned_away) <= 5, [i["paraphrase"] for i in turned_away]
+
+
+ONLY_ROLES = GuardConfig(negation=False, numbers=False, entities=False, aspect=False)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # The question word as the one acting or the one acted on.
+        ("Who does the treasurer answer to?", "Who answers to the treasurer?"),
+        ("Which player did the umpire warn?", "Which player warned the umpire?"),
+        ("What does a tadpole grow into?", "What grows into a tadpole?"),
+        # Whose thing, used by whom: the owner and the user trade places.
+        ("Can I drive my neighbour's van?", "Can my neighbour drive my van?"),
+        (
+            "My sister wore my jacket; should she clean it?",
+            "I wore my sister's jacket; should she clean it?",
+        ),
+        # A compound noun turned round names another thing.
+        ("Where can I buy a garden herb?", "Where can I buy a herb garden?"),
+        ("How is apple juice made?", "How is juice apple made?"),
+    ],
+)
+def test_roles_guard_catches_question_word_owner_and_compound_swaps(a: str, b: str) -> None:
+    """Round 2 of the roles check: wh-subject / wh-object, owner changes, compounds."""
+    assert check_guards(a, b, ONLY_ROLES) == "roles"
+    assert check_guards(b, a, ONLY_ROLES) == "roles"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("What did the museum acquire?", "What was acquired by the museum?"),
+        ("What does idempotent mean?", "What is the meaning of idempotent?"),
+        ("Who is the treasurer's boss?", "Who does the treasurer answer to?"),
+        ("Can I drive my neighbour's van?", "Can I drive the van of my neighbour?"),
+        ("How do I rename my branch?", "How can you rename your branch?"),
+        (
+            "How do I move photos from my tablet to my desktop?",
+            "How do I move photos to my desktop from my tablet?",
+        ),
+        ("How do I quickly undo a commit?", "How do I undo quickly a commit?"),
+    ],
+)
+def test_roles_guard_round_two_lets_rewordings_through(a: str, b: str) -> None:
+    """Passive wh-questions, copulas, 'of' possessives, phrases moved whole, adverbs: no swap."""
+    assert check_guards(a, b, ONLY_ROLES) is None
+    assert check_guards(b, a, ONLY_ROLES) is None
+
+
+def test_fronted_clause_does_not_pair_an_infinitive_with_a_direction() -> None:
+    """'In winter, ... to fly from A to B': the k-th 'to' is compared with the k-th 'to'."""
+    a = "Is it quicker to drive from the harbour to the old town at night?"
+    b = "At night, is it quicker to drive from the harbour to the old town?"
+    assert check_guards(a, b, ALL) is None
+    assert check_guards(b, a, ALL) is None
+    swapped = "Is it quicker to drive from the old town to the harbour at night?"
+    assert check_guards(swapped, a, ALL) is not None
