@@ -33,7 +33,8 @@ results of the precision-first rule ("the lowest threshold serving <= 10% near-m
 on the rest, reported on what was left out), and the structural kinds on the 12 domains that
 were never looked at while the guards were written (``GUARD_TUNE_DOMAINS`` lists the other 13;
 the checks were also tuned on the authored set ``tests/data/near_misses_authored.json``, whose
-figures are printed as a fit, not a result).
+figures are printed as a fit, not a result; its round-2 role-order triples, on which the second
+round of the roles check was developed before the held-out run, are printed apart).
 Also printed: the share of the 999 light pairs each guard rejects alone (capped at 5% for all
 together by ``tests/semantic/test_structural_guards.py``).
 
@@ -368,7 +369,7 @@ def _dev_report(  # noqa: PLR0915 - one linear report
             f"| {k} | {int(sel.sum())} | {hit[d, sel].mean():.0%} | {fh[d, sel].mean():.0%} | "
             f"{thresholds[ti]:.2f} | {hit[ti, sel].mean():.0%} | {fh[ti, sel].mean():.0%} |"
         )
-    print(f"| **all, held out** | {n} | | | | {held_hit / n:.0%} | {held_fh / n:.0%} |")
+    print(f"| **all, held out** | {n} | | | | {held_hit / n:.1%} | {held_fh / n:.1%} |")
     lodo_fh = lodo_hit = 0
     lodo_thr = []
     for dom in domains:
@@ -379,14 +380,38 @@ def _dev_report(  # noqa: PLR0915 - one linear report
         lodo_hit += int(hit[ti, sel].sum())
     print(
         f"\nleave-one-domain-out (threshold chosen on the other 24 domains, "
-        f"{min(lodo_thr):.2f}-{max(lodo_thr):.2f}): para hit {lodo_hit / n:.0%}, "
-        f"false hits {lodo_fh / n:.0%} on the held-out domains"
+        f"{min(lodo_thr):.2f}-{max(lodo_thr):.2f}): para hit {lodo_hit / n:.1%}, "
+        f"false hits {lodo_fh / n:.1%} on the held-out domains"
     )
     unseen = ~np.isin(dom_of, list(GUARD_TUNE_DOMAINS))
     from omnicache_ai.layers._guards import GuardConfig, check_guards
 
     guard_pass = np.array([check_guards(d, c, GuardConfig()) is None
                            for d, c in zip(diff, cached, strict=True)])  # fmt: skip
+    # Rule B, stated *after* seeing the round-2 LOKO figure above (so post hoc, printed for
+    # comparison, not the shipped rule): the 10% target counted only over the tuning
+    # near-misses that pass the checks, i.e. what a kind no check parses looks like. Rule A
+    # counts the vetoed ones too, so every kind the checks learn to veto lowers the
+    # threshold it picks, and the kinds they cannot parse pay for it.
+    post_hoc: dict[str, Any] = {}
+    for name, groups in (("kind", kind_of), ("domain", dom_of)):
+        out_fh = out_hit = 0
+        picked = []
+        for g in sorted(set(groups)):
+            sel = groups == g
+            ti = choose(~sel & guard_pass)
+            picked.append(thresholds[ti])
+            out_fh += int(fh[ti, sel].sum())
+            out_hit += int(hit[ti, sel].sum())
+        light = [rows[thresholds.index(t)]["guards"]["sim_hit"] for t in picked]
+        post_hoc[name] = {"fh": out_fh / n, "para_hit": out_hit / n,
+                          "thresholds": [min(picked), max(picked)],
+                          "light_hit": [min(light), max(light)]}  # fmt: skip
+        print(
+            f"rule B (post hoc), leave-one-{name}-out: thresholds {min(picked):.2f}-"
+            f"{max(picked):.2f} (999 light hits {min(light):.1%}-{max(light):.1%}), para hit "
+            f"{out_hit / n:.1%}, false hits {out_fh / n:.1%} on what was left out"
+        )
     print(
         f"\nstructural kinds at the default threshold, on the {len(set(dom_of[unseen]))} "
         "domains never looked at while the guards were written:"
@@ -405,6 +430,7 @@ def _dev_report(  # noqa: PLR0915 - one linear report
     return {"curve": curve, "loko": loko, "loko_all": {"para_hit": held_hit / n,
             "fh": held_fh / n}, "lodo": {"para_hit": lodo_hit / n, "fh": lodo_fh / n,
             "thresholds": [min(lodo_thr), max(lodo_thr)]}, "structural_unseen": struct,
+            "rule_b_post_hoc": post_hoc,
             "guard_rejections": st["guard_rejections"], "outranked": st["outranked"]}  # fmt: skip
 
 
@@ -427,8 +453,12 @@ def _authored_report(emb: Any, default_thr: float) -> dict[str, Any]:
     print("| kind | n | near-misses served (default) | near-misses the checks veto | "
           "paraphrases hit (default) | paraphrases the checks turn away |")  # fmt: skip
     print("|---|---|---|---|---|---|")
-    for kind in sorted({x["kind"] for x in items}):
-        sel = [x for x in items if x["kind"] == kind]
+    # Round 2 (relation_or_role_swap, light paraphrases that move words without changing
+    # roles) is reported apart: the roles check's second round was developed on it.
+    groups = sorted({(x["kind"], x.get("round", 1)) for x in items})
+    for kind, rnd in groups:
+        sel = [x for x in items if x["kind"] == kind and x.get("round", 1) == rnd]
+        label = f"{kind} (round {rnd})" if rnd != 1 else kind
         served = sum(cache.lookup(x["different"]).hit for x in sel)
         hit = sum(cache.lookup(x["paraphrase"]).value == x["cached"] for x in sel)
         vetoed = sum(check_guards(x["different"], x["cached"], GuardConfig()) is not None
@@ -436,9 +466,9 @@ def _authored_report(emb: Any, default_thr: float) -> dict[str, Any]:
         away = sum(check_guards(x["paraphrase"], x["cached"], GuardConfig()) is not None
                    for x in sel)  # fmt: skip
         n = len(sel)
-        out[kind] = {"n": n, "served": served, "vetoed": vetoed, "para_hit": hit,
+        out[label] = {"n": n, "served": served, "vetoed": vetoed, "para_hit": hit,
                      "para_turned_away": away}  # fmt: skip
-        print(f"| {kind} | {n} | {served}/{n} | {vetoed}/{n} | {hit}/{n} | {away}/{n} |")
+        print(f"| {label} | {n} | {served}/{n} | {vetoed}/{n} | {hit}/{n} | {away}/{n} |")
     return out
 
 
