@@ -295,8 +295,8 @@ def test_roles_guard_catches_question_word_owner_and_compound_swaps(a: str, b: s
         ("Can I drive my neighbour's van?", "Can I drive the van of my neighbour?"),
         ("How do I rename my branch?", "How can you rename your branch?"),
         (
-            "How do I move photos from my tablet to my desktop?",
-            "How do I move photos to my desktop from my tablet?",
+            "How do I move photos from my work laptop to my home laptop?",
+            "How do I move photos to my home laptop from my work laptop?",
         ),
         ("How do I quickly undo a commit?", "How do I undo quickly a commit?"),
     ],
