@@ -17,7 +17,11 @@ and names itself when they disagree on something that changes the answer:
   through the passive voice ("X was bought by Y" is "Y bought X"); whose ("my boss's
   assistant" / "my assistant's boss"); phrases trading sides of a shared word or one-way
   preposition ("inflation affects interest rates" / the reverse, "X instead of Y"); or the
-  same place on the other side of a direction ("train to Boston" / "train from Boston").
+  same place on the other side of a direction ("train to Boston" / "train from Boston"); the
+  question word as the one acting or acted on ("who reports to the CTO" / "who does the CTO
+  report to"); the same thing changing owner between two people both texts name ("can I use
+  my friend's car" / "can my friend use my car"); a compound noun turned round ("chocolate
+  milk" / "milk chocolate").
 
 All functions are pure and run in microseconds; they are applied only to candidates that already
 passed the similarity threshold.
@@ -1021,8 +1025,12 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     Around a shared word ``x`` (usually the verb), some word moves from before ``x`` to after
     it and another the other way ("tenant sues landlord" / "landlord sues tenant"). Only in
     short texts sharing most words, and never across "or"/"between"/"and", whose two sides
-    are interchangeable. Across a direction: the same word is where one trip goes and where
-    the other comes from ("train to Boston" / "train from Boston").
+    are interchangeable; a direction phrase moved whole ("to my new phone from my old
+    phone") is no swap. Across a direction: the same word is where one trip goes and where
+    the other comes from ("train to Boston" / "train from Boston"). A participant question
+    word takes its statement position first (see :func:`_wh_moved`); an owner change and a
+    compound turned round are checked in any text (:func:`_owner_changed`,
+    :func:`_transposed`).
 
     Example:
         >>> roles_mismatch(features("Can my landlord sue me?"), features("Can I sue my landlord?"))
@@ -1030,6 +1038,9 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         >>> roles_mismatch(features("How do I reset my password on iPhone?"),
         ...                features("On iPhone, how do I reset my password?"))
         False
+        >>> roles_mismatch(features("Who does the CTO report to?"),
+        ...                features("Who reports to the CTO?"))
+        True
     """
     if any(_SYMMETRIC.intersection(t) for t in (a.tokens, b.tokens)):
         return False
