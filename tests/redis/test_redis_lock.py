@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+import redis
+import redis.asyncio
 
 from omnicache_ai.backends.redis_backend import AsyncRedisBackend, RedisBackend
 from omnicache_ai.backends.redis_lock import RedisLease, RedisLockProvider, _acquire_flow, _Wait
@@ -263,3 +267,46 @@ async def test_async_path_of_a_sync_backend(redis_clean_url: str) -> None:
         assert lease is not None
         await lease.arelease()
         assert locks.acquire("s", lease=10, timeout=0) is not None
+
+
+async def test_async_path_of_a_sync_backend_leaves_no_connection(
+    private_redis: RedisServer,
+) -> None:
+    """Every short-lived asyncio client of a sync backend's provider is closed, whole.
+
+    Regression: scripts were cached by ``id(twin)``; a later twin that reused a closed
+    twin's id ran its scripts on the closed twin's client, which opened a connection that
+    nobody closed. The garbage collector finalized it in some later test, after its event
+    loop was gone ("unclosed Connection", "Event loop is closed"). Whether CPython reuses
+    an id is chance (twenty rounds make it likely), so the test also checks the cause, which
+    does not depend on it: no closed twin's client stays reachable from the provider.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()  # earlier tests' garbage is theirs, not this test's
+    with RedisBackend(private_redis.url, **FUNCTIONAL_TIMEOUTS, prefix="L:") as b:
+        locks = b.lock_provider()
+        for _ in range(20):
+            lease = await locks.aacquire("s", lease=10, timeout=0)
+            assert lease is not None
+            assert await lease.astill_held()
+            await lease.arelease()
+    # ``locks`` is still referenced, so nothing leaked can have been finalized (and closed)
+    # yet: no asyncio client of this server may still be alive, and the server itself says
+    # which of our connections are open.
+    gc.collect()
+    assert [
+        client
+        for client in gc.get_objects()
+        if isinstance(client, redis.asyncio.Redis)
+        and client.connection_pool.connection_kwargs.get("port") == private_redis.port
+    ] == []
+    with redis.Redis.from_url(private_redis.url) as probe:
+        own = probe.client_id()
+        open_clients = [c["addr"] for c in probe.client_list() if int(c["id"]) != own]
+    assert open_clients == []
+    del locks, b, lease
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        gc.collect()
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []

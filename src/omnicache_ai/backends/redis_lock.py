@@ -292,7 +292,18 @@ class RedisLockProvider:
         return self.backend._key(key)
 
     def _script(self, backend: RedisBackend | AsyncRedisBackend, source: str) -> Any:
-        # register_script only hashes the source; EVALSHA loads it on first use.
+        """``source`` registered on ``backend``'s client (only hashed; EVALSHA loads it).
+
+        A registered script is bound to its client: calling it runs on that client. So it is
+        cached only for the backends this provider keeps as long as it lives (the one it was
+        given and its synchronous twin), whose ids stay theirs. The short-lived asyncio twin
+        of a sync backend registers afresh each time: cached under its id, the script would
+        keep the closed twin's client, and a later twin reusing that id would run on it,
+        reopening a connection that nobody closes (the garbage collector finalizes it later,
+        after its event loop is gone: "unclosed Connection", "Event loop is closed").
+        """
+        if backend is not self.backend and backend is not self._sync:
+            return backend.client.register_script(source)
         slot = (id(backend), source)
         script = self._scripts.get(slot)
         if script is None:
