@@ -64,7 +64,13 @@ def test_spellings_of_one_request_share_a_key_through_the_memo(rc: ResponseCache
 def test_nan_still_raises_after_a_null_request_was_keyed(rc: ResponseCache) -> None:
     """JSON writes NaN and None alike, so requests holding either are never memoized."""
     rc.cache_key(CHAT, model_id=MODEL, params={"temperature": None})
-    assert rc._memo.token(MODEL, CHAT, {"temperature": None}) is None
+    rc.cache_key(CHAT, model_id=MODEL, params={"temperature": None})
+    token = rc._memo.token(MODEL, CHAT, {"temperature": None})
+    assert token is not None
+    assert rc._memo.get(token) is None  # looked up, never stored
+    assert not len(rc._memo)
+    rc._memo.put(token, ("k", MODEL))  # even when asked to
+    assert rc._memo.get(token) is None
     with pytest.raises(ValueError, match="finite"):
         rc.cache_key(CHAT, model_id=MODEL, params={"temperature": math.nan})
     with pytest.raises(ValueError, match="finite"):
