@@ -276,6 +276,33 @@ def test_a_memo_that_keeps_missing_is_skipped_for_a_while_then_tried_again() -> 
     assert memo.get(token) is not None  # the memo is still in use
 
 
+def test_the_pause_doubles_while_windows_keep_missing_and_resets_on_hits() -> None:
+    """Distinct traffic pays for fewer and fewer lookups; a useful window starts over."""
+    memo, window = KeyMemo(), KeyMemo.WINDOW
+    seen = 0
+
+    def miss_a_window() -> int:
+        """Miss until the memo asks for a pause (a window's end need not align with ours)."""
+        nonlocal seen
+        for _ in range(2 * window):
+            if memo.bypass:
+                break
+            seen += 1
+            token = b"cold-%d" % seen
+            assert memo.get(token) is None
+            memo.put(token, ("k", MODEL))
+        pause, memo.bypass = memo.bypass, 0  # the caller's countdown, skipped
+        return pause // window
+
+    assert [miss_a_window() for _ in range(5)] == [7, 14, 28, 56, KeyMemo.MAX_PAUSE]
+    for i in range(window):  # a window where every other lookup hits
+        token = b"hot" if i % 2 else b"cold-again-%d" % i
+        if memo.get(token) is None:
+            memo.put(token, ("k", MODEL))
+    assert memo.bypass == 0
+    assert miss_a_window() == 7
+
+
 def test_a_memo_with_enough_hits_is_never_bypassed() -> None:
     """One repeated request in four is enough to keep looking (the bar is one in eight)."""
     memo = KeyMemo()
