@@ -485,9 +485,11 @@ class KeyMemo:
     a fifth of keying it afresh): when fewer than one lookup in eight of a window of
     :attr:`WINDOW` found its request, the caller is told (:attr:`bypass`) to skip the memo
     for the next seven windows' worth of requests, then it is tried again. Each further
-    window of misses in a row doubles the pause, up to 56 windows (:attr:`MAX_PAUSE`), so
+    window of misses in a row doubles the pause, up to 28 windows (:attr:`MAX_PAUSE`), so
     working sets far larger than the memo (100k distinct prompts in turn) pay for one
-    lookup in 57, not one in eight; a window with enough hits starts over at seven.
+    lookup in 29, not one in eight; a window with enough hits starts over at seven. The
+    cap bounds what a switch to repeated traffic costs: at most 28 windows (7,168
+    requests) keyed afresh before the memo is tried again.
     The counters are approximate under threads; a lost increment only shifts a window.
 
     Example:
@@ -507,7 +509,7 @@ class KeyMemo:
     #: Lookups per hit-rate window.
     WINDOW: Final = 256
     #: Longest pause after windows of misses, in windows.
-    MAX_PAUSE: Final = 56
+    MAX_PAUSE: Final = 28
 
     def __init__(self, max_entries: int = 2048, max_bytes: int = 4096) -> None:
         self.max_entries = max_entries
