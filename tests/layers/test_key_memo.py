@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from dataclasses import dataclass
@@ -312,3 +313,24 @@ def test_a_memo_with_enough_hits_is_never_bypassed() -> None:
         if memo.get(token) is None:
             memo.put(token, ("k", MODEL))
     assert memo.bypass == 0
+
+
+def test_layer_keys_follow_the_builders_digest_size_and_a_subclass_digest() -> None:
+    """The inline hash is the builder's own: same size, and a subclass's digest is used."""
+
+    class Sha256Keys(CacheKeyBuilder):
+        def digest(self, payload: Any) -> str:
+            data = payload if type(payload) is bytes else b"?"
+            return "sha-" + hashlib.sha256(data).hexdigest()[:8]
+
+    for kb in (CacheKeyBuilder("m", digest_size=8), CacheKeyBuilder("m", digest_size=32)):
+        rc = ResponseCache(CacheManager(key_builder=kb))
+        key = rc.cache_key(CHAT, model_id=MODEL, params={"seed": 3})
+        assert key == fresh_key(rc, CHAT, {"seed": 3})
+        assert len(key.rsplit(":", 1)[1]) == 2 * kb.digest_size
+    rc = ResponseCache(CacheManager(key_builder=CacheKeyBuilder("m"))).with_key_builder(
+        Sha256Keys("s")
+    )
+    data = request_bytes(MODEL, CHAT, {"seed": 3})
+    expected = "s:response:sha-" + hashlib.sha256(data).hexdigest()[:8]
+    assert rc.cache_key(CHAT, model_id=MODEL, params={"seed": 3}) == expected
