@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from dataclasses import dataclass
@@ -64,7 +65,13 @@ def test_spellings_of_one_request_share_a_key_through_the_memo(rc: ResponseCache
 def test_nan_still_raises_after_a_null_request_was_keyed(rc: ResponseCache) -> None:
     """JSON writes NaN and None alike, so requests holding either are never memoized."""
     rc.cache_key(CHAT, model_id=MODEL, params={"temperature": None})
-    assert rc._memo.token(MODEL, CHAT, {"temperature": None}) is None
+    rc.cache_key(CHAT, model_id=MODEL, params={"temperature": None})
+    token = rc._memo.token(MODEL, CHAT, {"temperature": None})
+    assert token is not None
+    assert rc._memo.get(token) is None  # looked up, never stored
+    assert not len(rc._memo)
+    rc._memo.put(token, ("k", MODEL))  # even when asked to
+    assert rc._memo.get(token) is None
     with pytest.raises(ValueError, match="finite"):
         rc.cache_key(CHAT, model_id=MODEL, params={"temperature": math.nan})
     with pytest.raises(ValueError, match="finite"):
@@ -270,6 +277,34 @@ def test_a_memo_that_keeps_missing_is_skipped_for_a_while_then_tried_again() -> 
     assert memo.get(token) is not None  # the memo is still in use
 
 
+def test_the_pause_doubles_while_windows_keep_missing_and_resets_on_hits() -> None:
+    """Distinct traffic pays for fewer and fewer lookups; a useful window starts over."""
+    memo, window = KeyMemo(), KeyMemo.WINDOW
+    seen = 0
+
+    def miss_a_window() -> int:
+        """Miss until the memo asks for a pause (a window's end need not align with ours)."""
+        nonlocal seen
+        for _ in range(2 * window):
+            if memo.bypass:
+                break
+            seen += 1
+            token = b"cold-%d" % seen
+            assert memo.get(token) is None
+            memo.put(token, ("k", MODEL))
+        pause, memo.bypass = memo.bypass, 0  # the caller's countdown, skipped
+        return pause // window
+
+    assert KeyMemo.MAX_PAUSE == 28
+    assert [miss_a_window() for _ in range(5)] == [7, 14, 28, KeyMemo.MAX_PAUSE, KeyMemo.MAX_PAUSE]
+    for i in range(window):  # a window where every other lookup hits
+        token = b"hot" if i % 2 else b"cold-again-%d" % i
+        if memo.get(token) is None:
+            memo.put(token, ("k", MODEL))
+    assert memo.bypass == 0
+    assert miss_a_window() == 7
+
+
 def test_a_memo_with_enough_hits_is_never_bypassed() -> None:
     """One repeated request in four is enough to keep looking (the bar is one in eight)."""
     memo = KeyMemo()
@@ -278,3 +313,24 @@ def test_a_memo_with_enough_hits_is_never_bypassed() -> None:
         if memo.get(token) is None:
             memo.put(token, ("k", MODEL))
     assert memo.bypass == 0
+
+
+def test_layer_keys_follow_the_builders_digest_size_and_a_subclass_digest() -> None:
+    """The inline hash is the builder's own: same size, and a subclass's digest is used."""
+
+    class Sha256Keys(CacheKeyBuilder):
+        def digest(self, payload: Any) -> str:
+            data = payload if type(payload) is bytes else b"?"
+            return "sha-" + hashlib.sha256(data).hexdigest()[:8]
+
+    for kb in (CacheKeyBuilder("m", digest_size=8), CacheKeyBuilder("m", digest_size=32)):
+        rc = ResponseCache(CacheManager(key_builder=kb))
+        key = rc.cache_key(CHAT, model_id=MODEL, params={"seed": 3})
+        assert key == fresh_key(rc, CHAT, {"seed": 3})
+        assert len(key.rsplit(":", 1)[1]) == 2 * kb.digest_size
+    rc = ResponseCache(CacheManager(key_builder=CacheKeyBuilder("m"))).with_key_builder(
+        Sha256Keys("s")
+    )
+    data = request_bytes(MODEL, CHAT, {"seed": 3})
+    expected = "s:response:sha-" + hashlib.sha256(data).hexdigest()[:8]
+    assert rc.cache_key(CHAT, model_id=MODEL, params={"seed": 3}) == expected

@@ -189,6 +189,11 @@ class CacheKeyBuilder:
         self._digest_size = digest_size
         self._prefix = escape_segment(namespace) + ":"
 
+    @property
+    def digest_size(self) -> int:
+        """Bytes of BLAKE2b digest in each key (its hex form has twice as many characters)."""
+        return self._digest_size
+
     def digest(self, payload: Any) -> str:
         """Hex digest of the canonical encoding of ``payload``."""
         data = payload if type(payload) is bytes else canonical_bytes(payload)

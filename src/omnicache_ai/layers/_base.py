@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import inspect
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Self
@@ -14,6 +15,8 @@ from omnicache_ai.core.serializer import Serializer
 from omnicache_ai.layers._request import KeyMemo, RequestKeyer
 
 __all__ = ["LayerBase", "check_id", "refreshing", "require_sync_result", "with_tags"]
+
+_blake2b = hashlib.blake2b
 
 
 def with_tags(own: str, tags: Iterable[str] | None) -> list[str]:
@@ -96,10 +99,20 @@ class LayerBase:
         self._kb = key_builder
         self._kprefix = key_builder.prefix(self.key_type)
         self._memo = KeyMemo()  # keys depend on the builder: a new builder, a new memo
+        # The stock digest of bytes is BLAKE2b, hashed inline on the hot path from a copy of
+        # an empty hasher of the right size: a copy skips the constructor's keyword parsing
+        # (a sixth of the hash). A builder subclass that hashes differently is called.
+        stock = type(key_builder).digest is CacheKeyBuilder.digest
+        self._hasher = _blake2b(digest_size=key_builder.digest_size) if stock else None
 
     def _key_of(self, data: bytes) -> str:
         """``key_builder.build(key_type, data)`` with the prefix computed once."""
-        return self._kprefix + self._kb.digest(data)
+        hasher = self._hasher
+        if hasher is None:
+            return self._kprefix + self._kb.digest(data)
+        h = hasher.copy()
+        h.update(data)
+        return self._kprefix + h.hexdigest()
 
     @property
     def key_builder(self) -> CacheKeyBuilder:
@@ -140,21 +153,31 @@ class RequestLayer(LayerBase):
     def _request(
         self, messages: Any, model_id: str | None, params: Mapping[str, Any] | None
     ) -> tuple[str, str]:
-        """``(key, model)`` of one request; a repeated request is keyed from the memo."""
+        """``(key, model)`` of one request; a repeated request is keyed from the memo.
+
+        Every request goes through here, hit or miss: the digest of ``_key_of`` is written
+        out rather than called.
+        """
         memo = self._memo
         # The memo has been missing: key afresh for a while (see KeyMemo). "> 0", not a
         # truth test: two threads may both count down the last one and leave it at -1.
         if memo.bypass > 0:
             memo.bypass -= 1
-            data, model = self._keyer.encode(messages, model_id, params)
-            return (self._kprefix + self._kb.digest(data), model)
-        token = memo.token(model_id, messages, params)
-        if token is not None:
-            keyed = memo.get(token)
-            if keyed is not None:
-                return keyed
+            token = None
+        else:
+            token = memo.token(model_id, messages, params)
+            if token is not None:
+                keyed = memo.get(token)
+                if keyed is not None:
+                    return keyed
         data, model = self._keyer.encode(messages, model_id, params)
-        keyed = (self._kprefix + self._kb.digest(data), model)
+        hasher = self._hasher
+        if hasher is None:
+            keyed = (self._kprefix + self._kb.digest(data), model)
+        else:
+            h = hasher.copy()
+            h.update(data)
+            keyed = (self._kprefix + h.hexdigest(), model)
         if token is not None:
             memo.put(token, keyed)
         return keyed

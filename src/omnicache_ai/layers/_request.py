@@ -125,6 +125,10 @@ _FAST_OPTS: Final = (
 
 _INTEGRAL_FLOAT: Final = re.compile(rb"\.0")
 _UNICODE_ESCAPE: Final = re.compile(rb"\\u")
+# Bound once: the hot paths call them without attribute lookups.
+_integral_float: Final = _INTEGRAL_FLOAT.search
+_unicode_escape: Final = _UNICODE_ESCAPE.search
+_dumps: Final = orjson.dumps
 
 
 def fast_canonical_bytes(obj: Any) -> bytes:
@@ -145,12 +149,13 @@ def fast_canonical_bytes(obj: Any) -> bytes:
         data = orjson.dumps(obj, option=_FAST_OPTS)
     except TypeError:
         return canonical_bytes(obj)
-    # Single-byte find is a memchr; the regexes run only when a backslash escape is present
-    # or to spot "N.0" (a regex on a literal beats bytes.find for two-byte needles).
+    # "92 in data" is a memchr with no argument parsing (bytes.find parses a format string);
+    # the regexes run only when a backslash escape is present or to spot "N.0" (a regex on a
+    # literal beats bytes.find for two-byte needles).
     if (
         data.isascii()
-        and _INTEGRAL_FLOAT.search(data) is None
-        and (data.find(92) < 0 or _UNICODE_ESCAPE.search(data) is None)
+        and _integral_float(data) is None
+        and (92 not in data or _unicode_escape(data) is None)
     ):
         return data
     return canonical_bytes(obj)
@@ -372,45 +377,61 @@ class RequestKeyer:
     def encode(
         self, messages: Any, model_id: str | None, params: Mapping[str, Any] | None
     ) -> tuple[bytes, str]:
-        """``(canonical request bytes, model)`` of one request."""
-        # The common call (a model_id, a list of messages) skips the helpers' calls.
+        """``(canonical request bytes, model)`` of one request.
+
+        The hot path of every request the memo does not answer, written out in one frame:
+        the common call (a model id, a list of messages, a parameter dict seen before) costs
+        two orjson calls, three byte scans and one concatenation.
+        """
         if type(model_id) is not str or not model_id or (params and "model" in params):
             model_id = resolve_model(model_id, params)
         if type(messages) is not list or not messages or None in messages:
             check_messages(messages)
+        tail: bytes | None = b""
         if params:
-            tail = self._params_tail(params)
-            if tail is not None:
+            # The parameters' encoding, remembered by their JSON text (see _params_tail).
+            try:
+                token = _dumps(params, None, _MEMO_OPTS)
+            except TypeError:
+                tail = None
+            else:
+                tail = self._params_memo.get(token)
+                if tail is None:
+                    tail = self._params_tail(params, token)
+        if tail is not None:
+            # Canonical JSON is compact, so the encoding of [model, messages, params] is that
+            # of [model, messages] with the parameters' encoding spliced in. The scans are
+            # fast_canonical_bytes's: orjson's output is canonical unless they find something.
+            try:
+                head = _dumps([model_id, messages], None, _FAST_OPTS)
+                canonical = (
+                    head.isascii()
+                    and _integral_float(head) is None
+                    and (92 not in head or _unicode_escape(head) is None)
+                )
+            except TypeError:
+                canonical = False
+            if not canonical:
                 try:
-                    head = fast_canonical_bytes([model_id, messages])
+                    head = canonical_bytes([model_id, messages])
                 except SerializationError:
-                    pass  # the exact path below names the culprit
-                else:
-                    # Canonical JSON is compact, so the encoding of [model, messages, params]
-                    # is that of [model, messages] with the parameters' encoding spliced in.
-                    return (head[:-1] + tail if tail else head), model_id
+                    head = b""  # request_bytes below names the culprit
+            if head:
+                return (head[:-1] + tail if tail else head), model_id
         norm = _normalize(params, self._rules, self._skip) if params else {}
         return request_bytes(model_id, messages, norm), model_id
 
-    def _params_tail(self, params: Mapping[str, Any]) -> bytes | None:
+    def _params_tail(self, params: Mapping[str, Any], token: bytes) -> bytes | None:
         """``b",<canonical normalised params>]"`` (``b""`` when none are left), or ``None``.
 
-        Many prompts share one parameter set, and normalising it is a third of the cost of
-        keying a request seen for the first time, so the result is remembered by the
-        parameters' JSON text. As in :class:`KeyMemo`, whatever JSON cannot tell apart from
-        another value (subclasses, SDK objects, ``None``, NaN) is not remembered:
-        ``None`` is returned and the caller normalises on the exact path. The memo keeps
-        bytes, never the caller's objects, so mutating a parameter later cannot change a
-        remembered key.
+        Called when ``token`` (the parameters' JSON text as given) is not in the memo. Many
+        prompts share one parameter set, and normalising it is a third of the cost of
+        keying a request seen for the first time, so the result is remembered by that text.
+        As in :class:`KeyMemo`, whatever JSON cannot tell apart from another value
+        (subclasses, SDK objects, ``None``, NaN) is not remembered: ``None`` is returned
+        and the caller normalises on the exact path. The memo keeps bytes, never the
+        caller's objects, so mutating a parameter later cannot change a remembered key.
         """
-        try:
-            token = orjson.dumps(params, option=_MEMO_OPTS)
-        except TypeError:
-            return None
-        memo = self._params_memo
-        tail = memo.get(token)
-        if tail is not None:
-            return tail
         if len(token) > self.PARAMS_MEMO_BYTES or b"null" in token:
             return None
         norm = _normalize(params, self._rules, self._skip)
@@ -418,6 +439,7 @@ class RequestKeyer:
             tail = b"," + fast_canonical_bytes(norm) + b"]" if norm else b""
         except SerializationError:
             return None
+        memo = self._params_memo
         if len(memo) >= self.PARAMS_MEMO_SIZE:
             memo.clear()
         memo[bytes(memoryview(token))] = tail
@@ -462,8 +484,12 @@ class KeyMemo:
     A memo that keeps missing is not worth its lookup (the request's JSON text costs about
     a fifth of keying it afresh): when fewer than one lookup in eight of a window of
     :attr:`WINDOW` found its request, the caller is told (:attr:`bypass`) to skip the memo
-    for the next seven windows' worth of requests, then it is tried again. Working sets far
-    larger than the memo (100k distinct prompts in turn) thus pay for one lookup in eight.
+    for the next seven windows' worth of requests, then it is tried again. Each further
+    window of misses in a row doubles the pause, up to 28 windows (:attr:`MAX_PAUSE`), so
+    working sets far larger than the memo (100k distinct prompts in turn) pay for one
+    lookup in 29, not one in eight; a window with enough hits starts over at seven. The
+    cap bounds what a switch to repeated traffic costs: at most 28 windows (7,168
+    requests) keyed afresh before the memo is tried again.
     The counters are approximate under threads; a lost increment only shifts a window.
 
     Example:
@@ -478,10 +504,12 @@ class KeyMemo:
         True
     """
 
-    __slots__ = ("_half", "_hits", "_misses", "_old", "_young", "bypass", "max_bytes")
+    __slots__ = ("_half", "_hits", "_misses", "_old", "_pause", "_young", "bypass", "max_bytes")
 
     #: Lookups per hit-rate window.
     WINDOW: Final = 256
+    #: Longest pause after windows of misses, in windows.
+    MAX_PAUSE: Final = 28
 
     def __init__(self, max_entries: int = 2048, max_bytes: int = 4096) -> None:
         self.max_entries = max_entries
@@ -489,6 +517,7 @@ class KeyMemo:
         self._young: dict[bytes, tuple[str, str]] = {}
         self._old: dict[bytes, tuple[str, str]] = {}
         self._hits = self._misses = 0
+        self._pause = 0  # windows skipped after the last window of misses (0: it had hits)
         #: Requests still to key without looking here (counted down by the caller).
         self.bypass = 0
 
@@ -507,16 +536,20 @@ class KeyMemo:
         return len(self._young) + len(self._old)
 
     def token(self, model_id: Any, messages: Any, params: Any) -> bytes | None:
-        """The memo key of a request, or ``None`` when it must not be memoized."""
+        """The memo key of a request, or ``None`` when it must not be memoized.
+
+        A token holding ``null`` is returned (scanning every token for it would cost as
+        much as the lookup) but never stored by :meth:`put`, so it can never be found.
+        """
+        if type(model_id) is not str:  # None: the model comes from params, keyed apart
+            return None
         try:
-            token = orjson.dumps(
-                (model_id, messages, _NO_PARAMS if params is None else params), option=_MEMO_OPTS
+            token = _dumps(
+                (model_id, messages, _NO_PARAMS if params is None else params), None, _MEMO_OPTS
             )
         except TypeError:
             return None
-        if len(token) > self.max_bytes or b"null" in token:
-            return None
-        return token
+        return token if len(token) <= self.max_bytes else None
 
     def get(self, token: bytes) -> tuple[str, str] | None:
         """``(key, model)`` remembered for ``token``."""
@@ -535,11 +568,21 @@ class KeyMemo:
         looked = self._misses + self._hits
         if looked >= self.WINDOW:
             if self._hits * 8 < looked:
-                self.bypass = 7 * self.WINDOW
+                pause = min(2 * self._pause, self.MAX_PAUSE) if self._pause else 7
+                self._pause = pause
+                self.bypass = pause * self.WINDOW
+            else:
+                self._pause = 0
             self._hits = self._misses = 0
 
     def put(self, token: bytes, keyed: tuple[str, str]) -> None:
-        """Remember ``(key, model)`` for ``token``."""
+        """Remember ``(key, model)`` for ``token``, unless it holds a JSON ``null``.
+
+        ``None`` and NaN both encode as ``null`` (and ``None`` means "not sent" while NaN
+        is refused), so such a request is keyed afresh every time.
+        """
+        if b"null" in token:
+            return
         young = self._young
         if len(young) >= self._half:
             self._old = young

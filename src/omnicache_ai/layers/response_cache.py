@@ -169,6 +169,11 @@ class ResponseCache(RequestLayer):
                 ser.register(type(value))
 
     def _hit(self, raw: Any, model: str, default: Any) -> Any:
+        """The answer in a stored entry (savings counted), or ``default``.
+
+        Callers return a bare string entry themselves (``raw if type(raw) is str``): the
+        commonest hit then costs no call here.
+        """
         value, record = unpack_entry(raw)
         if value is MISSING:
             return default
@@ -206,7 +211,7 @@ class ResponseCache(RequestLayer):
         raw = self.manager.get(
             key, MISSING, layer=self.layer, config=config, serializer=self.serializer
         )
-        return self._hit(raw, model, default)
+        return raw if type(raw) is str else self._hit(raw, model, default)
 
     def set(
         self,
@@ -342,7 +347,7 @@ class ResponseCache(RequestLayer):
         raw = await self.manager.aget(
             key, MISSING, layer=self.layer, config=config, serializer=self.serializer
         )
-        return self._hit(raw, model, default)
+        return raw if type(raw) is str else self._hit(raw, model, default)
 
     async def aset(
         self,
