@@ -45,8 +45,21 @@ _MAX_QUEUES: Final = 16
 
 
 def _size_of(value: Any) -> int:
-    if type(value) is bytes or type(value) is str:
+    """Bytes charged to ``max_bytes`` for a stored value (the same on the way in and out).
+
+    Its length plus 64 for the slot and bookkeeping, for bytes and for text (its UTF-8
+    length, as its envelope would have: a manager stores text as itself), elements included
+    for tuples and frozensets, and ``sys.getsizeof`` + 64 for anything else.
+    """
+    t = type(value)
+    if t is bytes:
         return len(value) + 64
+    if t is str:
+        if value.isascii():  # O(1): a flag of the string object
+            return len(value) + 64
+        return len(value.encode("utf-8", "surrogatepass")) + 64
+    if t is tuple or t is frozenset:
+        return sys.getsizeof(value) + 64 + sum(_size_of(v) - 64 for v in value)
     return sys.getsizeof(value) + 64
 
 
@@ -187,17 +200,23 @@ class _Store:
         """
         data = self._data
         raw = data.get(key)
-        # The usual entries (bytes, bare or with a deadline, in a store that keeps no read
-        # order) are read here; LRU order and live objects take the full get().
-        if type(raw) is _Timed and not self._reorder:
+        # The body of get(), inlined: this is the manager's read of every hit.
+        if type(raw) is _Timed:
             if raw <= _now():
                 self._expire(key, raw)
                 return None
             raw = raw.value
-        elif type(raw) is not bytes or self._reorder:
-            if raw is None:
-                return None
-            raw = self.get(key)
+        elif raw is None:
+            return None
+        if self._reorder:
+            try:  # noqa: SIM105 - see get()
+                data.move_to_end(key)  # type: ignore[attr-defined]
+            except KeyError:  # deleted by another thread meanwhile
+                pass
+        if type(raw) is str:  # a value a manager stored as itself (see CacheManager.set)
+            return raw
+        if type(raw) is not bytes:
+            return raw if _frozen(raw) else copy.deepcopy(raw)
         if type(raw) is not bytes or len(raw) < _TAGS_AT + 1 or not raw[_TAGS_AT]:
             return raw
         if not raw.startswith(_ENVELOPE_HEAD):
@@ -505,6 +524,10 @@ class InMemoryBackend(BaseBackend):
     """
 
     blocking = False
+    #: A :class:`~omnicache_ai.CacheManager` may store immutable values (text, floats,
+    #: flat tuples) here as themselves rather than as envelope bytes: this store is read by
+    #: no other process and never copies what cannot change, so a hit skips decoding.
+    holds_values = True
 
     def __init__(
         self,
