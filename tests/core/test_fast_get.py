@@ -11,10 +11,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import math
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from omnicache_ai import AsyncInMemoryBackend, CacheManager, InMemoryBackend
 from omnicache_ai.backends.memory_backend import _size_of
@@ -345,3 +349,107 @@ def test_max_bytes_charges_values_held_as_is_like_their_envelopes() -> None:
     assert m.backend.stats()["bytes"] <= 5_000
     m.clear()
     assert m.backend.stats()["bytes"] == 0
+
+
+# ---- LRU order in a bounded store that has not filled yet (plain dict + read log) ------
+class ModelLRU:
+    """Reference LRU: an OrderedDict moved on every read and write."""
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max_size
+        self.data: OrderedDict[str, Any] = OrderedDict()
+
+    def set(self, key: str, value: Any) -> None:
+        self.data.pop(key, None)
+        self.data[key] = value
+        while len(self.data) > self.max_size:
+            self.data.popitem(last=False)
+
+    def get(self, key: str) -> Any:
+        if key in self.data:
+            self.data.move_to_end(key)
+            return self.data[key]
+        return None
+
+    def delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
+
+OPS = st.lists(
+    st.tuples(st.sampled_from(["set", "get", "get", "delete"]), st.integers(0, 11), st.integers()),
+    max_size=120,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ops=OPS, max_size=st.integers(1, 8))
+def test_bounded_store_evicts_exactly_like_an_lru(ops: list[Any], max_size: int) -> None:
+    """Before and after the first eviction (plain dict, then OrderedDict), same victims."""
+    backend = InMemoryBackend(max_size=max_size)
+    model = ModelLRU(max_size)
+    for op, k, v in ops:
+        key = f"k{k}"
+        if op == "set":
+            backend.set(key, v)
+            model.set(key, v)
+        elif op == "get":
+            assert backend.get(key) == model.get(key)
+        else:
+            backend.delete(key)
+            model.delete(key)
+        assert sorted(backend.keys()) == sorted(model.data)
+    store = backend._store
+    with store._lock:
+        store._replay_touched()  # what the next write would do
+    assert list(store._data) == list(model.data)  # same recency order
+
+
+def test_a_store_that_never_fills_keeps_a_plain_dict_and_a_bounded_log() -> None:
+    backend = InMemoryBackend(max_size=100)
+    store = backend._store
+    for i in range(50):
+        backend.set(f"k{i}", f"v{i}")
+    for _ in range(5000):
+        assert backend.get("k0") == "v0"
+    assert type(store._data) is dict
+    assert len(store._touched) <= len(store._data) + 1024
+    assert list(store._data)[-1] == "k0"  # replayed: the most recently read is last
+    for i in range(50, 101):
+        backend.set(f"k{i}", f"v{i}")
+    assert type(store._data) is OrderedDict  # the first eviction switched the layout
+    assert backend.get("k1") is None
+    assert backend.get("k0") == "v0"
+    assert store._touched == []
+
+
+def test_reads_racing_writes_lose_no_entry() -> None:
+    """Threads reading (logging) while others write and evict: bounds and values hold."""
+    backend = InMemoryBackend(max_size=300)
+    for i in range(200):
+        backend.set(f"k{i}", i)
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            for n in range(20_000):
+                value = backend.get(f"k{n % 200}")
+                assert value is None or value == n % 200
+        except BaseException as err:  # noqa: BLE001
+            errors.append(err)
+
+    def writer() -> None:
+        try:
+            for n in range(2_000):
+                backend.set(f"w{n}", n)
+        except BaseException as err:  # noqa: BLE001
+            errors.append(err)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    threads.append(threading.Thread(target=writer))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(backend) == 300
+    assert backend.stats()["entries"] == len(list(backend.keys()))
