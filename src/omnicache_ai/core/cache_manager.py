@@ -410,21 +410,7 @@ class CacheManager:
                     value = raw
                 elif raw is None:
                     return general(key, default, layer=layer)
-                elif (
-                    type(raw) is bytes
-                    and raw.startswith(str_head)
-                    and (text := _utf8(raw, 7)) is not None
-                ):
-                    value = text
-                elif (
-                    type(raw) is bytes
-                    and raw.startswith(tag1_head)
-                    and len(raw) >= 8
-                    and raw[(body := 16 + (raw[6] << 8 | raw[7])) : body + 1] == b"s"
-                    and (text := _utf8(raw, body + 1)) is not None
-                ):
-                    # A string behind one tag the store already checked (a ResponseCache
-                    # entry).
+                elif (text := _plain_text(raw, str_head, tag1_head)) is not None:
                     value = text
                 else:
                     if t0 is None:
@@ -743,29 +729,12 @@ class CacheManager:
         if raw is None:
             value: Any = MISSING
         elif (
-            type(raw) is bytes
-            and serializer is None
+            serializer is None
             and self._str_head is not None
-            and raw.startswith(self._str_head)
-        ):
-            try:
-                value = raw[7:].decode("utf-8", "surrogatepass")
-            except UnicodeDecodeError:
-                value = self._settle(key, skey, st, serializer, raw)
-        elif (
-            self._verified
-            and type(raw) is bytes
-            and serializer is None
-            and self._str_head is not None
-            and raw.startswith(self._tag1_head)
-            and len(raw) >= 8
-            and raw[(body := 16 + (raw[6] << 8 | raw[7])) : body + 1] == b"s"
-        ):
-            # A string behind one tag the backend already checked (a ResponseCache entry).
-            try:
-                value = raw[body + 1 :].decode("utf-8", "surrogatepass")
-            except UnicodeDecodeError:
-                value = self._settle(key, skey, st, serializer, raw)
+            and (text := _plain_text(raw, self._str_head, self._tag1_head if self._verified
+                                     else None)) is not None
+        ):  # fmt: skip
+            value = text
         else:
             value = self._settle(key, skey, st, serializer, raw)
         metrics = self.metrics
@@ -1555,8 +1524,27 @@ def _not_a_value(held: Any) -> None:
         raise ValueError(f"the key holds a cached {type(held).__name__}, not a counter")
 
 
-def _utf8(raw: bytes, start: int) -> str | None:
-    """``raw[start:]`` as text (surrogates allowed), or ``None`` when it is not UTF-8."""
+def _plain_text(raw: Any, str_head: bytes, tag1_head: bytes | None) -> str | None:
+    """The text of the two commonest entry shapes, decoded in place; ``None`` for others.
+
+    ``str_head`` opens an untagged SafeSerializer string; ``tag1_head`` (``None``: not
+    checked by the backend) one behind a single tag whose generation the backend already
+    validated (a ResponseCache entry). Bytes that are not UTF-8 give ``None`` too: the
+    general decoder then reports them as a corrupt entry.
+    """
+    if type(raw) is not bytes:
+        return None
+    if raw.startswith(str_head):
+        start = 7
+    elif (
+        tag1_head is not None
+        and raw.startswith(tag1_head)
+        and len(raw) >= 8
+        and raw[(body := 16 + (raw[6] << 8 | raw[7])) : body + 1] == b"s"
+    ):
+        start = body + 1
+    else:
+        return None
     try:
         return raw[start:].decode("utf-8", "surrogatepass")
     except UnicodeDecodeError:
