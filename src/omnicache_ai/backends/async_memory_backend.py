@@ -35,6 +35,9 @@ class AsyncInMemoryBackend(AsyncBaseBackend):
         'value'
     """
 
+    #: See :attr:`InMemoryBackend.holds_values <omnicache_ai.InMemoryBackend>`.
+    holds_values = True
+
     def __init__(
         self,
         max_size: int | None = None,

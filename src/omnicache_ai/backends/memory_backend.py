@@ -45,8 +45,21 @@ _MAX_QUEUES: Final = 16
 
 
 def _size_of(value: Any) -> int:
-    if type(value) is bytes or type(value) is str:
+    """Bytes charged to ``max_bytes`` for a stored value (the same on the way in and out).
+
+    Its length plus 64 for the slot and bookkeeping, for bytes and for text (its UTF-8
+    length, as its envelope would have: a manager stores text as itself), elements included
+    for tuples and frozensets, and ``sys.getsizeof`` + 64 for anything else.
+    """
+    t = type(value)
+    if t is bytes:
         return len(value) + 64
+    if t is str:
+        if value.isascii():  # O(1): a flag of the string object
+            return len(value) + 64
+        return len(value.encode("utf-8", "surrogatepass")) + 64
+    if t is tuple or t is frozenset:
+        return sys.getsizeof(value) + 64 + sum(_size_of(v) - 64 for v in value)
     return sys.getsizeof(value) + 64
 
 
@@ -121,8 +134,13 @@ class _Store:
 
     Layout, chosen for memory per entry (the bounded case pays for its order):
 
-    * a plain ``dict`` when no bound is set, where nothing depends on order; an
-      ``OrderedDict`` when ``max_entries``/``max_bytes`` is set, for O(1) LRU/FIFO victims;
+    * a plain ``dict``, kept in LRU (or FIFO) order while a bounded store has never been
+      full: a read appends its key to a log (one lock-free ``list.append``), and the next
+      write, or a reader once the log outgrows the store, replays the log into the dict's
+      order under the lock. The first eviction turns the dict into an ``OrderedDict`` (one
+      O(n) copy), whose O(1) ``move_to_end`` and front victim serve from then on. A store
+      sized never to fill saves the OrderedDict's ~50 bytes of links per entry (about a
+      tenth of a 300-byte entry's footprint);
     * the value itself, or a :class:`_Timed` holding value and deadline;
     * expiry records in one :class:`_Queue` per TTL (appended in deadline order, so a sweep
       pops from the front), or a heap for entries with a rarer TTL;
@@ -138,7 +156,10 @@ class _Store:
         self._bounded = bounded
         # Read order only matters to the victim choice of a bounded LRU store.
         self._reorder = bounded and policy.strategy == "lru"
-        self._data: dict[str, Any] = OrderedDict() if bounded else {}
+        # A plain dict until the first eviction (see the class docstring and _enforce_bounds).
+        self._data: dict[str, Any] = {}
+        self._touched: list[str] = []  # reads not yet replayed into a plain dict's order
+        self._touch_cap = 1024
         self._queues: dict[float | None, _Queue] = {}
         self._heap: list[tuple[float, str]] = []
         self._records = 0
@@ -163,11 +184,7 @@ class _Store:
                 return None
             item = item.value
         if self._reorder:
-            # Not contextlib.suppress: entering a context manager costs a hit about 20%.
-            try:  # noqa: SIM105
-                self._data.move_to_end(key)  # type: ignore[attr-defined]
-            except KeyError:  # deleted by another thread meanwhile
-                pass
+            self._touch(key)
         if type(item) is bytes or _frozen(item):
             return item
         return copy.deepcopy(item)
@@ -187,17 +204,30 @@ class _Store:
         """
         data = self._data
         raw = data.get(key)
-        # The usual entries (bytes, bare or with a deadline, in a store that keeps no read
-        # order) are read here; LRU order and live objects take the full get().
-        if type(raw) is _Timed and not self._reorder:
+        # The body of get(), inlined: this is the manager's read of every hit.
+        if type(raw) is _Timed:
             if raw <= _now():
                 self._expire(key, raw)
                 return None
             raw = raw.value
-        elif type(raw) is not bytes or self._reorder:
-            if raw is None:
-                return None
-            raw = self.get(key)
+        elif raw is None:
+            return None
+        if self._reorder:  # _touch(), inlined
+            if type(data) is OrderedDict:
+                try:  # noqa: SIM105 - see _touch()
+                    data.move_to_end(key)
+                except KeyError:  # deleted by another thread meanwhile
+                    pass
+            else:
+                touched = self._touched
+                touched.append(key)
+                if len(touched) > self._touch_cap:
+                    with self._lock:
+                        self._replay_touched()
+        if type(raw) is str:  # a value a manager stored as itself (see CacheManager.set)
+            return raw
+        if type(raw) is not bytes:
+            return raw if _frozen(raw) else copy.deepcopy(raw)
         if type(raw) is not bytes or len(raw) < _TAGS_AT + 1 or not raw[_TAGS_AT]:
             return raw
         if not raw.startswith(_ENVELOPE_HEAD):
@@ -224,6 +254,37 @@ class _Store:
                 self._drop(key, raw)
                 return None
         return raw
+
+    def _touch(self, key: str) -> None:
+        """Make ``key`` the most recently used entry (a read in a bounded LRU store)."""
+        data = self._data
+        if type(data) is OrderedDict:
+            # Not contextlib.suppress: entering a context manager costs a hit about 20%.
+            try:  # noqa: SIM105
+                data.move_to_end(key)
+            except KeyError:  # deleted by another thread meanwhile
+                pass
+            return
+        # A plain dict (the store was never full): log the read; writes replay the log.
+        touched = self._touched
+        touched.append(key)
+        if len(touched) > self._touch_cap:
+            with self._lock:
+                self._replay_touched()
+
+    def _replay_touched(self) -> None:
+        """Move the logged reads' keys to the end of a plain dict, in the order of their
+        last read (call with the lock held). Amortized O(1) a read: each is replayed once.
+        """
+        touched, self._touched = self._touched, []
+        data = self._data
+        if touched and type(data) is not OrderedDict:
+            # dict.fromkeys over the reversed log keeps each key's last read, newest first.
+            for key in reversed(dict.fromkeys(reversed(touched))):
+                item = data.pop(key, None)
+                if item is not None:
+                    data[key] = item
+        self._touch_cap = len(data) + 1024
 
     def _counter_is(self, tag_key: str, gen: int) -> bool:
         current = self._data.get(tag_key)
@@ -352,6 +413,7 @@ class _Store:
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._touched = []
             self._queues.clear()
             self._heap.clear()
             self._records = 0
@@ -393,6 +455,8 @@ class _Store:
             self._enforce_bounds()
 
     def _replace(self, key: str, item: Any, value: Any) -> None:
+        if self._touched:  # reads before this write come before it in LRU order
+            self._replay_touched()
         data = self._data
         old = data.get(key)
         if old is not None:
@@ -458,6 +522,14 @@ class _Store:
     def _enforce_bounds(self) -> None:
         max_entries, max_bytes = self._max_entries, self._max_bytes
         evicted = 0
+        if type(self._data) is not OrderedDict and (
+            (max_entries is not None and len(self._data) > max_entries)
+            or (max_bytes is not None and self._bytes > max_bytes)
+        ):
+            # The first eviction: from now on victims come from the front, which a plain
+            # dict reaches only by skipping every slot freed before it.
+            self._replay_touched()
+            self._data = OrderedDict(self._data)
         while self._data and (
             (max_entries is not None and len(self._data) > max_entries)
             or (max_bytes is not None and self._bytes > max_bytes)
@@ -505,6 +577,10 @@ class InMemoryBackend(BaseBackend):
     """
 
     blocking = False
+    #: A :class:`~omnicache_ai.CacheManager` may store immutable values (text, floats,
+    #: flat tuples) here as themselves rather than as envelope bytes: this store is read by
+    #: no other process and never copies what cannot change, so a hit skips decoding.
+    holds_values = True
 
     def __init__(
         self,

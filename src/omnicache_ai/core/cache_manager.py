@@ -81,6 +81,11 @@ _RESERVED: Final = "__omnicache__"
 _NOT_CALLER: Final = ("@", _RESERVED)
 _TENANT_RE: Final = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 _perf = time.perf_counter
+# The in-memory fast path of get() times one hit in this many; the others are counted with
+# the latency of the last timed one (see CacheManager._bind_fast_get).
+_SAMPLE_EVERY: Final = 64
+# Element types of a tuple or frozenset a manager may store as itself (see _as_is).
+_FLAT: Final = frozenset({str, bytes, int, float, bool, type(None)})
 _ONE_TAG: Final = (
     "tags must be a list of tag names, not a str (a str would be split into characters): "
     "pass tags=[{!r}]"
@@ -281,6 +286,14 @@ class CacheManager:
         if tenant is not None:
             self._set_tenant(tenant)
         self._wire_backend_hooks()
+        # A store that holds Python objects for this process alone keeps immutable values as
+        # themselves (see _encode): nothing to encode on a write or decode on a hit.
+        self._raw_values = (
+            getattr(type(backend), "holds_values", False) is True
+            and type(self.serializer) is SafeSerializer
+            and not self.compressor.codec_id
+        )
+        self._bind_fast_get()
 
     # ---- construction helpers --------------------------------------------------------
     @classmethod
@@ -327,6 +340,96 @@ class CacheManager:
         self.tenant = tenant
         self._scope = f"{self._ns_scope}@{tenant}:"
 
+    def _bind_fast_get(self) -> None:
+        """Give this manager a lean :meth:`get` when its store is in-memory (the default).
+
+        The general :meth:`get` adapts to any backend, serializer and metrics setup; with an
+        in-memory store, the default serializer and plain metrics, a hit is a dict read, so
+        every call, attribute lookup and clock read around it shows. The lean ``get`` is a
+        closure bound as an instance attribute (rebuilt by :meth:`for_tenant`, whose scope
+        differs) that keeps every behaviour of the general one:
+
+        * the same key checks, scope, TTL expiry, LRU recency and tag validation (the
+          store's ``get_checked`` does those, as for the general path);
+        * values the store holds as themselves (see :meth:`_encode`) and string envelopes,
+          untagged or behind one checked tag, are served inline; any other entry is
+          decoded by the shared :meth:`_settle`, exactly as :meth:`get` would;
+        * misses, read errors, ``config``/``serializer`` arguments, a new layer, lookup
+          hooks and event listeners take the general :meth:`get` (the one that reports,
+          raises in strict mode, and emits events);
+        * every hit is counted exactly, by one append to its series; the latency of one
+          hit in ``_SAMPLE_EVERY`` is measured, and the others are recorded with the
+          latency last measured (the histogram's count stays the hit count).
+        """
+        self.__dict__.pop("get", None)
+        if not (
+            self._raw_values
+            and self._verified
+            and self._str_head is not None
+            # Not when get() is overridden (by a subclass, or patched on the class).
+            and type(self).get is _GENERAL_GET
+        ):
+            return
+        general = _GENERAL_GET.__get__(self)
+        read, scope, series, metrics = self._read, self._scope, self._series_cache, self.metrics
+        settle, str_head, tag1_head = self._settle, self._str_head, self._tag1_head
+        perf, not_caller, every = _perf, _NOT_CALLER, _SAMPLE_EVERY
+        countdown = 1  # the first hit is timed
+        latency = 0.0
+
+        def get(
+            key: str,
+            default: Any = None,
+            *,
+            layer: str = "default",
+            config: RequestConfig | None = None,
+            serializer: Serializer | None = None,
+        ) -> Any:
+            nonlocal countdown, latency
+            if (
+                config is None
+                and serializer is None
+                and type(key) is str
+                and key
+                and key.isascii()
+                and not key.startswith(not_caller)
+                and metrics.bare_lookups
+                and (st := series.get(layer)) is not None
+            ):
+                countdown -= 1
+                t0 = None
+                if countdown <= 0:  # a sample: time this hit (racing threads only skew it)
+                    countdown = every
+                    t0 = perf()
+                skey = scope + key
+                try:
+                    raw = read(skey)
+                except Exception:  # noqa: BLE001 - the general path reports it
+                    raw = None
+                if type(raw) is str:
+                    value = raw
+                elif raw is None:
+                    return general(key, default, layer=layer)
+                elif (text := _plain_text(raw, str_head, tag1_head)) is not None:
+                    value = text
+                else:
+                    if t0 is None:
+                        t0 = perf()
+                    value = settle(key, skey, st, None, raw)
+                    if value is MISSING:
+                        metrics.record_miss(st, perf() - t0)
+                        return default
+                    st._hit_pending.append(perf() - t0)
+                    return value
+                if t0 is not None:
+                    latency = perf() - t0
+                st._hit_pending.append(latency)
+                return value
+            return general(key, default, layer=layer, config=config, serializer=serializer)
+
+        get.__doc__ = _GENERAL_GET.__doc__
+        self.get = get  # type: ignore[method-assign]
+
     @property
     def scope(self) -> str:
         """The storage-key prefix of this manager: its namespace, and its tenant if any.
@@ -367,6 +470,7 @@ class CacheManager:
         view = copy.copy(self)
         view._series_cache = {}
         view._set_tenant(tenant_id)
+        view._bind_fast_get()
         return view
 
     # ---- pure helpers shared by the sync and async shells ------------------------------
@@ -405,7 +509,21 @@ class CacheManager:
 
     def _encode(
         self, value: Any, serializer: Serializer | None, tag_gens: Sequence[tuple[str, int]]
-    ) -> bytes:
+    ) -> Any:
+        """What the backend stores for ``value``: envelope bytes, or the value itself.
+
+        An in-memory store (``holds_values``) keeps an untagged immutable value as is when
+        the manager's serializer is the default one and nothing is compressed: text, a
+        float, or a tuple or frozenset of str/bytes/int/float/bool/None. Nobody can change
+        such a value, so it needs no private copy, and SafeSerializer would give back an
+        equal value of the same type anyway. Not stored as themselves: ``bytes`` (they
+        would read as an envelope), ``None`` (a backend's miss), ints and bools (a manager
+        counter is an int at a key: :meth:`incr` must not count on a cached value), and
+        anything mutable, which is serialized so a caller mutating what it got back cannot
+        change the cache.
+        """
+        if self._raw_values and serializer is None and not tag_gens and _as_is(value):
+            return value
         ser = serializer or self.serializer
         payload = ser.dumps(value)
         comp = self.compressor
@@ -611,29 +729,12 @@ class CacheManager:
         if raw is None:
             value: Any = MISSING
         elif (
-            type(raw) is bytes
-            and serializer is None
+            serializer is None
             and self._str_head is not None
-            and raw.startswith(self._str_head)
-        ):
-            try:
-                value = raw[7:].decode("utf-8", "surrogatepass")
-            except UnicodeDecodeError:
-                value = self._settle(key, skey, st, serializer, raw)
-        elif (
-            self._verified
-            and type(raw) is bytes
-            and serializer is None
-            and self._str_head is not None
-            and raw.startswith(self._tag1_head)
-            and len(raw) >= 8
-            and raw[(body := 16 + (raw[6] << 8 | raw[7])) : body + 1] == b"s"
-        ):
-            # A string behind one tag the backend already checked (a ResponseCache entry).
-            try:
-                value = raw[body + 1 :].decode("utf-8", "surrogatepass")
-            except UnicodeDecodeError:
-                value = self._settle(key, skey, st, serializer, raw)
+            and (text := _plain_text(raw, self._str_head, self._tag1_head if self._verified
+                                     else None)) is not None
+        ):  # fmt: skip
+            value = text
         else:
             value = self._settle(key, skey, st, serializer, raw)
         metrics = self.metrics
@@ -777,6 +878,8 @@ class CacheManager:
         """
         skey, st, ttl_s = self._incr_args(key, delta, ttl, layer)
         try:
+            if self._raw_values:
+                _not_a_value(self._sync.get(skey))
             if ttl_s is None:
                 return int(self._sync.incr(skey, delta))
             return int(self._sync.incr(skey, delta, ttl_s))
@@ -923,8 +1026,10 @@ class CacheManager:
         try:
             # The current value comes from incr(0), the authoritative tier of a tiered
             # backend; the read before it only avoids creating an absent counter.
-            if self._sync.get(skey) is None:
+            held = self._sync.get(skey)
+            if held is None:
                 return 0
+            _not_a_value(held)
             return int(self._sync.incr(skey, 0))
         except Exception as err:  # noqa: BLE001
             self._failed(err, "count", self._series(layer), key)
@@ -1141,6 +1246,8 @@ class CacheManager:
         """Async :meth:`incr`."""
         skey, st, ttl_s = self._incr_args(key, delta, ttl, layer)
         try:
+            if self._raw_values:
+                _not_a_value(await self._async.get(skey))
             if ttl_s is None:
                 return int(await self._async.incr(skey, delta))
             return int(await self._async.incr(skey, delta, ttl_s))
@@ -1285,8 +1392,10 @@ class CacheManager:
         """Async :meth:`count`."""
         skey = self._skey(key)
         try:
-            if await self._async.get(skey) is None:
+            held = await self._async.get(skey)
+            if held is None:
                 return 0
+            _not_a_value(held)
             return int(await self._async.incr(skey, 0))
         except Exception as err:  # noqa: BLE001
             self._failed(err, "count", self._series(layer), key)
@@ -1390,6 +1499,56 @@ class CacheManager:
 
 
 _HEAD_LEN: Final = 6
+# The general get(), as defined here: the lean one falls back to it (see _bind_fast_get).
+_GENERAL_GET: Final = CacheManager.get
+
+
+def _as_is(value: Any) -> bool:
+    """Whether ``value`` may be stored as itself in an in-memory store (see _encode)."""
+    t = type(value)
+    if t is str or t is float:
+        return True
+    if t is tuple or t is frozenset:
+        return all(type(v) in _FLAT for v in value)
+    return False
+
+
+def _not_a_value(held: Any) -> None:
+    """Refuse to count on a cached value a store holds as itself (see _encode).
+
+    Stored as envelope bytes, such a value made the backend's increment fail; stored as
+    itself, ``int("42")`` or ``int(2.5)`` would succeed and turn the cached value into a
+    counter. The error takes the same path (counted, logged, ``None``/``0``).
+    """
+    if held is not None and type(held) is not int and _as_is(held):
+        raise ValueError(f"the key holds a cached {type(held).__name__}, not a counter")
+
+
+def _plain_text(raw: Any, str_head: bytes, tag1_head: bytes | None) -> str | None:
+    """The text of the two commonest entry shapes, decoded in place; ``None`` for others.
+
+    ``str_head`` opens an untagged SafeSerializer string; ``tag1_head`` (``None``: not
+    checked by the backend) one behind a single tag whose generation the backend already
+    validated (a ResponseCache entry). Bytes that are not UTF-8 give ``None`` too: the
+    general decoder then reports them as a corrupt entry.
+    """
+    if type(raw) is not bytes:
+        return None
+    if raw.startswith(str_head):
+        start = 7
+    elif (
+        tag1_head is not None
+        and raw.startswith(tag1_head)
+        and len(raw) >= 8
+        and raw[(body := 16 + (raw[6] << 8 | raw[7])) : body + 1] == b"s"
+    ):
+        start = body + 1
+    else:
+        return None
+    try:
+        return raw[start:].decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return None
 
 
 def _check_text(text: str, what: str) -> None:

@@ -356,6 +356,10 @@ class CacheMetrics:
         self._lookup_hooks: list[LookupHook] = []
         #: True while someone listens: the manager checks it before building events.
         self.has_listeners = False
+        #: True while a hit may be counted by appending its latency to the series directly
+        #: (enabled, no lookup hook, no listener): the manager's in-memory fast path
+        #: checks this one flag instead of three.
+        self.bare_lookups = enabled
         if not enabled:
             # Instance attributes shadow the methods: callers pay one empty call.
             for name in self._RECORDERS:
@@ -426,6 +430,7 @@ class CacheMetrics:
         return remove
 
     def _install_hooks(self) -> None:
+        self._update_bare()
         if not self.enabled:
             return
         hooks = tuple(self._lookup_hooks)
@@ -516,14 +521,19 @@ class CacheMetrics:
         with self._lock:
             self._listeners.append(listener)
             self.has_listeners = True
+            self._update_bare()
 
         def unsubscribe() -> None:
             with self._lock:
                 if listener in self._listeners:
                     self._listeners.remove(listener)
                 self.has_listeners = bool(self._listeners)
+                self._update_bare()
 
         return unsubscribe
+
+    def _update_bare(self) -> None:
+        self.bare_lookups = self.enabled and not self._lookup_hooks and not self._listeners
 
     def emit(self, event: CacheEvent) -> None:
         """Deliver ``event`` to listeners (a failing listener is ignored)."""
