@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import json
+import operator
 import os
 import tempfile
 import threading
@@ -48,6 +49,10 @@ _STORE_FILE = "store.npz"
 
 #: A posting-list key: the bool flag keeps ``True`` and ``1`` apart (Python hashes them alike).
 _PKey = tuple[str, bool, MetadataValue]
+
+
+#: ``meta -> expires_at`` (infinity when absent), mapped over a batch in C.
+_EXPIRY_OF = operator.methodcaller("get", EXPIRES_AT, np.inf)
 
 
 def _pkey(key: str, value: MetadataValue) -> _PKey:
@@ -214,9 +219,8 @@ class NumpyBackend(BaseVectorBackend):
             return
         with self._lock:
             self._check_open()
-            for i in id_list:
-                row = self._row_of.get(i)
-                if row is not None:
+            if self._row_of:  # upserts: drop the rows these ids had (a C loop when none)
+                for row in [r for r in map(self._row_of.get, id_list) if r is not None]:
                     self._kill(row)
             self._reserve(len(id_list))
             start = self._n
@@ -228,9 +232,8 @@ class NumpyBackend(BaseVectorBackend):
             self._ids.extend(id_list)
             self._metas.extend(metas)
             self._row_of.update(zip(id_list, range(start, stop), strict=True))
-            self._expires[start:stop] = [
-                np.inf if (exp := meta.get(EXPIRES_AT)) is None else float(exp) for meta in metas
-            ]
+            # Expiries were checked to be finite numbers; a missing one never expires.
+            self._expires[start:stop] = list(map(_EXPIRY_OF, metas))
             if self._indexed:
                 for offset, meta in enumerate(metas):
                     self._index_row(start + offset, meta)
@@ -250,9 +253,8 @@ class NumpyBackend(BaseVectorBackend):
         id_list = self._prepare_ids(ids)
         with self._lock:
             self._check_open()
-            for i in id_list:
-                row = self._row_of.get(i)
-                if row is not None:
+            if self._row_of:  # upserts: drop the rows these ids had (a C loop when none)
+                for row in [r for r in map(self._row_of.get, id_list) if r is not None]:
                     self._kill(row)
                     self._dirty = True
             self._maybe_compact()
