@@ -35,7 +35,7 @@ import operator
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -233,8 +233,9 @@ def _check_metadatas(
     if not all(type(m) is dict and m.keys() == keys for m in metadatas):
         return [_check_metadata(m) for m in metadatas]
     _check_metadata(first)  # the keys, once (every item has the same ones)
+    dicts = cast("Sequence[dict[str, MetadataValue]]", metadatas)  # checked just above
     for key in keys:
-        column = list(map(operator.itemgetter(key), metadatas))
+        column = list(map(operator.itemgetter(key), dicts))
         types = set(map(type, column))
         if key != EXPIRES_AT and types <= {str, int}:
             continue
@@ -245,7 +246,7 @@ def _check_metadatas(
             except OverflowError:  # an int too large for a float: let the slow path judge
                 pass
         return [_check_metadata(m) for m in metadatas]
-    return list(map(dict, metadatas))  # type: ignore[arg-type]
+    return list(map(dict, dicts))
 
 
 def _check_filter(flt: Mapping[str, FilterValue] | None) -> dict[str, FilterValue]:

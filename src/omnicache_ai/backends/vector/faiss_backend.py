@@ -460,6 +460,7 @@ class FAISSBackend(NumpyBackend):
         header = super()._header()
         header["ann"] = self._ann_kind if self._ann is not None else None
         header["ann_trained_on"] = self._ann_trained_on
+        header["ann_build"] = self._ann_build
         return header
 
     def _extra_arrays(self) -> dict[str, npt.NDArray[Any]]:
@@ -474,6 +475,7 @@ class FAISSBackend(NumpyBackend):
             if index.ntotal == self._n and index.d == self.dim:
                 self._ann = index
                 self._ann_trained_on = int(header.get("ann_trained_on") or self._n)
+                self._ann_build = "quick" if header.get("ann_build") == "quick" else "full"
                 return
         if self._wants_index():
             self._start_build()
