@@ -136,6 +136,9 @@ class NumpyBackend(BaseVectorBackend):
         self._postings: dict[_PKey, _Posting] = {}
         self._n = 0
         self._dead = 0
+        # A lower bound of every live row's expiry (deletes never raise it): while ``now`` is
+        # below it, no row can have expired and searches skip the expiry mask.
+        self._min_expiry = np.inf
 
     def _reserve(self, extra: int) -> None:
         need = self._n + extra
@@ -234,6 +237,7 @@ class NumpyBackend(BaseVectorBackend):
             self._row_of.update(zip(id_list, range(start, stop), strict=True))
             # Expiries were checked to be finite numbers; a missing one never expires.
             self._expires[start:stop] = list(map(_EXPIRY_OF, metas))
+            self._min_expiry = min(self._min_expiry, float(self._expires[start:stop].min()))
             if self._indexed:
                 for offset, meta in enumerate(metas):
                     self._index_row(start + offset, meta)
@@ -448,9 +452,11 @@ class NumpyBackend(BaseVectorBackend):
         if self._dead:
             mask = self._alive[:n].copy()
         for posting in postings or ():
+            if len(posting.rows) == n:  # every row (so no tombstone): nothing to exclude
+                continue
             bits = self._bitmap(posting)[:n]
             mask = bits.copy() if mask is None else np.logical_and(mask, bits, out=mask)
-        if now is not None:
+        if now is not None and now >= self._min_expiry:
             live = self._expires[:n] > now
             mask = live if mask is None else np.logical_and(mask, live, out=mask)
         return mask
@@ -473,7 +479,7 @@ class NumpyBackend(BaseVectorBackend):
         """Exact top-k: gather a small partition's rows, or scan all rows under a mask."""
         if postings and len(postings[0].rows) <= self._GATHER_FRACTION * self._n:
             rows = self._gather_rows(postings)
-            if now is not None and rows.size:
+            if now is not None and now >= self._min_expiry and rows.size:
                 rows = rows[self._expires[rows] > now]
             if not rows.size:
                 return rows, np.empty(0, np.float32)
@@ -525,6 +531,7 @@ class NumpyBackend(BaseVectorBackend):
         alive[:m] = self._alive[order]
         expires = np.full(cap, np.inf)
         expires[:m] = self._expires[order]
+        self._min_expiry = float(expires[:m].min()) if m else np.inf
         old_ids, old_metas = self._ids, self._metas
         self._vecs, self._alive, self._expires = vecs, alive, expires
         self._ids = [old_ids[r] for r in order.tolist()]
@@ -577,6 +584,7 @@ class NumpyBackend(BaseVectorBackend):
             self._expires[row] = np.inf if exp is None else float(exp)
             self._index_row(row, meta)
         self._n = n
+        self._min_expiry = float(self._expires[:n].min()) if n else np.inf
         self._after_load(header, extra)
 
     def _after_load(self, header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> None:
