@@ -17,9 +17,9 @@ top. Why that split:
   ``ann_threshold`` entries; until it is ready, searches stay exact. A *bulk* add (one
   ``add`` of at least ``bulk_rows`` rows, e.g. ``SemanticCache.set_many``) that leaves the
   store over the threshold without an index builds a quick IVF index inline instead (k-means
-  on a subsample, a few iterations, about ``sqrt(n)`` lists: ~1 s of CPU at 100k x 384), so
-  the first search after a bulk load is already sub-millisecond; it is retrained in the
-  background, with the full settings, after the next fourfold growth.
+  on a subsample, a few iterations, about ``sqrt(n)`` lists: ~0.75 s on one core at 100k x
+  384), so the first search after a bulk load is already sub-millisecond; it is retrained in
+  the background, with the full settings, after the next fourfold growth.
 * IVF deletes use the same tombstones (one code path for both index kinds), and an IVF index
   is retrained in the background after each fourfold growth, when its centroids go stale.
 * A search runs on ``threads`` threads (default 1): exact scans use FAISS's single-threaded
@@ -312,7 +312,7 @@ class FAISSBackend(NumpyBackend):
             # Inline after a bulk add, so it must be cheap: adding n rows costs n x nlist dot
             # products and k-means sample x nlist x iterations, so sqrt(n) lists (316 at
             # 100k; a query then scans nprobe/nlist of the rows: 5% at nprobe 16, ~0.5 ms),
-            # 32 points per list and 6 iterations: ~0.3 s to train, ~0.6 s to add at 100k.
+            # 32 points per list and 6 iterations: ~0.2 s to train, ~0.55 s to add at 100k.
             nlist = max(1, min(int(math.sqrt(max(n, 1))), n // _QUICK_POINTS_PER_LIST))
             per_list = _QUICK_POINTS_PER_LIST
         else:
