@@ -296,3 +296,18 @@ def test_expiry_shortcut_survives_deletes_and_compaction(make: Any, tmp_path: Pa
     assert store.search(data[2000], k=1, now=9_999)[0].id == "id2000"
     assert store.search(data[2000], k=1, now=10_000) == []
     store.close()
+
+
+@pytest.mark.parametrize("make", [lambda: NumpyBackend(dim=DIM), lambda: FAISSBackend(dim=DIM)])
+def test_bulk_load_into_an_empty_store_owns_its_rows(make: Any) -> None:
+    """The first bulk add keeps its own normalized rows: the caller's array stays theirs."""
+    data = clustered(3000)
+    given = np.asfortranarray(data * 3.0)  # not unit, not C-ordered: the store copies anyway
+    store = make()
+    store.add(ids(3000), given)
+    given[:] = 0.0
+    assert store.search(data[42], k=1)[0].id == "id42"
+    store.add(["late"], clustered(1, seed=9))  # grows past the adopted matrix
+    assert store.count() == 3001
+    assert store.search(data[2999], k=1)[0].id == "id2999"
+    store.close()

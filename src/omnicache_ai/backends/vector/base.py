@@ -173,7 +173,7 @@ def normalize_rows(vectors: npt.ArrayLike, dim: int) -> npt.NDArray[np.float32]:
         norms = np.linalg.norm(arr.astype(np.float64), axis=1).astype(np.float32)
     if arr.shape[0] and float(norms.min()) == 0.0:
         raise ValueError("cannot store or search a zero vector: it has no direction")
-    out: npt.NDArray[np.float32] = np.divide(arr, norms[:, None], dtype=np.float32)
+    out: npt.NDArray[np.float32] = np.divide(arr, norms[:, None], dtype=np.float32, order="C")
     return out
 
 
