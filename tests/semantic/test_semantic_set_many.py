@@ -245,3 +245,35 @@ def test_manager_set_many_tags_are_invalidated_together() -> None:
         return await m.aget_many(["a"])
 
     assert asyncio.run(again()) == {"a": 10}
+
+
+def test_bulk_fill_is_served_by_the_ivf_index_at_once() -> None:
+    """set_many of N >= the threshold: the index is IVF before the call returns and serves.
+
+    Paraphrases of every 7th question hit their own answer through the index; tenants,
+    partitions and expiry still hold for entries the quick index holds.
+    """
+    pytest.importorskip("faiss")
+    from omnicache_ai.backends.vector import FAISSBackend
+
+    n, dim = 3000, 64
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((n, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    near = vectors + rng.standard_normal((n, dim)).astype(np.float32) * np.float32(0.2 / 8)
+    texts = [f"stored question {i}" for i in range(n)]
+    table = {f"paraphrase {i}": near[i] for i in range(n)}
+    store = FAISSBackend(dim=dim, ann_threshold=2000, exact_filter_limit=0)
+    cache = SemanticCache(embed_fn=table.__getitem__, vector_backend=store, threshold=0.9,
+                          guards=False)  # fmt: skip
+    acme = cache.for_tenant("acme")
+    assert acme.set_many([(t, i) for i, t in enumerate(texts)], vectors=vectors, ttl=60) == n
+    stats = store.stats()
+    assert (stats["index"], stats["build"], stats["building"]) == ("ivf", "quick", False)
+    for i in range(0, n, 7):
+        hit = acme.lookup(f"paraphrase {i}")
+        assert (hit.value, hit.tier) == (i, "semantic")
+    assert cache.for_tenant("globex").get("paraphrase 0") is None
+    assert acme.get("paraphrase 0", model="other-model") is None
+    hits = store.search(near[0], k=1, now=time.time() + 61)  # past the batch's expiry
+    assert hits == []

@@ -214,3 +214,27 @@ def test_compaction_stops_before_an_unwritten_slot() -> None:
     assert index.compact()
     late = SharedVectorIndex(manager, dim=3, poll_interval=0)
     assert _ids(late) == {"a", "b", "slow"}
+
+
+def test_replica_replaying_a_bulk_log_is_ivf_ready() -> None:
+    """The default replica is the zero-config index: a replayed bulk add builds its IVF at once.
+
+    A worker that starts behind a 3,000-entry bulk write replays it as one batch; with FAISS
+    installed, its replica answers through the IVF index without waiting for a background
+    build, and finds every entry the writer stored.
+    """
+    pytest.importorskip("faiss")
+    from omnicache_ai.backends.vector import FAISSBackend
+
+    manager = CacheManager(backend=InMemoryBackend())
+    writer = SharedVectorIndex(manager, dim=16, poll_interval=0)
+    assert isinstance(writer.local, FAISSBackend)
+    rng = np.random.default_rng(3)
+    vecs = rng.standard_normal((3000, 16)).astype(np.float32)
+    writer.add([f"e{i}" for i in range(3000)], vecs)
+    reader = SharedVectorIndex(
+        manager, dim=16, poll_interval=0, local=FAISSBackend(dim=16, ann_threshold=2000)
+    )
+    stats = reader.local.stats()
+    assert (stats["index"], stats["build"], stats["building"]) == ("ivf", "quick", False)
+    assert all(reader.search(vecs[i], k=1)[0].id == f"e{i}" for i in range(0, 3000, 13))

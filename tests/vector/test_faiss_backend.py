@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -210,3 +211,103 @@ def test_unsupported_options_are_refused(kwargs: dict[str, str], message: str) -
     """Only cosine and the four index kinds are accepted."""
     with pytest.raises(ValueError, match=message):
         FAISSBackend(dim=DIM, **kwargs)  # type: ignore[arg-type]
+
+
+def test_bulk_add_over_the_threshold_is_ivf_ready_on_return() -> None:
+    """One large add that crosses ann_threshold builds the IVF index inline, before it returns.
+
+    No wait_for_index: a user who bulk-loads then serves must get the approximate index on
+    the very next search, and it must find every stored vector as its own best match.
+    """
+    data = clustered(5000)
+    # auto, background builds on; every filtered search goes through the index
+    store = FAISSBackend(dim=DIM, ann_threshold=2500, exact_filter_limit=0)
+    store.add(ids(5000), data, [{"part": i % 3} for i in range(5000)])
+    exact = NumpyBackend(dim=DIM)
+    exact.add(ids(5000), data, [{"part": i % 3} for i in range(5000)])
+    stats = store.stats()
+    assert (stats["index"], stats["build"], stats["building"]) == ("ivf", "quick", False)
+    assert stats["nlist"] == int(np.sqrt(5000))
+    for row in range(5000):
+        assert store.search(data[row], k=1)[0].id == f"id{row}"
+    for row in range(0, 5000, 7):  # a large filtered partition goes through the index too
+        q, flt = near(data[row], seed=row), {"part": row % 3}
+        assert store.search(q, k=1, filter=flt)[0].id == exact.search(q, k=1, filter=flt)[0].id
+    store.close()
+
+
+def test_bulk_build_skips_tombstones_and_keeps_upserts() -> None:
+    """Rows deleted or replaced before a bulk add never come back from the quick index."""
+    data = clustered(4000)
+    store = FAISSBackend(dim=DIM, ann_threshold=3000)
+    store.add(ids(1000), data[:1000])
+    store.delete(ids(100))  # tombstones, below the compaction trigger
+    store.add(ids(4000)[500:], data[500:])  # 3500 rows: ids 500-999 replaced (upserts)
+    stats = store.stats()
+    assert (stats["index"], stats["build"], stats["entries"]) == ("ivf", "quick", 3900)
+    for row in range(100):
+        assert store.search(data[row], k=1)[0].id != f"id{row}"
+    for row in range(100, 4000, 3):
+        assert store.search(data[row], k=1)[0].id == f"id{row}"
+    store.close()
+
+
+def test_small_adds_still_build_in_the_background() -> None:
+    """Adds below bulk_rows (and bulk_rows=0) keep the background build: no inline stall."""
+    data = clustered(3000)
+    for kwargs in ({}, {"bulk_rows": 0}):
+        store = FAISSBackend(dim=DIM, ann_threshold=2500, **kwargs)  # type: ignore[arg-type]
+        chunk = 1000 if not kwargs else 3000
+        for start in range(0, 3000, chunk):
+            store.add(ids(3000)[start : start + chunk], data[start : start + chunk])
+        assert store.wait_for_index(60)
+        assert (store.stats()["index"], store.stats()["build"]) == ("ivf", "full")
+        store.close()
+    with pytest.raises(ValueError, match="bulk_rows"):
+        FAISSBackend(dim=DIM, bulk_rows=-1)
+
+
+def test_quick_index_is_saved_and_reloaded(tmp_path: Path) -> None:
+    """A store bulk-loaded then saved reopens with its IVF index, no rebuild."""
+    data = clustered(3000)
+    store = FAISSBackend(dim=DIM, ann_threshold=2500, path=tmp_path)
+    store.add(ids(3000), data)
+    store.close()
+    again = FAISSBackend(dim=DIM, ann_threshold=2500, path=tmp_path)
+    stats = again.stats()
+    assert (stats["index"], stats["build"], stats["building"]) == ("ivf", "quick", False)
+    assert all(again.search(data[r], k=1)[0].id == f"id{r}" for r in range(0, 3000, 11))
+    again.close()
+
+
+@pytest.mark.parametrize("make", [lambda: NumpyBackend(dim=DIM), lambda: FAISSBackend(dim=DIM)])
+def test_expiry_shortcut_survives_deletes_and_compaction(make: Any, tmp_path: Path) -> None:
+    """Searches skip the expiry mask only while no row can have expired, whatever happened."""
+    data = clustered(3000)
+    store = make()
+    store.add(ids(1), data[:1], [{"expires_at": 100.0}])
+    store.add(ids(3000)[1:], data[1:], [{"expires_at": 10_000.0}] * 2999)
+    assert store.search(data[0], k=1, now=50)[0].id == "id0"
+    assert store.search(data[0], k=1, now=150)[0].id != "id0"  # expired
+    store.delete(ids(1500)[1:])  # past a quarter: compaction renumbers the rows
+    if hasattr(store, "wait_for_index"):
+        store.wait_for_index(60)
+    assert store.search(data[0], k=1, now=150)[0].id != "id0"
+    assert store.search(data[2000], k=1, now=9_999)[0].id == "id2000"
+    assert store.search(data[2000], k=1, now=10_000) == []
+    store.close()
+
+
+@pytest.mark.parametrize("make", [lambda: NumpyBackend(dim=DIM), lambda: FAISSBackend(dim=DIM)])
+def test_bulk_load_into_an_empty_store_owns_its_rows(make: Any) -> None:
+    """The first bulk add keeps its own normalized rows: the caller's array stays theirs."""
+    data = clustered(3000)
+    given = np.asfortranarray(data * 3.0)  # not unit, not C-ordered: the store copies anyway
+    store = make()
+    store.add(ids(3000), given)
+    given[:] = 0.0
+    assert store.search(data[42], k=1)[0].id == "id42"
+    store.add(["late"], clustered(1, seed=9))  # grows past the adopted matrix
+    assert store.count() == 3001
+    assert store.search(data[2999], k=1)[0].id == "id2999"
+    store.close()

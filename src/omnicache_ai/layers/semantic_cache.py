@@ -44,13 +44,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from omnicache_ai.core.cache_manager import MISSING, CacheManager, RequestConfig, _ErrorLog
 from omnicache_ai.core.errors import CacheBackendError, ConfigurationError
+from omnicache_ai.core.key_builder import CacheKeyBuilder
 from omnicache_ai.core.metrics import lookup_detail
 from omnicache_ai.embedders.default import (
     DEFAULT_EMBEDDER,
@@ -139,8 +141,10 @@ class SemanticResult:
     threshold: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Request:
+class _Request(NamedTuple):
+    """One query's key parts (a tuple: ``set_many`` makes 100k of them, 5x cheaper than a
+    frozen dataclass)."""
+
     text: str
     partition: str
     key: str
@@ -241,6 +245,33 @@ def split_query(query: Query) -> tuple[str, list[Any], str]:
     if last < 0 or not _norm_text(turns[last][1]):
         raise ValueError("the conversation has no non-empty user turn to key on")
     return _norm_text(turns[last][1]), turns[:last], "\n".join(system)
+
+
+def _batch_keys(kb: CacheKeyBuilder) -> Callable[[str, str], str]:
+    """``(partition, text) -> key``, equal to ``kb.build("semantic", {"p": ..., "q": ...})``.
+
+    ``set_many`` builds 100k keys in one call; the general builder normalizes the payload
+    dict recursively for each. Here the canonical bytes are assembled directly: the payload
+    is two strings, sorted keys ``p`` < ``q``, compact JSON, and a partition is a hex digest,
+    so only the text needs encoding, and that is the identity transform for ASCII text not
+    starting with NUL (always NFC, no escape tag). Any other text, or a key builder
+    subclass (which may build keys its own way), takes the general path.
+    """
+    build = kb.build
+    if type(kb) is not CacheKeyBuilder:
+        return lambda partition, text: build(_LAYER, {"p": partition, "q": text})
+    prefix, digest, dumps = kb.prefix(_LAYER), kb.digest, orjson.dumps
+    heads: dict[str, bytes] = {}
+
+    def key_of(partition: str, text: str) -> str:
+        if not text.isascii() or text.startswith("\x00"):
+            return build(_LAYER, {"p": partition, "q": text})
+        head = heads.get(partition)
+        if head is None:
+            head = heads[partition] = b'{"p":' + dumps(partition) + b',"q":'
+        return prefix + digest(head + dumps(text) + b"}")
+
+    return key_of
 
 
 def _legacy_positional(
@@ -587,14 +618,18 @@ class SemanticCache:
             pairs = items
         first = self._request("?", model, system, params)  # validates model, system, params
         partitions: dict[tuple[str, str], str] = {}
-        build = self.manager.key_builder.build
+        key_of = _batch_keys(self.manager.key_builder)
         reqs: list[_Request] = []
         values: list[Any] = []
+        no_turns: list[Any] = []  # shared, never mutated: the plain-question fast path
         for n, pair in enumerate(pairs):
             if not isinstance(pair, tuple | list) or len(pair) != 2:
                 raise TypeError(f"item {n} must be a (query, value) pair, got {pair!r:.80}")
             query, value = pair
-            text, turns, sys_prompt = split_query(query)
+            if type(query) is str and (text := " ".join(query.split())):
+                turns, sys_prompt = no_turns, ""  # what split_query returns, without the call
+            else:
+                text, turns, sys_prompt = split_query(query)
             if system is not None:
                 sys_prompt = system
             if turns or sys_prompt:
@@ -606,8 +641,7 @@ class SemanticCache:
                     )
             else:
                 partition = first.partition
-            key = build(_LAYER, {"p": partition, "q": text})
-            reqs.append(_Request(text=text, partition=partition, key=key, model=first.model))
+            reqs.append(_Request(text, partition, key_of(partition, text), first.model))
             values.append(value)
         return reqs, values
 

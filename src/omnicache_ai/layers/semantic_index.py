@@ -88,7 +88,10 @@ class SharedVectorIndex:
             every tenant view (payload reads stay tenant-scoped).
         dim: Vector dimension.
         name: Log name; caches that must not share vectors use different names.
-        local: The replica (default: a new in-process ``NumpyBackend``).
+        local: The replica (default: the zero-config in-process index,
+            :func:`~omnicache_ai.backends.vector.default_vector_backend`: FAISS when
+            installed, so a replica that catches up on a large log in one replayed batch
+            builds its IVF index at once instead of scanning every row).
         poll_interval: Seconds between look-ups of the log counter before a search
             (0: before every search).
         log_ttl: Seconds a log record lives (and so how far back a new process can replay).
@@ -139,9 +142,9 @@ class SharedVectorIndex:
         ):
             raise ValueError(f"compact_every must be an int >= 0, got {compact_every!r}")
         if local is None:
-            from omnicache_ai.backends.vector import NumpyBackend
+            from omnicache_ai.backends.vector import default_vector_backend
 
-            local = NumpyBackend(dim=dim)
+            local = default_vector_backend(dim)
         self.dim = dim
         #: Shared by every process on ``manager``'s backend (see ``SemanticCache(shared_index=)``).
         self.shared = True
@@ -234,6 +237,9 @@ class SharedVectorIndex:
             if self._load_snapshot() is None:
                 return 0
         applied = 0
+        # Records read are applied once per pass, not once per chunk read, so a long
+        # catch-up replays its adds as one bulk add (see _apply).
+        batch: list[dict[str, Any]] = []
         while True:
             slots = sorted(self._gaps) + list(range(self._applied + 1, int(top) + 1))
             trimmed = False
@@ -242,18 +248,19 @@ class SharedVectorIndex:
                 keys = {s: self._key(s) for s in chunk}
                 found = self._records.load(m, list(keys.values()))
                 if found is None:
-                    return applied  # retried from the same place next time
+                    return applied + self._apply(batch)  # retried from here next time
                 missing = [s for s in chunk if not isinstance(found.get(keys[s]), Mapping)]
                 if missing and not checked_snapshot:
                     # Records that are gone may have been compacted into a snapshot.
                     checked_snapshot = True
                     seq = self._load_snapshot(newer_than=min(missing) - 1)
                     if seq is None:
-                        return applied
+                        return applied + self._apply(batch)
                     if seq:
-                        applied, trimmed = 0, True
+                        # The snapshot replaced the replica; what was read before it is
+                        # covered by it (the same as applying it and then clearing).
+                        applied, trimmed, batch = 0, True, []
                         break
-                batch: list[dict[str, Any]] = []
                 for s in chunk:
                     record = found.get(keys[s])
                     if isinstance(record, Mapping):
@@ -264,9 +271,8 @@ class SharedVectorIndex:
                     elif self._gaps[s] <= now:
                         del self._gaps[s]  # never written (a writer died) or expired
                     self._applied = max(self._applied, s)
-                applied += self._apply(batch)
             if not trimmed:
-                return applied
+                return applied + self._apply(batch)
 
     # ---- snapshots --------------------------------------------------------------------------
     def _read_pointer(self) -> tuple[bool, dict[str, Any] | None]:
@@ -311,14 +317,22 @@ class SharedVectorIndex:
             if parts is None:
                 continue
             self.local.clear()
+            # One add for the whole snapshot, not one per part: a bulk add lets the replica
+            # build its approximate index at once (FAISSBackend's bulk build).
+            all_ids: list[str] = []
+            matrices: list[npt.NDArray[np.float32]] = []
+            all_metas: list[dict[str, MetadataValue]] = []
             for part in parts:
                 ids = [str(i) for i in part.get("i") or ()]
                 raw = part.get("v")
                 if not ids or not isinstance(raw, bytes) or len(raw) != 4 * self.dim * len(ids):
                     continue
                 metas = [dict(x) if isinstance(x, Mapping) else {} for x in part.get("m") or ()]
-                matrix = np.frombuffer(raw, dtype="<f4").reshape(len(ids), self.dim)
-                self.local.add(ids, matrix, metas if len(metas) == len(ids) else None)
+                all_ids.extend(ids)
+                matrices.append(np.frombuffer(raw, dtype="<f4").reshape(len(ids), self.dim))
+                all_metas.extend(metas if len(metas) == len(ids) else [{} for _ in ids])
+            if all_ids:
+                self.local.add(all_ids, np.concatenate(matrices), all_metas)
             seq = int(ptr["seq"])
             self._applied, self._gaps, self._snap_seq = seq, {}, seq
             self.stats["snapshot_loads"] = self.stats.get("snapshot_loads", 0) + 1

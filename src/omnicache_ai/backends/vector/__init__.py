@@ -74,9 +74,11 @@ def default_vector_backend(
     searched partition, so a lookup grows linearly with the cache (about 7 ms at 100k
     384-d entries on an idle core, far more on a busy one). With the ``vector-faiss``
     extra installed, a :class:`FAISSBackend` in ``"auto"`` mode is used instead: exact up to
-    :data:`DEFAULT_ANN_THRESHOLD` entries, then an IVF index built in the background
-    (sub-millisecond at 100k; ``benchmarks/bench_semantic_scale.py`` prints its recall@1
-    against an exact scan next to the latency). Pass a backend explicitly to choose.
+    :data:`DEFAULT_ANN_THRESHOLD` entries, then an IVF index built in the background, or
+    inline by a bulk add such as ``SemanticCache.set_many`` of a large batch, so the next
+    lookup already uses it (sub-millisecond at 100k; ``benchmarks/bench_semantic_scale.py``
+    prints its recall@1 against an exact scan next to the latency). Pass a backend
+    explicitly to choose.
 
     Args:
         dim: Vector dimension.

@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import json
+import operator
 import os
 import tempfile
 import threading
@@ -48,6 +49,10 @@ _STORE_FILE = "store.npz"
 
 #: A posting-list key: the bool flag keeps ``True`` and ``1`` apart (Python hashes them alike).
 _PKey = tuple[str, bool, MetadataValue]
+
+
+#: ``meta -> expires_at`` (infinity when absent), mapped over a batch in C.
+_EXPIRY_OF = operator.methodcaller("get", EXPIRES_AT, np.inf)
 
 
 def _pkey(key: str, value: MetadataValue) -> _PKey:
@@ -131,6 +136,9 @@ class NumpyBackend(BaseVectorBackend):
         self._postings: dict[_PKey, _Posting] = {}
         self._n = 0
         self._dead = 0
+        # A lower bound of every live row's expiry (deletes never raise it): while ``now`` is
+        # below it, no row can have expired and searches skip the expiry mask.
+        self._min_expiry = np.inf
 
     def _reserve(self, extra: int) -> None:
         need = self._n + extra
@@ -214,23 +222,36 @@ class NumpyBackend(BaseVectorBackend):
             return
         with self._lock:
             self._check_open()
-            for i in id_list:
-                row = self._row_of.get(i)
-                if row is not None:
+            if self._row_of:  # upserts: drop the rows these ids had (a C loop when none)
+                for row in [r for r in map(self._row_of.get, id_list) if r is not None]:
                     self._kill(row)
-            self._reserve(len(id_list))
             start = self._n
             stop = start + len(id_list)
-            self._vecs[start:stop] = arr
+            if (
+                not start
+                and not self._postings
+                and stop > len(self._vecs)
+                and arr.base is None
+                and arr.flags.c_contiguous
+            ):
+                # A bulk load into an empty store: adopt the batch's freshly normalized rows
+                # (this method's own copy) as the matrix instead of copying them into a new
+                # one, which at 100k x 384 is 150 MB written and page-faulted once more.
+                self._vecs = arr
+                self._alive = np.zeros(stop, dtype=np.bool_)
+                self._expires = np.full(stop, np.inf)
+            else:
+                self._reserve(len(id_list))
+                self._vecs[start:stop] = arr
             self._alive[start:stop] = True
             # One pass per column rather than per row: a 100k batch is a few list and array
             # operations plus the posting lists of the keys searches filter on.
             self._ids.extend(id_list)
             self._metas.extend(metas)
             self._row_of.update(zip(id_list, range(start, stop), strict=True))
-            self._expires[start:stop] = [
-                np.inf if (exp := meta.get(EXPIRES_AT)) is None else float(exp) for meta in metas
-            ]
+            # Expiries were checked to be finite numbers; a missing one never expires.
+            self._expires[start:stop] = list(map(_EXPIRY_OF, metas))
+            self._min_expiry = min(self._min_expiry, float(self._expires[start:stop].min()))
             if self._indexed:
                 for offset, meta in enumerate(metas):
                     self._index_row(start + offset, meta)
@@ -250,9 +271,8 @@ class NumpyBackend(BaseVectorBackend):
         id_list = self._prepare_ids(ids)
         with self._lock:
             self._check_open()
-            for i in id_list:
-                row = self._row_of.get(i)
-                if row is not None:
+            if self._row_of:  # upserts: drop the rows these ids had (a C loop when none)
+                for row in [r for r in map(self._row_of.get, id_list) if r is not None]:
                     self._kill(row)
                     self._dirty = True
             self._maybe_compact()
@@ -446,9 +466,11 @@ class NumpyBackend(BaseVectorBackend):
         if self._dead:
             mask = self._alive[:n].copy()
         for posting in postings or ():
+            if len(posting.rows) == n:  # every row (so no tombstone): nothing to exclude
+                continue
             bits = self._bitmap(posting)[:n]
             mask = bits.copy() if mask is None else np.logical_and(mask, bits, out=mask)
-        if now is not None:
+        if now is not None and now >= self._min_expiry:
             live = self._expires[:n] > now
             mask = live if mask is None else np.logical_and(mask, live, out=mask)
         return mask
@@ -471,7 +493,7 @@ class NumpyBackend(BaseVectorBackend):
         """Exact top-k: gather a small partition's rows, or scan all rows under a mask."""
         if postings and len(postings[0].rows) <= self._GATHER_FRACTION * self._n:
             rows = self._gather_rows(postings)
-            if now is not None and rows.size:
+            if now is not None and now >= self._min_expiry and rows.size:
                 rows = rows[self._expires[rows] > now]
             if not rows.size:
                 return rows, np.empty(0, np.float32)
@@ -523,6 +545,7 @@ class NumpyBackend(BaseVectorBackend):
         alive[:m] = self._alive[order]
         expires = np.full(cap, np.inf)
         expires[:m] = self._expires[order]
+        self._min_expiry = float(expires[:m].min()) if m else np.inf
         old_ids, old_metas = self._ids, self._metas
         self._vecs, self._alive, self._expires = vecs, alive, expires
         self._ids = [old_ids[r] for r in order.tolist()]
@@ -575,6 +598,7 @@ class NumpyBackend(BaseVectorBackend):
             self._expires[row] = np.inf if exp is None else float(exp)
             self._index_row(row, meta)
         self._n = n
+        self._min_expiry = float(self._expires[:n].min()) if n else np.inf
         self._after_load(header, extra)
 
     def _after_load(self, header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> None:
