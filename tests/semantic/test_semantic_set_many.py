@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from _ci import need
 from omnicache_ai import CacheManager, SemanticCache
 from omnicache_ai.backends.vector import NumpyBackend, VectorBackend
 from omnicache_ai.embedders import HashingEmbedder
@@ -253,7 +254,7 @@ def test_bulk_fill_is_served_by_the_ivf_index_at_once() -> None:
     Paraphrases of every 7th question hit their own answer through the index; tenants,
     partitions and expiry still hold for entries the quick index holds.
     """
-    pytest.importorskip("faiss")
+    need("faiss", extra="faiss")
     from omnicache_ai.backends.vector import FAISSBackend
 
     n, dim = 3000, 64

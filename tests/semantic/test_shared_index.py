@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _ci import need
 from omnicache_ai import CacheManager, DiskBackend, InMemoryBackend
 from omnicache_ai.layers.semantic_index import SharedVectorIndex
 from omnicache_ai.testing import FlakyBackend
@@ -223,7 +224,7 @@ def test_replica_replaying_a_bulk_log_is_ivf_ready() -> None:
     installed, its replica answers through the IVF index without waiting for a background
     build, and finds every entry the writer stored.
     """
-    pytest.importorskip("faiss")
+    need("faiss", extra="faiss")
     from omnicache_ai.backends.vector import FAISSBackend
 
     manager = CacheManager(backend=InMemoryBackend())
