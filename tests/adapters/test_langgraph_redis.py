@@ -23,9 +23,11 @@ need("langgraph", extra="langgraph")
 need("langgraph.checkpoint.conformance")
 need("redis", extra="redis")
 
+# tests/adapters/conftest.py loads tests/redis/conftest.py under this unique name; importing
+# "conftest" by name would pick whichever conftest another directory in the run imported first.
+from _omnicache_redis_fixtures import raw_command
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 
-from conftest import raw_command
 from omnicache_ai import CacheKeyBuilder, CacheManager
 from omnicache_ai.adapters.langgraph_adapter import LangGraphCacheAdapter, LangGraphNodeCache
 from omnicache_ai.backends.redis_backend import AsyncRedisBackend, RedisBackend

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -77,5 +78,9 @@ def test_import_needs_only_core_dependencies() -> None:
 
 
 def test_version() -> None:
-    """The package reports its version."""
-    assert omnicache_ai.__version__.count(".") == 2
+    """The package reports a PEP 440 version later than 0.3.0, the release it upgrades from."""
+    match = re.fullmatch(
+        r"(\d+)\.(\d+)\.(\d+)((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?", omnicache_ai.__version__
+    )
+    assert match is not None, omnicache_ai.__version__
+    assert tuple(int(part) for part in match.groups()[:3]) > (0, 3, 0)

@@ -7,13 +7,14 @@ from typing import Any
 
 import httpx
 import pytest
+from _gateway_servers import Served
 
 from _ci import need
-from conftest import Served, Upstream
 from omnicache_ai import CacheManager, InMemoryBackend, SemanticCache
 from omnicache_ai.embedders import HashingEmbedder
 from omnicache_ai.gateway import GatewayConfig, create_app
 from omnicache_ai.testing import FlakyBackend
+from omnicache_ai.testing.fake_provider import Upstream
 
 openai = need("openai", extra="openai")
 anthropic = need("anthropic", extra="anthropic")

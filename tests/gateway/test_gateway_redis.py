@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _gateway_servers import Served
 
 from _ci import need
-from conftest import Served, Upstream
 from omnicache_ai import CacheManager
 from omnicache_ai.gateway import GatewayConfig, create_app
+from omnicache_ai.testing.fake_provider import Upstream
 
 need("redis", extra="redis")
 openai = need("openai", extra="openai")

@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 
 import httpx
+from _gateway_servers import free_port
 
-from conftest import Upstream, free_port
+from omnicache_ai.testing.fake_provider import Upstream
 
 QUESTION = [{"role": "user", "content": "What is 2+2?"}]
 
