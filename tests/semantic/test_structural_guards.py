@@ -243,13 +243,21 @@ def test_roles_guard_lets_voice_and_clause_rewordings_through(a: str, b: str) ->
     assert check_guards(b, a, only_roles) is None
 
 
+LEXICAL_ROUND3_KINDS = ("action_swap", "attribute_swap", "scope_or_qualifier", "entity_swap")
+
+
 def test_authored_tuning_near_misses_stay_vetoed() -> None:
     """Regression on the tuning set (tests/data/near_misses_authored.json, written for tuning):
     every near-miss vetoed but the documented relative clause ("an employee who sued the
     company" / "a company that sued an employee"), at most the documented paraphrases turned
     away (two converse verbs, 'how much sleep' / 'how many hours', 'say X' / 'what is X')."""
     path = Path(__file__).resolve().parents[1] / "data" / "near_misses_authored.json"
-    items = json.loads(path.read_text())["items"]
+    # Round 3 (one-word substitutions) is the lexical check's tuning set, tested apart.
+    items = [
+        i
+        for i in json.loads(path.read_text())["items"]
+        if not (i.get("round") == 3 and i["kind"] in LEXICAL_ROUND3_KINDS)
+    ]
     assert len(items) >= 180
     served = [
         i["different"] for i in items if check_guards(i["different"], i["cached"], ALL) is None
