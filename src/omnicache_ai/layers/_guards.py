@@ -22,6 +22,10 @@ and names itself when they disagree on something that changes the answer:
   report to"); the same thing changing owner between two people both texts name ("can I use
   my friend's car" / "can my friend use my car"); a compound noun turned round ("chocolate
   milk" / "milk chocolate").
+* ``lexical`` (needs ``omnicache-ai[lexical]``): one or two content words swapped for words
+  WordNet does not relate ("water" / "prune", "domestic" / "international", "tulip" /
+  "daffodil"), while synonyms and close hypernyms pass ("buy" / "purchase", "house" /
+  "dwelling"); see :mod:`._lexical`.
 
 All functions are pure and run in microseconds; they are applied only to candidates that already
 passed the similarity threshold.
@@ -43,6 +47,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
+from omnicache_ai.layers._lexical import substitution
+
 __all__ = [
     "GUARD_NAMES",
     "GuardConfig",
@@ -53,8 +59,10 @@ __all__ = [
     "roles_mismatch",
 ]
 
+#: Whether the WordNet ``lexical`` guard is on by default (it needs ``omnicache-ai[lexical]``).
+LEXICAL_DEFAULT: Final = True
 #: The guard names :func:`check_guards` may return, in the order they are tried.
-GUARD_NAMES: Final = ("negation", "numbers", "entities", "aspect", "roles")
+GUARD_NAMES: Final = ("negation", "numbers", "entities", "aspect", "roles", "lexical")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +76,12 @@ class GuardConfig:
         aspect: Veto when the two questions ask about different aspects (time, place,
             person, reason, amount, duration ...) of the same subject.
         roles: Veto when shared words swap roles around a shared verb or direction.
+        lexical: Veto when one or two content words are swapped for words WordNet does not
+            relate (off, logged once, without ``omnicache-ai[lexical]``).
 
     Example:
         >>> GuardConfig(numbers=False).enabled
-        ('negation', 'entities', 'aspect', 'roles')
+        ('negation', 'entities', 'aspect', 'roles', 'lexical')
     """
 
     negation: bool = True
@@ -79,6 +89,7 @@ class GuardConfig:
     entities: bool = True
     aspect: bool = True
     roles: bool = True
+    lexical: bool = LEXICAL_DEFAULT
 
     @property
     def enabled(self) -> tuple[str, ...]:
@@ -93,7 +104,9 @@ class GuardConfig:
             >>> GuardConfig.off().enabled
             ()
         """
-        return cls(negation=False, numbers=False, entities=False, aspect=False, roles=False)
+        return cls(
+            negation=False, numbers=False, entities=False, aspect=False, roles=False, lexical=False
+        )
 
 
 _WORD_RE: Final = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|\d+(?:[.,:]\d+)*%?")
@@ -1186,8 +1199,8 @@ def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
         config: Which guards run.
 
     Returns:
-        ``"negation"``, ``"numbers"``, ``"entities"``, ``"aspect"`` or ``"roles"``, or
-        ``None`` when no guard objects.
+        ``"negation"``, ``"numbers"``, ``"entities"``, ``"aspect"``, ``"roles"`` or
+        ``"lexical"``, or ``None`` when no guard objects.
 
     Example:
         >>> check_guards("Weather in Paris on Monday", "Weather in Paris on Tuesday",
@@ -1207,4 +1220,11 @@ def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
         return "aspect"
     if config.roles and roles_mismatch(fa, fb):
         return "roles"
+    if config.lexical and substitution(_content(fa), _content(fb)):
+        return "lexical"
     return None
+
+
+def _content(f: TextFeatures) -> tuple[str, ...]:
+    """The content words of a text, in order (what the lexical check aligns)."""
+    return tuple(t for t in f.tokens if t not in _STOPWORDS and t.isalpha())

