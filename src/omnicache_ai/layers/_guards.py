@@ -546,6 +546,8 @@ class TextFeatures:
         order: The role words in active-voice order ("X was bought by Y" reads "Y buy X"),
             with one-way prepositions as markers (``"^for"``, ``"^than"``).
         owns: ``(owner, owned)`` stems from "X's Y" and "Y of X" (``("boss", "assist")``).
+        relations: ``(agent, verb, patient)`` stems read from relative clauses ("the dog
+            that the mailman bit": ``("mailman", "bit", "dog")``).
     """
 
     tokens: tuple[str, ...]
@@ -562,6 +564,7 @@ class TextFeatures:
     measures: frozenset[tuple[str, str]] = frozenset()
     order: tuple[str, ...] = ()
     owns: frozenset[tuple[str, str]] = frozenset()
+    relations: frozenset[tuple[str, str, str]] = frozenset()
 
 
 def _stem(tok: str) -> str:
@@ -707,6 +710,197 @@ def _active(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
     return tokens[:b] + agent + verb + tokens[b + 1 : p] + middle, False
 
 
+# ---- relative clauses -----------------------------------------------------------------------
+# Determiners that open a noun phrase: the head of a relative clause follows one ("a landlord
+# who ..."), and after "that" one opens the clause's own subject ("the dog that the mailman bit").
+_NP_START: Final = frozenset(
+    {"a", "an", "the", "this", "these", "those", "my", "your", "his", "her", "our", "their",
+     "its", "every", "each", "any", "some", "no", "another"}
+)  # fmt: skip
+# Subject pronouns that can open an object relative ("the car I bought").
+_SUBJECT_PRONOUNS: Final = frozenset({"i", "we", "you", "he", "she", "they"})
+# Words that open the head's noun phrase too ("*which* candidate that the party endorsed").
+_HEAD_START: Final = _NP_START | frozenset({"which", "what", "whose"})
+_REL_PRONOUNS: Final = frozenset({"who", "whom", "that", "which"})
+# Auxiliaries and adverbs between a clause's subject and its verb ("who has sued", "that
+# the critic never read").
+_REL_AUX: Final = _DO_AUX | frozenset({"not", "never", "also", "just", "already", "once"})
+# Prepositions a verb strands or takes before its object ("complained about", "lent to").
+_REL_PREPS: Final = frozenset(
+    {"about", "to", "at", "on", "for", "with", "from", "of", "into", "in", "over", "after"}
+)  # fmt: skip
+# Irregular simple pasts as their verb: "the author the critic *wrote* about".
+_PAST: Final = {
+    "bit": "bite", "wrote": "write", "ate": "eat", "saw": "see", "gave": "give",
+    "took": "take", "stole": "steal", "drove": "drive", "chose": "choose", "spoke": "speak",
+    "broke": "break", "forgot": "forget", "hid": "hide", "rode": "ride", "threw": "throw",
+    "drew": "draw", "grew": "grow", "flew": "fly", "knew": "know", "shook": "shake",
+    "woke": "wake", "forgave": "forgive", "overtook": "overtake", "fell": "fall", "ran": "run",
+    "swam": "swim", "sang": "sing", "began": "begin", "beat": "beat", "chased": "chase",
+}  # fmt: skip
+# Words in -ing that are not a verb taking an object ("the meeting", "during").
+_NOT_ING_VERBS: Final = frozenset(
+    {"during", "including", "regarding", "according", "concerning", "following", "something",
+     "nothing", "anything", "everything", "morning", "evening", "king", "wedding", "building",
+     "ring", "spring", "string", "thing", "ceiling", "parking", "pudding", "clothing",
+     "housing", "meaning", "training", "setting", "settings", "being", "having", "doing"}
+)  # fmt: skip
+#: Longest relative clause read, in words: a longer one is left to the other checks.
+_REL_MAX_SPAN: Final = 7
+
+
+def _verb(tok: str) -> str:
+    """A verb form as one stem: "bitten", "bit" and "bite"; "hitting", "hits" and "hit"."""
+    base = _PARTICIPLES.get(tok) or _PAST.get(tok)
+    if base is None:
+        base = tok
+        for suffix in ("ing", "ed"):
+            if tok.endswith(suffix) and len(tok) - len(suffix) >= 2:
+                base = tok[: -len(suffix)]
+                # "whipped" -> "whip", "hitting" -> "hit"; not "passed" or "called".
+                if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "lsz":
+                    base = base[:-1]
+                break
+    return _stem(base)
+
+
+def _participant(tokens: tuple[str, ...], i: int) -> tuple[str, int] | None:
+    """The first participant word at or after ``i`` (determiners skipped) and its index."""
+    for k in range(i, min(i + 3, len(tokens))):
+        tok = tokens[k]
+        if tok in _PERSON:
+            return _PERSON[tok], k
+        if tok in _NP_START or tok in _REL_PREPS:
+            continue
+        if tok in _STOPWORDS or not tok.isalpha():
+            return None
+        return _stem(tok), k
+    return None
+
+
+def _head(tokens: tuple[str, ...], h: int) -> bool:
+    """Whether ``tokens[h]`` can be the noun a relative clause describes ("*a landlord* who")."""
+    if h < 1 or tokens[h] in _STOPWORDS or tokens[h] in _ROLE_MARKERS or not tokens[h].isalpha():
+        return False
+    before = tokens[h - 1]
+    if before in _HEAD_START or before in _BE or before in _DO_AUX:
+        return True
+    # One adjective between: "the young journalist who".
+    return h >= 2 and tokens[h - 2] in _HEAD_START and before not in _STOPWORDS
+
+
+def _verb_like(tok: str) -> bool:
+    return tok in _PAST or _participle(tok) is not None
+
+
+def _clause(
+    tokens: tuple[str, ...], h: int, j: int
+) -> tuple[int, tuple[str, str, str], tuple[str, ...]] | None:
+    """The relative clause about ``tokens[h]`` whose words start at ``j`` (after a pronoun).
+
+    Returns the index just past the clause, ``(agent, verb, patient)`` and the clause's words
+    in one canonical order: ``agent verb`` when the head is acted on ("the senator whom the
+    journalist criticized", "the senator criticized by the journalist"), ``verb patient``
+    when it acts ("the journalist who criticized the senator").
+    """
+    head = _stem(tokens[h])
+    n = len(tokens)
+    if j >= n:
+        return None
+    if tokens[j] in _BE:
+        # "who was sued by a tenant": passive, the head acted on.
+        p = j + 1 + (j + 1 < n and tokens[j + 1] in ("being", "been"))
+        if p + 1 < n and _participle(tokens[p]) is not None and tokens[p + 1] == "by":
+            agent = _participant(tokens, p + 2)
+            if agent is not None:
+                verb = _verb(tokens[p])
+                return agent[1] + 1, (agent[0], verb, head), (agent[0], verb)
+        return None  # a copula ("who is rich") or a passive without its agent
+    if tokens[j] in _NP_START or tokens[j] in _SUBJECT_PRONOUNS:
+        # "whom the journalist criticized", "that I bought": the head acted on.
+        agent = _participant(tokens, j)
+        if agent is None:
+            return None
+        v = agent[1] + 1
+        while v < n and tokens[v] in _REL_AUX:
+            v += 1
+        if v >= n or tokens[v] in _STOPWORDS or tokens[v] in _ROLE_MARKERS:
+            return None
+        verb = _verb(tokens[v])
+        return v + 1, (agent[0], verb, head), (agent[0], verb)
+    # "who criticized the senator": the head acts.
+    v = j
+    while v < n and tokens[v] in _REL_AUX:
+        v += 1
+    if v >= n or tokens[v] in _STOPWORDS or tokens[v] in _ROLE_MARKERS or tokens[v] in _BE:
+        return None
+    patient = _participant(tokens, v + 1)
+    if patient is None:
+        return None
+    verb = _verb(tokens[v])
+    return patient[1] + 1, (head, verb, patient[0]), (verb, patient[0])
+
+
+def _relatives(
+    tokens: tuple[str, ...],
+) -> tuple[tuple[str, ...], frozenset[tuple[str, str, str]]]:
+    """Relative clauses read as who does what, and ``tokens`` with each in one wording.
+
+    Read: "the dog *that bit the mailman*" (``dog bite mailman``), "the dog *that the mailman
+    bit*" (``mailman bite dog``), "the man *who was bitten by the dog*" and the reduced "the
+    man *bitten by the dog*", "the author *the critic wrote about*", "a cyclist *hitting a
+    pedestrian*". Each clause is rewritten in one canonical order (see :func:`_clause`), so
+    "the actor whom the director fired" and "the actor fired by the director" give the other
+    checks the same words in the same order. Returns the rewritten tokens and the
+    ``(agent, verb, patient)`` stems of the clauses.
+    """
+    n = len(tokens)
+    out: list[str] = []
+    relations: set[tuple[str, str, str]] = set()
+    i = 0
+    while i < n:
+        tok = tokens[i]
+        found = None
+        if out and _head(tokens, i - 1):
+            if tok in _REL_PRONOUNS and (tok != "that" or tokens[i - 2] in _HEAD_START
+                                         or (i >= 3 and tokens[i - 3] in _HEAD_START)):  # fmt: skip
+                found = _clause(tokens, i - 1, i + 1)
+            elif tok in _SUBJECT_PRONOUNS or (tok in _NP_START and tok not in _REL_PRONOUNS):
+                # A contact clause, no pronoun: "the mechanic *the customer complained about*".
+                agent = _participant(tokens, i)
+                if agent is not None and agent[1] + 1 < n and _verb_like(tokens[agent[1] + 1]):
+                    found = _clause(tokens, i - 1, i)
+            elif _participle(tok) is not None and i + 1 < n and tokens[i + 1] == "by":
+                # Reduced passive: "the man *bitten by the dog*". After an inverted "be" ("was
+                # the lion attacked by the zookeeper") only when a predicate follows ("is the
+                # horse whipped by the jockey *injured*").
+                agent = _participant(tokens, i + 2)
+                if agent is not None:
+                    k = agent[1] + 1
+                    main_be = any(t in _BE for t in tokens[max(0, i - 4) : i - 1])
+                    if not main_be or (k < n and (_verb_like(tokens[k])
+                                                  or tokens[k].endswith("ing"))):  # fmt: skip
+                        verb = _verb(tok)
+                        found = (k, (agent[0], verb, _stem(tokens[i - 1])), (agent[0], verb))
+            elif tok.endswith("ing") and len(tok) > 5 and tok not in _NOT_ING_VERBS \
+                    and i + 1 < n and (tokens[i + 1] in _NP_START or tokens[i + 1] in _PERSON):  # fmt: skip
+                # Reduced active: "a cyclist *hitting a pedestrian*".
+                patient = _participant(tokens, i + 1)
+                if patient is not None:
+                    verb = _verb(tok)
+                    found = (patient[1] + 1, (_stem(tokens[i - 1]), verb, patient[0]),
+                             (verb, patient[0]))  # fmt: skip
+        if found is not None and found[0] - i <= _REL_MAX_SPAN:
+            end, relation, words = found
+            relations.add(relation)
+            out.extend(words)
+            i = end
+            continue
+        out.append(tok)
+        i += 1
+    return tuple(out), frozenset(relations)
+
+
 def _order(tokens: tuple[str, ...]) -> tuple[str, ...]:
     """Role words in order with one-way prepositions as markers (see TextFeatures.order)."""
     one_way = _ROLE_MARKERS | ({"with"} if any(t.startswith(_REPLACING) for t in tokens)
@@ -847,7 +1041,8 @@ def features(text: str) -> TextFeatures:
             right = [t for j, t in content if j > i and t not in _DIRECTIONAL][:_SLOT]
             if left and right:
                 slots.append((tok, frozenset(left), frozenset(right)))
-    active, passive = _active(_wh_moved(tokens))
+    reworded, relations = _relatives(tokens)
+    active, passive = _active(_wh_moved(reworded))
     return TextFeatures(
         tokens=tokens,
         negations=negations,
@@ -861,6 +1056,7 @@ def features(text: str) -> TextFeatures:
         roles=_roles(active),
         order=() if passive else _order(active),
         owns=_owns(raw, tokens),
+        relations=relations,
         heads=_heads(tokens),
         measures=frozenset(measures),
     )
@@ -1049,6 +1245,11 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
            for x, y in a.owns if x != y):  # fmt: skip
         return True
     if _owner_changed(a, b) or _owner_changed(b, a) or _transposed(a.tokens, b.tokens):
+        return True
+    # Who does what in a relative clause: "the dog that bit the mailman" / "the dog that the
+    # mailman bit". Read in any text: the clause names both participants explicitly.
+    if any(x != y and (y, v, x) in b.relations and (x, v, y) not in b.relations
+           and (y, v, x) not in a.relations for x, v, y in a.relations):  # fmt: skip
         return True
     ra, rb = a.roles, b.roles
     if not ra or not rb or max(len(ra), len(rb)) > _ROLE_MAX_WORDS:
