@@ -748,6 +748,22 @@ _NOT_ING_VERBS: Final = frozenset(
 #: Longest relative clause read, in words: a longer one is left to the other checks.
 _REL_MAX_SPAN: Final = 7
 
+# Converse relations: "X precedes Y" says "Y follows X", so the same frame with the other word
+# of a pair names the other relation ("which course follows the soup" / "... precedes ...").
+# Compared only between texts identical but for that word (see :func:`_converse_swapped`);
+# pairs of plain opposites live in the negation guard's antonym table.
+_CONVERSES: Final = (
+    ("preced", "follow"), ("parent", "child"), ("grandparent", "grandchild"),
+    ("father", "son"), ("father", "daughter"), ("mother", "son"), ("mother", "daughter"),
+    ("grandfather", "grandson"), ("grandmother", "granddaughter"), ("ancestor", "descendant"),
+    ("uncle", "nephew"), ("aunt", "niece"), ("teacher", "student"), ("teacher", "pupil"),
+    ("teach", "learn"), ("mentor", "mentee"), ("predecessor", "successor"),
+    ("supervis", "report to"), ("manag", "report to"), ("employ", "work for"),
+    ("lead", "follow"), ("cause", "result from"), ("host", "guest"), ("owner", "pet"),
+)  # fmt: skip
+# How many words the differing part of two texts may have for a converse swap.
+_CONVERSE_SPAN: Final = 2
+
 
 def _verb(tok: str) -> str:
     """A verb form as one stem: "bitten", "bit" and "bite"; "hitting", "hits" and "hit"."""
@@ -1246,6 +1262,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     if _owner_changed(a, b) or _owner_changed(b, a) or _transposed(a.tokens, b.tokens):
         return True
+    if _converse_swapped(a.tokens, b.tokens):
+        return True
     # Who does what in a relative clause: "the dog that bit the mailman" / "the dog that the
     # mailman bit". Read in any text: the clause names both participants explicitly.
     if any(x != y and (y, v, x) in b.relations and (x, v, y) not in b.relations
@@ -1299,6 +1317,26 @@ _CLAUSE_WORDS: Final = frozenset(
     {"when", "whenever", "if", "while", "because", "since", "unless", "until", "although",
      "though", "whereas", "once"}
 )  # fmt: skip
+
+
+def _converse_swapped(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether the texts differ only by one word of a converse pair turned into the other.
+
+    "Is Victoria a grandparent of Wilhelm?" / "Is Victoria a grandchild of Wilhelm?": with
+    the participants where they were, the converse word reverses who is what to whom.
+    """
+    k = 0
+    while k < min(len(ta), len(tb)) and ta[k] == tb[k]:
+        k += 1
+    m = 0
+    while m < min(len(ta), len(tb)) - k and ta[-1 - m] == tb[-1 - m]:
+        m += 1
+    mid_a, mid_b = ta[k : len(ta) - m], tb[k : len(tb) - m]
+    if not mid_a or not mid_b or max(len(mid_a), len(mid_b)) > _CONVERSE_SPAN:
+        return False
+    xa, xb = " ".join(mid_a), " ".join(mid_b)
+    return any((xa.startswith(u) and xb.startswith(v)) or (xa.startswith(v) and xb.startswith(u))
+               for u, v in _CONVERSES)  # fmt: skip
 
 
 def _owner_changed(a: TextFeatures, b: TextFeatures) -> bool:
