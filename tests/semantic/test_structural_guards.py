@@ -243,20 +243,130 @@ def test_roles_guard_lets_voice_and_clause_rewordings_through(a: str, b: str) ->
     assert check_guards(b, a, only_roles) is None
 
 
+AUTHORED = Path(__file__).resolve().parents[1] / "data" / "near_misses_authored.json"
+_AUTHORED_ITEMS: list[dict[str, object]] = json.loads(AUTHORED.read_text())["items"]
+
+
 def test_authored_tuning_near_misses_stay_vetoed() -> None:
-    """Regression on the tuning set (tests/data/near_misses_authored.json, written for tuning):
-    every near-miss vetoed but the documented relative clause ("an employee who sued the
-    company" / "a company that sued an employee"), at most the documented paraphrases turned
-    away (two converse verbs, 'how much sleep' / 'how many hours', 'say X' / 'what is X')."""
-    path = Path(__file__).resolve().parents[1] / "data" / "near_misses_authored.json"
-    items = json.loads(path.read_text())["items"]
+    """Regression on rounds 1 and 2 of the tuning set (tests/data/near_misses_authored.json,
+    written for tuning): every near-miss vetoed (the relative clause "an employee who sued the
+    company" / "a company that sued an employee" too, since round 3), at most the documented
+    paraphrases turned away (two converse verbs, 'how much sleep' / 'how many hours', 'say X' /
+    'what is X')."""
+    items = [i for i in _AUTHORED_ITEMS if i.get("round", 1) in (1, 2)]
     assert len(items) >= 180
     served = [
-        i["different"] for i in items if check_guards(i["different"], i["cached"], ALL) is None
+        i["different"]
+        for i in items
+        if check_guards(str(i["different"]), str(i["cached"]), ALL) is None
     ]
-    assert served == ["Can a company that sued an employee be fired?"]
-    turned_away = [i for i in items if check_guards(i["paraphrase"], i["cached"], ALL) is not None]
+    assert served == []
+    turned_away = [
+        i for i in items if check_guards(str(i["paraphrase"]), str(i["cached"]), ALL) is not None
+    ]
     assert len(turned_away) <= 5, [i["paraphrase"] for i in turned_away]
+
+
+_ROUND3 = [i for i in _AUTHORED_ITEMS if i.get("round") == 3]
+# Round-3 near-misses the checks do not veto, with the reason.
+_ROUND3_SERVED = {
+    # "whose" asks for the owner: "who was X's teacher" / "whose teacher was X" is not read.
+    "Whose teacher was Plato?",
+}
+# Round-3 paraphrases turned away (misses, not false hits), with the reason.
+_ROUND3_TURNED_AWAY = {
+    # A converse verb with its participants swapped says the same thing, but the negation
+    # guard's antonym table holds buy/sell, lend/borrow, before/after, and the order checks
+    # read the participants' new places as a swap: converses are not rewritten.
+    "Do I pay tax when my sister sells a house to me?",
+    "Can a museum buy an antique from a dealer without papers?",
+    "Is it taxable if my son borrows money from me?",
+    "Can the school lend a laptop to a student?",
+    "Can a computer teach chess to a child?",
+    "Can a toddler learn a language from a grandparent?",
+    "Does the Iron Age follow the Bronze Age?",
+    "Is Apollo the son of Zeus?",
+    "Is Wilhelm a grandchild of Queen Victoria?",
+    "Should I apply the varnish after the stain?",
+    "Has Norway ever beaten Brazil at the World Cup?",
+    "Can my daughter rent a flat from me below market rate?",
+    "Is Monday the day before Tuesday?",
+    "Is a hippo lighter than a crocodile?",
+    # "the teacher of Plato": the entities check reads a named entity moved past "of".
+    "Who was the teacher of Plato?",
+}
+
+
+def test_round_three_set_is_fifty_role_triples() -> None:
+    """The round-3 authored triples are all role-order ones, and the known failures are theirs."""
+    assert len(_ROUND3) == 50
+    assert {i["kind"] for i in _ROUND3} == {"relation_or_role_swap"}
+    assert {i["different"] for i in _ROUND3} >= _ROUND3_SERVED
+    assert {i["paraphrase"] for i in _ROUND3} >= _ROUND3_TURNED_AWAY
+
+
+@pytest.mark.parametrize("item", _ROUND3, ids=lambda i: str(i["domain"]))
+def test_round_three_near_miss_vetoed_and_paraphrase_passes(item: dict[str, object]) -> None:
+    """Round 3 (relative clauses, converses, comparatives, possessives): the near-miss is
+    vetoed and the paraphrase passes every check, but for the listed known failures."""
+    cached, paraphrase, different = (str(item[k]) for k in ("cached", "paraphrase", "different"))
+    vetoed = check_guards(different, cached, ALL) is not None
+    assert vetoed is (different not in _ROUND3_SERVED), different
+    passes = check_guards(paraphrase, cached, ALL) is None
+    assert passes is (paraphrase not in _ROUND3_TURNED_AWAY), paraphrase
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # Subject and object relatives, with and without a pronoun.
+        (
+            "Was the cat that scratched the vet sedated?",
+            "Was the cat that the vet scratched sedated?",
+        ),
+        ("Is the lawyer who sued the bank rich?", "Is the bank who sued the lawyer rich?"),
+        ("Is the chef the critic praised famous?", "Is the critic the chef praised famous?"),
+        # Reduced relatives: passive and -ing.
+        (
+            "Should a boy stung by a wasp see a doctor?",
+            "Should a wasp stung by a boy see a doctor?",
+        ),
+        ("Is a driver towing a caravan insured?", "Is a caravan towing a driver insured?"),
+        # A converse word with the participants kept in place.
+        ("Does lunch follow breakfast?", "Does lunch precede breakfast?"),
+        ("Is Ann the teacher of Bob?", "Is Ann the student of Bob?"),
+    ],
+)
+def test_roles_guard_reads_relative_clauses_and_converses(a: str, b: str) -> None:
+    """Round 3 of the roles check: who does what inside a relative clause, converse words."""
+    assert check_guards(a, b, ONLY_ROLES) == "roles"
+    assert check_guards(b, a, ONLY_ROLES) == "roles"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (
+            "Was the cat that scratched the vet sedated?",
+            "Was the cat which scratched the vet sedated?",
+        ),
+        ("Is the chef the critic praised famous?", "Is the chef whom the critic praised famous?"),
+        (
+            "Is the chef that the critic praised famous?",
+            "Is the chef praised by the critic famous?",
+        ),
+        (
+            "Should a boy stung by a wasp see a doctor?",
+            "Should a boy who was stung by a wasp see a doctor?",
+        ),
+        ("Is a driver towing a caravan insured?", "Is a driver who tows a caravan insured?"),
+        ("Was the lion attacked by the zookeeper?", "Did the zookeeper attack the lion?"),
+    ],
+)
+def test_roles_guard_lets_relative_clause_rewordings_through(a: str, b: str) -> None:
+    """A relative clause said with another pronoun, reduced, or in the passive: no swap."""
+    assert check_guards(a, b, ONLY_ROLES) is None
+    assert check_guards(b, a, ONLY_ROLES) is None
 
 
 ONLY_ROLES = GuardConfig(negation=False, numbers=False, entities=False, aspect=False)

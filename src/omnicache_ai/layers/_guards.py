@@ -805,6 +805,10 @@ def _head(tokens: tuple[str, ...], h: int) -> bool:
     return h >= 2 and tokens[h - 2] in _HEAD_START and before not in _STOPWORDS
 
 
+def _ing_verb(tok: str) -> bool:
+    return tok.endswith("ing") and len(tok) > 5 and tok not in _NOT_ING_VERBS
+
+
 def _verb_like(tok: str) -> bool:
     return tok in _PAST or _participle(tok) is not None
 
@@ -898,8 +902,8 @@ def _relatives(
                                                   or tokens[k].endswith("ing"))):  # fmt: skip
                         verb = _verb(tok)
                         found = (k, (agent[0], verb, _stem(tokens[i - 1])), (agent[0], verb))
-            elif tok.endswith("ing") and len(tok) > 5 and tok not in _NOT_ING_VERBS \
-                    and i + 1 < n and (tokens[i + 1] in _NP_START or tokens[i + 1] in _PERSON):  # fmt: skip
+            elif _ing_verb(tok) and i + 1 < n and (tokens[i + 1] in _NP_START
+                                                   or tokens[i + 1] in _PERSON):  # fmt: skip
                 # Reduced active: "a cyclist *hitting a pedestrian*".
                 patient = _participant(tokens, i + 1)
                 if patient is not None:
