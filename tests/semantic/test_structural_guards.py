@@ -268,30 +268,13 @@ def test_authored_tuning_near_misses_stay_vetoed() -> None:
 
 
 _ROUND3 = [i for i in _AUTHORED_ITEMS if i.get("round") == 3]
-# Round-3 near-misses the checks do not veto, with the reason.
-_ROUND3_SERVED = {
-    # "whose" asks for the owner: "who was X's teacher" / "whose teacher was X" is not read.
-    "Whose teacher was Plato?",
-}
+# Round-3 near-misses the checks do not veto, with the reason: none.
+_ROUND3_SERVED: set[str] = set()
 # Round-3 paraphrases turned away (misses, not false hits), with the reason.
 _ROUND3_TURNED_AWAY = {
-    # A converse verb with its participants swapped says the same thing, but the negation
-    # guard's antonym table holds buy/sell, lend/borrow, before/after, and the order checks
-    # read the participants' new places as a swap: converses are not rewritten.
-    "Do I pay tax when my sister sells a house to me?",
-    "Can a museum buy an antique from a dealer without papers?",
-    "Is it taxable if my son borrows money from me?",
-    "Can the school lend a laptop to a student?",
-    "Can a computer teach chess to a child?",
-    "Can a toddler learn a language from a grandparent?",
-    "Does the Iron Age follow the Bronze Age?",
-    "Is Apollo the son of Zeus?",
-    "Is Wilhelm a grandchild of Queen Victoria?",
-    "Should I apply the varnish after the stain?",
-    "Has Norway ever beaten Brazil at the World Cup?",
-    "Can my daughter rent a flat from me below market rate?",
+    # "the day before Tuesday": the participant of "before" is "the day", not Monday, so the
+    # converse rewrite (before / after, participants traded) does not give the cached words.
     "Is Monday the day before Tuesday?",
-    "Is a hippo lighter than a crocodile?",
     # "the teacher of Plato": the entities check reads a named entity moved past "of".
     "Who was the teacher of Plato?",
 }
@@ -332,6 +315,8 @@ def test_round_three_near_miss_vetoed_and_paraphrase_passes(item: dict[str, obje
             "Should a wasp stung by a boy see a doctor?",
         ),
         ("Is a driver towing a caravan insured?", "Is a caravan towing a driver insured?"),
+        # Whose N is X / who is X's N.
+        ("Who was Kant's student?", "Whose student was Kant?"),
         # A converse word with the participants kept in place.
         ("Does lunch follow breakfast?", "Does lunch precede breakfast?"),
         ("Is Ann the teacher of Bob?", "Is Ann the student of Bob?"),
@@ -367,6 +352,36 @@ def test_roles_guard_lets_relative_clause_rewordings_through(a: str, b: str) -> 
     """A relative clause said with another pronoun, reduced, or in the passive: no swap."""
     assert check_guards(a, b, ONLY_ROLES) is None
     assert check_guards(b, a, ONLY_ROLES) is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "swapped"),
+    [
+        (
+            "Can my aunt sell a car to me?",
+            "Can I buy a car from my aunt?",
+            "Can my aunt buy a car from me?",
+        ),
+        (
+            "Did the club lend a striker to the rival team?",
+            "Did the rival team borrow a striker from the club?",
+            "Did the rival team lend a striker to the club?",
+        ),
+        ("Did Rome beat Carthage?", "Did Carthage lose to Rome?", "Did Carthage beat Rome?"),
+        ("Is a goose heavier than a duck?", "Is a duck lighter than a goose?",
+         "Is a duck heavier than a goose?"),
+        ("Is Odin the father of Thor?", "Is Thor the son of Odin?", "Is Thor the father of Odin?"),
+    ],
+)  # fmt: skip
+def test_converse_wording_passes_every_check_and_its_swap_does_not(
+    a: str, b: str, swapped: str
+) -> None:
+    """The converse verb with the participants traded is the same question; the converse
+    verb (or the same verb) with the participants kept is not."""
+    assert check_guards(b, a, ALL) is None
+    assert check_guards(a, b, ALL) is None
+    assert check_guards(swapped, a, ALL) is not None
+    assert check_guards(a, swapped, ALL) is not None
 
 
 ONLY_ROLES = GuardConfig(negation=False, numbers=False, entities=False, aspect=False)

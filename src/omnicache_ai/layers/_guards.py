@@ -796,7 +796,9 @@ def _participant(tokens: tuple[str, ...], i: int) -> tuple[str, int] | None:
 
 def _head(tokens: tuple[str, ...], h: int) -> bool:
     """Whether ``tokens[h]`` can be the noun a relative clause describes ("*a landlord* who")."""
-    if h < 1 or tokens[h] in _STOPWORDS or tokens[h] in _ROLE_MARKERS or not tokens[h].isalpha():
+    word = tokens[h]
+    if h < 1 or not word.isalpha() or word in _STOPWORDS or word in _ROLE_MARKERS \
+            or word in _DIRECTIONAL or word in _REL_PREPS:  # fmt: skip
         return False
     before = tokens[h - 1]
     if before in _HEAD_START or before in _BE or before in _DO_AUX:
@@ -958,6 +960,10 @@ def _owns(raw: list[str], tokens: tuple[str, ...]) -> frozenset[tuple[str, str]]
         if low in _OWNER_OF:
             # Only the next word: in "my friend's car" I own the friend, not the car.
             out.update((_OWNER_OF[low], w) for w in content_after(i, 1))
+        elif low == "whose" and i == 0:
+            # The owner is what the question asks for: "whose teacher was Plato" (not the
+            # relative "a file whose format is ...").
+            out.update((WH_ROLE_WORD, w) for w in content_after(i, 1))
         elif low.endswith("'s") and low[:-2] not in _NOT_POSSESSIVE:
             out.update((_stem(low[:-2]), w) for w in content_after(i, 2))
         elif low == "of" and i > 0 and tokens[i - 1] not in _STOPWORDS \
@@ -1268,6 +1274,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     if _converse_swapped(a.tokens, b.tokens):
         return True
+    if _owner_asked(a, b) or _owner_asked(b, a):
+        return True
     # Who does what in a relative clause: "the dog that bit the mailman" / "the dog that the
     # mailman bit". Read in any text: the clause names both participants explicitly.
     if any(x != y and (y, v, x) in b.relations and (x, v, y) not in b.relations
@@ -1341,6 +1349,128 @@ def _converse_swapped(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     xa, xb = " ".join(mid_a), " ".join(mid_b)
     return any((xa.startswith(u) and xb.startswith(v)) or (xa.startswith(v) and xb.startswith(u))
                for u, v in _CONVERSES)  # fmt: skip
+
+
+# Converse frames: "X buys O from Y" says what "Y sells O to X" says. Each is (word, its
+# preposition, converse word, its preposition); "" when the other participant follows the word
+# directly ("X precedes Y" / "Y follows X", "X beat Y" / "Y lost to X").
+_CONVERSE_FRAMES: Final = (
+    ("buy", "from", "sell", "to"), ("bought", "from", "sold", "to"),
+    ("borrow", "from", "lend", "to"), ("borrow", "from", "lent", "to"),
+    ("receiv", "from", "give", "to"), ("receiv", "from", "gave", "to"),
+    ("learn", "from", "teach", "to"), ("learn", "from", "taught", "to"),
+    ("rent", "from", "rent", "to"), ("hire", "from", "hire", "to"),
+    ("inherit", "from", "leave", "to"), ("inherit", "from", "left", "to"),
+    ("preced", "", "follow", ""), ("lose", "to", "beat", ""), ("lost", "to", "beat", ""),
+    ("report", "to", "supervis", ""), ("report", "to", "manag", ""),
+    ("work", "for", "employ", ""), ("before", "", "after", ""),
+    ("heavier", "than", "lighter", "than"), ("older", "than", "younger", "than"),
+    ("bigger", "than", "smaller", "than"), ("larger", "than", "smaller", "than"),
+    ("taller", "than", "shorter", "than"), ("faster", "than", "slower", "than"),
+    ("higher", "than", "lower", "than"), ("longer", "than", "shorter", "than"),
+    ("more", "than", "less", "than"), ("earlier", "than", "later", "than"),
+    ("parent", "of", "child", "of"), ("father", "of", "son", "of"),
+    ("father", "of", "daughter", "of"), ("mother", "of", "son", "of"),
+    ("mother", "of", "daughter", "of"), ("grandparent", "of", "grandchild", "of"),
+    ("grandfather", "of", "grandson", "of"), ("grandmother", "of", "granddaughter", "of"),
+    ("teacher", "of", "student", "of"), ("ancestor", "of", "descendant", "of"),
+    ("employer", "of", "employee", "of"),
+)  # fmt: skip
+# Adverbs that stay in place when the participants around a verb trade places.
+_CONVERSE_ADVERBS: Final = frozenset(
+    {"ever", "never", "always", "often", "already", "usually", "still", "also", "just",
+     "really", "not", "sometimes"}
+)  # fmt: skip
+_NP_MAX: Final = 3
+# Words a participant's noun phrase stops at ("a dealer *without* papers").
+_NP_STOP: Final = _STOPWORDS | _ROLE_MARKERS | _REL_PREPS | frozenset(
+    {"without", "under", "below", "above", "near", "by", "within", "via", "like", "during"}
+)  # fmt: skip
+
+
+def _np_left(tokens: tuple[str, ...], end: int) -> tuple[int, int] | None:
+    """The noun phrase that ends just before ``end`` (adverbs and one determiner skipped)."""
+    k = end - 1
+    while k >= 0 and (tokens[k] in _CONVERSE_ADVERBS or tokens[k] in _NP_START):
+        k -= 1  # "has Norway ever beaten", "is Apollo the son": these stay where they are
+    if k < 0:
+        return None
+    if tokens[k] in _PERSON:
+        return k, k + 1
+    stop = k + 1
+    while k >= 0 and stop - k <= _NP_MAX and tokens[k].isalpha() and tokens[k] not in _NP_STOP:
+        k -= 1
+    if k == stop - 1:
+        return None
+    if k >= 0 and tokens[k] in _NP_START:
+        k -= 1
+    return k + 1, stop
+
+
+def _np_right(tokens: tuple[str, ...], start: int) -> tuple[int, int] | None:
+    """The noun phrase starting at ``start`` (a determiner or possessive, then nouns)."""
+    if start >= len(tokens):
+        return None
+    if tokens[start] in _PERSON:
+        return start, start + 1
+    k = start + (tokens[start] in _NP_START)
+    begin = k
+    while k < len(tokens) and k - begin < _NP_MAX and tokens[k].isalpha() \
+            and tokens[k] not in _NP_STOP:  # fmt: skip
+        k += 1
+    return (start, k) if k > begin else None
+
+
+def _norm(tokens: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return tuple(_PERSON.get(t) or _stem(t) for t in tokens if t not in ("a", "an", "the"))
+
+
+def _converse_of(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether ``tb`` is ``ta`` said with the converse word, its participants traded.
+
+    "Can the school lend a laptop to a student?" rewritten with "borrow ... from" and the
+    school and the student in each other's places is "Can a student borrow a laptop from the
+    school?": the same question. Only an exact match (articles, pronoun case and endings
+    aside) counts, so a rewrite that misreads the participants can only miss.
+    """
+    target = _norm(ta)
+    for w1, p1, w2, p2 in _CONVERSE_FRAMES:
+        for u, pu, v, pv in ((w1, p1, w2, p2), (w2, p2, w1, p1)):
+            own = [i for i, t in enumerate(ta) if t.startswith(u)]
+            at = [i for i, t in enumerate(tb) if t.startswith(v)]
+            if len(own) != 1 or len(at) != 1 or (u == v and pu in tb[at[0] :]):
+                continue
+            i, j = own[0], at[0]
+            x = _np_left(tb, j)
+            if pv:
+                prep = next((k for k in range(j + 1, min(j + 6, len(tb))) if tb[k] == pv), -1)
+                if prep < 0:
+                    continue
+                y = _np_right(tb, prep + 1)
+            else:
+                prep = j
+                y = _np_right(tb, j + 1)
+            if x is None or y is None:
+                continue
+            word = ta[i : i + 1] + ((pu,) if pu and not pv else ())
+            middle = tb[x[1] : j] + word + tb[j + 1 : prep]
+            tail = ((pu,) if pu and pv else ()) + tb[x[0] : x[1]]
+            if not pu and pv:
+                middle, tail = tb[x[1] : j] + ta[i : i + 1] + tb[j + 1 : prep], tb[x[0] : x[1]]
+            new = tb[: x[0]] + tb[y[0] : y[1]] + middle + tail + tb[y[1] :]
+            if _norm(new) == target:
+                return True
+    return False
+
+
+def _owner_asked(a: TextFeatures, b: TextFeatures) -> bool:
+    """Whether one text asks whose N someone is and the other asks who someone's N is.
+
+    "Who was Plato's teacher?" asks for the teacher; "Whose teacher was Plato?" names Plato
+    as the teacher and asks for the student: the owner and the owned trade places.
+    """
+    return any(x != WH_ROLE_WORD and (WH_ROLE_WORD, w) in b.owns and (x, w) not in b.owns
+               and (WH_ROLE_WORD, w) not in a.owns and x in b.roles for x, w in a.owns)  # fmt: skip
 
 
 def _owner_changed(a: TextFeatures, b: TextFeatures) -> bool:
@@ -1440,6 +1570,8 @@ def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
     if query == cached:
         return None
     fa, fb = features(query), features(cached)
+    if config.roles and _converse_of(fb.tokens, fa.tokens):
+        return None  # the same question with the converse verb ("sell to" / "buy from")
     if config.negation and negation_mismatch(fa, fb):
         return "negation"
     if config.numbers and numbers_mismatch(fa, fb):
