@@ -548,6 +548,7 @@ class TextFeatures:
         owns: ``(owner, owned)`` stems from "X's Y" and "Y of X" (``("boss", "assist")``).
         relations: ``(agent, verb, patient)`` stems read from relative clauses ("the dog
             that the mailman bit": ``("mailman", "bit", "dog")``).
+        converse: The words of converse frames the text uses (``"sell"``, ``"father"``).
     """
 
     tokens: tuple[str, ...]
@@ -565,6 +566,7 @@ class TextFeatures:
     order: tuple[str, ...] = ()
     owns: frozenset[tuple[str, str]] = frozenset()
     relations: frozenset[tuple[str, str, str]] = frozenset()
+    converse: frozenset[str] = frozenset()
 
 
 def _stem(tok: str) -> str:
@@ -883,7 +885,15 @@ def _relatives(
     while i < n:
         tok = tokens[i]
         found = None
-        if out and _head(tokens, i - 1):
+        # Cheap tests first: most words open no clause.
+        trigger = (
+            tok in _REL_PRONOUNS
+            or tok in _SUBJECT_PRONOUNS
+            or tok in _NP_START
+            or (i + 1 < n and tokens[i + 1] == "by")
+            or tok.endswith("ing")
+        )
+        if trigger and out and _head(tokens, i - 1):
             if tok in _REL_PRONOUNS and (tok != "that" or tokens[i - 2] in _HEAD_START
                                          or (i >= 3 and tokens[i - 3] in _HEAD_START)):  # fmt: skip
                 found = _clause(tokens, i - 1, i + 1)
@@ -1083,6 +1093,7 @@ def features(text: str) -> TextFeatures:
         order=() if passive else _order(active),
         owns=_owns(raw, tokens),
         relations=relations,
+        converse=_converse_words(tokens),
         heads=_heads(tokens),
         measures=frozenset(measures),
     )
@@ -1382,6 +1393,23 @@ _CONVERSE_ADVERBS: Final = frozenset(
      "really", "not", "sometimes"}
 )  # fmt: skip
 _NP_MAX: Final = 3
+_CONVERSE_WORDS: Final = frozenset(w for f in _CONVERSE_FRAMES for w in (f[0], f[2]))
+# The frame words by their first three letters, for one dictionary look-up per token.
+_CONVERSE_BY_PREFIX: Final = {
+    p: tuple(w for w in _CONVERSE_WORDS if w[:3] == p) for p in {w[:3] for w in _CONVERSE_WORDS}
+}
+
+
+def _converse_words(tokens: tuple[str, ...]) -> frozenset[str]:
+    """The converse-frame words some token of ``tokens`` starts with."""
+    found: set[str] = set()
+    for t in tokens:
+        for w in _CONVERSE_BY_PREFIX.get(t[:3], ()):
+            if t.startswith(w):
+                found.add(w)
+    return frozenset(found)
+
+
 # Words a participant's noun phrase stops at ("a dealer *without* papers").
 _NP_STOP: Final = _STOPWORDS | _ROLE_MARKERS | _REL_PREPS | frozenset(
     {"without", "under", "below", "above", "near", "by", "within", "via", "like", "during"}
@@ -1425,7 +1453,7 @@ def _norm(tokens: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(_PERSON.get(t) or _stem(t) for t in tokens if t not in ("a", "an", "the"))
 
 
-def _converse_of(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+def _converse_of(a: TextFeatures, b: TextFeatures) -> bool:
     """Whether ``tb`` is ``ta`` said with the converse word, its participants traded.
 
     "Can the school lend a laptop to a student?" rewritten with "borrow ... from" and the
@@ -1433,9 +1461,14 @@ def _converse_of(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     school?": the same question. Only an exact match (articles, pronoun case and endings
     aside) counts, so a rewrite that misreads the participants can only miss.
     """
+    if not a.converse or not b.converse:
+        return False
+    ta, tb = a.tokens, b.tokens
     target = _norm(ta)
     for w1, p1, w2, p2 in _CONVERSE_FRAMES:
         for u, pu, v, pv in ((w1, p1, w2, p2), (w2, p2, w1, p1)):
+            if u not in a.converse or v not in b.converse:
+                continue
             own = [i for i, t in enumerate(ta) if t.startswith(u)]
             at = [i for i, t in enumerate(tb) if t.startswith(v)]
             if len(own) != 1 or len(at) != 1 or (u == v and pu in tb[at[0] :]):
@@ -1570,7 +1603,7 @@ def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
     if query == cached:
         return None
     fa, fb = features(query), features(cached)
-    if config.roles and _converse_of(fb.tokens, fa.tokens):
+    if config.roles and _converse_of(fb, fa):
         return None  # the same question with the converse verb ("sell to" / "buy from")
     if config.negation and negation_mismatch(fa, fb):
         return "negation"
