@@ -89,7 +89,9 @@ def test_roles_guard_catches_swapped_roles(a: str, b: str) -> None:
 )
 def test_roles_guard_lets_rewordings_through(a: str, b: str) -> None:
     """Reordered clauses, the passive voice and symmetric relations are not role swaps."""
-    only_roles = GuardConfig(negation=False, numbers=False, entities=False, aspect=False)
+    only_roles = GuardConfig(
+        negation=False, numbers=False, entities=False, aspect=False, lexical=False
+    )
     assert check_guards(a, b, only_roles) is None
     assert check_guards(b, a, only_roles) is None
 
@@ -215,7 +217,9 @@ def test_aspect_guard_keeps_same_question_in_other_words(a: str, b: str) -> None
 )
 def test_roles_guard_catches_voice_possessive_and_crossing_swaps(a: str, b: str) -> None:
     """Who acts on whom through the passive voice, whose, and phrases trading sides."""
-    only_roles = GuardConfig(negation=False, numbers=False, entities=False, aspect=False)
+    only_roles = GuardConfig(
+        negation=False, numbers=False, entities=False, aspect=False, lexical=False
+    )
     assert check_guards(a, b, only_roles) == "roles"
     assert check_guards(b, a, only_roles) == "roles"
 
@@ -238,37 +242,160 @@ def test_single_capital_letters_are_labels() -> None:
 )
 def test_roles_guard_lets_voice_and_clause_rewordings_through(a: str, b: str) -> None:
     """Active/passive rewordings, 'by' + -ing (a means) and clause reordering are not swaps."""
-    only_roles = GuardConfig(negation=False, numbers=False, entities=False, aspect=False)
+    only_roles = GuardConfig(
+        negation=False, numbers=False, entities=False, aspect=False, lexical=False
+    )
     assert check_guards(a, b, only_roles) is None
     assert check_guards(b, a, only_roles) is None
 
 
-LEXICAL_ROUND3_KINDS = ("action_swap", "attribute_swap", "scope_or_qualifier", "entity_swap")
+AUTHORED = Path(__file__).resolve().parents[1] / "data" / "near_misses_authored.json"
+_AUTHORED_ITEMS: list[dict[str, object]] = json.loads(AUTHORED.read_text())["items"]
 
 
 def test_authored_tuning_near_misses_stay_vetoed() -> None:
-    """Regression on the tuning set (tests/data/near_misses_authored.json, written for tuning):
-    every near-miss vetoed but the documented relative clause ("an employee who sued the
-    company" / "a company that sued an employee"), at most the documented paraphrases turned
-    away (two converse verbs, 'how much sleep' / 'how many hours', 'say X' / 'what is X', and
-    the lexical check's 'setting' / 'option', two nouns WordNet does not relate)."""
-    path = Path(__file__).resolve().parents[1] / "data" / "near_misses_authored.json"
-    # Round 3 (one-word substitutions) is the lexical check's tuning set, tested apart.
-    items = [
-        i
-        for i in json.loads(path.read_text())["items"]
-        if not (i.get("round") == 3 and i["kind"] in LEXICAL_ROUND3_KINDS)
-    ]
+    """Regression on rounds 1 and 2 of the tuning set (tests/data/near_misses_authored.json,
+    written for tuning): every near-miss vetoed (the relative clause "an employee who sued the
+    company" / "a company that sued an employee" too, since round 3), at most the documented
+    paraphrases turned away (two converse verbs, 'how much sleep' / 'how many hours', 'say X' /
+    'what is X', and the lexical check's 'setting' / 'option', two nouns WordNet does not
+    relate)."""
+    items = [i for i in _AUTHORED_ITEMS if i.get("round", 1) in (1, 2)]
     assert len(items) >= 180
     served = [
-        i["different"] for i in items if check_guards(i["different"], i["cached"], ALL) is None
+        i["different"]
+        for i in items
+        if check_guards(str(i["different"]), str(i["cached"]), ALL) is None
     ]
-    assert served == ["Can a company that sued an employee be fired?"]
-    turned_away = [i for i in items if check_guards(i["paraphrase"], i["cached"], ALL) is not None]
+    assert served == []
+    turned_away = [
+        i for i in items if check_guards(str(i["paraphrase"]), str(i["cached"]), ALL) is not None
+    ]
     assert len(turned_away) <= 6, [i["paraphrase"] for i in turned_away]
 
 
-ONLY_ROLES = GuardConfig(negation=False, numbers=False, entities=False, aspect=False)
+# Round 3 also holds the lexical check's one-word substitutions (tests/semantic/
+# test_lexical_guard.py tests those); the roles check's round 3 is the role-order kind.
+_ROUND3 = [
+    i for i in _AUTHORED_ITEMS if i.get("round") == 3 and i["kind"] == "relation_or_role_swap"
+]
+# Round-3 near-misses the checks do not veto, with the reason: none.
+_ROUND3_SERVED: set[str] = set()
+# Round-3 paraphrases turned away (misses, not false hits), with the reason.
+_ROUND3_TURNED_AWAY = {
+    # "the day before Tuesday": the participant of "before" is "the day", not Monday, so the
+    # converse rewrite (before / after, participants traded) does not give the cached words.
+    "Is Monday the day before Tuesday?",
+    # "the teacher of Plato": the entities check reads a named entity moved past "of".
+    "Who was the teacher of Plato?",
+}
+
+
+def test_round_three_set_is_fifty_role_triples() -> None:
+    """The round-3 authored triples are all role-order ones, and the known failures are theirs."""
+    assert len(_ROUND3) == 50
+    assert {i["kind"] for i in _ROUND3} == {"relation_or_role_swap"}
+    assert {i["different"] for i in _ROUND3} >= _ROUND3_SERVED
+    assert {i["paraphrase"] for i in _ROUND3} >= _ROUND3_TURNED_AWAY
+
+
+@pytest.mark.parametrize("item", _ROUND3, ids=lambda i: str(i["domain"]))
+def test_round_three_near_miss_vetoed_and_paraphrase_passes(item: dict[str, object]) -> None:
+    """Round 3 (relative clauses, converses, comparatives, possessives): the near-miss is
+    vetoed and the paraphrase passes every check, but for the listed known failures."""
+    cached, paraphrase, different = (str(item[k]) for k in ("cached", "paraphrase", "different"))
+    vetoed = check_guards(different, cached, ALL) is not None
+    assert vetoed is (different not in _ROUND3_SERVED), different
+    passes = check_guards(paraphrase, cached, ALL) is None
+    assert passes is (paraphrase not in _ROUND3_TURNED_AWAY), paraphrase
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # Subject and object relatives, with and without a pronoun.
+        (
+            "Was the cat that scratched the vet sedated?",
+            "Was the cat that the vet scratched sedated?",
+        ),
+        ("Is the lawyer who sued the bank rich?", "Is the bank who sued the lawyer rich?"),
+        ("Is the chef the critic praised famous?", "Is the critic the chef praised famous?"),
+        # Reduced relatives: passive and -ing.
+        (
+            "Should a boy stung by a wasp see a doctor?",
+            "Should a wasp stung by a boy see a doctor?",
+        ),
+        ("Is a driver towing a caravan insured?", "Is a caravan towing a driver insured?"),
+        # Whose N is X / who is X's N.
+        ("Who was Kant's student?", "Whose student was Kant?"),
+        # A converse word with the participants kept in place.
+        ("Does lunch follow breakfast?", "Does lunch precede breakfast?"),
+        ("Is Ann the teacher of Bob?", "Is Ann the student of Bob?"),
+    ],
+)
+def test_roles_guard_reads_relative_clauses_and_converses(a: str, b: str) -> None:
+    """Round 3 of the roles check: who does what inside a relative clause, converse words."""
+    assert check_guards(a, b, ONLY_ROLES) == "roles"
+    assert check_guards(b, a, ONLY_ROLES) == "roles"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (
+            "Was the cat that scratched the vet sedated?",
+            "Was the cat which scratched the vet sedated?",
+        ),
+        ("Is the chef the critic praised famous?", "Is the chef whom the critic praised famous?"),
+        (
+            "Is the chef that the critic praised famous?",
+            "Is the chef praised by the critic famous?",
+        ),
+        (
+            "Should a boy stung by a wasp see a doctor?",
+            "Should a boy who was stung by a wasp see a doctor?",
+        ),
+        ("Is a driver towing a caravan insured?", "Is a driver who tows a caravan insured?"),
+        ("Was the lion attacked by the zookeeper?", "Did the zookeeper attack the lion?"),
+    ],
+)
+def test_roles_guard_lets_relative_clause_rewordings_through(a: str, b: str) -> None:
+    """A relative clause said with another pronoun, reduced, or in the passive: no swap."""
+    assert check_guards(a, b, ONLY_ROLES) is None
+    assert check_guards(b, a, ONLY_ROLES) is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "swapped"),
+    [
+        (
+            "Can my aunt sell a car to me?",
+            "Can I buy a car from my aunt?",
+            "Can my aunt buy a car from me?",
+        ),
+        (
+            "Did the club lend a striker to the rival team?",
+            "Did the rival team borrow a striker from the club?",
+            "Did the rival team lend a striker to the club?",
+        ),
+        ("Did Rome beat Carthage?", "Did Carthage lose to Rome?", "Did Carthage beat Rome?"),
+        ("Is a goose heavier than a duck?", "Is a duck lighter than a goose?",
+         "Is a duck heavier than a goose?"),
+        ("Is Odin the father of Thor?", "Is Thor the son of Odin?", "Is Thor the father of Odin?"),
+    ],
+)  # fmt: skip
+def test_converse_wording_passes_every_check_and_its_swap_does_not(
+    a: str, b: str, swapped: str
+) -> None:
+    """The converse verb with the participants traded is the same question; the converse
+    verb (or the same verb) with the participants kept is not."""
+    assert check_guards(b, a, ALL) is None
+    assert check_guards(a, b, ALL) is None
+    assert check_guards(swapped, a, ALL) is not None
+    assert check_guards(a, swapped, ALL) is not None
+
+
+ONLY_ROLES = GuardConfig(negation=False, numbers=False, entities=False, aspect=False, lexical=False)
 
 
 @pytest.mark.parametrize(

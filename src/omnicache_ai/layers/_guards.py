@@ -559,6 +559,9 @@ class TextFeatures:
         order: The role words in active-voice order ("X was bought by Y" reads "Y buy X"),
             with one-way prepositions as markers (``"^for"``, ``"^than"``).
         owns: ``(owner, owned)`` stems from "X's Y" and "Y of X" (``("boss", "assist")``).
+        relations: ``(agent, verb, patient)`` stems read from relative clauses ("the dog
+            that the mailman bit": ``("mailman", "bit", "dog")``).
+        converse: The words of converse frames the text uses (``"sell"``, ``"father"``).
     """
 
     tokens: tuple[str, ...]
@@ -575,6 +578,8 @@ class TextFeatures:
     measures: frozenset[tuple[str, str]] = frozenset()
     order: tuple[str, ...] = ()
     owns: frozenset[tuple[str, str]] = frozenset()
+    relations: frozenset[tuple[str, str, str]] = frozenset()
+    converse: frozenset[str] = frozenset()
 
 
 def _stem(tok: str) -> str:
@@ -720,6 +725,227 @@ def _active(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
     return tokens[:b] + agent + verb + tokens[b + 1 : p] + middle, False
 
 
+# ---- relative clauses -----------------------------------------------------------------------
+# Determiners that open a noun phrase: the head of a relative clause follows one ("a landlord
+# who ..."), and after "that" one opens the clause's own subject ("the dog that the mailman bit").
+_NP_START: Final = frozenset(
+    {"a", "an", "the", "this", "these", "those", "my", "your", "his", "her", "our", "their",
+     "its", "every", "each", "any", "some", "no", "another"}
+)  # fmt: skip
+# Subject pronouns that can open an object relative ("the car I bought").
+_SUBJECT_PRONOUNS: Final = frozenset({"i", "we", "you", "he", "she", "they"})
+# Words that open the head's noun phrase too ("*which* candidate that the party endorsed").
+_HEAD_START: Final = _NP_START | frozenset({"which", "what", "whose"})
+_REL_PRONOUNS: Final = frozenset({"who", "whom", "that", "which"})
+# Auxiliaries and adverbs between a clause's subject and its verb ("who has sued", "that
+# the critic never read").
+_REL_AUX: Final = _DO_AUX | frozenset({"not", "never", "also", "just", "already", "once"})
+# Prepositions a verb strands or takes before its object ("complained about", "lent to").
+_REL_PREPS: Final = frozenset(
+    {"about", "to", "at", "on", "for", "with", "from", "of", "into", "in", "over", "after"}
+)  # fmt: skip
+# Irregular simple pasts as their verb: "the author the critic *wrote* about".
+_PAST: Final = {
+    "bit": "bite", "wrote": "write", "ate": "eat", "saw": "see", "gave": "give",
+    "took": "take", "stole": "steal", "drove": "drive", "chose": "choose", "spoke": "speak",
+    "broke": "break", "forgot": "forget", "hid": "hide", "rode": "ride", "threw": "throw",
+    "drew": "draw", "grew": "grow", "flew": "fly", "knew": "know", "shook": "shake",
+    "woke": "wake", "forgave": "forgive", "overtook": "overtake", "fell": "fall", "ran": "run",
+    "swam": "swim", "sang": "sing", "began": "begin", "beat": "beat", "chased": "chase",
+}  # fmt: skip
+# Words in -ing that are not a verb taking an object ("the meeting", "during").
+_NOT_ING_VERBS: Final = frozenset(
+    {"during", "including", "regarding", "according", "concerning", "following", "something",
+     "nothing", "anything", "everything", "morning", "evening", "king", "wedding", "building",
+     "ring", "spring", "string", "thing", "ceiling", "parking", "pudding", "clothing",
+     "housing", "meaning", "training", "setting", "settings", "being", "having", "doing"}
+)  # fmt: skip
+#: Longest relative clause read, in words: a longer one is left to the other checks.
+_REL_MAX_SPAN: Final = 7
+
+# Converse relations: "X precedes Y" says "Y follows X", so the same frame with the other word
+# of a pair names the other relation ("which course follows the soup" / "... precedes ...").
+# Compared only between texts identical but for that word (see :func:`_converse_swapped`);
+# pairs of plain opposites live in the negation guard's antonym table.
+_CONVERSES: Final = (
+    ("preced", "follow"), ("parent", "child"), ("grandparent", "grandchild"),
+    ("father", "son"), ("father", "daughter"), ("mother", "son"), ("mother", "daughter"),
+    ("grandfather", "grandson"), ("grandmother", "granddaughter"), ("ancestor", "descendant"),
+    ("uncle", "nephew"), ("aunt", "niece"), ("teacher", "student"), ("teacher", "pupil"),
+    ("teach", "learn"), ("mentor", "mentee"), ("predecessor", "successor"),
+    ("supervis", "report to"), ("manag", "report to"), ("employ", "work for"),
+    ("lead", "follow"), ("cause", "result from"), ("host", "guest"), ("owner", "pet"),
+)  # fmt: skip
+# How many words the differing part of two texts may have for a converse swap.
+_CONVERSE_SPAN: Final = 2
+
+
+def _verb(tok: str) -> str:
+    """A verb form as one stem: "bitten", "bit" and "bite"; "hitting", "hits" and "hit"."""
+    base = _PARTICIPLES.get(tok) or _PAST.get(tok)
+    if base is None:
+        base = tok
+        for suffix in ("ing", "ed"):
+            if tok.endswith(suffix) and len(tok) - len(suffix) >= 2:
+                base = tok[: -len(suffix)]
+                # "whipped" -> "whip", "hitting" -> "hit"; not "passed" or "called".
+                if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "lsz":
+                    base = base[:-1]
+                break
+    return _stem(base)
+
+
+def _participant(tokens: tuple[str, ...], i: int) -> tuple[str, int] | None:
+    """The first participant word at or after ``i`` (determiners skipped) and its index."""
+    for k in range(i, min(i + 3, len(tokens))):
+        tok = tokens[k]
+        if tok in _PERSON:
+            return _PERSON[tok], k
+        if tok in _NP_START or tok in _REL_PREPS:
+            continue
+        if tok in _STOPWORDS or not tok.isalpha():
+            return None
+        return _stem(tok), k
+    return None
+
+
+def _head(tokens: tuple[str, ...], h: int) -> bool:
+    """Whether ``tokens[h]`` can be the noun a relative clause describes ("*a landlord* who")."""
+    word = tokens[h]
+    if h < 1 or not word.isalpha() or word in _STOPWORDS or word in _ROLE_MARKERS \
+            or word in _DIRECTIONAL or word in _REL_PREPS:  # fmt: skip
+        return False
+    before = tokens[h - 1]
+    if before in _HEAD_START or before in _BE or before in _DO_AUX:
+        return True
+    # One adjective between: "the young journalist who".
+    return h >= 2 and tokens[h - 2] in _HEAD_START and before not in _STOPWORDS
+
+
+def _ing_verb(tok: str) -> bool:
+    return tok.endswith("ing") and len(tok) > 5 and tok not in _NOT_ING_VERBS
+
+
+def _verb_like(tok: str) -> bool:
+    return tok in _PAST or _participle(tok) is not None
+
+
+def _clause(
+    tokens: tuple[str, ...], h: int, j: int
+) -> tuple[int, tuple[str, str, str], tuple[str, ...]] | None:
+    """The relative clause about ``tokens[h]`` whose words start at ``j`` (after a pronoun).
+
+    Returns the index just past the clause, ``(agent, verb, patient)`` and the clause's words
+    in one canonical order: ``agent verb`` when the head is acted on ("the senator whom the
+    journalist criticized", "the senator criticized by the journalist"), ``verb patient``
+    when it acts ("the journalist who criticized the senator").
+    """
+    head = _stem(tokens[h])
+    n = len(tokens)
+    if j >= n:
+        return None
+    if tokens[j] in _BE:
+        # "who was sued by a tenant": passive, the head acted on.
+        p = j + 1 + (j + 1 < n and tokens[j + 1] in ("being", "been"))
+        if p + 1 < n and _participle(tokens[p]) is not None and tokens[p + 1] == "by":
+            agent = _participant(tokens, p + 2)
+            if agent is not None:
+                verb = _verb(tokens[p])
+                return agent[1] + 1, (agent[0], verb, head), (agent[0], verb)
+        return None  # a copula ("who is rich") or a passive without its agent
+    if tokens[j] in _NP_START or tokens[j] in _SUBJECT_PRONOUNS:
+        # "whom the journalist criticized", "that I bought": the head acted on.
+        agent = _participant(tokens, j)
+        if agent is None:
+            return None
+        v = agent[1] + 1
+        while v < n and tokens[v] in _REL_AUX:
+            v += 1
+        if v >= n or tokens[v] in _STOPWORDS or tokens[v] in _ROLE_MARKERS:
+            return None
+        verb = _verb(tokens[v])
+        return v + 1, (agent[0], verb, head), (agent[0], verb)
+    # "who criticized the senator": the head acts.
+    v = j
+    while v < n and tokens[v] in _REL_AUX:
+        v += 1
+    if v >= n or tokens[v] in _STOPWORDS or tokens[v] in _ROLE_MARKERS or tokens[v] in _BE:
+        return None
+    patient = _participant(tokens, v + 1)
+    if patient is None:
+        return None
+    verb = _verb(tokens[v])
+    return patient[1] + 1, (head, verb, patient[0]), (verb, patient[0])
+
+
+def _relatives(
+    tokens: tuple[str, ...],
+) -> tuple[tuple[str, ...], frozenset[tuple[str, str, str]]]:
+    """Relative clauses read as who does what, and ``tokens`` with each in one wording.
+
+    Read: "the dog *that bit the mailman*" (``dog bite mailman``), "the dog *that the mailman
+    bit*" (``mailman bite dog``), "the man *who was bitten by the dog*" and the reduced "the
+    man *bitten by the dog*", "the author *the critic wrote about*", "a cyclist *hitting a
+    pedestrian*". Each clause is rewritten in one canonical order (see :func:`_clause`), so
+    "the actor whom the director fired" and "the actor fired by the director" give the other
+    checks the same words in the same order. Returns the rewritten tokens and the
+    ``(agent, verb, patient)`` stems of the clauses.
+    """
+    n = len(tokens)
+    out: list[str] = []
+    relations: set[tuple[str, str, str]] = set()
+    i = 0
+    while i < n:
+        tok = tokens[i]
+        found = None
+        # Cheap tests first: most words open no clause.
+        trigger = (
+            tok in _REL_PRONOUNS
+            or tok in _SUBJECT_PRONOUNS
+            or tok in _NP_START
+            or (i + 1 < n and tokens[i + 1] == "by")
+            or tok.endswith("ing")
+        )
+        if trigger and out and _head(tokens, i - 1):
+            if tok in _REL_PRONOUNS and (tok != "that" or tokens[i - 2] in _HEAD_START
+                                         or (i >= 3 and tokens[i - 3] in _HEAD_START)):  # fmt: skip
+                found = _clause(tokens, i - 1, i + 1)
+            elif tok in _SUBJECT_PRONOUNS or (tok in _NP_START and tok not in _REL_PRONOUNS):
+                # A contact clause, no pronoun: "the mechanic *the customer complained about*".
+                agent = _participant(tokens, i)
+                if agent is not None and agent[1] + 1 < n and _verb_like(tokens[agent[1] + 1]):
+                    found = _clause(tokens, i - 1, i)
+            elif _participle(tok) is not None and i + 1 < n and tokens[i + 1] == "by":
+                # Reduced passive: "the man *bitten by the dog*". After an inverted "be" ("was
+                # the lion attacked by the zookeeper") only when a predicate follows ("is the
+                # horse whipped by the jockey *injured*").
+                agent = _participant(tokens, i + 2)
+                if agent is not None:
+                    k = agent[1] + 1
+                    main_be = any(t in _BE for t in tokens[max(0, i - 4) : i - 1])
+                    if not main_be or (k < n and (_verb_like(tokens[k])
+                                                  or tokens[k].endswith("ing"))):  # fmt: skip
+                        verb = _verb(tok)
+                        found = (k, (agent[0], verb, _stem(tokens[i - 1])), (agent[0], verb))
+            elif _ing_verb(tok) and i + 1 < n and (tokens[i + 1] in _NP_START
+                                                   or tokens[i + 1] in _PERSON):  # fmt: skip
+                # Reduced active: "a cyclist *hitting a pedestrian*".
+                patient = _participant(tokens, i + 1)
+                if patient is not None:
+                    verb = _verb(tok)
+                    found = (patient[1] + 1, (_stem(tokens[i - 1]), verb, patient[0]),
+                             (verb, patient[0]))  # fmt: skip
+        if found is not None and found[0] - i <= _REL_MAX_SPAN:
+            end, relation, words = found
+            relations.add(relation)
+            out.extend(words)
+            i = end
+            continue
+        out.append(tok)
+        i += 1
+    return tuple(out), frozenset(relations)
+
+
 def _order(tokens: tuple[str, ...]) -> tuple[str, ...]:
     """Role words in order with one-way prepositions as markers (see TextFeatures.order)."""
     one_way = _ROLE_MARKERS | ({"with"} if any(t.startswith(_REPLACING) for t in tokens)
@@ -757,6 +983,10 @@ def _owns(raw: list[str], tokens: tuple[str, ...]) -> frozenset[tuple[str, str]]
         if low in _OWNER_OF:
             # Only the next word: in "my friend's car" I own the friend, not the car.
             out.update((_OWNER_OF[low], w) for w in content_after(i, 1))
+        elif low == "whose" and i == 0:
+            # The owner is what the question asks for: "whose teacher was Plato" (not the
+            # relative "a file whose format is ...").
+            out.update((WH_ROLE_WORD, w) for w in content_after(i, 1))
         elif low.endswith("'s") and low[:-2] not in _NOT_POSSESSIVE:
             out.update((_stem(low[:-2]), w) for w in content_after(i, 2))
         elif low == "of" and i > 0 and tokens[i - 1] not in _STOPWORDS \
@@ -860,7 +1090,8 @@ def features(text: str) -> TextFeatures:
             right = [t for j, t in content if j > i and t not in _DIRECTIONAL][:_SLOT]
             if left and right:
                 slots.append((tok, frozenset(left), frozenset(right)))
-    active, passive = _active(_wh_moved(tokens))
+    reworded, relations = _relatives(tokens)
+    active, passive = _active(_wh_moved(reworded))
     return TextFeatures(
         tokens=tokens,
         negations=negations,
@@ -874,6 +1105,8 @@ def features(text: str) -> TextFeatures:
         roles=_roles(active),
         order=() if passive else _order(active),
         owns=_owns(raw, tokens),
+        relations=relations,
+        converse=_converse_words(tokens),
         heads=_heads(tokens),
         measures=frozenset(measures),
     )
@@ -1063,6 +1296,15 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     if _owner_changed(a, b) or _owner_changed(b, a) or _transposed(a.tokens, b.tokens):
         return True
+    if _converse_swapped(a.tokens, b.tokens):
+        return True
+    if _owner_asked(a, b) or _owner_asked(b, a):
+        return True
+    # Who does what in a relative clause: "the dog that bit the mailman" / "the dog that the
+    # mailman bit". Read in any text: the clause names both participants explicitly.
+    if any(x != y and (y, v, x) in b.relations and (x, v, y) not in b.relations
+           and (y, v, x) not in a.relations for x, v, y in a.relations):  # fmt: skip
+        return True
     ra, rb = a.roles, b.roles
     if not ra or not rb or max(len(ra), len(rb)) > _ROLE_MAX_WORDS:
         return False
@@ -1111,6 +1353,170 @@ _CLAUSE_WORDS: Final = frozenset(
     {"when", "whenever", "if", "while", "because", "since", "unless", "until", "although",
      "though", "whereas", "once"}
 )  # fmt: skip
+
+
+def _converse_swapped(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether the texts differ only by one word of a converse pair turned into the other.
+
+    "Is Victoria a grandparent of Wilhelm?" / "Is Victoria a grandchild of Wilhelm?": with
+    the participants where they were, the converse word reverses who is what to whom.
+    """
+    k = 0
+    while k < min(len(ta), len(tb)) and ta[k] == tb[k]:
+        k += 1
+    m = 0
+    while m < min(len(ta), len(tb)) - k and ta[-1 - m] == tb[-1 - m]:
+        m += 1
+    mid_a, mid_b = ta[k : len(ta) - m], tb[k : len(tb) - m]
+    if not mid_a or not mid_b or max(len(mid_a), len(mid_b)) > _CONVERSE_SPAN:
+        return False
+    xa, xb = " ".join(mid_a), " ".join(mid_b)
+    return any((xa.startswith(u) and xb.startswith(v)) or (xa.startswith(v) and xb.startswith(u))
+               for u, v in _CONVERSES)  # fmt: skip
+
+
+# Converse frames: "X buys O from Y" says what "Y sells O to X" says. Each is (word, its
+# preposition, converse word, its preposition); "" when the other participant follows the word
+# directly ("X precedes Y" / "Y follows X", "X beat Y" / "Y lost to X").
+_CONVERSE_FRAMES: Final = (
+    ("buy", "from", "sell", "to"), ("bought", "from", "sold", "to"),
+    ("borrow", "from", "lend", "to"), ("borrow", "from", "lent", "to"),
+    ("receiv", "from", "give", "to"), ("receiv", "from", "gave", "to"),
+    ("learn", "from", "teach", "to"), ("learn", "from", "taught", "to"),
+    ("rent", "from", "rent", "to"), ("hire", "from", "hire", "to"),
+    ("inherit", "from", "leave", "to"), ("inherit", "from", "left", "to"),
+    ("preced", "", "follow", ""), ("lose", "to", "beat", ""), ("lost", "to", "beat", ""),
+    ("report", "to", "supervis", ""), ("report", "to", "manag", ""),
+    ("work", "for", "employ", ""), ("before", "", "after", ""),
+    ("heavier", "than", "lighter", "than"), ("older", "than", "younger", "than"),
+    ("bigger", "than", "smaller", "than"), ("larger", "than", "smaller", "than"),
+    ("taller", "than", "shorter", "than"), ("faster", "than", "slower", "than"),
+    ("higher", "than", "lower", "than"), ("longer", "than", "shorter", "than"),
+    ("more", "than", "less", "than"), ("earlier", "than", "later", "than"),
+    ("parent", "of", "child", "of"), ("father", "of", "son", "of"),
+    ("father", "of", "daughter", "of"), ("mother", "of", "son", "of"),
+    ("mother", "of", "daughter", "of"), ("grandparent", "of", "grandchild", "of"),
+    ("grandfather", "of", "grandson", "of"), ("grandmother", "of", "granddaughter", "of"),
+    ("teacher", "of", "student", "of"), ("ancestor", "of", "descendant", "of"),
+    ("employer", "of", "employee", "of"),
+)  # fmt: skip
+# Adverbs that stay in place when the participants around a verb trade places.
+_CONVERSE_ADVERBS: Final = frozenset(
+    {"ever", "never", "always", "often", "already", "usually", "still", "also", "just",
+     "really", "not", "sometimes"}
+)  # fmt: skip
+_NP_MAX: Final = 3
+_CONVERSE_WORDS: Final = frozenset(w for f in _CONVERSE_FRAMES for w in (f[0], f[2]))
+# The frame words by their first three letters, for one dictionary look-up per token.
+_CONVERSE_BY_PREFIX: Final = {
+    p: tuple(w for w in _CONVERSE_WORDS if w[:3] == p) for p in {w[:3] for w in _CONVERSE_WORDS}
+}
+
+
+def _converse_words(tokens: tuple[str, ...]) -> frozenset[str]:
+    """The converse-frame words some token of ``tokens`` starts with."""
+    found: set[str] = set()
+    for t in tokens:
+        for w in _CONVERSE_BY_PREFIX.get(t[:3], ()):
+            if t.startswith(w):
+                found.add(w)
+    return frozenset(found)
+
+
+# Words a participant's noun phrase stops at ("a dealer *without* papers").
+_NP_STOP: Final = _STOPWORDS | _ROLE_MARKERS | _REL_PREPS | frozenset(
+    {"without", "under", "below", "above", "near", "by", "within", "via", "like", "during"}
+)  # fmt: skip
+
+
+def _np_left(tokens: tuple[str, ...], end: int) -> tuple[int, int] | None:
+    """The noun phrase that ends just before ``end`` (adverbs and one determiner skipped)."""
+    k = end - 1
+    while k >= 0 and (tokens[k] in _CONVERSE_ADVERBS or tokens[k] in _NP_START):
+        k -= 1  # "has Norway ever beaten", "is Apollo the son": these stay where they are
+    if k < 0:
+        return None
+    if tokens[k] in _PERSON:
+        return k, k + 1
+    stop = k + 1
+    while k >= 0 and stop - k <= _NP_MAX and tokens[k].isalpha() and tokens[k] not in _NP_STOP:
+        k -= 1
+    if k == stop - 1:
+        return None
+    if k >= 0 and tokens[k] in _NP_START:
+        k -= 1
+    return k + 1, stop
+
+
+def _np_right(tokens: tuple[str, ...], start: int) -> tuple[int, int] | None:
+    """The noun phrase starting at ``start`` (a determiner or possessive, then nouns)."""
+    if start >= len(tokens):
+        return None
+    if tokens[start] in _PERSON:
+        return start, start + 1
+    k = start + (tokens[start] in _NP_START)
+    begin = k
+    while k < len(tokens) and k - begin < _NP_MAX and tokens[k].isalpha() \
+            and tokens[k] not in _NP_STOP:  # fmt: skip
+        k += 1
+    return (start, k) if k > begin else None
+
+
+def _norm(tokens: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return tuple(_PERSON.get(t) or _stem(t) for t in tokens if t not in ("a", "an", "the"))
+
+
+def _converse_of(a: TextFeatures, b: TextFeatures) -> bool:
+    """Whether ``tb`` is ``ta`` said with the converse word, its participants traded.
+
+    "Can the school lend a laptop to a student?" rewritten with "borrow ... from" and the
+    school and the student in each other's places is "Can a student borrow a laptop from the
+    school?": the same question. Only an exact match (articles, pronoun case and endings
+    aside) counts, so a rewrite that misreads the participants can only miss.
+    """
+    if not a.converse or not b.converse:
+        return False
+    ta, tb = a.tokens, b.tokens
+    target = _norm(ta)
+    for w1, p1, w2, p2 in _CONVERSE_FRAMES:
+        for u, pu, v, pv in ((w1, p1, w2, p2), (w2, p2, w1, p1)):
+            if u not in a.converse or v not in b.converse:
+                continue
+            own = [i for i, t in enumerate(ta) if t.startswith(u)]
+            at = [i for i, t in enumerate(tb) if t.startswith(v)]
+            if len(own) != 1 or len(at) != 1 or (u == v and pu in tb[at[0] :]):
+                continue
+            i, j = own[0], at[0]
+            x = _np_left(tb, j)
+            if pv:
+                prep = next((k for k in range(j + 1, min(j + 6, len(tb))) if tb[k] == pv), -1)
+                if prep < 0:
+                    continue
+                y = _np_right(tb, prep + 1)
+            else:
+                prep = j
+                y = _np_right(tb, j + 1)
+            if x is None or y is None:
+                continue
+            word = ta[i : i + 1] + ((pu,) if pu and not pv else ())
+            middle = tb[x[1] : j] + word + tb[j + 1 : prep]
+            tail = ((pu,) if pu and pv else ()) + tb[x[0] : x[1]]
+            if not pu and pv:
+                middle, tail = tb[x[1] : j] + ta[i : i + 1] + tb[j + 1 : prep], tb[x[0] : x[1]]
+            new = tb[: x[0]] + tb[y[0] : y[1]] + middle + tail + tb[y[1] :]
+            if _norm(new) == target:
+                return True
+    return False
+
+
+def _owner_asked(a: TextFeatures, b: TextFeatures) -> bool:
+    """Whether one text asks whose N someone is and the other asks who someone's N is.
+
+    "Who was Plato's teacher?" asks for the teacher; "Whose teacher was Plato?" names Plato
+    as the teacher and asks for the student: the owner and the owned trade places.
+    """
+    return any(x != WH_ROLE_WORD and (WH_ROLE_WORD, w) in b.owns and (x, w) not in b.owns
+               and (WH_ROLE_WORD, w) not in a.owns and x in b.roles for x, w in a.owns)  # fmt: skip
 
 
 def _owner_changed(a: TextFeatures, b: TextFeatures) -> bool:
@@ -1210,6 +1616,8 @@ def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
     if query == cached:
         return None
     fa, fb = features(query), features(cached)
+    if config.roles and _converse_of(fb, fa):
+        return None  # the same question with the converse verb ("sell to" / "buy from")
     if config.negation and negation_mismatch(fa, fb):
         return "negation"
     if config.numbers and numbers_mismatch(fa, fb):
