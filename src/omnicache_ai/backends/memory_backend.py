@@ -4,7 +4,8 @@ The store behind :class:`InMemoryBackend` and :class:`AsyncInMemoryBackend` is o
 thread-safe dict (ordered, when bounded). Expiry is checked on read and swept from
 per-TTL queues of deadlines as entries are written, so expired entries neither answer nor
 linger. Per entry it keeps little beyond the dict slot (see :class:`_Store`), so 100k
-entries of 300 bytes cost within 20% of a plain dict holding the same values.
+entries of 300 bytes cost within 20% of a plain dict holding the same values, and entries
+that carry the same tags (a ResponseCache's model tag) share one copy of their tag section.
 
 Driven by a :class:`~omnicache_ai.CacheManager`, the backend holds envelope bytes
 (immutable). Used on its own it holds any Python value; mutable values are deep-copied on
