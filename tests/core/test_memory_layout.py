@@ -362,3 +362,22 @@ def test_shared_entries_evict_and_read_back_exactly_like_inline_ones(
         assert sorted(backend.keys()) == sorted(model)
     assert {k: backend.get(k) for k in model} == dict(model)
     assert backend.stats()["bytes"] == sum(_size_of(v) for v in model.values())
+
+
+def test_shared_entries_read_whole_by_a_manager_whose_counters_live_elsewhere() -> None:
+    """With tag counters in another backend the manager reads through get() and checks the
+    generations itself: a shared entry comes back as its whole envelope and goes stale."""
+    from omnicache_ai.core.invalidation import InvalidationEngine
+
+    backend = InMemoryBackend()
+    manager = CacheManager(
+        backend=backend, invalidation_engine=InvalidationEngine(InMemoryBackend())
+    )
+    for i in range(3):
+        manager.set(f"k{i}", f"v{i}", ttl=60, tags=["model:x"])
+        manager.set(f"u{i}", f"u{i}", ttl=60, tags=["other"])
+    assert len(_split_keys(backend)) == 4
+    assert [manager.get(f"k{i}") for i in range(3)] == ["v0", "v1", "v2"]
+    manager.invalidate("model:x")
+    assert [manager.get(f"k{i}") for i in range(3)] == [None, None, None]
+    assert [manager.get(f"u{i}") for i in range(3)] == ["u0", "u1", "u2"]
