@@ -83,13 +83,19 @@ def test_the_lean_get_is_bound_only_where_it_applies() -> None:
     assert Custom().get("k") == "custom"
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["first", "shared"])
 @pytest.mark.parametrize("bounded", [False, True], ids=["dict", "lru"])
 @pytest.mark.parametrize("ttl", [None, 0, 60], ids=["default-ttl", "no-ttl", "ttl"])
 @pytest.mark.parametrize("tags", [None, ["t"], ["t", "u"]], ids=["untagged", "1-tag", "2-tags"])
 @pytest.mark.parametrize("value", VALUES, ids=lambda v: type(v).__name__)
-def test_lean_and_general_get_agree(value: Any, tags: Any, ttl: Any, bounded: bool) -> None:
-    """Same value, same type, for every value shape and entry layout."""
+def test_lean_and_general_get_agree(
+    value: Any, tags: Any, ttl: Any, bounded: bool, shared: bool
+) -> None:
+    """Same value, same type, for every value shape and entry layout (a timed tagged entry
+    written after another with the same tags shares its tag section)."""
     manager = fresh(max_size=100) if bounded else fresh()
+    if shared:
+        manager.set("first", "x", ttl=ttl, tags=tags)
     manager.set("k", value, ttl=ttl, tags=tags)
     lean = manager.get("k", MISSING)
     general = general_get(manager, "k", default=MISSING)

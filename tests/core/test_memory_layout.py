@@ -6,8 +6,11 @@ import asyncio
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from omnicache_ai import AsyncInMemoryBackend, CacheManager, InMemoryBackend
+from omnicache_ai.backends.memory_backend import _size_of
 
 
 def test_get_checked_serves_current_and_drops_stale_tagged_entries() -> None:
@@ -142,3 +145,239 @@ def test_a_rewrite_makes_an_entry_the_newest_in_a_bounded_store() -> None:
         b.set("a", "A")
         b.set("d", "d")
         assert [k for k in "abcd" if b.get(k) is not None] == ["a", "c", "d"]
+
+
+# ---- timed tagged entries that share one tag section (_Split) ---------------------------
+def _split_keys(backend: InMemoryBackend | AsyncInMemoryBackend) -> set[str]:
+    """Keys whose entry is held apart from its (shared) tag section."""
+    from omnicache_ai.backends.memory_backend import _Split
+
+    return {k for k, item in backend._store._data.items() if type(item) is _Split}
+
+
+def test_entries_with_the_same_tags_share_one_section_and_read_back_whole() -> None:
+    """From the second entry on, a tag section is shared; every read still sees the entry
+    as written: get() the whole envelope, get_checked() a decodable one, the manager the
+    value."""
+    from omnicache_ai.core.envelope import parse
+
+    backend = InMemoryBackend()
+    manager = CacheManager(backend=backend)
+    for i in range(4):
+        manager.set(f"k{i}", f"answer {i}", ttl=60, tags=["model:x"])
+    skey = manager.storage_key
+    assert _split_keys(backend) == {skey(f"k{i}") for i in (1, 2, 3)}  # the first is inline
+    sections = {id(backend._store._data[skey(f"k{i}")].section) for i in (1, 2, 3)}
+    assert len(sections) == 1
+    inline, shared = backend.get(skey("k0")), backend.get(skey("k1"))
+    assert parse(inline).tags == parse(shared).tags  # the same section, rebuilt in place
+    assert parse(shared).payload == parse(inline).payload.replace(b"0", b"1")
+    assert parse(backend.get_checked(skey("k1"))).tags == ()  # checked: section dropped
+    for i in range(4):
+        assert manager.get(f"k{i}") == f"answer {i}"
+        assert general_get(manager, f"k{i}") == f"answer {i}"
+    # max_bytes charges a shared entry its whole envelope, as if it were inline.
+    assert backend.stats()["bytes"] == sum(_size_of(backend.get(k)) for k in backend.keys(""))
+    manager.clear()
+    assert backend.stats()["bytes"] == 0
+
+
+def general_get(manager: CacheManager, key: str) -> object:
+    """The general CacheManager.get, bypassing the lean one bound on the instance."""
+    return CacheManager.get(manager, key)
+
+
+def test_invalidating_a_tag_spares_entries_whose_shared_section_lacks_it() -> None:
+    """Entries tagged [model] and [model, team] hold two sections; invalidating the team
+    retires only the second kind, and a model invalidation retires both."""
+    backend = InMemoryBackend()
+    manager = CacheManager(backend=backend)
+    for i in range(3):
+        manager.set(f"m{i}", f"m{i}", ttl=60, tags=["model:x"])
+        manager.set(f"t{i}", f"t{i}", ttl=60, tags=["model:x", "team:y"])
+    assert len(_split_keys(backend)) == 4
+    manager.invalidate("team:y")
+    assert [manager.get(f"m{i}") for i in range(3)] == ["m0", "m1", "m2"]
+    assert [manager.get(f"t{i}") for i in range(3)] == [None, None, None]
+    assert all(backend.get(manager.storage_key(f"t{i}")) is None for i in range(3))  # deleted
+    # New entries after the invalidation carry the new generation: a new shared section.
+    for i in range(3):
+        manager.set(f"n{i}", f"n{i}", ttl=60, tags=["model:x", "team:y"])
+    assert [manager.get(f"n{i}") for i in range(3)] == ["n0", "n1", "n2"]
+    manager.invalidate("model:x")
+    assert all(manager.get(k) is None for k in ("m0", "m1", "m2", "n0", "n1", "n2"))
+    assert _split_keys(backend) == set()
+
+
+def test_a_shared_section_is_checked_against_a_lost_counter() -> None:
+    """A shared entry whose tag counter vanished is stale, like an inline one."""
+    backend = InMemoryBackend()
+    manager = CacheManager(backend=backend)
+    manager.set("a", "1", ttl=60, tags=["t"])
+    manager.set("b", "2", ttl=60, tags=["t"])
+    assert _split_keys(backend) == {manager.storage_key("b")}
+    for k in [k for k in list(backend.keys()) if "__omnicache__:tag:" in k]:
+        backend.delete(k)
+    assert manager.get("b") is None
+    assert backend.get(manager.storage_key("b")) is None
+
+
+def test_shared_entries_expire_and_are_swept() -> None:
+    """A shared entry keeps its own deadline: it reads as a miss, then the sweep drops it."""
+    backend = InMemoryBackend()
+    manager = CacheManager(backend=backend)
+    manager.set("short0", "s", ttl=0.05, tags=["model:x"])
+    manager.set("short1", "s", ttl=0.05, tags=["model:x"])
+    manager.set("long", "l", ttl=60, tags=["model:x"])
+    assert manager.storage_key("short1") in _split_keys(backend)
+    assert manager.storage_key("long") in _split_keys(backend)
+    assert (manager.get("short1"), manager.get("long")) == ("s", "l")
+    time.sleep(0.08)
+    assert manager.get("short1") is None
+    assert backend.get(manager.storage_key("short1")) is None
+    assert not backend.exists(manager.storage_key("short0"))
+    assert manager.get("long") == "l"
+    manager.set("trigger", "x", ttl=0.05)  # a write sweeps what is due
+    assert backend.stats()["expirations"] == 2
+    assert [k for k in backend.keys(manager.scope) if "__omnicache__" not in k] == [
+        manager.storage_key("long"),
+        manager.storage_key("trigger"),
+    ]
+
+
+def test_a_bounded_store_evicts_shared_entries_one_by_one() -> None:
+    """Evicting one entry of a shared section leaves the others served; bytes stay exact."""
+    backend = InMemoryBackend(max_size=6)  # 2 counters (tag, write count) + 4 entries
+    manager = CacheManager(backend=backend)
+    for i in range(4):
+        manager.set(f"k{i}", f"v{i}", ttl=60, tags=["model:x"])
+    assert manager.get("k0") == "v0"  # the least recently used is now k1
+    manager.set("k4", "v4", ttl=60, tags=["model:x"])
+    assert manager.get("k1") is None
+    assert [manager.get(f"k{i}") for i in (0, 2, 3, 4)] == ["v0", "v2", "v3", "v4"]
+    assert backend.stats()["evictions"] == 1
+    for i in range(5):
+        manager.delete(f"k{i}")
+    counters = [k for k in backend.keys("") if "__omnicache__" in k]
+    backend.delete_many(counters)
+    assert backend.stats()["bytes"] == 0
+
+
+def test_one_off_sections_stay_inline_and_the_section_table_is_bounded() -> None:
+    """Entries with tags no other entry carries keep them inline (no shared object), and
+    the table of recently seen sections never outgrows its bound."""
+    from omnicache_ai.backends.memory_backend import _MAX_SECTIONS
+
+    backend = InMemoryBackend()
+    manager = CacheManager(backend=backend)
+    for i in range(_MAX_SECTIONS + 50):
+        manager.set(f"k{i}", f"v{i}", ttl=60, tags=[f"user:{i}"])
+    assert _split_keys(backend) == set()
+    assert len(backend._store._sections) == _MAX_SECTIONS
+    assert manager.get("k0") == "v0"
+    manager.invalidate("user:0")
+    assert manager.get("k0") is None
+    assert manager.get("k1") == "v1"
+
+
+def test_tenants_never_share_a_section() -> None:
+    """Two tenants' entries with the same tag hold different sections; one tenant's
+    invalidation leaves the other's entries."""
+    backend = InMemoryBackend()
+    root = CacheManager(backend=backend)
+    a, b = root.for_tenant("acme"), root.for_tenant("globex")
+    for i in range(3):
+        a.set(f"k{i}", f"a{i}", ttl=60, tags=["model:x"])
+        b.set(f"k{i}", f"b{i}", ttl=60, tags=["model:x"])
+    data = backend._store._data
+    a_sections = {id(data[a.storage_key(f"k{i}")].section) for i in (1, 2)}
+    b_sections = {id(data[b.storage_key(f"k{i}")].section) for i in (1, 2)}
+    assert len(a_sections) == len(b_sections) == 1
+    assert a_sections.isdisjoint(b_sections)
+    a.invalidate("model:x")
+    assert [a.get(f"k{i}") for i in range(3)] == [None, None, None]
+    assert [b.get(f"k{i}") for i in range(3)] == ["b0", "b1", "b2"]
+
+
+def test_async_reads_of_shared_entries_check_their_section() -> None:
+    """aget on both in-memory backends serves shared entries and drops invalidated ones."""
+
+    async def run(backend: InMemoryBackend | AsyncInMemoryBackend) -> list[object]:
+        manager = CacheManager(backend=backend)
+        for i in range(3):
+            await manager.aset(f"k{i}", {"n": i}, ttl=60, tags=["model:x"])
+        assert len(_split_keys(backend)) == 2
+        before = [await manager.aget(f"k{i}") for i in range(3)]
+        await manager.ainvalidate("model:x")
+        return before + [await manager.aget(f"k{i}") for i in range(3)]
+
+    expected = [{"n": 0}, {"n": 1}, {"n": 2}, None, None, None]
+    assert asyncio.run(run(InMemoryBackend())) == expected
+    assert asyncio.run(run(AsyncInMemoryBackend())) == expected
+
+
+_SECTIONS = ([("s::__omnicache__:tag:a", 1 << 41)], [("s::__omnicache__:tag:a", 7), ("b", 9)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["set", "set", "get", "delete"]),
+            st.integers(0, 9),
+            st.integers(0, 2),  # which tag section, or 2: untagged
+            st.integers(0, 99),
+        ),
+        max_size=80,
+    ),
+    max_size=st.integers(1, 6),
+)
+def test_shared_entries_evict_and_read_back_exactly_like_inline_ones(
+    ops: list[tuple[str, int, int, int]], max_size: int
+) -> None:
+    """A bounded store mixing inline and shared timed envelopes: same victims as an LRU,
+    and get() returns each envelope byte for byte as written."""
+    from collections import OrderedDict
+
+    from omnicache_ai.core.envelope import encode
+
+    backend = InMemoryBackend(max_size=max_size)
+    model: OrderedDict[str, bytes] = OrderedDict()
+    for op, k, section, v in ops:
+        key = f"k{k}"
+        if op == "set":
+            env = encode(b"s" + str(v).encode(), 1, 0, _SECTIONS[section] if section < 2 else ())
+            backend.set(key, env, ttl=60)
+            model.pop(key, None)
+            model[key] = env
+            while len(model) > max_size:
+                model.popitem(last=False)
+        elif op == "get":
+            if key in model:
+                model.move_to_end(key)
+            assert backend.get(key) == model.get(key)
+        else:
+            backend.delete(key)
+            model.pop(key, None)
+        assert sorted(backend.keys()) == sorted(model)
+    assert {k: backend.get(k) for k in model} == dict(model)
+    assert backend.stats()["bytes"] == sum(_size_of(v) for v in model.values())
+
+
+def test_shared_entries_read_whole_by_a_manager_whose_counters_live_elsewhere() -> None:
+    """With tag counters in another backend the manager reads through get() and checks the
+    generations itself: a shared entry comes back as its whole envelope and goes stale."""
+    from omnicache_ai.core.invalidation import InvalidationEngine
+
+    backend = InMemoryBackend()
+    manager = CacheManager(
+        backend=backend, invalidation_engine=InvalidationEngine(InMemoryBackend())
+    )
+    for i in range(3):
+        manager.set(f"k{i}", f"v{i}", ttl=60, tags=["model:x"])
+        manager.set(f"u{i}", f"u{i}", ttl=60, tags=["other"])
+    assert len(_split_keys(backend)) == 4
+    assert [manager.get(f"k{i}") for i in range(3)] == ["v0", "v1", "v2"]
+    manager.invalidate("model:x")
+    assert [manager.get(f"k{i}") for i in range(3)] == [None, None, None]
+    assert [manager.get(f"u{i}") for i in range(3)] == ["u0", "u1", "u2"]

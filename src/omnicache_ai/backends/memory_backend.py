@@ -4,7 +4,8 @@ The store behind :class:`InMemoryBackend` and :class:`AsyncInMemoryBackend` is o
 thread-safe dict (ordered, when bounded). Expiry is checked on read and swept from
 per-TTL queues of deadlines as entries are written, so expired entries neither answer nor
 linger. Per entry it keeps little beyond the dict slot (see :class:`_Store`), so 100k
-entries of 300 bytes cost within 20% of a plain dict holding the same values.
+entries of 300 bytes cost within 20% of a plain dict holding the same values, and entries
+that carry the same tags (a ResponseCache's model tag) share one copy of their tag section.
 
 Driven by a :class:`~omnicache_ai.CacheManager`, the backend holds envelope bytes
 (immutable). Used on its own it holds any Python value; mutable values are deep-copied on
@@ -26,7 +27,7 @@ from typing import Any, Final
 
 from omnicache_ai.backends.base import BaseBackend
 from omnicache_ai.core.envelope import MAGIC, VERSION, split_tags
-from omnicache_ai.core.errors import ConfigurationError
+from omnicache_ai.core.errors import ConfigurationError, IntegrityError
 from omnicache_ai.core.policies import EvictionPolicy
 
 __all__ = ["InMemoryBackend"]
@@ -42,6 +43,9 @@ _now = time.monotonic
 _INF: Final = float("inf")
 # Distinct TTLs that get a queue of their own; entries with any further TTL share a heap.
 _MAX_QUEUES: Final = 16
+# Tag sections remembered to be shared between entries (see _Store._split); a bound, so
+# entries with one-off tags never grow the table.
+_MAX_SECTIONS: Final = 256
 
 
 def _size_of(value: Any) -> int:
@@ -72,15 +76,26 @@ def _frozen(value: Any) -> bool:
     return False
 
 
-class _Timed(float):
-    """A stored value with its deadline: the float *is* the ``time.monotonic()`` deadline.
+class _Deadline(float):
+    """A stored entry with a deadline: the float *is* its ``time.monotonic()`` deadline.
 
     Entries without a TTL are stored as the bare value, so they cost nothing beyond the
     dict slot. A timed entry needs value and deadline in one object; a float subclass with
-    one slot is that object at 48 bytes, where a ``(value, deadline)`` tuple plus its float
-    take 80 (a third of the per-entry overhead of 300-byte values). Being its own type, it
-    cannot be confused with a tuple or float a caller stored.
+    slots is that object at 48 bytes, where a ``(value, deadline)`` tuple plus its float
+    take 80. Being their own types, the two kinds below cannot be confused with a tuple or
+    float a caller stored.
     """
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> Any:
+        """The value the entry was written with."""
+        raise NotImplementedError  # pragma: no cover - each kind below defines it
+
+
+class _Timed(_Deadline):
+    """A timed entry: the value as written, and its deadline (48 bytes)."""
 
     __slots__ = ("value",)
 
@@ -91,6 +106,63 @@ class _Timed(float):
         timed = cls(deadline)
         timed.value = value
         return timed
+
+
+class _Section:
+    """The tag section of envelopes written with the same tags at the same generations.
+
+    Every entry a ResponseCache writes for one model carries the same tag section (the
+    model tag's counter key and generation, about 50 bytes) until that tag is invalidated.
+    Entries that share it point to one of these instead of holding a copy, and a hit
+    checks the parsed keys and generations without decoding any bytes.
+    """
+
+    __slots__ = ("gen", "gens", "key", "keys", "raw")
+
+    def __init__(self, raw: bytes, keys: list[str], gens: list[int]) -> None:
+        self.raw = raw  # the section as it sits in the envelope: after the tag count
+        self.keys = tuple(keys)  # the tags' generation-counter keys
+        self.gens = tuple(gens)  # the generations they had when the entries were written
+        # The one-tag case (a model tag) checked without a loop.
+        self.key: str | None = keys[0] if len(keys) == 1 else None
+        self.gen = gens[0]
+
+
+class _Split(_Deadline):
+    """A timed tagged envelope stored apart from its shared tag section (56 bytes).
+
+    ``payload`` is the envelope with its tag section cut out (tag count 0): what a
+    verified hit serves, as the manager decodes an untagged envelope. ``value`` puts the
+    envelope back together, byte for byte as written, for readers that check tags
+    themselves.
+    """
+
+    __slots__ = ("payload", "section")
+
+    payload: bytes
+    section: _Section
+
+    @classmethod
+    def of(cls, payload: bytes, deadline: float, section: _Section) -> _Split:
+        split = cls(deadline)
+        split.payload = payload
+        split.section = section
+        return split
+
+    @property
+    def value(self) -> bytes:
+        p, section = self.payload, self.section
+        return b"".join((p[:_TAGS_AT], bytes((len(section.keys),)), section.raw, p[_TAGS_AT + 1 :]))
+
+
+def _stored_size(item: Any) -> int:
+    """:func:`_size_of` the value an entry was written with, whatever its stored form."""
+    t = type(item)
+    if t is _Timed:
+        return _size_of(item.value)
+    if t is _Split:  # the envelope's length: the section replaces the tag count's zero byte
+        return len(item.payload) + len(item.section.raw) + 64
+    return _size_of(item)
 
 
 class _Queue:
@@ -141,7 +213,10 @@ class _Store:
       O(n) copy), whose O(1) ``move_to_end`` and front victim serve from then on. A store
       sized never to fill saves the OrderedDict's ~50 bytes of links per entry (about a
       tenth of a 300-byte entry's footprint);
-    * the value itself, or a :class:`_Timed` holding value and deadline;
+    * the value itself, or a :class:`_Timed` holding value and deadline; a timed tagged
+      envelope whose tag section other entries carry too is a :class:`_Split`: the
+      envelope without its section, and a reference to one shared :class:`_Section`
+      (a ResponseCache entry saves the ~50 bytes of its model tag that way);
     * expiry records in one :class:`_Queue` per TTL (appended in deadline order, so a sweep
       pops from the front), or a heap for entries with a rarer TTL;
     * sizes are recomputed from the stored value when it leaves (it is immutable or a
@@ -169,6 +244,8 @@ class _Store:
         self.evictions = 0
         self.expirations = 0
         self._listeners: list[Callable[[int], None]] = []
+        # Tag sections seen on recent timed writes: None once, a _Section once shared.
+        self._sections: dict[bytes, _Section | None] = {}
 
     # -- reads ---------------------------------------------------------------------------
     def get(self, key: str) -> Any | None:
@@ -178,7 +255,7 @@ class _Store:
         item = self._data.get(key)
         if item is None:
             return None
-        if type(item) is _Timed:
+        if type(item) is _Timed or type(item) is _Split:
             if item <= _now():
                 self._expire(key, item)
                 return None
@@ -196,7 +273,9 @@ class _Store:
         this store, so checking them here costs two dict lookups instead of a second trip
         through the manager. Anything that is not a well-formed tagged envelope (untagged
         entries, foreign or corrupt bytes, plain values) is returned as stored, for the
-        manager to decode or reject.
+        manager to decode or reject. A tagged entry stored apart from its shared tag
+        section (:class:`_Split`) comes back as the envelope without that section once
+        its generations are checked: the same value, decoded as an untagged envelope.
 
         Raises:
             IntegrityError: The entry looks like a tagged envelope but its tag section is
@@ -204,7 +283,8 @@ class _Store:
         """
         data = self._data
         raw = data.get(key)
-        # The body of get(), inlined: this is the manager's read of every hit.
+        # The body of get(), inlined: this is the manager's read of every hit. A _Split
+        # entry's deadline is checked further down, off the path of untagged hits.
         if type(raw) is _Timed:
             if raw <= _now():
                 self._expire(key, raw)
@@ -227,6 +307,25 @@ class _Store:
         if type(raw) is str:  # a value a manager stored as itself (see CacheManager.set)
             return raw
         if type(raw) is not bytes:
+            if type(raw) is _Split:  # a tagged entry whose section is shared
+                if raw <= _now():
+                    self._expire(key, raw)
+                    return None
+                section = raw.section
+                one = section.key
+                if one is not None:
+                    current = data.get(one)
+                    # A live untimed counter is compared inline; others via _counter_is.
+                    if (
+                        (current == section.gen)
+                        if type(current) is int
+                        else self._counter_is(one, section.gen)
+                    ):
+                        return raw.payload
+                elif all(map(self._counter_is, section.keys, section.gens)):
+                    return raw.payload
+                self._drop(key, raw)
+                return None
             return raw if _frozen(raw) else copy.deepcopy(raw)
         if type(raw) is not bytes or len(raw) < _TAGS_AT + 1 or not raw[_TAGS_AT]:
             return raw
@@ -288,17 +387,20 @@ class _Store:
 
     def _counter_is(self, tag_key: str, gen: int) -> bool:
         current = self._data.get(tag_key)
-        if type(current) is _Timed:
+        if isinstance(current, _Deadline):
             current = current.value if current > _now() else None
         # A missing counter was lost, never recorded: the entry is stale (see
         # core/invalidation.py). Counters are ints, written by add() and incr().
         return type(current) is int and current == gen
 
-    def _drop(self, key: str, raw: bytes) -> None:
-        """Delete the stale entry ``raw`` at ``key`` unless it was rewritten meanwhile."""
+    def _drop(self, key: str, raw: Any) -> None:
+        """Delete the stale entry at ``key`` unless it was rewritten meanwhile.
+
+        ``raw`` is the stored item (a :class:`_Split`) or the value it holds.
+        """
         with self._lock:
             item = self._data.get(key)
-            if item is not None and (item.value if type(item) is _Timed else item) is raw:
+            if item is not None and (item is raw or (type(item) is _Timed and item.value is raw)):
                 self._remove(key)
 
     def _expire(self, key: str, item: Any) -> None:
@@ -315,7 +417,7 @@ class _Store:
             item = self._data.get(key)
             if item is None:
                 return False
-            if type(item) is _Timed and item <= _now():
+            if isinstance(item, _Deadline) and item <= _now():
                 self._remove(key)
                 self.expirations += 1
                 return False
@@ -328,18 +430,18 @@ class _Store:
         return [
             k
             for k, item in items
-            if k.startswith(prefix) and (type(item) is not _Timed or item > now)
+            if k.startswith(prefix) and (not isinstance(item, _Deadline) or item > now)
         ]
 
     def deadlines(self) -> list[float]:
         """The ``time.monotonic()`` deadline of every entry that has one (for inspection)."""
         with self._lock:
-            return [float(item) for item in self._data.values() if type(item) is _Timed]
+            return [float(item) for item in self._data.values() if isinstance(item, _Deadline)]
 
     def _live(self, key: str) -> Any | None:
         """The unexpired value at ``key`` or ``None`` (call with the lock held)."""
         item = self._data.get(key)
-        if type(item) is _Timed:
+        if isinstance(item, _Deadline):
             return item.value if item > _now() else None
         return item
 
@@ -373,10 +475,10 @@ class _Store:
     def incr(self, key: str, delta: int, ttl: float | None = None) -> int:
         with self._lock:
             item = self._data.get(key)
-            if item is not None and (type(item) is not _Timed or item > _now()):
-                raw: Any = item.value if type(item) is _Timed else item
+            if item is not None and (not isinstance(item, _Deadline) or item > _now()):
+                raw: Any = item.value if isinstance(item, _Deadline) else item
                 value = int(raw) + delta
-                if type(item) is _Timed:  # the deadline set when the counter was created
+                if isinstance(item, _Deadline):  # the deadline set when the counter was created
                     self._replace(key, _Timed.of(value, item), value)
                 else:
                     self._replace(key, value, value)
@@ -413,6 +515,7 @@ class _Store:
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._sections.clear()
             self._touched = []
             self._queues.clear()
             self._heap.clear()
@@ -444,9 +547,47 @@ class _Store:
         else:
             # The deadline is taken under the lock, so each TTL's queue stays sorted.
             deadline = now + ttl
-            self._replace(key, _Timed.of(value, deadline), value)
+            item: _Deadline = _Timed.of(value, deadline)
+            if type(value) is bytes and len(value) > _TAGS_AT and value[_TAGS_AT]:
+                item = self._split(value, item)
+            self._replace(key, item, value)
             self._note_deadline(key, ttl, deadline)
         self._after_write(now)
+
+    def _split(self, value: bytes, timed: _Deadline) -> _Deadline:
+        """``timed`` (a tagged envelope and its deadline), or its compact form when other
+        entries carry the same tag section.
+
+        A section is remembered the first time it is written (that entry keeps it inline)
+        and shared from the second time on, so entries with one-off tags cost nothing more
+        than before. The table of sections is bounded: one that falls out of it is shared
+        again, under a new :class:`_Section`, after its next two writes.
+        """
+        if not value.startswith(_ENVELOPE_HEAD):
+            return timed
+        pos = _TAGS_AT + 1
+        try:
+            for _ in range(value[_TAGS_AT]):
+                pos += 2 + (value[pos] << 8 | value[pos + 1]) + 8
+        except IndexError:  # not a well-formed envelope: stored as given
+            return timed
+        if pos > len(value):
+            return timed
+        raw = value[_TAGS_AT + 1 : pos]
+        sections = self._sections
+        if raw not in sections:  # first seen: remembered, the entry keeps its section inline
+            if len(sections) >= _MAX_SECTIONS:
+                del sections[next(iter(sections))]
+            sections[raw] = None
+            return timed
+        section = sections[raw]
+        if section is None:
+            try:
+                keys, gens, _ = split_tags(value)
+            except IntegrityError:  # an undecodable tag key: the reader rejects it inline
+                return timed
+            section = sections[raw] = _Section(raw, keys, gens)
+        return _Split.of(b"".join((value[:_TAGS_AT], b"\x00", value[pos:])), timed, section)
 
     def _after_write(self, now: float) -> None:
         if now >= self._next_due:
@@ -460,7 +601,7 @@ class _Store:
         data = self._data
         old = data.get(key)
         if old is not None:
-            self._bytes -= _size_of(old.value if type(old) is _Timed else old)
+            self._bytes -= _stored_size(old)
             if self._bounded:
                 # A write makes the entry the most recent one (LRU) or the newest (FIFO).
                 del data[key]
@@ -483,7 +624,7 @@ class _Store:
 
     def _remove(self, key: str) -> None:
         item = self._data.pop(key)
-        self._bytes -= _size_of(item.value if type(item) is _Timed else item)
+        self._bytes -= _stored_size(item)
 
     def _sweep_expired(self, now: float) -> None:
         due: list[str] = []
@@ -499,7 +640,7 @@ class _Store:
         for key in due:
             item = data.get(key)
             # The entry may have been rewritten with a later deadline since this record.
-            if type(item) is _Timed and item <= now:
+            if isinstance(item, _Deadline) and item <= now:
                 self._remove(key)
                 self.expirations += 1
         fronts = [q.front() for q in self._queues.values()]
@@ -510,7 +651,9 @@ class _Store:
     def _rebuild_deadlines(self) -> None:
         # Rewrites and deletes left more stale records than live entries: keep one record
         # per timed entry, in deadline order, in a queue that only drains.
-        timed = sorted((item, k) for k, item in self._data.items() if type(item) is _Timed)
+        timed = sorted(
+            (float(item), k) for k, item in self._data.items() if isinstance(item, _Deadline)
+        )
         queue = _Queue()
         queue.keys = [k for _, k in timed]
         queue.deadlines = array("d", [d for d, _ in timed])
