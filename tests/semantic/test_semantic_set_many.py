@@ -341,3 +341,27 @@ def test_failed_staging_is_a_counted_error_and_payloads_stay() -> None:
     assert cache.stats()["errors"] == 2
     assert cache.get(texts[7]) == 7
     assert cache.vector_backend.count() == 0
+
+
+def test_strict_payload_failure_leaves_no_staged_vector() -> None:
+    """With a strict manager, a failed payload write raises and the staged vectors are
+    never committed (sync and async): no vector points at a payload that was not stored."""
+    from omnicache_ai import CacheBackendError, InMemoryBackend
+    from omnicache_ai.testing import FlakyBackend
+
+    n, dim = 2000, 64
+    flaky = FlakyBackend(InMemoryBackend())
+    store = NumpyBackend(dim=dim)
+    cache = SemanticCache(CacheManager(backend=flaky, strict=True),
+                          embedder=HashingEmbedder(dim=dim), vector_backend=store)  # fmt: skip
+    texts = [f"question number {i}" for i in range(n)]
+    vectors = HashingEmbedder(dim=dim).embed_many(texts)
+    flaky.down = True
+    with pytest.raises(CacheBackendError):
+        cache.set_many({t: i for i, t in enumerate(texts)}, vectors=vectors)
+    with pytest.raises(CacheBackendError):
+        asyncio.run(cache.aset_many({t: i for i, t in enumerate(texts)}, vectors=vectors))
+    assert store.count() == 0
+    flaky.down = False
+    assert cache.set_many({t: i for i, t in enumerate(texts)}, vectors=vectors) == n
+    assert store.count() == n
