@@ -376,3 +376,18 @@ def test_searches_and_writes_during_a_bulk_build_are_served_and_kept() -> None:
     for j in range(0, 100, 3):
         assert store.search(data[3000 + j], k=1, filter={"part": 0})[0].id == f"late{j}"
     store.close()
+
+
+def test_bad_metadata_in_a_bulk_add_writes_nothing_and_blocks_no_later_build() -> None:
+    """Metadata are checked after the quick build: a bad batch still raises before any write,
+    and the next bulk add builds its index as usual."""
+    data = clustered(3000)
+    store = FAISSBackend(dim=DIM, ann_threshold=2000)
+    bad: list[dict[str, Any]] = [{"part": 1}] * 2999 + [{"part": [1, 2]}]
+    with pytest.raises(TypeError, match="metadata value"):
+        store.add(ids(3000), data, bad)
+    assert (store.count(), store.stats()["index"], store.stats()["building"]) == (0, "exact", False)
+    store.add(ids(3000), data, [{"part": 1}] * 3000)
+    assert (store.stats()["index"], store.stats()["build"]) == ("ivf", "quick")
+    assert store.search(data[42], k=1, filter={"part": 1})[0].id == "id42"
+    store.close()

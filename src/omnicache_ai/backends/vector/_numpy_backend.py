@@ -268,8 +268,13 @@ class NumpyBackend(BaseVectorBackend):
             >>> s.commit_add(staged); s.count()
             1
         """
-        id_list, arr, metas = self._prepare_add(ids, vectors, metadatas)
-        return StagedAdd(id_list, arr, metas, self._prebuild(len(id_list), arr))
+        id_list, arr, keep = self._prepare_rows(ids, vectors, metadatas)
+        prebuilt = self._prebuild(len(id_list), arr)
+        # The metadata are checked after the build (bad ones then waste it, but still raise
+        # before anything is written): the build releases the GIL, so a caller staging from
+        # a worker thread gets its own Python work done meanwhile, with no GIL contention.
+        metas = self._prepare_metas(metadatas, len(id_list), keep)
+        return StagedAdd(id_list, arr, metas, prebuilt)
 
     def commit_add(self, staged: StagedAdd) -> None:
         """Make a batch from :meth:`stage_add` visible (the second half of :meth:`add`).
