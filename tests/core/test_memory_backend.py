@@ -108,3 +108,66 @@ def test_policy_validation() -> None:
         EvictionPolicy(max_entries=0)
     with pytest.raises(ConfigurationError):
         InMemoryBackend(max_size=5, eviction_policy=EvictionPolicy())
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        {"max_size": 7},
+        {"max_bytes": 700},
+        {"eviction_policy": EvictionPolicy("ttl", max_entries=7)},
+    ],
+)
+def test_set_many_keeps_the_entries_and_bytes_of_one_set_per_item(bounds: dict) -> None:
+    """A batch write leaves the entries, order and bytes of writing each item, one by one.
+
+    It may count fewer evictions: an entry the batch itself rewrites is updated in place
+    rather than evicted by an earlier item and written again.
+    """
+    one, batch = InMemoryBackend(**bounds), InMemoryBackend(**bounds)
+    for b in (one, batch):
+        for k in "abcd":
+            b.set(k, f"old-{k}" * 3)
+        b.get("a")  # read before the batch: LRU order must count it
+    items = {"c": "new-c", **{f"n{i}": "v" * (10 * i) for i in range(9)}, "a": "new-a"}
+    for k, v in items.items():
+        one.set(k, v, None)
+    batch.set_many(items, None)
+    order = list(one.keys())
+    assert list(batch.keys()) == order
+    assert [batch.get(k) for k in order] == [one.get(k) for k in order]
+    for field in ("bytes", "entries"):
+        assert batch.stats()[field] == one.stats()[field], field
+    assert 0 < batch.stats()["evictions"] <= one.stats()["evictions"]
+
+
+def test_set_many_ttl_entries_expire_and_are_swept() -> None:
+    """Every entry of a batch written with a TTL expires, and later writes sweep them."""
+    b = InMemoryBackend()
+    b.set_many({f"short{i}": b"v" for i in range(50)}, 0.05)
+    b.set_many({f"long{i}": b"v" for i in range(5)}, 60)
+    assert b.get("short0") == b"v"
+    time.sleep(0.1)
+    b.set("trigger", b"v")
+    assert len(b) == 6
+    assert b.stats()["expirations"] == 50
+    assert b.get("long4") == b"v"
+
+
+def test_manager_set_many_envelopes_read_like_single_sets() -> None:
+    """Batch-framed entries (tagged, untagged, compressed) read and invalidate like set()."""
+    from omnicache_ai.core.compressor import GzipCompressor
+
+    for comp in (None, GzipCompressor(min_size=10)):
+        m = CacheManager(**({"compressor": comp} if comp else {}))
+        values = {"t": "text", "d": {"k": [1, 2]}, "b": b"raw", "big": "x" * 5000}
+        m.set_many(values, tags=["v1", "v2"])
+        m.set_many({f"u-{k}": v for k, v in values.items()})
+        for k, v in values.items():
+            m.set(f"s-{k}", v, tags=["v1", "v2"])
+            assert m.backend.get(m._skey(k)) == m.backend.get(m._skey(f"s-{k}")), k
+            assert m.get(k) == v
+            assert m.get(f"u-{k}") == v
+        m.invalidate("v2")
+        assert m.get_many(list(values)) == {}
+        assert m.get_many([f"u-{k}" for k in values]) == {f"u-{k}": v for k, v in values.items()}

@@ -182,6 +182,33 @@ def test_entries_with_the_same_tags_share_one_section_and_read_back_whole() -> N
     assert backend.stats()["bytes"] == 0
 
 
+def test_set_many_shares_sections_and_keeps_bytes_exact_over_rewrites() -> None:
+    """A batch write (set_many, the bulk path) shares tag sections as set() does, charges
+    the same bytes, and a rewrite of a shared entry by either path releases exactly what it
+    held; invalidating the tag then drops every entry of the batch."""
+    backend = InMemoryBackend()
+    manager = CacheManager(backend=backend)
+    manager.set_many({f"k{i}": f"answer {i}" for i in range(6)}, ttl=60, tags=["model:x"])
+    skey = manager.storage_key
+    assert _split_keys(backend) >= {skey(f"k{i}") for i in range(1, 6)}
+
+    def exact() -> None:
+        stored = sum(_size_of(backend.get(k)) for k in backend.keys(""))
+        assert backend.stats()["bytes"] == stored
+
+    exact()
+    manager.set_many({f"k{i}": f"again {i}" for i in range(3)}, ttl=60, tags=["model:x"])
+    manager.set("k4", "single rewrite", ttl=60, tags=["model:x"])
+    exact()
+    assert [manager.get(f"k{i}") for i in range(6)] == [
+        "again 0", "again 1", "again 2", "answer 3", "single rewrite", "answer 5"
+    ]  # fmt: skip
+    manager.invalidate("model:x")
+    assert all(manager.get(f"k{i}") is None for i in range(6))
+    manager.clear()
+    assert backend.stats()["bytes"] == 0
+
+
 def general_get(manager: CacheManager, key: str) -> object:
     """The general CacheManager.get, bypassing the lean one bound on the instance."""
     return CacheManager.get(manager, key)

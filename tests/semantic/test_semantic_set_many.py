@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -278,3 +279,89 @@ def test_bulk_fill_is_served_by_the_ivf_index_at_once() -> None:
     assert acme.get("paraphrase 0", model="other-model") is None
     hits = store.search(near[0], k=1, now=time.time() + 61)  # past the batch's expiry
     assert hits == []
+
+
+class _Watched(NumpyBackend):
+    """A stock NumpyBackend that notes where staging ran and what was stored at commit."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__(dim)
+        self.cache: SemanticCache | None = None
+        self.staged_on: list[str] = []
+        self.stored_at_commit: list[int] = []
+
+    def stage_add(self, *args: Any, **kwargs: Any) -> Any:
+        self.staged_on.append(threading.current_thread().name)
+        return super().stage_add(*args, **kwargs)
+
+    def commit_add(self, staged: Any) -> None:
+        assert self.cache is not None
+        keys = [meta["k"] for meta in staged.metadatas]
+        self.stored_at_commit.append(len(self.cache.manager.get_many(keys, layer="semantic")))
+        super().commit_add(staged)
+
+
+@pytest.mark.parametrize("run", ["sync", "async"])
+def test_large_batch_stages_its_index_add_while_payloads_are_written(run: str) -> None:
+    """A large batch with vectors stages the index add off the caller's thread and makes the
+    vectors visible only once every payload is stored (a search never finds a vector whose
+    payload is not there yet); small batches and vector-less ones add in turn."""
+    n, dim = 3000, 64
+    store = _Watched(dim)
+    cache = SemanticCache(embedder=HashingEmbedder(dim=dim), vector_backend=store, threshold=0.8)
+    store.cache = cache
+    texts = [f"question number {i}" for i in range(n)]
+    vectors = HashingEmbedder(dim=dim).embed_many(texts)
+    pairs = [(t, i) for i, t in enumerate(texts)]
+    if run == "sync":
+        assert cache.set_many(pairs, vectors=vectors) == n
+    else:
+        assert asyncio.run(cache.aset_many(pairs, vectors=vectors)) == n
+    assert store.stored_at_commit == [n]
+    assert store.staged_on != [threading.current_thread().name]
+    assert store.count() == n
+    assert cache.lookup(texts[5]).value == 5
+    cache.set_many({"small": 1}, vectors=vectors[:1])
+    assert store.staged_on[1:] == [threading.current_thread().name]  # add(): stage in turn
+
+
+def test_failed_staging_is_a_counted_error_and_payloads_stay() -> None:
+    """A store whose staging fails mid-batch is counted and logged; the payloads still serve."""
+
+    class BadStage(NumpyBackend):
+        def stage_add(self, *args: Any, **kwargs: Any) -> Any:
+            raise OSError("out of memory")
+
+    n, dim = 2000, 64
+    cache = SemanticCache(embedder=HashingEmbedder(dim=dim), vector_backend=BadStage(dim=dim))
+    texts = [f"question number {i}" for i in range(n)]
+    vectors = HashingEmbedder(dim=dim).embed_many(texts)
+    for run in (cache.set_many, lambda *a, **k: asyncio.run(cache.aset_many(*a, **k))):
+        assert run({t: i for i, t in enumerate(texts)}, vectors=vectors) == n
+    assert cache.stats()["errors"] == 2
+    assert cache.get(texts[7]) == 7
+    assert cache.vector_backend.count() == 0
+
+
+def test_strict_payload_failure_leaves_no_staged_vector() -> None:
+    """With a strict manager, a failed payload write raises and the staged vectors are
+    never committed (sync and async): no vector points at a payload that was not stored."""
+    from omnicache_ai import CacheBackendError, InMemoryBackend
+    from omnicache_ai.testing import FlakyBackend
+
+    n, dim = 2000, 64
+    flaky = FlakyBackend(InMemoryBackend())
+    store = NumpyBackend(dim=dim)
+    cache = SemanticCache(CacheManager(backend=flaky, strict=True),
+                          embedder=HashingEmbedder(dim=dim), vector_backend=store)  # fmt: skip
+    texts = [f"question number {i}" for i in range(n)]
+    vectors = HashingEmbedder(dim=dim).embed_many(texts)
+    flaky.down = True
+    with pytest.raises(CacheBackendError):
+        cache.set_many({t: i for i, t in enumerate(texts)}, vectors=vectors)
+    with pytest.raises(CacheBackendError):
+        asyncio.run(cache.aset_many({t: i for i, t in enumerate(texts)}, vectors=vectors))
+    assert store.count() == 0
+    flaky.down = False
+    assert cache.set_many({t: i for i, t in enumerate(texts)}, vectors=vectors) == n
+    assert store.count() == n

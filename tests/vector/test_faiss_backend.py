@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -310,4 +312,82 @@ def test_bulk_load_into_an_empty_store_owns_its_rows(make: Any) -> None:
     store.add(["late"], clustered(1, seed=9))  # grows past the adopted matrix
     assert store.count() == 3001
     assert store.search(data[2999], k=1)[0].id == "id2999"
+    store.close()
+
+
+@pytest.mark.parametrize("kind", ["numpy", "faiss"])
+def test_a_staged_batch_is_invisible_until_committed(kind: str) -> None:
+    """stage_add writes nothing; commit_add makes the whole batch visible, once."""
+    data = clustered(3000)
+    store = NumpyBackend(dim=DIM) if kind == "numpy" else FAISSBackend(dim=DIM, ann_threshold=2000)
+    staged = store.stage_add(ids(3000), data)
+    assert store.count() == 0
+    assert store.search(data[0], k=1) == []
+    store.commit_add(staged)
+    assert store.count() == 3000
+    if kind == "faiss":
+        assert (store.stats()["index"], store.stats()["build"]) == ("ivf", "quick")
+    for row in range(0, 3000, 11):
+        assert store.search(data[row], k=1)[0].id == f"id{row}"
+    with pytest.raises(ValueError, match="already committed"):
+        store.commit_add(staged)
+    store.close()
+
+
+class _PausedBuild(FAISSBackend):
+    """A FAISSBackend whose quick index build waits for a signal (to act during it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.started, self.go = threading.Event(), threading.Event()
+        super().__init__(*args, **kwargs)
+
+    def _make_index(self, vecs: npt.NDArray[np.float32], quick: bool = False) -> Any:
+        if quick:
+            self.started.set()
+            assert self.go.wait(30)
+        return super()._make_index(vecs, quick)
+
+
+def test_searches_and_writes_during_a_bulk_build_are_served_and_kept() -> None:
+    """The bulk build holds no lock: searches are answered meanwhile, and rows written or
+    deleted meanwhile are in the index it swaps in."""
+    data = clustered(3100)
+    store = _PausedBuild(dim=DIM, ann_threshold=2000, exact_filter_limit=0)
+    store.add(ids(500), data[:500], [{"part": i % 2} for i in range(500)])
+    loader = threading.Thread(
+        target=store.add, args=(ids(3000)[500:], data[500:3000], [{"part": 1}] * 2500)
+    )
+    loader.start()
+    assert store.started.wait(30)
+    with ThreadPoolExecutor(1) as pool:  # a search that waited for the build would time out
+        assert pool.submit(store.search, data[7], 1).result(timeout=10)[0].id == "id7"
+        late = [f"late{i}" for i in range(100)]
+        pool.submit(store.add, late, data[3000:], [{"part": 0}] * 100).result(timeout=10)
+        pool.submit(store.delete, ["id3", "id499"]).result(timeout=10)
+    assert store.stats()["building"]
+    store.go.set()
+    loader.join(30)
+    stats = store.stats()
+    assert (stats["index"], stats["build"], stats["building"]) == ("ivf", "quick", False)
+    assert store.count() == 3098
+    for row in [3, 499, *range(0, 3000, 7)]:
+        hit = store.search(data[row], k=1)[0]
+        assert (hit.id == f"id{row}") == (row not in (3, 499))
+    for j in range(0, 100, 3):
+        assert store.search(data[3000 + j], k=1, filter={"part": 0})[0].id == f"late{j}"
+    store.close()
+
+
+def test_bad_metadata_in_a_bulk_add_writes_nothing_and_blocks_no_later_build() -> None:
+    """Metadata are checked after the quick build: a bad batch still raises before any write,
+    and the next bulk add builds its index as usual."""
+    data = clustered(3000)
+    store = FAISSBackend(dim=DIM, ann_threshold=2000)
+    bad: list[dict[str, Any]] = [{"part": 1}] * 2999 + [{"part": [1, 2]}]
+    with pytest.raises(TypeError, match="metadata value"):
+        store.add(ids(3000), data, bad)
+    assert (store.count(), store.stats()["index"], store.stats()["building"]) == (0, "exact", False)
+    store.add(ids(3000), data, [{"part": 1}] * 3000)
+    assert (store.stats()["index"], store.stats()["build"]) == ("ivf", "quick")
+    assert store.search(data[42], k=1, filter={"part": 1})[0].id == "id42"
     store.close()

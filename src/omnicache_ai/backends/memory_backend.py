@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import heapq
+import itertools
 import struct
 import sys
 import threading
@@ -459,8 +460,7 @@ class _Store:
             (k, v if type(v) is bytes or _frozen(v) else copy.deepcopy(v)) for k, v in items.items()
         ]
         with self._lock:
-            for k, v in prepared:
-                self._put(k, v, ttl)
+            self._put_many(prepared, ttl)
         self._notify()
 
     def add(self, key: str, value: Any, ttl: float | None) -> bool:
@@ -588,6 +588,50 @@ class _Store:
                 return timed
             section = sections[raw] = _Section(raw, keys, gens)
         return _Split.of(b"".join((value[:_TAGS_AT], b"\x00", value[pos:])), timed, section)
+
+    def _put_many(self, items: list[tuple[str, Any]], ttl: float | None) -> None:
+        """:meth:`_put` of every item, with the per-write bookkeeping done once.
+
+        One clock read and deadline for the batch, one sweep and one bound check at the end:
+        evicting from the front until the bound holds again leaves the same entries as
+        evicting after each write (the longest suffix of the write order that fits).
+        """
+        if self._touched:  # reads before this write come before it in LRU order
+            self._replay_touched()
+        now = _now()
+        data, bounded, size_of, timed = self._data, self._bounded, _size_of, _Timed.of
+        deadline = _INF if ttl is None else now + ttl
+        delta = 0
+        for key, value in items:
+            old = data.get(key)
+            if old is not None:
+                delta -= _stored_size(old)
+                if bounded:  # the write makes the entry the most recent one (LRU) or newest
+                    del data[key]
+            if ttl is None:
+                data[key] = value
+            else:
+                item: _Deadline = timed(value, deadline)
+                if type(value) is bytes and len(value) > _TAGS_AT and value[_TAGS_AT]:
+                    item = self._split(value, item)  # as _put does: a shared tag section
+                data[key] = item
+            delta += size_of(value)
+        self._bytes += delta
+        if ttl is not None and items:
+            queue = self._queues.get(ttl)
+            if queue is None and len(self._queues) < _MAX_QUEUES:
+                queue = self._queues[ttl] = _Queue()
+            if queue is not None:
+                queue.keys.extend(key for key, _ in items)
+                queue.deadlines.extend(itertools.repeat(deadline, len(items)))
+            else:
+                for key, _ in items:
+                    heapq.heappush(self._heap, (deadline, key))
+            self._next_due = min(self._next_due, deadline)
+            self._records += len(items)
+            if self._records > 2 * len(data) + 64:
+                self._rebuild_deadlines()
+        self._after_write(now)
 
     def _after_write(self, now: float) -> None:
         if now >= self._next_due:

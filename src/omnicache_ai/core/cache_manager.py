@@ -534,6 +534,27 @@ class CacheManager:
                 payload, codec = packed, comp.codec_id
         return _env.encode(payload, ser.format_id, codec, tag_gens)
 
+    def _encode_many(
+        self,
+        items: Mapping[str, Any],
+        serializer: Serializer | None,
+        tag_gens: Sequence[tuple[str, int]],
+    ) -> dict[str, Any]:
+        """``{scoped key: stored form}`` for a batch: :meth:`_encode` of every value.
+
+        Without compression, every envelope of the batch starts with the same bytes (magic,
+        format, codec, the batch's tag generations), so they are framed once and each entry
+        is that head plus its payload: a 100k-entry ``set_many`` skips 100k tag encodings.
+        """
+        skey = self._skey
+        if self.compressor.codec_id:  # whether to compress is decided per payload
+            return {skey(k): self._encode(v, serializer, tag_gens) for k, v in items.items()}
+        ser = serializer or self.serializer
+        head, dumps = _env.encode(b"", ser.format_id, 0, tag_gens), ser.dumps
+        if self._raw_values and serializer is None and not tag_gens:
+            return {skey(k): v if _as_is(v) else head + dumps(v) for k, v in items.items()}
+        return {skey(k): head + dumps(v) for k, v in items.items()}
+
     def _serializer_for(self, format_id: int, preferred: Serializer | None) -> Serializer:
         for ser in (preferred, self.serializer):
             if ser is not None and ser.format_id == format_id:
@@ -989,7 +1010,7 @@ class CacheManager:
             self._failed(err, "set_many", st, next(iter(items), ""))
             return
         tag_gens = list(zip(tag_keys, gens, strict=True))
-        data = {self._skey(k): self._encode(v, serializer, tag_gens) for k, v in items.items()}
+        data = self._encode_many(items, serializer, tag_gens)
         ttl_s = self.ttl_policy.ttl_for(layer, ttl)
         try:
             self._sync.set_many(data, ttl_s)
@@ -1365,7 +1386,7 @@ class CacheManager:
             self._failed(err, "set_many", st, next(iter(items), ""))
             return
         tag_gens = list(zip(tag_keys, gens, strict=True))
-        data = {self._skey(k): self._encode(v, serializer, tag_gens) for k, v in items.items()}
+        data = self._encode_many(items, serializer, tag_gens)
         ttl_s = self.ttl_policy.ttl_for(layer, ttl)
         try:
             await self._async.set_many(data, ttl_s)

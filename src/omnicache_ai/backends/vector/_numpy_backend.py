@@ -42,7 +42,7 @@ from omnicache_ai.backends.vector.base import (
     search_threads,
 )
 
-__all__ = ["NumpyBackend"]
+__all__ = ["NumpyBackend", "StagedAdd"]
 
 _FORMAT = "omnicache-vectors/1"
 _STORE_FILE = "store.npz"
@@ -71,6 +71,28 @@ class _Posting:
     def __init__(self) -> None:
         self.rows: set[int] = set()
         self.bits: npt.NDArray[np.bool_] | None = None
+
+
+class StagedAdd:
+    """A batch validated and prepared by ``stage_add``, waiting for ``commit_add``.
+
+    Opaque to callers: hand it back to the store that staged it.
+    """
+
+    __slots__ = ("committed", "ids", "metadatas", "prebuilt", "vectors")
+
+    def __init__(
+        self,
+        ids: list[str],
+        vectors: npt.NDArray[np.float32],
+        metadatas: list[dict[str, MetadataValue]],
+        prebuilt: Any = None,
+    ) -> None:
+        self.ids = ids
+        self.vectors = vectors
+        self.metadatas = metadatas
+        self.prebuilt = prebuilt
+        self.committed = False
 
 
 class NumpyBackend(BaseVectorBackend):
@@ -217,11 +239,62 @@ class NumpyBackend(BaseVectorBackend):
             >>> s.count()
             1
         """
-        id_list, arr, metas = self._prepare_add(ids, vectors, metadatas)
+        self.commit_add(self.stage_add(ids, vectors, metadatas))
+
+    def stage_add(
+        self,
+        ids: Sequence[str],
+        vectors: npt.ArrayLike,
+        metadatas: Sequence[Mapping[str, MetadataValue] | None] | None = None,
+    ) -> StagedAdd:
+        """The first half of :meth:`add`: all the work that needs no lock, nothing visible yet.
+
+        Validates and normalizes the batch (and, in :class:`FAISSBackend`, builds the
+        approximate index a bulk load needs) without holding the store's lock, so searches
+        and other writes carry on meanwhile. :meth:`commit_add` then makes the batch
+        visible at once. ``add`` is exactly the two in a row; calling them apart lets a
+        caller overlap the slow half with other work, e.g. ``SemanticCache.set_many`` writes
+        its payloads meanwhile, so no vector is searchable before its payload is stored.
+
+        Raises:
+            TypeError, ValueError: As :meth:`add` would, before anything is written.
+
+        Example:
+            >>> import numpy as np
+            >>> s = NumpyBackend(dim=2)
+            >>> staged = s.stage_add(["a"], [[1.0, 0.0]])
+            >>> s.count()
+            0
+            >>> s.commit_add(staged); s.count()
+            1
+        """
+        id_list, arr, keep = self._prepare_rows(ids, vectors, metadatas)
+        prebuilt = self._prebuild(len(id_list), arr)
+        # The metadata are checked after the build (bad ones then waste it, but still raise
+        # before anything is written): the build releases the GIL, so a caller staging from
+        # a worker thread gets its own Python work done meanwhile, with no GIL contention.
+        metas = self._prepare_metas(metadatas, len(id_list), keep)
+        return StagedAdd(id_list, arr, metas, prebuilt)
+
+    def commit_add(self, staged: StagedAdd) -> None:
+        """Make a batch from :meth:`stage_add` visible (the second half of :meth:`add`).
+
+        A staged batch is committed once; rows written, replaced or deleted since it was
+        staged are handled as if the whole ``add`` had run at commit time.
+
+        Example:
+            >>> s = NumpyBackend(dim=2)
+            >>> s.commit_add(s.stage_add(["a", "b"], [[1.0, 0.0], [0.0, 1.0]])); s.count()
+            2
+        """
+        if staged.committed:
+            raise ValueError("this staged batch was already committed")
+        id_list, arr, metas = staged.ids, staged.vectors, staged.metadatas
         if not id_list:
             return
         with self._lock:
             self._check_open()
+            staged.committed = True
             if self._row_of:  # upserts: drop the rows these ids had (a C loop when none)
                 for row in [r for r in map(self._row_of.get, id_list) if r is not None]:
                     self._kill(row)
@@ -257,7 +330,7 @@ class NumpyBackend(BaseVectorBackend):
                     self._index_row(start + offset, meta)
             self._n = stop
             self._dirty = True
-            self._after_append(start, stop)
+            self._after_append(start, stop, staged.prebuilt)
             self._maybe_compact()
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -518,8 +591,12 @@ class NumpyBackend(BaseVectorBackend):
         return mat @ q
 
     # ---- maintenance hooks (FAISSBackend overrides) --------------------------------------
-    def _after_append(self, start: int, stop: int) -> None:
-        """Rows ``[start, stop)`` were just written."""
+    def _prebuild(self, rows: int, vectors: npt.NDArray[np.float32]) -> Any:
+        """Work :meth:`stage_add` does for a batch of ``rows`` outside the lock (none here)."""
+        return None
+
+    def _after_append(self, start: int, stop: int, prebuilt: Any = None) -> None:
+        """Rows ``[start, stop)`` were just written (``prebuilt``: what :meth:`_prebuild` made)."""
 
     def _after_clear(self) -> None:
         """Every row was just dropped."""

@@ -361,6 +361,20 @@ class BaseVectorBackend:
         metadatas: Sequence[Mapping[str, MetadataValue] | None] | None,
     ) -> tuple[list[str], npt.NDArray[np.float32], list[dict[str, MetadataValue]]]:
         """Validate an ``add`` call; duplicate ids in one batch keep the last occurrence."""
+        id_list, arr, keep = self._prepare_rows(ids, vectors, metadatas)
+        return id_list, arr, self._prepare_metas(metadatas, len(id_list), keep)
+
+    def _prepare_rows(
+        self,
+        ids: Sequence[str],
+        vectors: npt.ArrayLike,
+        metadatas: Sequence[Mapping[str, MetadataValue] | None] | None,
+    ) -> tuple[list[str], npt.NDArray[np.float32], list[int] | None]:
+        """The ids and normalized rows of an ``add`` (last occurrence of a repeated id kept).
+
+        Also checks the metadata count, not the metadata themselves (see
+        :meth:`_prepare_metas`). Returns the kept positions too, ``None`` if all were kept.
+        """
         if isinstance(ids, str):
             raise TypeError("ids must be a sequence of strings, not a single string")
         id_list = list(ids)
@@ -371,19 +385,27 @@ class BaseVectorBackend:
         arr = normalize_rows(vectors, self.dim) if id_list else np.empty((0, self.dim), "f4")
         if arr.shape[0] != len(id_list):
             raise ValueError(f"{len(id_list)} ids but {arr.shape[0]} vectors")
-        if metadatas is None:
-            metas: list[dict[str, MetadataValue]] = [{} for _ in id_list]
-        else:
-            if len(metadatas) != len(id_list):
-                raise ValueError(f"{len(id_list)} ids but {len(metadatas)} metadata entries")
-            metas = _check_metadatas(metadatas)
+        if metadatas is not None and len(metadatas) != len(id_list):
+            raise ValueError(f"{len(id_list)} ids but {len(metadatas)} metadata entries")
+        keep: list[int] | None = None
         if len(set(id_list)) != len(id_list):
             last = {i: pos for pos, i in enumerate(id_list)}
             keep = sorted(last.values())
             id_list = [id_list[p] for p in keep]
             arr = arr[keep]
-            metas = [metas[p] for p in keep]
-        return id_list, arr, metas
+        return id_list, arr, keep
+
+    @staticmethod
+    def _prepare_metas(
+        metadatas: Sequence[Mapping[str, MetadataValue] | None] | None,
+        n: int,
+        keep: list[int] | None,
+    ) -> list[dict[str, MetadataValue]]:
+        """Checked copies of an ``add``'s metadata, for the ``n`` rows kept at ``keep``."""
+        if metadatas is None:
+            return [{} for _ in range(n)]
+        metas = _check_metadatas(metadatas)
+        return metas if keep is None else [metas[p] for p in keep]
 
     def _prepare_search(
         self, vector: npt.ArrayLike, k: int, flt: Mapping[str, FilterValue] | None

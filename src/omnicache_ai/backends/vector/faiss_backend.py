@@ -16,10 +16,13 @@ top. Why that split:
 * The first approximate index is built in a background thread when the store crosses
   ``ann_threshold`` entries; until it is ready, searches stay exact. A *bulk* add (one
   ``add`` of at least ``bulk_rows`` rows, e.g. ``SemanticCache.set_many``) that leaves the
-  store over the threshold without an index builds a quick IVF index inline instead (k-means
-  on a subsample, a few iterations, about ``sqrt(n)`` lists: ~0.75 s on one core at 100k x
-  384), so the first search after a bulk load is already sub-millisecond; it is retrained in
-  the background, with the full settings, after the next fourfold growth.
+  store over the threshold without an index builds a quick IVF index before it returns
+  instead (k-means on a subsample, a few iterations, about ``sqrt(n)`` lists: ~0.5 s on one
+  idle core at 100k x 384), so the first search after a bulk load is already
+  sub-millisecond; it is retrained in the background, with the full settings, after the
+  next fourfold growth. The build holds no lock: it runs in :meth:`stage_add`, over a
+  snapshot of the rows plus the batch, while searches (exact meanwhile) and other writes go
+  on; :meth:`commit_add` swaps it in with the rows written meanwhile added to it.
 * IVF deletes use the same tombstones (one code path for both index kinds), and an IVF index
   is retrained in the background after each fourfold growth, when its centroids go stale.
 * A search runs on ``threads`` threads (default 1): exact scans use FAISS's single-threaded
@@ -156,6 +159,8 @@ class FAISSBackend(NumpyBackend):
         self._ann_build = "full"
         self._ann_trained_on = 0
         self._builder: threading.Thread | None = None
+        # A stage_add is building a quick index outside the lock: no other build may start.
+        self._prebuilding = False
         self._build_error: Exception | None = None
         # Bumped whenever row numbers change or vanish, so a build started before that
         # knows its result is stale and drops it.
@@ -208,7 +213,7 @@ class FAISSBackend(NumpyBackend):
                 if self._ann_kind == "ivf":
                     out["nlist"] = int(self._ann.nlist)
                     out["nprobe"] = self._effective_nprobe()
-            out["building"] = self._builder is not None
+            out["building"] = self._builder is not None or self._prebuilding
             return out
 
     def close(self) -> None:
@@ -336,7 +341,7 @@ class FAISSBackend(NumpyBackend):
         return index
 
     def _wants_index(self) -> bool:
-        if self._ann_kind is None or self._builder is not None:
+        if self._ann_kind is None or self._builder is not None or self._prebuilding:
             return False
         live = len(self._row_of)
         if self._ann is None:
@@ -389,28 +394,97 @@ class FAISSBackend(NumpyBackend):
         if self._wants_index():
             self._start_build()  # the store outgrew the snapshot while it was being built
 
-    def _after_append(self, start: int, stop: int) -> None:
+    def _prebuild(self, rows: int, vectors: npt.NDArray[np.float32]) -> Any:
+        """The quick IVF index of a bulk add, built from a snapshot without holding the lock.
+
+        Covers the live rows at the snapshot plus the staged batch; :meth:`_install` swaps it
+        in at commit. Searches meanwhile are exact scans of the rows already visible.
+        """
+        with self._lock:
+            if (
+                self._closed
+                or self._ann is not None
+                or self._builder is not None
+                or self._prebuilding
+                or not self._wants_bulk_build(rows, len(self._row_of) + rows)
+            ):
+                return None
+            self._prebuilding = True
+            generation, n0 = self._generation, self._n
+            if self._dead:
+                order = np.flatnonzero(self._alive[:n0]).astype(np.int64)
+                old = self._vecs[order]
+            else:  # rows are never changed in place, so a view of them is a stable snapshot
+                order, old = np.arange(n0, dtype=np.int64), self._vecs[:n0]
+        try:
+            vecs = np.concatenate([old, vectors]) if len(old) else vectors
+            index = self._with_threads(self._make_index, vecs, quick=True)
+        finally:
+            with self._lock:
+                self._prebuilding = False
+        return (index, generation, n0, order)
+
+    def _install(self, prebuilt: Any, start: int, stop: int) -> bool:
+        """Swap in an index from :meth:`_prebuild` for the batch just written to ``[start, stop)``.
+
+        Rows added by others while it was built sit between the snapshot and the batch: the
+        rows are renumbered to the index's order (snapshot, batch, then those) and those are
+        added to it. Stale (rows renumbered or cleared, or another index arrived): refused.
+        """
+        index, generation, n0, order = prebuilt
+        if generation != self._generation or self._ann is not None:
+            return False
+        batch = np.arange(start, stop, dtype=np.int64)
+        if order.size != n0 or start != n0:
+            between = np.arange(n0, start, dtype=np.int64)
+            NumpyBackend._reorder(self, np.concatenate([order, batch, between]))
+            if between.size:
+                index.add(self._vecs[order.size + batch.size : self._n])
+        self._ann = index
+        self._ann_build = "quick"
+        self._ann_trained_on = int(order.size + batch.size)
+        self._generation += 1
+        self._dirty = True
+        return True
+
+    def _after_append(self, start: int, stop: int, prebuilt: Any = None) -> None:
+        if prebuilt is not None and self._install(prebuilt, start, stop):
+            return
         if self._ann is not None:
             self._ann.add(self._vecs[start:stop])
-        elif self._wants_bulk_build(stop - start):
+        elif self._wants_bulk_build(stop - start, len(self._row_of)):
             self._bulk_build()
             return
         if self._wants_index():
             self._start_build()
 
-    def _wants_bulk_build(self, added: int) -> bool:
+    def _wants_bulk_build(self, added: int, live: int) -> bool:
         return (
             self._ann_kind == "ivf"
             and self._bulk_rows > 0
             and added >= self._bulk_rows
-            and len(self._row_of) >= max(self._ann_threshold, 1)
+            and live >= max(self._ann_threshold, 1)
         )
+
+    def _with_threads(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` with this thread's OpenMP team at the ``threads`` budget."""
+        # FAISS's default OpenMP team oversubscribes a busy machine (measured at 100k on two
+        # loaded cores: a quick build took 0.74 s on one thread, 1.6 s on two).
+        if not self._threads:
+            return fn(*args, **kwargs)
+        before = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(self._threads)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            faiss.omp_set_num_threads(before)
 
     def _bulk_build(self) -> None:
         """Build a quick IVF index inline over the live rows (see the module docs).
 
-        A background build still running (from a snapshot taken before this bulk add) is
-        made stale by the generation bump, so its result is dropped when it finishes.
+        The fallback when :meth:`_prebuild` could not run (a build was under way when the
+        batch was staged). A background build still running from an older snapshot is made
+        stale by the generation bump, so its result is dropped when it finishes.
         """
         n = self._n
         if self._dead:
@@ -418,18 +492,7 @@ class FAISSBackend(NumpyBackend):
             vecs = self._vecs[order]
         else:  # no tombstone: the live rows are the first n, no copy needed
             order, vecs = np.arange(n, dtype=np.int64), self._vecs[:n]
-        # On the caller's thread, so with the caller's thread budget (``threads``): FAISS's
-        # default OpenMP team oversubscribes a busy machine (measured at 100k on two loaded
-        # cores: 0.74 s on one thread, 1.6 s on two).
-        if self._threads:
-            before = faiss.omp_get_max_threads()
-            faiss.omp_set_num_threads(self._threads)
-            try:
-                index = self._make_index(vecs, quick=True)
-            finally:
-                faiss.omp_set_num_threads(before)
-        else:
-            index = self._make_index(vecs, quick=True)
+        index = self._with_threads(self._make_index, vecs, quick=True)
         self._generation += 1
         generation, n0 = self._generation, self._n
         self._swap_in(index, generation, n0, order)
