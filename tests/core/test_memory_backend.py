@@ -21,6 +21,25 @@ def test_lru_evicts_least_recently_used() -> None:
     assert b.stats()["evictions"] == 1
 
 
+@pytest.mark.parametrize("via_manager", [False, True])
+def test_reads_between_writes_keep_their_order(via_manager: bool) -> None:
+    """Several reads between two writes (logged, then replayed by the next write while the
+    store has never evicted) rank the keys by their last read, as an LRU does: the
+    victims are the never-read key, then the keys in the order they were last read."""
+    b = InMemoryBackend(max_size=4)
+    m = CacheManager(backend=b)
+    put, get = (m.set, m.get) if via_manager else (b.set, b.get)
+    for k in "abcd":
+        put(k, k)
+    for k in "cbacab":  # last reads: c, a, b (d never read)
+        assert get(k) == k
+    put("e", "e")  # evicts d, the least recently used
+    put("f", "f")  # evicts c
+    put("g", "g")  # evicts a
+    assert [k for k in "abcdefg" if get(k) is not None] == ["b", "e", "f", "g"]
+    assert b.stats()["evictions"] == 3
+
+
 def test_ttl_strategy_does_not_reorder_on_read() -> None:
     """The TTL-only strategy evicts the oldest write even if it was just read."""
     b = InMemoryBackend(eviction_policy=EvictionPolicy("ttl", max_entries=3))
