@@ -46,10 +46,11 @@ import logging
 import mmap
 import os
 import threading
+from collections.abc import Callable
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 __all__ = ["HYPERNYM_STEPS", "lexical_available", "related", "substitution"]
 
@@ -96,25 +97,16 @@ class _WordNet:
 
     def _index_line(self, pos: str, lemma: str) -> bytes | None:
         """The index line of ``lemma`` (binary search over the sorted file), or ``None``."""
-        mm = self._maps[f"index.{pos}"]
         key = lemma.encode("ascii", "ignore") + b" "
-        lo, hi = 0, len(mm)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            start = mm.rfind(b"\n", 0, mid) + 1
-            end = mm.find(b"\n", start)
-            end = len(mm) if end < 0 else end
-            line = mm[start:end]
+
+        def order(line: bytes) -> int | None:
             if line.startswith(b"  "):  # the licence header sorts first
-                lo = end + 1
-                continue
+                return -1
             if line.startswith(key):
-                return line
-            if line < key:
-                lo = end + 1
-            else:
-                hi = start
-        return None
+                return 0
+            return -1 if line < key else 1
+
+        return _search_lines(self._maps[f"index.{pos}"], order)
 
     def offsets(self, pos: str, lemma: str) -> tuple[int, ...]:
         """The synset offsets of ``lemma`` as a ``pos`` word, most frequent sense first."""
@@ -132,25 +124,15 @@ class _WordNet:
         them with CRLF line ends, which shifts every line; the lines are still in offset
         order, so a binary search on their leading offset finds them either way.
         """
-        mm = self._maps[f"data.{pos}"]
-        lo, hi = 0, len(mm)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            start = mm.rfind(b"\n", 0, mid) + 1
-            end = mm.find(b"\n", start)
-            end = len(mm) if end < 0 else end
-            head = mm[start : start + 8]
+
+        def order(line: bytes) -> int | None:
+            head = line[:8]
             if not head.isdigit():  # the licence header comes first
-                lo = end + 1
-                continue
+                return -1
             at = int(head)
-            if at == offset:
-                return mm[start:end]
-            if at < offset:
-                lo = end + 1
-            else:
-                hi = start
-        return None
+            return 0 if at == offset else (-1 if at < offset else 1)
+
+        return _search_lines(self._maps[f"data.{pos}"], order)
 
     def pointers(self, pos: str, offset: int) -> tuple[tuple[str, str, int], ...]:
         """``(symbol, pos, offset)`` for every pointer of the synset at ``offset``."""
@@ -383,3 +365,26 @@ def _reset_for_tests(root: str | os.PathLike[str] | None) -> None:
     _senses.cache_clear()
     _ptrs.cache_clear()
     related.cache_clear()
+
+
+def _search_lines(mm: Any, order: Callable[[bytes], int | None]) -> bytes | None:
+    """Binary search over the lines of a sorted file mapped in ``mm``.
+
+    ``order(line)`` says where the line sits against what is sought: ``0`` found, ``-1``
+    before it, ``1`` after it. Returns the line found (without its newline) or ``None``.
+    """
+    lo, hi = 0, len(mm)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        start = mm.rfind(b"\n", 0, mid) + 1
+        end = mm.find(b"\n", start)
+        end = len(mm) if end < 0 else end
+        line = mm[start:end]
+        where = order(line)
+        if where == 0:
+            return line  # type: ignore[no-any-return]
+        if where == -1:
+            lo = end + 1
+        else:
+            hi = start
+    return None
