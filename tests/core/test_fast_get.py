@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from omnicache_ai import AsyncInMemoryBackend, CacheManager, InMemoryBackend
-from omnicache_ai.backends.memory_backend import _size_of
+from omnicache_ai.backends.memory_backend import READS_KEPT, _size_of
 from omnicache_ai.core.cache_manager import MISSING
 from omnicache_ai.core.compressor import GzipCompressor
 from omnicache_ai.core.errors import CacheBackendError
@@ -418,14 +418,58 @@ def test_a_store_that_never_fills_keeps_a_plain_dict_and_a_bounded_log() -> None
     for _ in range(5000):
         assert backend.get("k0") == "v0"
     assert type(store._data) is dict
-    assert len(store._touched) <= len(store._data) + 1024
-    assert list(store._data)[-1] == "k0"  # replayed: the most recently read is last
+    assert len(store._touched) <= 2 * READS_KEPT
+    backend.set("k1", "v1")  # a write replays the log, before its own key moves last
+    assert list(store._data)[-2:] == ["k0", "k1"]
     for i in range(50, 101):
         backend.set(f"k{i}", f"v{i}")
     assert type(store._data) is OrderedDict  # the first eviction switched the layout
-    assert backend.get("k1") is None
+    assert backend.get("k2") is None  # the oldest written, never read
     assert backend.get("k0") == "v0"
     assert store._touched == []
+
+
+def test_a_long_run_of_reads_keeps_the_last_reads_in_exact_order() -> None:
+    """More reads than the log keeps between two writes: the log stays bounded, the older
+    reads are forgotten, and the keys read among the last READS_KEPT reads end up last, in
+    the order of their last read, when the next write replays the log."""
+    n = 3 * READS_KEPT
+    backend = InMemoryBackend(max_size=n + 10)
+    store = backend._store
+    keys = [f"k{i}" for i in range(n)]
+    for k in keys:
+        backend.set(k, k)
+    early = keys[: READS_KEPT // 2]  # read first, then pushed out of the log
+    late = list(reversed(keys[READS_KEPT : 2 * READS_KEPT]))  # the last READS_KEPT reads
+    for k in early + keys[2 * READS_KEPT :] + late:
+        assert backend.get(k) == k
+        assert len(store._touched) <= 2 * READS_KEPT
+    backend.set("new", "v")
+    order = list(store._data)
+    assert order[-1] == "new"
+    assert order[-1 - len(late) : -1] == late  # exact LRU among the recent reads
+    # What the bounded log gives up: the early reads were forgotten, so those keys kept
+    # their write-time place, ahead of every key read since (exact LRU would agree on the
+    # latter) and in write order among the unread ones.
+    assert order[: len(early)] == early
+
+
+def test_a_full_store_evicts_a_key_read_long_ago_before_one_read_recently() -> None:
+    """The bargain seen from the outside: after a long run of reads, a write that evicts
+    takes the entry whose last read was forgotten, never one read recently."""
+    n = 2 * READS_KEPT
+    backend = InMemoryBackend(max_size=n)
+    keys = [f"k{i}" for i in range(n)]
+    for k in keys:
+        backend.set(k, k)
+    for k in keys:  # every key read once, in write order: k0 is the least recently read
+        backend.get(k)
+    for _ in range(3 * READS_KEPT):  # a hot key read and read again pushes them out
+        backend.get(keys[-1])
+    backend.set("extra", "v")  # the first eviction
+    assert backend.get("k0") is None
+    assert backend.get(keys[1]) == keys[1]
+    assert backend.get(keys[-1]) == keys[-1]
 
 
 def test_reads_racing_writes_lose_no_entry() -> None:
@@ -459,3 +503,17 @@ def test_reads_racing_writes_lose_no_entry() -> None:
     assert not errors
     assert len(backend) == 300
     assert backend.stats()["entries"] == len(list(backend.keys()))
+
+
+def test_the_managers_hits_keep_the_read_log_bounded_too() -> None:
+    """The manager reads through ``get_checked`` (its own inlined log append): same bound."""
+    m = CacheManager(backend=InMemoryBackend(max_size=100))
+    store = m.backend._store
+    for i in range(50):
+        m.set(f"k{i}", f"v{i}")
+    for n in range(3 * READS_KEPT):
+        assert m.get(f"k{n % 50}") == f"v{n % 50}"
+        assert len(store._touched) <= 2 * READS_KEPT
+    m.set("k0", "again")  # the replay: the last reads, in order, then the write
+    last = [f"k{(3 * READS_KEPT - d) % 50}" for d in (2, 1)] + ["k0"]
+    assert list(store._data)[-3:] == [m.storage_key(k) for k in last]

@@ -47,6 +47,9 @@ _MAX_QUEUES: Final = 16
 # Tag sections remembered to be shared between entries (see _Store._split); a bound, so
 # entries with one-off tags never grow the table.
 _MAX_SECTIONS: Final = 256
+# Reads a bounded store's read log keeps for the next write to replay (see _Store). The log
+# is trimmed to this many when it reaches twice as many.
+READS_KEPT: Final = 4096
 
 
 def _size_of(value: Any) -> int:
@@ -209,11 +212,20 @@ class _Store:
 
     * a plain ``dict``, kept in LRU (or FIFO) order while a bounded store has never been
       full: a read appends its key to a log (one lock-free ``list.append``), and the next
-      write, or a reader once the log outgrows the store, replays the log into the dict's
-      order under the lock. The first eviction turns the dict into an ``OrderedDict`` (one
-      O(n) copy), whose O(1) ``move_to_end`` and front victim serve from then on. A store
-      sized never to fill saves the OrderedDict's ~50 bytes of links per entry (about a
-      tenth of a 300-byte entry's footprint);
+      write replays the log into the dict's order under the lock. The log keeps the last
+      :data:`READS_KEPT` reads at least: when a long run of reads (no write between them)
+      doubles it, the older half is forgotten rather than replayed, so a read costs an
+      append however large the store (replaying is two hash operations on the big dict,
+      cache misses at 100k entries, about twice what the read itself costs). The victim
+      order is then exact LRU for the entries read among the last :data:`READS_KEPT` reads
+      (they follow every other entry, in the order of their last read) and for every entry
+      when fewer reads came between two writes; an entry whose last read is older than that
+      keeps the place its last write (or last replayed read) gave it. This is the bargain
+      of a lossy read buffer, as Caffeine makes it: recency is recorded for what is hot.
+      The first eviction turns the dict into an ``OrderedDict`` (one O(n) copy), whose O(1)
+      ``move_to_end`` and front victim serve from then on, exactly. A store sized never to
+      fill saves the OrderedDict's ~50 bytes of links per entry (about a tenth of a
+      300-byte entry's footprint);
     * the value itself, or a :class:`_Timed` holding value and deadline; a timed tagged
       envelope whose tag section other entries carry too is a :class:`_Split`: the
       envelope without its section, and a reference to one shared :class:`_Section`
@@ -235,7 +247,7 @@ class _Store:
         # A plain dict until the first eviction (see the class docstring and _enforce_bounds).
         self._data: dict[str, Any] = {}
         self._touched: list[str] = []  # reads not yet replayed into a plain dict's order
-        self._touch_cap = 1024
+        self._touch_cap = 2 * READS_KEPT  # the log's length that trims it (_forget_reads)
         self._queues: dict[float | None, _Queue] = {}
         self._heap: list[tuple[float, str]] = []
         self._records = 0
@@ -303,8 +315,7 @@ class _Store:
                 touched = self._touched
                 touched.append(key)
                 if len(touched) > self._touch_cap:
-                    with self._lock:
-                        self._replay_touched()
+                    self._forget_reads()
         if type(raw) is str:  # a value a manager stored as itself (see CacheManager.set)
             return raw
         if type(raw) is not bytes:
@@ -369,8 +380,19 @@ class _Store:
         touched = self._touched
         touched.append(key)
         if len(touched) > self._touch_cap:
-            with self._lock:
-                self._replay_touched()
+            self._forget_reads()
+
+    def _forget_reads(self) -> None:
+        """Trim the read log to its last :data:`READS_KEPT` reads (a long run of reads).
+
+        The reads dropped are older than every read kept, so the next replay still orders
+        the keys read recently exactly; see the class docstring for what is given up.
+        """
+        with self._lock:
+            touched = self._touched
+            excess = len(touched) - READS_KEPT
+            if excess > 0:
+                del touched[:excess]
 
     def _replay_touched(self) -> None:
         """Move the logged reads' keys to the end of a plain dict, in the order of their
@@ -387,7 +409,6 @@ class _Store:
                 item = pop(key, None)
                 if item is not None:
                     data[key] = item
-        self._touch_cap = len(data) + 1024
 
     def _counter_is(self, tag_key: str, gen: int) -> bool:
         current = self._data.get(tag_key)
