@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from omnicache_ai import AsyncInMemoryBackend, CacheManager, InMemoryBackend
 from omnicache_ai.backends.memory_backend import READS_KEPT, _size_of
-from omnicache_ai.core.cache_manager import MISSING
+from omnicache_ai.core.cache_manager import MISSING, RequestConfig
 from omnicache_ai.core.compressor import GzipCompressor
 from omnicache_ai.core.errors import CacheBackendError
 from omnicache_ai.core.serializer import JsonSerializer
@@ -517,3 +517,46 @@ def test_the_managers_hits_keep_the_read_log_bounded_too() -> None:
     m.set("k0", "again")  # the replay: the last reads, in order, then the write
     last = [f"k{(3 * READS_KEPT - d) % 50}" for d in (2, 1)] + ["k0"]
     assert list(store._data)[-3:] == [m.storage_key(k) for k in last]
+
+
+# ---- the lean aget: the lean get behind an async def, for a store that never blocks ------
+def test_aget_on_an_in_memory_store_is_the_lean_get_with_the_same_answers() -> None:
+    m = CacheManager()
+    assert "aget" in m.__dict__  # bound, like the lean get
+    m.set("k", "v", tags=["t"])
+    m.set("n", {"nested": [1, 2]}, layer="embedding")
+
+    async def run() -> tuple[Any, ...]:
+        hit = await m.aget("k")
+        other = await m.aget("n", layer="embedding")
+        miss = await m.aget("absent", "dflt")
+        skipped = await m.aget("k", "dflt", config=RequestConfig(skip_cache=True))
+        m.invalidate("t")
+        stale = await m.aget("k", "gone")
+        return hit, other, miss, skipped, stale
+
+    assert asyncio.run(run()) == ("v", {"nested": [1, 2]}, "dflt", "dflt", "gone")
+    default = m.metrics.series("default", "", m.backend_name)
+    assert default.hits == 1
+    assert m.metrics.series("embedding", "", m.backend_name).hits == 1  # the layer counts
+    assert default.misses == 2  # absent, then invalidated (skip_cache is not a lookup)
+
+
+def test_a_tenant_views_lean_aget_reads_its_own_scope() -> None:
+    root = CacheManager()
+    a, b = root.for_tenant("acme"), root.for_tenant("globex")
+    a.set("k", "for acme")
+
+    async def run() -> tuple[Any, Any, Any]:
+        return await a.aget("k"), await b.aget("k"), await root.aget("k")
+
+    assert asyncio.run(run()) == ("for acme", None, None)
+
+
+def test_a_blocking_store_keeps_the_general_aget(tmp_path: Any) -> None:
+    from omnicache_ai.backends.disk_backend import DiskBackend
+
+    m = CacheManager(backend=DiskBackend(str(tmp_path / "d")))
+    assert "aget" not in m.__dict__  # its reads go to a worker thread, never inline
+    m.set("k", "v")
+    assert asyncio.run(m.aget("k")) == "v"
