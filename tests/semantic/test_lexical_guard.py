@@ -40,9 +40,9 @@ def _round3() -> list[dict[str, str]]:
 def test_round3_substitutions_vetoed_and_paraphrases_pass() -> None:
     """Every round-3 noun/adjective swap is vetoed and every paraphrase passes, but the
     documented failures: a two-word phrase against one word ("caffeine content" / "acidity"),
-    nouns that can also be verbs (price, cost, winter: verb pairs veto only as antonyms), two
+    nouns that can also be verbs of a shared domain (price / range, winter / summer), two
     dimensions within two hypernym steps (width / thickness), a word WordNet lacks ("bettas");
-    paraphrases whose adjectives WordNet does not link (best / ideal, cold / chilled)."""
+    a paraphrase whose adjectives WordNet does not link (best / ideal)."""
     items = _round3()
     assert len(items) == 62
     nominal = [i for i in items if i["kind"] != "action_swap"]
@@ -52,7 +52,6 @@ def test_round3_substitutions_vetoed_and_paraphrases_pass() -> None:
     assert served == [
         "What is the acidity of a single espresso?",
         "What is the price of a soprano saxophone?",
-        "What is the cost of a full-frame camera body?",
         "What is the width of a hardwood floor plank?",
         "How much honey does a hive produce in winter?",
         "Can guppies live with bettas?",
@@ -62,14 +61,76 @@ def test_round3_substitutions_vetoed_and_paraphrases_pass() -> None:
         for i in items
         if check_guards(i["paraphrase"], i["cached"], ONLY) is not None
     ]
-    assert turned_away == [
-        "What is the best temperature for a goldfish tank?",
-        "Should red wine be served cold?",
-    ]
-    # Verb swaps are left to other checks (only antonyms veto): buy / sell is the one caught.
+    assert turned_away == ["What is the best temperature for a goldfish tank?"]
+    # Verb swaps veto as antonyms (buy / sell) or across domains with no close hypernym;
+    # the rest share a domain in some sense (water / prune, clean / replace) and pass.
     actions = [i for i in items if i["kind"] == "action_swap"]
     vetoed = [i["different"] for i in actions if check_guards(i["different"], i["cached"], ONLY)]
-    assert vetoed == ["How do I buy a house without an agent?"]
+    assert vetoed == [
+        "Where can I renew a fishing license?",
+        "Can I modify my hotel booking online?",
+        "How do I reserve a library book?",
+        "How do I buy a house without an agent?",
+        "When should I resign in chess?",
+    ]
+
+
+def _round4() -> list[dict[str, str]]:
+    path = Path(__file__).resolve().parents[1] / "data" / "near_misses_authored.json"
+    return [i for i in json.loads(path.read_text())["items"] if i.get("round") == 4]
+
+
+def test_round4_verb_swaps() -> None:
+    """Round 4 (51 verb swaps, written before the verb rule, its tuning set: a fit, not a
+    result): the lexical check alone vetoes 17 near-misses (from 1, untie / tie, before the
+    rule) and turns away one paraphrase, stow / store (verb.contact / verb.possession, no
+    common hypernym: WordNet files the two apart)."""
+    items = _round4()
+    assert len(items) == 51
+    vetoed = [i for i in items if check_guards(i["different"], i["cached"], ONLY) is not None]
+    assert len(vetoed) == 17, [i["different"] for i in vetoed]
+    turned_away = [
+        i["paraphrase"]
+        for i in items
+        if check_guards(i["paraphrase"], i["cached"], ONLY) is not None
+    ]
+    assert turned_away == ["How do I stow a kayak in winter?"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("How long should I knead bread dough?", "How long should I chill bread dough?"),
+        ("How do I record a team meeting?", "How do I postpone a team meeting?"),
+        ("How do I program a smart thermostat?", "How do I install a smart thermostat?"),
+        ("How do I grip a tennis racket?", "How do I choose a tennis racket?"),
+    ],
+)  # fmt: skip
+def test_verbs_of_different_domains_veto(a: str, b: str) -> None:
+    """Two verbs filed under different domains (verb.contact / verb.emotion, verb.communication
+    / verb.stative ...) with no common hypernym near either are different actions, both ways."""
+    assert check_guards(a, b, ONLY) == "lexical"
+    assert check_guards(b, a, ONLY) == "lexical"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # A shared domain: verb.contact in some sense of each (light paraphrases, 999 pairs).
+        ("The `load_dataset` function fetches a dataset from the Hub.",
+         "The `load_dataset` function loads a dataset from the Hub."),
+        ("It retrieves records from a table.", "It selects records from a table."),
+        # Different domains (verb.contact / verb.body) but a common hypernym close by.
+        ("How do I sanitize canning jars?", "How do I sterilize canning jars?"),
+        # Different parts of speech: a change of construction, not an in-place swap.
+        ("It depends on the type of object.", "It is contingent on the kind of object."),
+    ],
+)  # fmt: skip
+def test_verbs_sharing_a_domain_or_kin_and_cross_pos_pass(a: str, b: str) -> None:
+    """Verbs that share a lexicographer file, or meet within VERB_STEPS hypernym steps, and
+    words that cannot be the same part of speech are no opinion."""
+    assert check_guards(a, b, ONLY) is None
+    assert check_guards(b, a, ONLY) is None
 
 
 @pytest.mark.parametrize(
@@ -111,6 +172,9 @@ def test_related_names_the_relation() -> None:
     assert _lexical.related("tulip", "daffodil") is False
     assert _lexical.related("buy", "sell") is False
     assert _lexical.related("load", "fetch") is None
+    assert _lexical.related("knead", "chill") is False
+    assert _lexical.related("sanitize", "sterilize") is None
+    assert _lexical.related("depends", "contingent") is None
     assert _lexical.related("flurbix", "sofa") is None
 
 

@@ -23,9 +23,9 @@ and names itself when they disagree on something that changes the answer:
   my friend's car" / "can my friend use my car"); a compound noun turned round ("chocolate
   milk" / "milk chocolate").
 * ``lexical`` (needs ``omnicache-ai[lexical]``): one or two content words swapped for words
-  WordNet does not relate ("water" / "prune", "domestic" / "international", "tulip" /
-  "daffodil"), while synonyms and close hypernyms pass ("buy" / "purchase", "house" /
-  "dwelling"); see :mod:`._lexical`.
+  WordNet does not relate ("domestic" / "international", "tulip" / "daffodil"; verbs only
+  when antonyms or of different domains: "knead" / "chill"), while synonyms and close
+  hypernyms pass ("buy" / "purchase", "house" / "dwelling"); see :mod:`._lexical`.
 
 All functions are pure and run in microseconds; they are applied only to candidates that already
 passed the similarity threshold.

