@@ -95,6 +95,9 @@ FH_TARGET = 0.10
 # Question-type and role-order near-misses written for *tuning* the structural checks (see
 # tests/data/README.md): figures on it show what the checks were fitted to, never a result.
 AUTHORED = ROOT / "tests" / "data" / "near_misses_authored.json"
+# Near-misses written for *evaluation only*, by an author who saw neither the checks, nor their
+# code, nor the tuning data (see benchmarks/data/README.md): never tune on it.
+BLIND = ROOT / "benchmarks" / "data" / "near_misses_blind.json"
 HARD_FILES = [
     ROOT / "benchmarks" / "data" / "semantic_hard_negatives.json",
     ROOT / "benchmarks" / "data" / "hard_negatives.json",
@@ -268,6 +271,11 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one linea
     dev = _dev_report(emb, default_thr, rows) if DEV.exists() else None
     if dev is None:
         print(f"\n(no {DEV}: the held-out near-miss section is skipped)")
+    blind = (
+        _blind_report(emb, default_thr, dev["whole_dev_picks"])
+        if dev is not None and BLIND.exists()
+        else None
+    )
     e2e = _end_to_end(
         emb, uniq=uniq, similars=similars, origins=origins, hard=hard, U=U, S=S, HA=HA, HB=HB
     )
@@ -279,7 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one linea
         Path(args.json).write_text(json.dumps({"embedder": emb.name, "rows": rows,
                                                "default_threshold": default_thr,
                                                "end_to_end": e2e, "dev": dev,
-                                               "authored_tuning_set": tuning},
+                                               "authored_tuning_set": tuning,
+                                               "blind": blind},
                                               indent=1))  # fmt: skip
     if args.png:
         _plot(rows, args.png, emb.name, default_thr)
@@ -418,6 +427,13 @@ def _dev_report(  # noqa: PLR0915 - one linear report
             f"{max(picked):.2f} (999 light hits {min(light):.1%}-{max(light):.1%}), para hit "
             f"{out_hit / n:.1%}, false hits {out_fh / n:.1%} on what was left out"
         )
+    # Both rules on the whole dev set: what each would ship (rule A is the shipped default's).
+    picks = {"rule_a": thresholds[choose(np.ones(n, dtype=bool))],
+             "rule_b": thresholds[choose(guard_pass)]}  # fmt: skip
+    print(
+        f"on all {n} triples: rule A picks {picks['rule_a']:.2f}, rule B (post hoc) picks "
+        f"{picks['rule_b']:.2f}"
+    )
     print(
         f"\nstructural kinds at the default threshold, on the {len(set(dom_of[unseen]))} "
         "domains never looked at while the guards were written (the roles check's latest round,"
@@ -469,8 +485,107 @@ def _dev_report(  # noqa: PLR0915 - one linear report
             "loko_all": {"para_hit": held_hit / n,
             "fh": held_fh / n}, "lodo": {"para_hit": lodo_hit / n, "fh": lodo_fh / n,
             "thresholds": [min(lodo_thr), max(lodo_thr)]}, "structural_unseen": struct,
-            "rule_b_post_hoc": post_hoc,
+            "rule_b_post_hoc": post_hoc, "whole_dev_picks": picks,
             "guard_rejections": st["guard_rejections"], "outranked": st["outranked"]}  # fmt: skip
+
+
+def _blind_report(emb: Any, default_thr: float, picks: dict[str, float]) -> dict[str, Any]:
+    """The blind evaluation set through a real SemanticCache: a result, never a fit.
+
+    Every ``cached`` question is stored; each ``paraphrase`` (light or heavy, as its author
+    marked it) and each ``different`` is asked at the shipped default and at the thresholds
+    rule A and rule B pick on the whole dev set, per kind (the protocol decided before the
+    set was read is in ``benchmarks/data/README.md``).
+    """
+    from omnicache_ai.embedders import BaseEmbedder
+    from omnicache_ai.layers._guards import GuardConfig, check_guards
+    from omnicache_ai.layers.semantic_cache import SemanticCache
+
+    items = json.loads(BLIND.read_text())["items"]
+    cached = [x["cached"] for x in items]
+    para = [x["paraphrase"] for x in items]
+    diff = [x["different"] for x in items]
+    vecs: dict[str, np.ndarray] = {}
+    for texts in (cached, para, diff):
+        vecs.update(zip(texts, _embed_all(texts, emb), strict=True))
+
+    class Precomputed(BaseEmbedder):
+        name, dim = emb.name, emb.dim
+
+        def _embed_batch(self, texts: list[str]) -> np.ndarray:
+            return np.vstack([vecs[t] if t in vecs else emb.embed(t) for t in texts])
+
+    cache = SemanticCache(embedder=Precomputed())
+    for q in cached:
+        cache.set(q, q)
+    n = len(items)
+    kind_of = np.array([x["kind"] for x in items])
+    weight_of = np.array([x.get("paraphrase_weight", "heavy") for x in items])
+    passes = np.array([check_guards(d, c, GuardConfig()) is None
+                       for d, c in zip(diff, cached, strict=True)])  # fmt: skip
+    away = np.array([check_guards(p, c, GuardConfig()) is not None
+                     for p, c in zip(para, cached, strict=True)])  # fmt: skip
+    rule_a_thr, rule_b_thr = picks["rule_a"], picks["rule_b"]
+    thresholds = sorted({default_thr, rule_a_thr, rule_b_thr, *THRESHOLDS[::4]})
+    hit = {
+        t: np.array(
+            [cache.lookup(p, threshold=t).value == c for p, c in zip(para, cached, strict=True)]
+        )
+        for t in thresholds
+    }
+    fh = {t: np.array([cache.lookup(d, threshold=t).hit for d in diff])
+          for t in thresholds}  # fmt: skip
+    print(
+        f"\n## blind evaluation set {BLIND.name} ({n} triples, written for evaluation only "
+        "by an author who saw neither the checks nor the tuning data: a result, not a fit)"
+    )
+    print("\n| threshold | near-misses served | light paraphrases hit | heavy paraphrases hit |"
+          "\n|---|---|---|---|")  # fmt: skip
+    light, heavy = weight_of == "light", weight_of == "heavy"
+    curve = []
+    for t in thresholds:
+        tag = "".join(
+            f" ({name})"
+            for name, v in (("shipped default", default_thr), ("rule A", rule_a_thr),
+                            ("rule B", rule_b_thr))
+            if t == v
+        )  # fmt: skip
+        curve.append({"threshold": t, "fh": float(fh[t].mean()),
+                      "light_hit": int(hit[t][light].sum()), "light_n": int(light.sum()),
+                      "heavy_hit": int(hit[t][heavy].sum()),
+                      "heavy_n": int(heavy.sum())})  # fmt: skip
+        print(f"| {t:.2f}{tag} | {int(fh[t].sum())}/{n} ({fh[t].mean():.1%}) | "
+              f"{int(hit[t][light].sum())}/{int(light.sum())} | "
+              f"{int(hit[t][heavy].sum())}/{int(heavy.sum())} |")  # fmt: skip
+    print(f"\nper kind: near-misses served at the shipped default {default_thr:.2f} / rule B's "
+          f"{rule_b_thr:.2f}; near-misses passing the checks; paraphrases hit at the two; "
+          "paraphrases the checks turn away")  # fmt: skip
+    print("| kind | n | served (default / B) | pass checks | para hit (default / B) | "
+          "para turned away |"
+          "\n|---|---|---|---|---|---|")  # fmt: skip
+    per_kind: dict[str, Any] = {}
+    for k in sorted(set(kind_of)):
+        sel = kind_of == k
+        m = int(sel.sum())
+        per_kind[k] = {"n": m, "served_default": int(fh[default_thr][sel].sum()),
+                       "served_b": int(fh[rule_b_thr][sel].sum()),
+                       "pass_checks": int(passes[sel].sum()),
+                       "para_hit_default": int(hit[default_thr][sel].sum()),
+                       "para_hit_b": int(hit[rule_b_thr][sel].sum()),
+                       "para_turned_away": int(away[sel].sum())}  # fmt: skip
+        r = per_kind[k]
+        print(
+            f"| {k} | {m} | {r['served_default']} / {r['served_b']} | {r['pass_checks']}/{m} | "
+            f"{r['para_hit_default']} / {r['para_hit_b']} | {r['para_turned_away']}/{m} |"
+        )
+    return {
+        "n": n,
+        "curve": curve,
+        "per_kind": per_kind,
+        "shipped_default": default_thr,
+        "rule_a": rule_a_thr,
+        "rule_b": rule_b_thr,
+    }
 
 
 def _authored_report(emb: Any, default_thr: float) -> dict[str, Any]:
