@@ -560,3 +560,27 @@ def test_a_blocking_store_keeps_the_general_aget(tmp_path: Any) -> None:
     assert "aget" not in m.__dict__  # its reads go to a worker thread, never inline
     m.set("k", "v")
     assert asyncio.run(m.aget("k")) == "v"
+
+
+def test_an_in_memory_store_that_says_it_blocks_keeps_the_general_aget() -> None:
+    # The lean get still serves its sync hits, but an awaited read of a store that declares
+    # it may block goes through the store's own async read, where such a store does its I/O
+    # without holding the event loop, never through the sync read inline.
+    class Guarded(InMemoryBackend):
+        blocking = True
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.async_reads = 0
+
+        async def aget_checked(self, key: str) -> Any:
+            self.async_reads += 1
+            return await super().aget_checked(key)
+
+    store = Guarded()
+    m = CacheManager(backend=store)
+    assert "get" in m.__dict__
+    assert "aget" not in m.__dict__
+    m.set("k", "v")
+    assert asyncio.run(m.aget("k")) == "v"
+    assert store.async_reads == 1
