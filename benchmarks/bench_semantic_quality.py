@@ -33,9 +33,10 @@ results of the precision-first rule ("the lowest threshold serving <= 10% near-m
 on the rest, reported on what was left out), and the structural kinds on the 12 domains that
 were never looked at while the guards were written (``GUARD_TUNE_DOMAINS`` lists the other 13;
 the checks were also tuned on the authored set ``tests/data/near_misses_authored.json``, whose
-figures are printed as a fit, not a result; its round-2 and round-3 role-order triples, on which
-later rounds of the roles check were developed before each held-out run, are printed apart:
-round 3 drove relative clauses, reduced relatives and converse words). On the same 12 domains
+figures are printed as a fit, not a result; its round-2, round-3 and round-5 role-order
+triples, on which later rounds of the roles check were developed before each held-out run, are
+printed apart: round 3 drove relative clauses, reduced relatives and converse words, round 5
+symmetric pairs, one-way per / against / with and passive agents). On the same 12 domains
 the one-word substitution kinds (action, attribute, scope, entity, antonym) are printed with
 the checks' verdict with and without the WordNet ``lexical`` guard.
 Also printed: the share of the 999 light pairs each guard rejects alone (capped at 5% for all
@@ -437,8 +438,8 @@ def _dev_report(  # noqa: PLR0915 - one linear report
     print(
         f"\nstructural kinds at the default threshold, on the {len(set(dom_of[unseen]))} "
         "domains never looked at while the guards were written (the roles check's latest round,"
-        " relative clauses and converse words, was developed on the authored round-3 triples "
-        "and the 13 tuning domains only):"
+        " symmetric pairs, one-way per / against / with and passive agents, was developed on "
+        "the authored round-5 triples and the 13 tuning domains only):"
     )
     struct: dict[str, Any] = {}
     for k in STRUCTURAL_KINDS:

@@ -21,7 +21,10 @@ and names itself when they disagree on something that changes the answer:
   question word as the one acting or acted on ("who reports to the CTO" / "who does the CTO
   report to"); the same thing changing owner between two people both texts name ("can I use
   my friend's car" / "can my friend use my car"); a compound noun turned round ("chocolate
-  milk" / "milk chocolate").
+  milk" / "milk chocolate"). "Per", "against" and "with" are one-way ("dollars per euro",
+  "testify against", "wrap the salmon with ham"), "with" / "against" after a verb of doing
+  together or of contest two-way ("meet with", "mix X with", "play against"), and the two
+  sides of "between X and Y", "both X and Y", "X vs Y" are never a swap.
 * ``lexical`` (needs ``omnicache-ai[lexical]``): one or two content words swapped for words
   WordNet does not relate ("domestic" / "international", "tulip" / "daffodil"; verbs only
   when antonyms or of different domains: "knead" / "chill"), while synonyms and close
@@ -492,11 +495,17 @@ _OWNER_OF: Final = {"my": "@1", "our": "@1p", "your": "@2", "his": "@3m", "her":
 # A role swap is told apart from a rewording only in short texts that share most words.
 _ROLE_MAX_WORDS: Final = 12
 _ROLE_SAME_WORDS: Final = 0.5
-# Words after which the order of two things does not matter ("X or Y", "between X and Y").
+# Words after which the order of two things does not matter ("X or Y", "compare X to Y"): a
+# text holding one is not compared. The paired constructions "between X and Y", "both X and
+# Y" and "X vs Y" are read instead (see :func:`_pair_order`): their two sides
+# are put in one order and the rest of the text is compared.
 _SYMMETRIC: Final = frozenset(
-    {"or", "vs", "versus", "between", "compare", "compared", "comparison", "difference",
-     "differences", "differ", "and", "nor", "both", "either"}
+    {"or", "compare", "compared", "comparison", "difference", "differences", "differ", "and",
+     "nor"}
 )  # fmt: skip
+# The paired constructions: the word that opens one and the word that joins its two sides
+# ("" for "X vs Y", whose first side is to the left).
+_PAIR_OPENERS: Final = {"between": "and", "both": "and", "vs": "", "versus": ""}
 # Directions whose object is on the other side of the trip: "to Boston" / "from Boston".
 # Stopwords minus the verbs that take a giver and a receiver ("I give you" / "you give me").
 _ROLE_SKIP: Final = _STOPWORDS - {"give", "get", "make", "show", "tell", "find", "let", "need",
@@ -515,15 +524,44 @@ _PARTICIPLES: Final = {
     "thrown": "throw", "drawn": "draw", "grown": "grow", "flown": "fly", "broken": "break",
     "spoken": "speak", "forgotten": "forget", "hidden": "hide", "ridden": "ride",
     "overtaken": "overtake", "forgiven": "forgive", "shaken": "shake", "woken": "wake",
+    "lent": "lend", "spent": "spend", "fed": "feed", "shot": "shoot", "stung": "sting",
+    "hung": "hang", "sought": "seek", "dug": "dig", "bent": "bend", "fled": "flee",
+    "bred": "breed", "stuck": "stick", "slain": "slay", "sworn": "swear", "torn": "tear",
+    "worn": "wear", "frozen": "freeze", "sunk": "sink", "sung": "sing", "begun": "begin",
+    "understood": "understand", "withdrawn": "withdraw", "overseen": "oversee",
+    "undertaken": "undertake", "mistaken": "mistake", "forbidden": "forbid", "swum": "swim",
 }  # fmt: skip
 # Prepositions whose two sides cannot trade places, kept as markers ("^for") in the role
 # order: "a sale item for a full-price item", "butter instead of oil", "viola than violin".
 _ROLE_MARKERS: Final = frozenset(
     {"to", "from", "into", "onto", "than", "over", "before", "after", "for", "of", "instead",
-     "as", "toward", "towards"}
+     "as", "toward", "towards", "per", "against"}
 )  # fmt: skip
-# Verbs of replacing make "with" one-way too: "replace sugar with honey".
+# Verbs of replacing make "with" one-way after their object: "replace sugar with honey".
 _REPLACING: Final = ("replac", "swap", "substitut", "exchang", "trade", "switch")
+# "With" is one-way too ("wrap the salmon with ham", "side with the client"), unless a verb of
+# doing something together comes before it: then its subject and its object can trade places
+# ("the buyer meets with the agent" / "the agent meets with the buyer", "I share a flat with
+# him" / "he shares a flat with me"). Stems, matched on word starts.
+_RECIPROCAL: Final = (
+    "meet", "met", "agree", "disagree", "collaborat", "cooperat", "chat", "talk", "speak",
+    "spoke", "argu", "negotiat", "partner", "communicat", "correspond", "interact", "marr",
+    "trade", "share", "compet", "play", "fight", "fought", "race", "wrestl", "spar", "merg",
+    "coincid", "clash", "collid", "quarrel", "cohabit", "liais", "socialis",
+    "socializ", "mingl", "reconcil", "live", "living",
+)  # fmt: skip
+# Verbs after which the thing before "with" and the thing after it trade places: "mix bleach
+# with ammonia" / "mix ammonia with bleach".
+_COMBINING: Final = ("mix", "combin", "blend", "pair", "match")
+# "Against" is one-way ("testify against", "vote against") but after a verb of contest:
+# "the Bears play against the Packers" / "the Packers play against the Bears".
+_CONTEST: Final = ("play", "compet", "race", "fight", "fought", "wrestl", "spar", "box")
+# How far before "with" / "against" its verb may be ("share *a flat* with").
+_RECIPROCAL_WINDOW: Final = 4
+# The prepositions such a verb makes two-way.
+_TWO_WAY_PREPS: Final = frozenset({"with", "against"})
+# Adverbs between such a verb and "with" ("pair *well* with", "work *together* with").
+_WITH_ADVERBS: Final = frozenset({"well", "together", "again", "online", "best", "better"})
 # Contractions that look like a possessive "'s".
 _NOT_POSSESSIVE: Final = frozenset(
     {"it", "that", "what", "there", "here", "he", "she", "who", "how", "where", "let", "when",
@@ -562,6 +600,8 @@ class TextFeatures:
         relations: ``(agent, verb, patient)`` stems read from relative clauses ("the dog
             that the mailman bit": ``("mailman", "bit", "dog")``).
         converse: The words of converse frames the text uses (``"sell"``, ``"father"``).
+        mirror: The text with the two sides of a two-way "with" / "against" traded ("the
+            agent meets with the buyer" for "the buyer meets with the agent"), or ``None``.
     """
 
     tokens: tuple[str, ...]
@@ -580,6 +620,7 @@ class TextFeatures:
     owns: frozenset[tuple[str, str]] = frozenset()
     relations: frozenset[tuple[str, str, str]] = frozenset()
     converse: frozenset[str] = frozenset()
+    mirror: str | None = None
 
 
 def _stem(tok: str) -> str:
@@ -640,8 +681,15 @@ def _roles(tokens: tuple[str, ...]) -> tuple[str, ...]:
         if person is not None:
             out.append(person)
         elif tok not in _ROLE_SKIP and tok not in _POSSESSIVES and tok not in _DIRECTIONAL:
-            out.append(_stem(tok))
+            out.append(_role_stem(tok))
     return tuple(out)
+
+
+def _role_stem(tok: str) -> str:
+    """A role word's stem, an irregular verb form as its verb ("took" and "take", "bitten")."""
+    if tok[0] == "&":
+        return tok  # the two sides of a symmetric pair (see _pair_order)
+    return _stem(_IRREGULAR.get(tok, tok))
 
 
 # Question words that stand for a participant ("who reports to X": the one who reports).
@@ -718,11 +766,29 @@ def _active(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
     p = parts[-1]
     b = max(i for i in be if i < p)
     verb = (_participle(tokens[p]) or tokens[p],)
-    agent, middle = tokens[by + 1 :], tokens[p + 1 : by]
+    # The agent is the noun phrase after "by" ("by *the flanker* in the final minute"), with
+    # an "of" phrase of its own ("by the mayor of the town"); what follows it stays at the end
+    # but a "to" phrase, kept with the agent: it may be a purpose clause of the whole sentence
+    # ("used by the method to add a column") and reads the same on either side of the object.
+    end = _agent_end(tokens, by + 1)
+    agent, middle, rest = tokens[by + 1 : end], tokens[p + 1 : by], tokens[end:]
     if p - b <= 2 and all(t in _HEDGES or t == "not" for t in tokens[b + 1 : p]):
         # Declarative or after a modal: the subject is everything before "be".
-        return agent + verb + tokens[:b] + middle, False
-    return tokens[:b] + agent + verb + tokens[b + 1 : p] + middle, False
+        return agent + verb + tokens[:b] + middle + rest, False
+    return tokens[:b] + agent + verb + tokens[b + 1 : p] + middle + rest, False
+
+
+def _agent_end(tokens: tuple[str, ...], start: int) -> int:
+    """Where the passive agent starting at ``start`` ends (the text's end if it is no phrase)."""
+    np = _np_right(tokens, start)
+    if np is None:
+        return len(tokens)
+    end = np[1]
+    if end + 1 < len(tokens) and tokens[end] == "of":
+        more = _np_right(tokens, end + 1)
+        if more is not None:
+            end = more[1]
+    return len(tokens) if end < len(tokens) and tokens[end] == "to" else end
 
 
 # ---- relative clauses -----------------------------------------------------------------------
@@ -752,7 +818,14 @@ _PAST: Final = {
     "drew": "draw", "grew": "grow", "flew": "fly", "knew": "know", "shook": "shake",
     "woke": "wake", "forgave": "forgive", "overtook": "overtake", "fell": "fall", "ran": "run",
     "swam": "swim", "sang": "sing", "began": "begin", "beat": "beat", "chased": "chase",
+    "lent": "lend", "spent": "spend", "fed": "feed", "shot": "shoot", "stung": "sting",
+    "hung": "hang", "sought": "seek", "dug": "dig", "fled": "flee", "stuck": "stick",
+    "swore": "swear", "tore": "tear", "wore": "wear", "froze": "freeze", "sank": "sink",
+    "withdrew": "withdraw", "oversaw": "oversee", "undertook": "undertake",
+    "mistook": "mistake", "forbade": "forbid",
 }  # fmt: skip
+# Every irregular past and participle as its verb ("took", "taken" and "take" meet).
+_IRREGULAR: Final = {**_PARTICIPLES, **_PAST}
 # Words in -ing that are not a verb taking an object ("the meeting", "during").
 _NOT_ING_VERBS: Final = frozenset(
     {"during", "including", "regarding", "according", "concerning", "following", "something",
@@ -947,19 +1020,153 @@ def _relatives(
 
 
 def _order(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """Role words in order with one-way prepositions as markers (see TextFeatures.order)."""
-    one_way = _ROLE_MARKERS | ({"with"} if any(t.startswith(_REPLACING) for t in tokens)
-                               else frozenset())  # fmt: skip
+    """Role words in order with one-way prepositions as markers (see TextFeatures.order).
+
+    "With" and "against" are one-way but after a verb of doing together or of contest
+    (:func:`_reciprocal`), where they are left out: their two sides may trade places.
+    """
     out = []
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
         person = _PERSON.get(tok)
         if person is not None:
             out.append(person)
-        elif tok in one_way:
+        elif tok in _ROLE_MARKERS or tok == "with":
+            if tok in _TWO_WAY_PREPS and _reciprocal(tokens, i) is not None:
+                continue
             out.append("^" + tok)
         elif tok not in _ROLE_SKIP and tok not in _POSSESSIVES and tok not in _DIRECTIONAL:
-            out.append(_stem(tok))
+            out.append(_role_stem(tok))
     return tuple(out)
+
+
+# Endings that make a word on a reciprocal stem a noun ("player", "partnership", "meeting"
+# after a determiner is told apart by the determiner).
+_NOUN_ENDINGS: Final = ("er", "ers", "ment", "ments", "ion", "ions", "ship", "ships", "or", "ors",
+                        "ance", "ence")  # fmt: skip
+
+
+def _reciprocal(tokens: tuple[str, ...], i: int) -> tuple[int, bool] | None:
+    """The verb that makes ``tokens[i]`` ("with" / "against") two-way, and what trades places.
+
+    Returns the verb's index and whether the one on the other side is its subject ("the buyer
+    *meets with* the agent", "I *share* a flat *with* him", "the Bears *play against* the
+    Packers") rather than its object ("*mix* bleach *with* ammonia"); ``None`` when the
+    preposition is one-way ("wrap the salmon with ham", "replace sugar with honey", "testify
+    against"). The verb may be up to ``_RECIPROCAL_WINDOW`` words before, with its object.
+    """
+    stems = (_RECIPROCAL + _COMBINING) if tokens[i] == "with" else _CONTEST
+    for j in range(i - 1, max(-1, i - 1 - _RECIPROCAL_WINDOW), -1):
+        tok = tokens[j]
+        if tok.startswith(stems):
+            if j > 0 and tokens[j - 1] in _NP_START:
+                return None  # "a meeting with", "the trade with": a noun
+            stem = next(st for st in stems if tok.startswith(st))
+            if tok[len(stem) :].endswith(_NOUN_ENDINGS):
+                return None
+            between = tokens[j + 1 : i]
+            if all(t.endswith("ly") or t in _CONVERSE_ADVERBS or t in _HEDGES
+                   or t in _WITH_ADVERBS for t in between):  # fmt: skip
+                return j, True
+            if tok.startswith(_COMBINING):
+                return j, False
+            if tok.startswith(_REPLACING) or _POSSESSIVES.intersection(between):
+                # "trade my car with ...": replacing it; "share my calendar with her": whose
+                # calendar is shared says who shares it.
+                return None
+            return j, True
+        if not tok.isalpha() or (tok in _NP_STOP and tok not in _NP_START):
+            return None
+    return None
+
+
+def _mirror(raw: list[str], tokens: tuple[str, ...]) -> str | None:
+    """The text with the two sides of its first two-way "with" / "against" traded, or None.
+
+    "Does the buyer meet with the agent?" gives "Does the agent meet with the buyer?", the
+    same question (see :func:`_reciprocal`); :func:`check_guards` serves a question when it
+    or its mirror passes every check.
+    """
+    for i, tok in enumerate(tokens):
+        if tok not in _TWO_WAY_PREPS:
+            continue
+        found = _reciprocal(tokens, i)
+        if found is None:
+            continue
+        j, subject = found
+        right = _np_right(tokens, i + 1)
+        left = _np_left(tokens, j) if subject else ((j + 1, i) if i - j - 1 <= _NP_MAX else None)
+        if left is None or right is None:
+            continue
+        (l0, l1), (r0, r1) = left, right
+        return " ".join(raw[:l0] + raw[r0:r1] + raw[l1:r0] + raw[l0:l1] + raw[r1:])
+    return None
+
+
+def _pair_order(tokens: tuple[str, ...]) -> list[int | tuple[int, ...]] | None:
+    """Token indices with each symmetric pair's two sides in one order, or None if none.
+
+    "between X and Y", "both X and Y", "X vs Y": the words of both sides are sorted into one
+    group (the joining word dropped), so "between Leeds and York" and "between York and
+    Leeds" read the same and the rest of the text is compared as usual. The sides are
+    bounded loosely (a noun phrase of up to three words after the joining word): a word
+    taken in by mistake is taken in both texts alike, so the two still read the same.
+    """
+    n = len(tokens)
+    spans: list[tuple[int, int, int]] = []  # (first, end, keyword index)
+    for i, tok in enumerate(tokens):
+        joint = _PAIR_OPENERS.get(tok)
+        if joint is None or (spans and i < spans[-1][1]):
+            continue
+        if joint:
+            k = next((k for k in range(i + 2, min(i + 3 + _NP_MAX, n)) if tokens[k] == joint), -1)
+            if k < 0 or not all(t.isalpha() and (t not in _NP_STOP or t in _NP_START)
+                                for t in tokens[i + 1 : k]):  # fmt: skip
+                continue
+            right = _np_right(tokens, k + 1)
+            if right is None:
+                continue
+            end = right[1]
+            if i == 0 or tokens[i - 1] in _DO_AUX or tokens[i - 1] in _BE:
+                # The subject ("must both the mother and the father sign"): its verb follows
+                # the second side, which is taken as long as the first.
+                size = sum(t not in _NP_START for t in tokens[i + 1 : k])
+                end = min(end, k + 1 + (tokens[k + 1] in _NP_START) + size)
+            spans.append((i + 1, end, i))
+        else:
+            left = _np_left(tokens, i) if i > 0 else None
+            right = _np_right(tokens, i + 1)
+            if left is not None and right is not None and left[1] == i:
+                spans.append((left[0], right[1], i))
+    if not spans:
+        return None
+    order: list[int | tuple[int, ...]] = []
+    at = 0
+    for first, end, key in spans:
+        order.extend(range(at, min(first, key)))
+        order.append(key)
+        joint = _PAIR_OPENERS[tokens[key]]
+        inside = [k for k in range(first, end) if k != key and tokens[k] != joint]
+        order.append(tuple(sorted(inside, key=lambda k: tokens[k])))
+        at = end
+    order.extend(range(at, n))
+    return order
+
+
+def _paired(
+    raw: list[str], tokens: tuple[str, ...], paired: list[int | tuple[int, ...]]
+) -> tuple[list[str], tuple[str, ...], tuple[str, ...]]:
+    """``raw`` and ``tokens`` in :func:`_pair_order`'s order, and the tokens roles are read from.
+
+    Every check sees both sides of a symmetric pair in one order; where roles are read, the
+    two sides are one word ("&leeds+york"): where each side sits says nothing.
+    """
+    flat = [k for g in paired for k in (g if isinstance(g, tuple) else (g,))]
+    role_tokens = tuple(
+        "&" + "+".join(_stem(tokens[k]) for k in g if tokens[k] not in _STOPWORDS
+                       and tokens[k] not in _POSSESSIVES)
+        if isinstance(g, tuple) else tokens[g] for g in paired
+    )  # fmt: skip
+    return [raw[k] for k in flat], tuple(tokens[k] for k in flat), role_tokens
 
 
 def _owns(raw: list[str], tokens: tuple[str, ...]) -> frozenset[tuple[str, str]]:
@@ -1047,6 +1254,11 @@ def features(text: str) -> TextFeatures:
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     raw = [m.group(0) for m in _WORD_RE.finditer(text)]
     tokens = tuple(t.lower().replace("'", "") for t in raw)
+    # "between X and Y", "X vs Y": both sides in one order (see _pair_order).
+    paired = _pair_order(tokens) if _PAIR_OPENERS.keys() & set(tokens) else None
+    role_tokens = tokens
+    if paired is not None:
+        raw, tokens, role_tokens = _paired(raw, tokens, paired)
     # Contractions like "doesn't" become "doesnt"; a bare "n't" suffix also counts.
     # A leading "No," answers a question; it does not negate the sentence.
     skip = 1 if len(raw) > 1 and tokens[0] == "no" and text.lstrip()[2:3] == "," else 0
@@ -1090,15 +1302,21 @@ def features(text: str) -> TextFeatures:
             right = [t for j, t in content if j > i and t not in _DIRECTIONAL][:_SLOT]
             if left and right:
                 slots.append((tok, frozenset(left), frozenset(right)))
-    reworded, relations = _relatives(tokens)
+    reworded, relations = _relatives(role_tokens)
     active, passive = _active(_wh_moved(reworded))
+    entities = list(dict.fromkeys(_entities(text)))
+    if paired is not None:
+        # In the order of the tokens, a symmetric pair's names sorted ("between York and
+        # Leeds" names Leeds first too).
+        first = {t: k for k, t in reversed(list(enumerate(tokens)))}
+        entities.sort(key=lambda e: first.get(e, len(tokens)))
     return TextFeatures(
         tokens=tokens,
         negations=negations,
         numbers=frozenset(numbers),
         dates=frozenset(dates),
         units=frozenset(units),
-        entities=tuple(dict.fromkeys(_entities(text))),
+        entities=tuple(entities),
         slots=tuple(slots),
         polarity=_polarity(tokens),
         aspect=_aspect(tokens, text.rstrip().endswith("?")),
@@ -1109,6 +1327,7 @@ def features(text: str) -> TextFeatures:
         converse=_converse_words(tokens),
         heads=_heads(tokens),
         measures=frozenset(measures),
+        mirror=_mirror(raw, tokens) if _TWO_WAY_PREPS.intersection(tokens) else None,
     )
 
 
@@ -1270,13 +1489,16 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
 
     Around a shared word ``x`` (usually the verb), some word moves from before ``x`` to after
     it and another the other way ("tenant sues landlord" / "landlord sues tenant"). Only in
-    short texts sharing most words, and never across "or"/"between"/"and", whose two sides
-    are interchangeable; a direction phrase moved whole ("to my new phone from my old
-    phone") is no swap. Across a direction: the same word is where one trip goes and where
-    the other comes from ("train to Boston" / "train from Boston"). A participant question
-    word takes its statement position first (see :func:`_wh_moved`); an owner change and a
-    compound turned round are checked in any text (:func:`_owner_changed`,
-    :func:`_transposed`).
+    short texts sharing most words, and never across "or"/"and", whose two sides are
+    interchangeable; "between X and Y", "both X and Y" and "X vs Y" are read as one word
+    (their sides in one order, see :func:`_pair_order`), and a "with" / "against" after a
+    verb of doing together is left out (see :func:`_reciprocal`; :func:`check_guards` also
+    tries the text with its two sides traded); a direction phrase moved whole ("to my new
+    phone from my old phone") is no swap. Across a direction: the same word is where one trip
+    goes and where the other comes from ("train to Boston" / "train from Boston"). A
+    participant question word takes its statement position first (see :func:`_wh_moved`); an
+    owner change and a compound turned round are checked in any text
+    (:func:`_owner_changed`, :func:`_transposed`).
 
     Example:
         >>> roles_mismatch(features("Can my landlord sue me?"), features("Can I sue my landlord?"))
@@ -1616,6 +1838,20 @@ def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
     if query == cached:
         return None
     fa, fb = features(query), features(cached)
+    verdict = _verdict(fa, fb, config)
+    if verdict is None or not config.roles:
+        return verdict
+    # "The agent meets with the buyer" asks what "the buyer meets with the agent" asks: either
+    # text read with the two sides of its two-way "with" / "against" traded may pass.
+    if fa.mirror is not None and _verdict(features(fa.mirror), fb, config) is None:
+        return None
+    if fb.mirror is not None and _verdict(fa, features(fb.mirror), config) is None:
+        return None
+    return verdict
+
+
+def _verdict(fa: TextFeatures, fb: TextFeatures, config: GuardConfig) -> str | None:
+    """The first guard of ``config`` that vetoes serving ``fb``'s answer to ``fa``."""
     if config.roles and _converse_of(fb, fa):
         return None  # the same question with the converse verb ("sell to" / "buy from")
     if config.negation and negation_mismatch(fa, fb):
