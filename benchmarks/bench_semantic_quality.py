@@ -299,24 +299,20 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one linea
     return 0
 
 
-def _dev_report(  # noqa: PLR0915 - one linear report
-    emb: Any, default_thr: float, rows: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """Held-out near-misses: every ``cached`` question stored in a real SemanticCache, then each
-    ``paraphrase`` (must hit its own entry) and ``different`` (must not hit anything) asked.
+def _triples_cache(
+    emb: Any, items: list[dict[str, str]]
+) -> tuple[list[str], list[str], list[str], Any]:
+    """A real SemanticCache holding every triple's ``cached`` question (vectors precomputed).
 
-    Thresholds are chosen by one rule, *the lowest threshold whose false-hit rate on the tuning
-    part is at most FH_TARGET*, and reported on the part left out: leave-one-kind-out (tune on 8
-    kinds, report the 9th) and leave-one-domain-out (tune on 24 domains, report the 25th).
+    Returns the cached, paraphrase and near-miss texts, in item order, and the cache.
     """
     from omnicache_ai.embedders import BaseEmbedder
     from omnicache_ai.layers.semantic_cache import SemanticCache
 
-    items = json.loads(DEV.read_text())
     cached = [x["cached"] for x in items]
     para = [x["paraphrase"] for x in items]
     diff = [x["different"] for x in items]
-    vecs = {}
+    vecs: dict[str, np.ndarray] = {}
     for texts in (cached, para, diff):
         vecs.update(zip(texts, _embed_all(texts, emb), strict=True))
 
@@ -329,6 +325,22 @@ def _dev_report(  # noqa: PLR0915 - one linear report
     cache = SemanticCache(embedder=Precomputed())
     for q in cached:
         cache.set(q, q)
+    return cached, para, diff, cache
+
+
+def _dev_report(  # noqa: PLR0915 - one linear report
+    emb: Any, default_thr: float, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Held-out near-misses: every ``cached`` question stored in a real SemanticCache, then each
+    ``paraphrase`` (must hit its own entry) and ``different`` (must not hit anything) asked.
+
+    Thresholds are chosen by one rule, *the lowest threshold whose false-hit rate on the tuning
+    part is at most FH_TARGET*, and reported on the part left out: leave-one-kind-out (tune on 8
+    kinds, report the 9th) and leave-one-domain-out (tune on 24 domains, report the 25th).
+    """
+
+    items = json.loads(DEV.read_text())
+    cached, para, diff, cache = _triples_cache(emb, items)
     thresholds = [r["threshold"] for r in rows]
     n = len(items)
     # hit[t][i]: paraphrase i served its own answer; fh[t][i]: near-miss i served any answer.
@@ -500,27 +512,10 @@ def _blind_report(emb: Any, default_thr: float, picks: dict[str, float]) -> dict
     rule A and rule B pick on the whole dev set, per kind (the protocol decided before the
     set was read is in ``benchmarks/data/README.md``).
     """
-    from omnicache_ai.embedders import BaseEmbedder
     from omnicache_ai.layers._guards import GuardConfig, check_guards
-    from omnicache_ai.layers.semantic_cache import SemanticCache
 
     items = json.loads(BLIND.read_text())["items"]
-    cached = [x["cached"] for x in items]
-    para = [x["paraphrase"] for x in items]
-    diff = [x["different"] for x in items]
-    vecs: dict[str, np.ndarray] = {}
-    for texts in (cached, para, diff):
-        vecs.update(zip(texts, _embed_all(texts, emb), strict=True))
-
-    class Precomputed(BaseEmbedder):
-        name, dim = emb.name, emb.dim
-
-        def _embed_batch(self, texts: list[str]) -> np.ndarray:
-            return np.vstack([vecs[t] if t in vecs else emb.embed(t) for t in texts])
-
-    cache = SemanticCache(embedder=Precomputed())
-    for q in cached:
-        cache.set(q, q)
+    cached, para, diff, cache = _triples_cache(emb, items)
     n = len(items)
     kind_of = np.array([x["kind"] for x in items])
     weight_of = np.array([x.get("paraphrase_weight", "heavy") for x in items])
