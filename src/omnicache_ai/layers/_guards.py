@@ -535,7 +535,7 @@ _PARTICIPLES: Final = {
 # order: "a sale item for a full-price item", "butter instead of oil", "viola than violin".
 _ROLE_MARKERS: Final = frozenset(
     {"to", "from", "into", "onto", "than", "over", "before", "after", "for", "of", "instead",
-     "as", "toward", "towards", "per", "against"}
+     "as", "toward", "towards", "per"}
 )  # fmt: skip
 # Verbs of replacing make "with" one-way after their object: "replace sugar with honey".
 _REPLACING: Final = ("replac", "swap", "substitut", "exchang", "trade", "switch")
