@@ -299,17 +299,23 @@ def _batches(pairs: list[tuple[str, str, float]], tokenizer: Any, size: int, rng
     out = []
     for start in range(0, len(order), size):
         chunk = [pairs[i] for i in order[start : start + size]]
-        encs = tokenizer.encode_batch([(a, b) for a, b, _ in chunk])
-        width = max(len(e.ids) for e in encs)
-        ids = np.zeros((len(encs), width), dtype=np.int64)
-        mask, types = np.zeros_like(ids), np.zeros_like(ids)
-        for row, e in enumerate(encs):
-            ids[row, : len(e.ids)], mask[row, : len(e.ids)] = e.ids, 1
-            types[row, : len(e.ids)] = e.type_ids
+        ids, mask, types = _encode(tokenizer, [(a, b) for a, b, _ in chunk])
         labels = torch.tensor([y for _, _, y in chunk], dtype=torch.float32)
         out.append((torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types),
                     labels))  # fmt: skip
     return out
+
+
+def _encode(tokenizer: Any, pairs: list[tuple[str, str]]) -> tuple[np.ndarray, ...]:
+    """Token ids, attention mask and segment ids of ``[CLS] a [SEP] b [SEP]``, zero-padded."""
+    encs = tokenizer.encode_batch(pairs)
+    width = max(len(e.ids) for e in encs)
+    ids = np.zeros((len(encs), width), dtype=np.int64)
+    mask, types = np.zeros_like(ids), np.zeros_like(ids)
+    for row, e in enumerate(encs):
+        ids[row, : len(e.ids)], mask[row, : len(e.ids)] = e.ids, 1
+        types[row, : len(e.ids)] = e.type_ids
+    return ids, mask, types
 
 
 def _validate(model: Any, tokenizer: Any, items: list[dict[str, Any]]) -> None:
@@ -317,15 +323,8 @@ def _validate(model: Any, tokenizer: Any, items: list[dict[str, Any]]) -> None:
     import torch
 
     def probs(pairs: list[tuple[str, str]]) -> np.ndarray:
-        encs = tokenizer.encode_batch(pairs)
-        width = max(len(e.ids) for e in encs)
-        ids = np.zeros((len(encs), width), dtype=np.int64)
-        mask, types = np.zeros_like(ids), np.zeros_like(ids)
-        for row, e in enumerate(encs):
-            ids[row, : len(e.ids)], mask[row, : len(e.ids)] = e.ids, 1
-            types[row, : len(e.ids)] = e.type_ids
         with torch.no_grad():
-            logit = model(*(torch.from_numpy(a) for a in (ids, mask, types))).numpy()
+            logit = model(*(torch.from_numpy(a) for a in _encode(tokenizer, pairs))).numpy()
         return 1 / (1 + np.exp(-logit.reshape(-1)))
 
     light = probs([(x["light"], x["cached"]) for x in items])
