@@ -67,9 +67,7 @@ class _Scores:
     def __call__(self, pairs: list[tuple[str, str]]) -> list[float]:
         missing = [p for p in pairs if p not in self.memo]
         if missing:
-            got = self.verifier._predict(missing)
-            self.memo.update(zip(missing, (float(v) for v in np.asarray(got).reshape(-1)),
-                                 strict=True))  # fmt: skip
+            self.memo.update(zip(missing, self.verifier.scores(missing), strict=True))
         return [self.memo[p] for p in pairs]
 
 
@@ -180,7 +178,7 @@ def _latency(scores: _Scores, pairs: list[tuple[str, str]]) -> dict[str, float]:
     times = []
     for p in pairs:
         t0 = time.perf_counter()
-        scores.verifier._predict([p])
+        scores.verifier.scores([p])
         times.append((time.perf_counter() - t0) * 1e3)
     return {"p50_ms": float(np.percentile(times, 50)), "p95_ms": float(np.percentile(times, 95))}
 

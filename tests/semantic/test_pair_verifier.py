@@ -111,3 +111,23 @@ def test_onnx_path_is_accepted_directly(tmp_path: Path) -> None:
     (tmp_path / "xenc.onnx").write_bytes(b"")
     with pytest.raises(FileNotFoundError, match=r"tokenizer\.json"):
         PairVerifier(str(tmp_path / "xenc.onnx"))
+
+
+def test_scores_batch_matches_score_and_names_a_short_answer() -> None:
+    """scores() is score() for many pairs in one model call; a wrong count is refused."""
+    calls: list[int] = []
+
+    def logits(pairs: list[tuple[str, str]]) -> list[float]:
+        calls.append(len(pairs))
+        return [float(len(a) - len(b)) for a, b in pairs]
+
+    v = PairVerifier(logits, logits=True)
+    pairs = [("abc", "a"), ("a", "abc"), ("ab", "ab")]
+    got = v.scores(pairs)
+    assert calls == [3]
+    assert got == pytest.approx([v.score(a, b) for a, b in pairs])
+    assert got[0] > 0.5 > got[1]
+    assert got[2] == pytest.approx(0.5)
+    assert v.scores([]) == []
+    with pytest.raises(ValueError, match="returned 1 scores for 2 pairs"):
+        PairVerifier(lambda pairs: [0.9]).scores([("a", "b"), ("c", "d")])

@@ -131,9 +131,31 @@ class PairVerifier:
             >>> PairVerifier(lambda pairs: [2.0], logits=True).score("a", "b") > 0.88
             True
         """
-        raw = np.asarray(self._predict([(query, cached_query)]), dtype=np.float64).reshape(-1)
-        value = float(raw[0])
-        return 1 / (1 + math.exp(-value)) if self.logits else value
+        return self.scores([(query, cached_query)])[0]
+
+    def scores(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        """The model's probabilities for many ``(query, cached_query)`` pairs in one call.
+
+        One batch through the model (cheaper per pair than :meth:`score` in a loop); used to
+        score a whole evaluation set, as ``benchmarks/bench_pair_verifier.py`` does.
+
+        Raises:
+            ValueError: If the model does not return one score per pair.
+
+        Example:
+            >>> v = PairVerifier(lambda pairs: [0.0, 2.0], logits=True)
+            >>> [round(p, 2) for p in v.scores([("a", "b"), ("c", "d")])]
+            [0.5, 0.88]
+        """
+        pairs = list(pairs)
+        if not pairs:
+            return []
+        raw = np.asarray(self._predict(pairs), dtype=np.float64).reshape(-1)
+        if raw.shape[0] != len(pairs):
+            raise ValueError(
+                f"the pair model returned {raw.shape[0]} scores for {len(pairs)} pairs"
+            )
+        return [1 / (1 + math.exp(-float(v))) if self.logits else float(v) for v in raw]
 
     def __call__(self, query: str, cached_query: str, answer: Any) -> bool:
         """The ``verify`` hook: whether ``cached_query``'s answer may be served for ``query``."""
