@@ -165,6 +165,12 @@ _ANTONYMS: Final = (
     ("deep", "shallow"), ("loud", "quiet"), ("rich", "poor"), ("major", "minor"),
     ("senior", "junior"), ("plus", "minus"), ("positiv", "negativ"), ("true", "false"),
     ("male", "female"), ("summer", "winter"), ("clockwise", "counterclockwise"),
+    # Permission and inclusion said with other verbs: "banned" / "permitted", "what to
+    # include" / "what to leave off".
+    ("bann", "permi"), ("forbid", "permi"), ("prohibit", "permi"), ("includ", "omit"),
+    ("includ", "leave out"), ("includ", "left out"), ("includ", "leave off"),
+    ("includ", "left off"), ("put in", "leave out"), ("put in", "left out"),
+    ("add", "leave out"), ("add", "left out"), ("add", "leave off"), ("add", "left off"),
     # Irregular past forms of the pairs above.
     ("sent", "receiv"), ("bought", "sold"), ("lent", "borrow"), ("gave", "took"),
 )  # fmt: skip
@@ -196,6 +202,8 @@ _NUMBER_WORDS: Final = {
      "ninety": 90, "hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9,
      "dozen": 12, "half": 0.5, "once": 1, "twice": 2, "single": 1, "double": 2, "triple": 3,
      "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}  # fmt: skip
+# Number words that multiply the number before them ("twelve thousand", "2 million").
+_MULTIPLIERS: Final = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
 # Number words that are more often pronouns or adverbs than quantities.
 _PRONOUN_LIKE: Final = frozenset({"one", "second", "first", "once", "single", "half"})
 _MONTHS: Final = [
@@ -449,11 +457,20 @@ _WHAT_ASPECT: Final = {
     "distance": "distance", "size": "size", "weight": "size", "speed": "speed",
     "temperature": "temperature", "frequency": "frequency", "purpose": "purpose",
     "difference": None, "meaning": "definition", "definition": "definition",
+    "moment": "time", "situations": "time",
+    "circumstances": "time", "times": "time", "dates": "date", "origin": "place",
+    "spot": "place", "spots": "place", "folder": "place", "directory": "place",
+    "museum": "place", "site": "place", "website": "place",
+    "purposes": "purpose", "goal": "purpose", "prices": "amount",
+    "premium": "amount", "fare": "amount", "rate": "amount", "salary": "amount",
+    "way": "method", "ways": "method", "steps": "method", "process": "method",
+    "procedure": "method", "involved": "method",
 }  # fmt: skip
 # Adverbs that sit between a question word and what it asks ("what usually causes").
 _HEDGES: Final = frozenset(
     {"usually", "typically", "generally", "normally", "often", "commonly", "actually",
-     "exactly", "really", "mostly", "most", "likely"}
+     "exactly", "really", "mostly", "most", "likely", "directly", "ultimately", "ordinarily",
+     "frequently", "regularly", "customarily"}
 )  # fmt: skip
 # After "what is", these start an attribute ("what is the price"), not a definition.
 _DETERMINERS: Final = frozenset(
@@ -476,8 +493,55 @@ _TIME_UNITS: Final = frozenset(
 # my invoice" / "where do I find my invoice"; a day is a date).
 _COMPATIBLE_ASPECTS: Final = frozenset(
     {frozenset({"access", "place"}), frozenset({"access", "method"}),
-     frozenset({"time", "date"}), frozenset({"age", "time"}), frozenset({"age", "date"})}
+     frozenset({"time", "date"}), frozenset({"age", "time"}), frozenset({"age", "date"}),
+     frozenset({"reason", "purpose"})}
 )  # fmt: skip
+# "What is / are ..." before the noun phrase that names an aspect.
+_BE_FORMS: Final = frozenset({"is", "are", "was", "were"})
+_NP_DETERMINERS: Final = frozenset({"the", "a", "an", "my", "your", "our", "their", "this",
+                                    "that", "these", "those", "its"})  # fmt: skip
+# How many words of that noun phrase are read for its noun.
+_NP_WINDOW: Final = 3
+# Periods a count is taken over when a "how many" asks how often.
+_PERIODS: Final = frozenset({"day", "week", "month", "year", "night", "session", "hour"})
+# "At what point / stage / moment" asks when.
+_WHEN_NOUNS: Final = frozenset({"point", "stage", "moment"})
+# Adjectives before "time" that keep it a when ("the right time to prune").
+_WHEN_ADJECTIVES: Final = frozenset(
+    {"right", "best", "good", "ideal", "exact", "perfect", "optimal", "earliest", "latest",
+     "same", "proper", "appropriate", "next", "last", "first"}
+)  # fmt: skip
+# Nouns for who does something: "which composer wrote it" asks who wrote it.
+_PERSON_NOUNS: Final = frozenset(
+    {"man", "men", "woman", "women", "person", "guy", "party", "parties", "team", "company",
+     "companies", "brand", "manufacturer", "maker", "author", "writer", "composer", "designer",
+     "director", "filmmaker", "artist", "painter", "singer", "band", "player", "actor",
+     "actress", "president", "king", "queen", "emperor", "ruler", "leader", "founder",
+     "inventor", "scientist", "doctor", "lawyer", "owner", "agency",
+     "organization", "organisation", "authority", "relative", "relation", "architect",
+     "engineer", "chef", "coach", "captain", "winner", "champion", "creator"}
+)  # fmt: skip
+# A leading clause before a comma and the question word that follows it.
+_LEADING_CLAUSE: Final = re.compile(
+    r"\s*(?:when|whenever|if|once|while|after|before|during|at|in|on|for|with|given|since|as)"
+    r"\b[^,?]*,\s*((?:what|which|who|whom|whose|when|where|why|how)\b.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+# A "what"/"which" question whose next word names no aspect: it asks for a thing.
+_THING: Final = "thing"
+# Aspects a "what"/"which" question about a thing cannot reword: "why do windows have a hole"
+# / "which pane has the hole", "who wrote the song" / "what is the song about".
+_PINNED_ASPECTS: Final = frozenset({"time", "place", "person", "reason"})
+# Verbs after "what" that ask for a cause: "what makes bread rise" asks why it rises.
+_CAUSING: Final = frozenset(
+    {"makes", "made", "causes", "caused", "cause", "make", "leads", "led", "triggers",
+     "triggered", "drives", "drove", "making", "causing"}
+)  # fmt: skip
+# Question words fused with their verb ("what's"), split back before the aspect is read.
+_WH_CONTRACTIONS: Final = {
+    "whats": ("what", "is"), "wheres": ("where", "is"), "whos": ("who", "is"),
+    "hows": ("how", "is"), "whens": ("when", "is"), "whys": ("why", "is"),
+}  # fmt: skip
 # How far after "how" a verb of finding ("how do I *find*") makes it an access question.
 _ACCESS_WINDOW: Final = 4
 
@@ -589,7 +653,10 @@ class TextFeatures:
         polarity: For each antonym pair the text uses, which side it uses: pair index ->
             1 (first word only), 2 (second only) or 3 (both).
         aspect: What the question asks about (``"time"``, ``"place"``, ``"person"``,
-            ``"reason"``, ``"amount"``, ``"duration"``, ``"method"`` ...), or ``None``.
+            ``"reason"``, ``"amount"``, ``"duration"``, ``"method"`` ...), ``"thing"`` for a
+            "what" / "which" question whose noun names none, or ``None``.
+        wh_aspect: Whether a question word proper (when / where / who / why) names the
+            aspect, not a noun after "what" / "which".
         roles: Content-word stems in text order, personal pronouns as their person
             (``"@1"``), possessives and stopwords dropped.
         heads: ``(direction, first content word after it)`` for "to"/"from"-like words.
@@ -613,6 +680,7 @@ class TextFeatures:
     slots: tuple[tuple[str, frozenset[str], frozenset[str]], ...]
     polarity: Mapping[int, int]
     aspect: str | None = None
+    wh_aspect: bool = False
     roles: tuple[str, ...] = ()
     heads: tuple[tuple[str, str], ...] = ()
     measures: frozenset[tuple[str, str]] = frozenset()
@@ -633,14 +701,21 @@ def _stem(tok: str) -> str:
     return tok[:6].rstrip("e") or tok[:6]
 
 
-def _aspect(tokens: tuple[str, ...], question: bool) -> str | None:
-    """What the first question word of ``tokens`` asks about (see :attr:`TextFeatures.aspect`).
+def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
+    """What the first question word of ``tokens`` asks about (see :attr:`TextFeatures.aspect`),
+    and whether a question word proper (when / where / who / why) says so, rather than a noun
+    after "what" / "which" ("which city").
 
     Only in a question, near its start: in "the guide explains how to ..." or "... when you
     upload", the question word opens a clause, not the question.
     """
+    # "What's", "where's": the question word and its verb, as if written apart.
+    # A definition is asked as "what is X"; "what's X's record high" mostly asks a value.
+    contracted = bool(_WH_CONTRACTIONS.keys() & set(tokens[:_ASPECT_WINDOW]))
+    if contracted:
+        tokens = tuple(w for t in tokens for w in _WH_CONTRACTIONS.get(t, (t,)))
     if not (question or (tokens and tokens[0] in _QUESTION_START)):
-        return None
+        return None, False
     for i, tok in enumerate(tokens[:_ASPECT_WINDOW]):
         if tok not in _WH_WORDS:
             continue
@@ -652,25 +727,78 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> str | None:
             aspect = aspect or _HOW_ASPECT.get(nxt)
             if aspect is None:
                 window = tokens[i + 1 : i + 1 + _ACCESS_WINDOW]
-                return "access" if _ACCESS_VERBS.intersection(window) else "method"
+                return ("access" if _ACCESS_VERBS.intersection(window) else "method"), False
             if aspect == "amount" and _TIME_UNITS.intersection(tokens[i + 2 : i + 4]):
-                return "duration"
-            return aspect
+                return "duration", False
+            if aspect == "amount" and any(t.startswith("weigh") for t in tokens[i + 2 :]):
+                return "size", False  # "how much does it weigh" asks its weight
+            if tokens[i + 1 : i + 2] == ("many",) and _per_period(tokens[i + 2 :]):
+                return "frequency", False  # "how many classes a week": how often
+            if aspect == "distance" and "advance" in tokens[i + 2 : i + 4]:
+                return "time", False  # "how far in advance": when
+            return aspect, False
         if tok in ("what", "which"):
             if tokens[-1] == "for" and len(tokens) > i + 2:
-                return "purpose"  # "what is X used for"
-            if tok == "what" and nxt in ("is", "are") and len(rest) > 1 \
-                    and rest[1] not in _DETERMINERS:  # fmt: skip
-                return "definition"  # "what is a closure", not "what is the price"
+                return "purpose", False  # "what is X used for"
+            if tok == "what" and tokens[-1] == "about" and len(tokens) > i + 2:
+                return "topic", False  # "what is the song about"
+            if tok == "what" and i and tokens[i - 1] == "at" and nxt in _WHEN_NOUNS:
+                return "time", False  # "at what point should I castle"
+            if tok == "what" and (
+                nxt in _CAUSING or (nxt in _BE_FORMS and len(rest) > 1 and rest[1] in _CAUSING)
+            ):
+                return "reason", False  # "what makes bread rise": why it does
+            named = _named_aspect(rest)
+            if named is not None:
+                return named, False  # "which composer", "what is the right time"
+            if tok == "what" and nxt in ("is", "are") and len(rest) > 1 and not contracted \
+                    and rest[1] not in _DETERMINERS and not rest[1][0].isdigit():  # fmt: skip
+                return "definition", False  # "what is a closure", not "what is the price"
             if tok == "what" and nxt in ("do", "does", "did") and len(rest) > 2:
                 if tokens[-1] == "do":
-                    return "purpose"  # "what does the ISO setting do"
+                    return "purpose", False  # "what does the ISO setting do"
                 if tokens[-1] == "mean":
-                    return "definition"
-            if nxt in ("is", "are", "was", "were") and len(rest) > 2 and rest[1] == "the":
-                return _WHAT_ASPECT.get(rest[2])  # "what is the price of ..."
-            return _WHAT_ASPECT.get(nxt)
-        return _WH_ASPECT[tok]
+                    return "definition", False
+            return _THING, False
+        return _WH_ASPECT[tok], True
+    return None, False
+
+
+def _per_period(tokens: tuple[str, ...]) -> bool:
+    """Whether ``tokens`` count something per period ("a week", "per day", "each month")."""
+    return any(
+        tokens[k] in ("a", "per", "each", "every") and tokens[k + 1] in _PERIODS
+        for k in range(len(tokens) - 1)
+    )
+
+
+def _named_aspect(rest: list[str]) -> str | None:
+    """The aspect a noun right after "what" / "which" names, if one does.
+
+    The noun phrase is read past a verb "be" and its determiners and adjectives, up to the
+    first other function word: "which *composer*", "what is the right *time*", "what were
+    the filming *locations*". A person noun asks "who", a place noun "where" and so on.
+    """
+    if rest:
+        noun = rest[0][:-1] if rest[0].endswith("s") else rest[0]
+        if rest[0] in _PERSON_NOUNS or noun in _PERSON_NOUNS:
+            return "person"  # right after the question word only: "which composer"
+    words = rest[1:] if rest and rest[0] in _BE_FORMS else rest
+    prev = ""
+    read = 0
+    for word in words:
+        if word in _NP_DETERMINERS:
+            continue
+        if word in _STOPWORDS or word in _DIRECTIONAL or word == "of" or read == _NP_WINDOW:
+            break  # the noun phrase ends at a function word: "the population *of* the city"
+        read += 1
+        aspect = _WHAT_ASPECT.get(word)
+        if aspect == "time" and word == "time" and prev and prev not in _NP_DETERMINERS \
+                and prev not in _WHEN_ADJECTIVES:  # fmt: skip
+            return "duration"  # "the flight time", "the rest time": how long, not when
+        if aspect is not None:
+            return aspect
+        prev = word
     return None
 
 
@@ -1242,33 +1370,27 @@ def _entities(text: str) -> list[str]:
     return entities
 
 
-@lru_cache(maxsize=8192)
-def features(text: str) -> TextFeatures:
-    """Extract the :class:`TextFeatures` of ``text`` (memoized: cached questions repeat).
+# Dotted initials ("U.K.", "e.g.") and a few written abbreviations ending in a dot.
+_DOTTED: Final = re.compile(
+    r"\b(?:[A-Za-z]\.){2,}|\b(?:Mt|St|Ft|Mr|Mrs|Dr|Jr|Sr|No|Cat|Dept)\."
+    r"|\b(?:Mt|Ft)\b(?= [A-Z])|\bCat\b(?= ?\d)"  # "Mt Rainier", "Cat 1" without the dot
+)
+# Written abbreviations, read as the word they stand for ("Mt Rainier" is Mount Rainier).
+_ABBREVIATIONS: Final = {"Mt": "Mount", "Ft": "Fort", "Cat": "Category", "Dept": "Department"}
 
-    Example:
-        >>> f = features("Book a table for two people at 7 pm on Friday")
-        >>> sorted(f.numbers), sorted(f.dates)
-        (['2', '7'], ['friday', 'pm'])
-    """
-    text = text.replace("\u2019", "'").replace("\u2018", "'")
-    raw = [m.group(0) for m in _WORD_RE.finditer(text)]
-    tokens = tuple(t.lower().replace("'", "") for t in raw)
-    # "between X and Y", "X vs Y": both sides in one order (see _pair_order).
-    paired = _pair_order(tokens) if _PAIR_OPENERS.keys() & set(tokens) else None
-    role_tokens = tokens
-    if paired is not None:
-        raw, tokens, role_tokens = _paired(raw, tokens, paired)
-    # Contractions like "doesn't" become "doesnt"; a bare "n't" suffix also counts.
-    # A leading "No," answers a question; it does not negate the sentence.
-    skip = 1 if len(raw) > 1 and tokens[0] == "no" and text.lstrip()[2:3] == "," else 0
-    negations = sum(1 for t in tokens[skip:] if t in _NEGATORS or (t.endswith("nt") and t[:-2] in
-                    {"do", "does", "did", "is", "are", "was", "were", "ca", "wo", "should",
-                     "would", "could", "has", "have", "had", "must", "need"}))  # fmt: skip
+
+def _undot(m: re.Match[str]) -> str:
+    word = m.group(0).replace(".", "")
+    return _ABBREVIATIONS.get(word, word)
+
+
+def _quantities(
+    tokens: tuple[str, ...], lowered: str
+) -> tuple[set[str], set[str], set[str], set[tuple[str, str]]]:
+    """The numbers, units, dates and ``(number, unit)`` measures of a text's tokens."""
     numbers: set[str] = set()
     units: set[str] = set()
     dates: set[str] = set()
-    lowered = text.lower()
     for sym, unit in (("$", "USD"), ("€", "EUR"), ("£", "GBP"), ("¥", "JPY"), ("%", "%")):
         if sym in lowered:
             units.add(unit)
@@ -1280,7 +1402,17 @@ def features(text: str) -> TextFeatures:
         if is_number:
             last = _canon_number(tok)
             numbers.add(last)
-        elif tok in _NUMBER_WORDS and tok not in _PRONOUN_LIKE:
+        elif tok in _MULTIPLIERS and prev_is_number and (last in numbers or last == "0.5"):
+            # "twelve thousand", "a half-million" spelled out: one number, 12000.
+            numbers.discard(last)
+            last = _canon_number(str(float(last) * _MULTIPLIERS[tok]))
+            numbers.add(last)
+            is_number = True
+        elif tok in _NUMBER_WORDS and (tok not in _PRONOUN_LIKE or tok == "half"):
+            if tok == "half":
+                is_number = False  # a number only with its multiplier ("half a million")
+                last, prev_is_number = "0.5", True
+                continue
             last = _canon_number(str(_NUMBER_WORDS[tok]))
             numbers.add(last)
             is_number = True
@@ -1294,6 +1426,35 @@ def features(text: str) -> TextFeatures:
             if prev_is_number:
                 measures.add((last, canon_unit))
         prev_is_number = is_number
+    return numbers, units, dates, measures
+
+
+@lru_cache(maxsize=8192)
+def features(text: str) -> TextFeatures:
+    """Extract the :class:`TextFeatures` of ``text`` (memoized: cached questions repeat).
+
+    Example:
+        >>> f = features("Book a table for two people at 7 pm on Friday")
+        >>> sorted(f.numbers), sorted(f.dates)
+        (['2', '7'], ['friday', 'pm'])
+    """
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    if "." in text or "Mt" in text or "Ft" in text or "Cat" in text:
+        text = _DOTTED.sub(_undot, text)  # "U.K." is "UK", "Mt." is "Mount"
+    raw = [m.group(0) for m in _WORD_RE.finditer(text)]
+    tokens = tuple(t.lower().replace("'", "") for t in raw)
+    # "between X and Y", "X vs Y": both sides in one order (see _pair_order).
+    paired = _pair_order(tokens) if _PAIR_OPENERS.keys() & set(tokens) else None
+    role_tokens = tokens
+    if paired is not None:
+        raw, tokens, role_tokens = _paired(raw, tokens, paired)
+    # Contractions like "doesn't" become "doesnt"; a bare "n't" suffix also counts.
+    # A leading "No," answers a question; it does not negate the sentence.
+    skip = 1 if len(raw) > 1 and tokens[0] == "no" and text.lstrip()[2:3] == "," else 0
+    negations = sum(1 for t in tokens[skip:] if t in _NEGATORS or (t.endswith("nt") and t[:-2] in
+                    {"do", "does", "did", "is", "are", "was", "were", "ca", "wo", "should",
+                     "would", "could", "has", "have", "had", "must", "need"}))  # fmt: skip
+    numbers, units, dates, measures = _quantities(tokens, text.lower())
     content = [(i, t) for i, t in enumerate(tokens) if t not in _STOPWORDS]
     slots = []
     for i, tok in enumerate(tokens):
@@ -1302,6 +1463,7 @@ def features(text: str) -> TextFeatures:
             right = [t for j, t in content if j > i and t not in _DIRECTIONAL][:_SLOT]
             if left and right:
                 slots.append((tok, frozenset(left), frozenset(right)))
+    aspect, wh_aspect = _aspect(_asked(text, tokens), text.rstrip().endswith("?"))
     reworded, relations = _relatives(role_tokens)
     active, passive = _active(_wh_moved(reworded))
     entities = list(dict.fromkeys(_entities(text)))
@@ -1319,7 +1481,8 @@ def features(text: str) -> TextFeatures:
         entities=tuple(entities),
         slots=tuple(slots),
         polarity=_polarity(tokens),
-        aspect=_aspect(tokens, text.rstrip().endswith("?")),
+        aspect=aspect,
+        wh_aspect=wh_aspect,
         roles=_roles(active),
         order=() if passive else _order(active),
         owns=_owns(raw, tokens),
@@ -1329,6 +1492,18 @@ def features(text: str) -> TextFeatures:
         measures=frozenset(measures),
         mirror=_mirror(raw, tokens) if _TWO_WAY_PREPS.intersection(tokens) else None,
     )
+
+
+def _asked(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """The tokens of the question proper, past a leading clause that sets its scene.
+
+    "When a child process kills its parent, what happens?" asks what happens: its "when"
+    opens the clause before the comma, not the question.
+    """
+    m = _LEADING_CLAUSE.match(text)
+    if m is None:
+        return tokens
+    return tuple(t.lower().replace("'", "") for t in _WORD_RE.findall(m.group(1)))
 
 
 def _polarity(tokens: tuple[str, ...]) -> dict[int, int]:
@@ -1428,8 +1603,11 @@ def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             if moved_right and moved_left:
                 return True
         # The same entities in another order: "Did Microsoft acquire GitHub?" / the reverse.
+        # One of three or more moved elsewhere ("In Pokemon, is Fire strong against Water" /
+        # "is Fire strong against Water in Pokemon") is a rewording, not a swap.
         shared = [e for e in a.entities if e in b.entities]
-        if len(shared) > 1 and shared != [e for e in b.entities if e in a.entities]:
+        other = [e for e in b.entities if e in a.entities]
+        if len(shared) > 1 and shared != other and not _one_moved(shared, other):
             return True
     # Replaced, not just dropped: each side names an entity the other never mentions, in an
     # otherwise shared frame (a rewording changes the frame too, a substitution does not).
@@ -1440,6 +1618,13 @@ def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     rest_a, rest_b = toks_a - set(a.entities), toks_b - set(b.entities)
     union = rest_a | rest_b
     return bool(union) and len(rest_a & rest_b) / len(union) >= _SAME_FRAME
+
+
+def _one_moved(xs: list[str], ys: list[str]) -> bool:
+    """Whether ``ys`` is ``xs`` with one of its three or more names moved elsewhere."""
+    return len(xs) > 2 and any(
+        [e for e in xs if e != moved] == [e for e in ys if e != moved] for moved in xs
+    )
 
 
 _Slot = tuple[str, frozenset[str], frozenset[str]]
@@ -1475,7 +1660,15 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         False
     """
     x, y = a.aspect, b.aspect
-    return x is not None and y is not None and x != y and {x, y} not in _COMPATIBLE_ASPECTS
+    if x is None or y is None or x == y or {x, y} in _COMPATIBLE_ASPECTS:
+        return False
+    if _THING in (x, y):
+        # A "what"/"which" question whose noun names no aspect ("which pane", "what are the
+        # names") can reword only another open question, never a when / where / who / why
+        # ("which city" is a where, and "what is the capital" may ask it).
+        pinned = b if x == _THING else a
+        return pinned.wh_aspect and pinned.aspect in _PINNED_ASPECTS
+    return True
 
 
 def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
@@ -1556,6 +1749,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         if len(diff) == 2 and diff[1] - diff[0] > 1 and seq_a[diff[0]] == seq_b[diff[1]] \
                 and seq_a[diff[1]] == seq_b[diff[0]]:  # fmt: skip
             return True
+    if sorted(ra) == sorted(rb) and _neighbours_traded(ra, rb):
+        return True
     where_b = {w: i for i, w in enumerate(seq_b)}
     for i in range(1, len(seq_a) - 1):
         j = where_b[seq_a[i]]
@@ -1565,6 +1760,22 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     if _CLAUSE_WORDS.intersection(a.tokens) != _CLAUSE_WORDS.intersection(b.tokens):
         return False  # one text's clauses joined another way: their order is free
     return _crossed(a.order, b.order)
+
+
+def _neighbours_traded(ra: tuple[str, ...], rb: tuple[str, ...]) -> bool:
+    """Whether the same words, repeats kept, trade the two neighbours of one of them.
+
+    "Sign *I help you*" / "sign *you help me*": ``@1 help @2`` against ``@2 help @1``. The
+    shared-word order drops repeats ("I" asks too), so this reads the role words as they are.
+    """
+    for i in range(1, len(ra) - 1):
+        left, x, right = ra[i - 1], ra[i], ra[i + 1]
+        if left == right or ra.count(x) > 1:
+            continue  # a repeated pivot ("old phone" ... "new phone") is a moved phrase
+        for j in range(1, len(rb) - 1):
+            if rb[j] == x and rb[j - 1] == right and rb[j + 1] == left:
+                return True
+    return False
 
 
 #: Share of role words two texts must have in common for a crossing to count as a role swap.
@@ -1759,10 +1970,25 @@ def _owner_changed(a: TextFeatures, b: TextFeatures) -> bool:
         for y in owners_b.get(w, ()):
             # One owner a person ("my", "his"): a compound owner ("the dataset
             # configuration's name" / "the name of the dataset configuration") is no swap.
-            if x != y and "@" in x[0] + y[0] and (y, w) not in a.owns \
-                    and (x, w) not in b.owns and y in people_a and x in people_b:  # fmt: skip
+            if x != y and (y, w) not in a.owns and (x, w) not in b.owns \
+                    and y in people_a and x in people_b \
+                    and ("@" in x[0] + y[0] or _apart(x, y, a.roles, b.roles)):  # fmt: skip
                 return True
     return False
+
+
+def _apart(x: str, y: str, *sequences: tuple[str, ...]) -> bool:
+    """Whether ``x`` and ``y`` are two participants rather than one compound name.
+
+    "A child on their *parent's* insurance" / "a parent on their *child's* insurance" name
+    both nouns apart; "the dataset configuration's name" names one thing in two words, so
+    its owner may be read as either word.
+    """
+    for seq in sequences:
+        for i in range(len(seq) - 1):
+            if {seq[i], seq[i + 1]} == {x, y}:
+                return False
+    return True
 
 
 def _transposed(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
@@ -1870,5 +2096,8 @@ def _verdict(fa: TextFeatures, fb: TextFeatures, config: GuardConfig) -> str | N
 
 
 def _content(f: TextFeatures) -> tuple[str, ...]:
-    """The content words of a text, in order (what the lexical check aligns)."""
-    return tuple(t for t in f.tokens if t not in _STOPWORDS and t.isalpha())
+    """The content words of a text, in order (what the lexical check aligns).
+
+    Hedges are left out: "usually" / "typically" prescribed asks the same thing.
+    """
+    return tuple(t for t in f.tokens if t not in _STOPWORDS and t not in _HEDGES and t.isalpha())

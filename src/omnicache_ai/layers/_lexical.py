@@ -296,7 +296,7 @@ def related(a: str, b: str) -> bool | None:
     sb, bb = _senses(b)
     if not sa or not sb:
         return None
-    if ba & bb or sa & sb:
+    if ba & bb or sa & sb or _derived(ba, bb):
         return True
     up_a, close_a = _neighbourhood(sa)
     up_b, close_b = _neighbourhood(sb)
@@ -324,6 +324,27 @@ def related(a: str, b: str) -> bool | None:
     vb = frozenset(s for s in sb if s[0] == "verb")
     if {_lexfile(s) for s in va} & {_lexfile(s) for s in vb} or _verb_kin(va, vb):
         return None
+    return False
+
+
+# Suffixes that make a word of the same family: "robot" / "robotics", "economy" / "economic".
+_FAMILY_SUFFIXES: Final = ("ics", "ic", "ical", "al", "ist", "ism", "ing", "ry", "ery", "ation")
+# The shorter word of such a family must be at least this long ("art" / "artery" is none).
+_FAMILY_MIN: Final = 4
+
+
+def _derived(ba: frozenset[str], bb: frozenset[str]) -> bool:
+    """Whether a base form of one word is a base form of the other plus a family suffix.
+
+    WordNet links many such pairs by derivation, but not all ("robot" / "robotics").
+    """
+    for x in ba:
+        for y in bb:
+            short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+            stem = short.rstrip("ye") if len(short) > _FAMILY_MIN else short
+            if len(stem) >= _FAMILY_MIN and long_.startswith(stem) \
+                    and long_[len(stem):].lstrip("y") in _FAMILY_SUFFIXES:  # fmt: skip
+                return True
     return False
 
 
