@@ -48,10 +48,11 @@ to check that the table describes the shipped behaviour. "Default" is the embedd
 calibrated threshold (``omnicache_ai.embedders.RECOMMENDED_THRESHOLDS``; the bold row), which
 this benchmark is how to choose: precision first, the lowest threshold at which at most 10% of
 the held-out near-misses are served (``--json`` holds every threshold from 0.60 to 0.98). That
-rule (rule A) now picks a lower threshold than the shipped one, which was kept; the blind set
-(``benchmarks/data/near_misses_blind.json``, printed last with the second blind set
-``near_misses_blind2.json``, written for what changed after the first was read) is where the
-choice is checked.
+rule (rule A) now picks a lower threshold than the shipped one, which was kept; the blind sets
+in ``benchmarks/data/`` (printed last) are where the choice is checked. The first two
+(``near_misses_blind.json``, ``near_misses_blind2.json``) are spent: the checks' sixth round
+was fitted on them, so they are printed as fits; ``near_misses_blind3.json`` is the one
+that measures that round.
 
 Embeddings are cached in the temp directory (computing ~2.3k embeddings takes minutes on a
 small machine).
@@ -105,6 +106,11 @@ AUTHORED = ROOT / "tests" / "data" / "near_misses_authored.json"
 BLIND = ROOT / "benchmarks" / "data" / "near_misses_blind.json"
 # The second blind set, for the changes made after the first was read (same README).
 BLIND2 = ROOT / "benchmarks" / "data" / "near_misses_blind2.json"
+# The third, for the checks' sixth round, which was fitted on the first two: from then on
+# those two are tuning data and their figures are fits (same README).
+BLIND3 = ROOT / "benchmarks" / "data" / "near_misses_blind3.json"
+# Blind sets whose figures have been read and that later changes were fitted on.
+SPENT = frozenset({BLIND.name, BLIND2.name})
 HARD_FILES = [
     ROOT / "benchmarks" / "data" / "semantic_hard_negatives.json",
     ROOT / "benchmarks" / "data" / "hard_negatives.json",
@@ -280,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one linea
         print(f"\n(no {DEV}: the held-out near-miss section is skipped)")
     blind = {
         path.name: _blind_report(emb, default_thr, dev["whole_dev_picks"], path)
-        for path in (BLIND, BLIND2)
+        for path in (BLIND, BLIND2, BLIND3)
         if dev is not None and path.exists()
     }
     e2e = _end_to_end(
@@ -539,10 +545,14 @@ def _blind_report(
     }
     fh = {t: np.array([cache.lookup(d, threshold=t).hit for d in diff])
           for t in thresholds}  # fmt: skip
-    print(
-        f"\n## blind evaluation set {path.name} ({n} triples, written for evaluation only "
-        "by an author who saw neither the checks nor the tuning data: a result, not a fit)"
-    )
+    if path.name in SPENT:
+        print(f"\n## spent blind set {path.name} ({n} triples; the checks' sixth round was "
+              "fitted on it: a fit now, not a result)")  # fmt: skip
+    else:
+        print(
+            f"\n## blind evaluation set {path.name} ({n} triples, written for evaluation only "
+            "by an author who saw neither the checks nor the tuning data: a result, not a fit)"
+        )
     print("\n| threshold | near-misses served | light paraphrases hit | heavy paraphrases hit |"
           "\n|---|---|---|---|")  # fmt: skip
     light, heavy = weight_of == "light", weight_of == "heavy"
