@@ -67,9 +67,11 @@ AUTHORED = ROOT / "tests" / "data" / "near_misses_authored.json"
 # authored triples). See benchmarks/data/README.md for when each was spent.
 SPENT = tuple(ROOT / "benchmarks" / "data" / n
               for n in ("near_misses_blind.json", "near_misses_blind2.json"))  # fmt: skip
-# What the model is measured on and never trained on: the blind set not yet read (and the
-# dev set, found beside the checkout when present).
-EVALUATION = (ROOT / "benchmarks" / "data" / "near_misses_blind3.json",)
+# What the model is measured on and never trained on: the blind sets not yet spent when it
+# was last trained, and the one left unread for what comes next (and the dev set, found
+# beside the checkout when present).
+EVALUATION = tuple(ROOT / "benchmarks" / "data" / n
+                   for n in ("near_misses_blind3.json", "near_misses_blind4.json"))  # fmt: skip
 MAX_LEN = 64
 HIDDEN, HEADS, FFN = 384, 12, 1536
 #: The kinds left out together by ``--loko``: each model is trained without a whole group, so
