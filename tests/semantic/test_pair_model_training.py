@@ -53,10 +53,11 @@ def _norm(text: str) -> str:
 
 def test_training_files_are_complete_and_well_formed(train: ModuleType) -> None:
     files = sorted(train.DATA.glob("pair_train_*.json"))
-    assert len(files) == 3
+    assert len(files) == 5
     for path in files:
         items = json.loads(path.read_text())["items"]
-        assert len(items) >= 250, path.name  # 270 written, minus any too close to evaluation
+        # 270 written per file (216 in the fourth and fifth), minus any close to evaluation.
+        assert len(items) >= 200, path.name
         assert {x["kind"] for x in items} == KINDS
         for x in items:
             texts = [x[k] for k in ("cached", "light", "heavy", "different", "different2")]
