@@ -793,8 +793,7 @@ def _named_aspect(rest: list[str]) -> str | None:
             break  # the noun phrase ends at a function word: "the population *of* the city"
         read += 1
         aspect = _WHAT_ASPECT.get(word)
-        if aspect == "time" and word == "time" and prev and prev not in _NP_DETERMINERS \
-                and prev not in _WHEN_ADJECTIVES:  # fmt: skip
+        if aspect == "time" and word == "time" and prev and prev not in _WHEN_ADJECTIVES:
             return "duration"  # "the flight time", "the rest time": how long, not when
         if aspect is not None:
             return aspect
@@ -1410,7 +1409,7 @@ def _quantities(
             is_number = True
         elif tok in _NUMBER_WORDS and (tok not in _PRONOUN_LIKE or tok == "half"):
             if tok == "half":
-                is_number = False  # a number only with its multiplier ("half a million")
+                # A number only with a multiplier after it ("a half-million"): held, not added.
                 last, prev_is_number = "0.5", True
                 continue
             last = _canon_number(str(_NUMBER_WORDS[tok]))
