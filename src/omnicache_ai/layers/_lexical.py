@@ -16,9 +16,11 @@ structural guards):
    "set up"). Rewordings and reorderings are left to the similarity threshold.
 2. Each aligned pair must be related in WordNet for the hit to stand: the same lemma, a shared
    synset (synonyms), a derivational or adjective-similarity link ("efficient" /
-   "efficiency"), or a hypernym / hyponym within :data:`HYPERNYM_STEPS` steps ("house" /
-   "dwelling"). Nouns and adjectives that WordNet knows but does not relate that way veto
-   (sister terms "tulip" / "daffodil", "domestic" / "international", "mass" / "diameter").
+   "efficiency"), a hypernym / hyponym within :data:`HYPERNYM_STEPS` steps ("house" /
+   "dwelling"), or one base form being the other plus a family suffix ("robot" /
+   "robotics", which WordNet does not link). Nouns and adjectives that WordNet knows but
+   does not relate that way veto (sister terms "tulip" / "daffodil", "domestic" /
+   "international", "mass" / "diameter").
 3. Verbs (both words can be verbs) need stronger evidence, because WordNet's verb hierarchy
    is shallow and near-synonyms in it are often unlinked or sisters ("load" / "fetch",
    "return" / "provide"). A verb pair vetoes when the verbs are antonyms ("buy" / "sell"),
@@ -277,8 +279,9 @@ def related(a: str, b: str) -> bool | None:
     """Whether WordNet relates ``a`` and ``b`` closely enough to be the same question's word.
 
     Returns:
-        ``True`` (same lemma, synonyms, derivational / similarity link, hypernym within
-        :data:`HYPERNYM_STEPS` steps), ``False`` (both known, none of those: unrelated nouns
+        ``True`` (same lemma, synonyms, derivational / similarity link, a word family
+        such as "robot" / "robotics", hypernym within :data:`HYPERNYM_STEPS` steps),
+        ``False`` (both known, none of those: unrelated nouns
         or adjectives; when both can be verbs, antonyms or verbs of different domains with
         no common hypernym within :data:`VERB_STEPS` steps) or ``None`` (no opinion: a word
         WordNet does not know, verbs sharing a domain, or words of different parts of
