@@ -118,8 +118,26 @@ _NEGATORS: Final = frozenset(
      "cant", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "shouldnt",
      "wouldnt", "couldnt", "hasnt", "havent", "hadnt", "mustnt", "neednt", "stop", "avoid",
      "prevent", "fail", "fails", "failed", "unable", "lack", "lacks", "except", "non",
-     "absence", "absent"}
+     "absence", "absent", "impossible"}
 )  # fmt: skip
+# Phrases that say "not" in a word's place: "off-limits" is "not allowed", "rule out" is
+# "make impossible". Matched on the joined tokens (hyphens split words).
+_NEGATOR_PHRASES: Final = (" off limits ", " rule out ", " rules out ", " ruled out ",
+                           " ruling out ")  # fmt: skip
+# "Free" says "no" as "at no cost", "step-free" and "without steps" do, but not as a verb
+# ("free up memory", "to free it") nor in these set phrases ("free time", "free will").
+_FREE_NOT_NEGATING_AFTER: Final = frozenset(
+    {"up", "time", "will", "speech", "kick", "throw", "range", "form", "style", "agent",
+     "fall", "radical", "radicals", "spirit", "press", "world", "market", "trade", "software",
+     "memory", "space", "the", "it", "them", "him", "her", "yourself", "myself", "itself"}
+)  # fmt: skip
+_FREE_NOT_NEGATING_BEFORE: Final = frozenset(
+    {"to", "can", "could", "will", "would", "should", "i", "you", "we", "they", "feel"}
+)  # fmt: skip
+# "Set outside Italy" against "set in Italy": a place and its outside. Each word as the side
+# it takes of the place named right after it (determiners skipped).
+_WHERE_SIDE: Final = {"outside": "out", "in": "in", "inside": "in", "within": "in",
+                      "out": "out"}  # fmt: skip
 # Pairs whose members swap an answer's polarity. Stems, matched on word prefixes so that
 # "enabled"/"enabling" count too.
 _ANTONYMS: Final = (
@@ -202,8 +220,28 @@ _NUMBER_WORDS: Final = {
      "ninety": 90, "hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9,
      "dozen": 12, "half": 0.5, "once": 1, "twice": 2, "single": 1, "double": 2, "triple": 3,
      "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}  # fmt: skip
-# Number words that multiply the number before them ("twelve thousand", "2 million").
-_MULTIPLIERS: Final = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+# Number words that multiply the number before them ("twelve thousand", "2 million"; "three
+# grand" is 3000).
+_MULTIPLIERS: Final = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9,
+                       "grand": 1000}  # fmt: skip
+# Each unit as (dimension, size in the dimension's base unit), to tell "1 hour" and "sixty
+# minutes", "150 feet" and "46 m" apart from another amount. Degrees are converted apart.
+_UNIT_SIZES: Final = {
+    "km": ("length", 1000.0), "mile": ("length", 1609.344), "m": ("length", 1.0),
+    "cm": ("length", 0.01), "mm": ("length", 0.001), "ft": ("length", 0.3048),
+    "inch": ("length", 0.0254), "yard": ("length", 0.9144),
+    "kg": ("mass", 1.0), "g": ("mass", 0.001), "mg": ("mass", 1e-6), "lb": ("mass", 0.45359),
+    "oz": ("mass", 0.028350),
+    "l": ("volume", 1.0), "ml": ("volume", 0.001), "gal": ("volume", 3.7854),
+    "cup": ("volume", 0.2366),
+    "s": ("time", 1.0), "min": ("time", 60.0), "h": ("time", 3600.0), "day": ("time", 86400.0),
+    "week": ("time", 604800.0), "month": ("time", 2629800.0), "year": ("time", 31557600.0),
+    "mph": ("speed", 0.44704), "kmh": ("speed", 0.27778),
+    "acre": ("area", 4046.86), "ha": ("area", 10000.0),
+}  # fmt: skip
+# Two measures in different units are the same amount when they differ by at most this share
+# (rounded conversions: "150-foot" is 45.7 m, "roughly 46 m").
+_CONVERSION_SLACK: Final = 0.06
 # Number words that are more often pronouns or adverbs than quantities.
 _PRONOUN_LIKE: Final = frozenset({"one", "second", "first", "once", "single", "half"})
 _MONTHS: Final = [
@@ -519,8 +557,34 @@ _PERSON_NOUNS: Final = frozenset(
      "actress", "president", "king", "queen", "emperor", "ruler", "leader", "founder",
      "inventor", "scientist", "doctor", "lawyer", "owner", "agency",
      "organization", "organisation", "authority", "relative", "relation", "architect",
-     "engineer", "chef", "coach", "captain", "winner", "champion", "creator"}
+     "engineer", "chef", "coach", "captain", "winner", "champion", "creator", "producer",
+     "publisher", "manager", "teacher", "professor", "student", "pilot", "sailor", "soldier",
+     "officer", "master", "apprentice", "mentor", "tutor", "instructor", "trainer", "judge",
+     "senator", "governor", "mayor", "minister", "priest", "bishop", "pope", "poet",
+     "novelist", "playwright", "sculptor", "photographer", "musician", "conductor", "dancer",
+     "choreographer", "athlete", "explorer", "astronaut", "entrepreneur", "studio",
+     "politician", "monarch", "member", "veteran", "employee", "worker", "customer", "user",
+     "patient", "children", "kid", "adult", "parent", "citizen", "resident", "builder",
+     "tailor", "cutter", "craftsman", "craftsmen", "maestro", "performer", "clown", "puppeteer",
+     "family", "firm"}
 )  # fmt: skip
+# Nouns for places: "which stations have step-free access" asks where.
+_PLACE_NOUNS: Final = frozenset(
+    {"station", "airport", "port", "harbor", "harbour", "park", "beach", "store", "shop",
+     "restaurant", "hotel", "school", "hospital", "island", "village", "neighborhood",
+     "neighbourhood", "district", "street", "road", "building", "destination", "terminal",
+     "cemetery", "church", "theater", "theatre", "stadium", "venue", "resort", "campsite",
+     "trail", "lake", "river", "mountain", "area", "suburb", "county", "province"}
+)  # fmt: skip
+# Nouns that a person noun before them only qualifies ("what adult dose" asks an amount).
+_QUALIFIED: Final = frozenset({"dose", "dosage", "size", "price", "fare", "ticket", "fee",
+                               "rate", "limit", "age", "height", "weight"})  # fmt: skip
+# Verbs that open a question as a request ("explain ...", "tell me ...").
+_IMPERATIVES: Final = frozenset({"tell", "explain", "describe", "show"})
+_OBJECT_PRONOUNS: Final = frozenset({"me", "us", "him", "her", "them"})
+# Groups whose size is a count ("class size", "crew size").
+_GROUPS: Final = frozenset({"crew", "class", "team", "group", "party", "family", "household",
+                            "batch", "audience", "staff", "squad", "troop"})  # fmt: skip
 # A leading clause before a comma and the question word that follows it.
 _LEADING_CLAUSE: Final = re.compile(
     r"\s*(?:when|whenever|if|once|while|after|before|during|at|in|on|for|with|given|since|as)"
@@ -669,6 +733,8 @@ class TextFeatures:
         converse: The words of converse frames the text uses (``"sell"``, ``"father"``).
         mirror: The text with the two sides of a two-way "with" / "against" traded ("the
             agent meets with the buyer" for "the buyer meets with the agent"), or ``None``.
+        sides: ``(side, place)`` for "in" / "inside" / "within" (``"in"``) and "outside"
+            (``"out"``) and the word after them: ``("out", "italy")`` for "outside Italy".
     """
 
     tokens: tuple[str, ...]
@@ -689,6 +755,7 @@ class TextFeatures:
     relations: frozenset[tuple[str, str, str]] = frozenset()
     converse: frozenset[str] = frozenset()
     mirror: str | None = None
+    sides: frozenset[tuple[str, str]] = frozenset()
 
 
 def _stem(tok: str) -> str:
@@ -721,9 +788,16 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
             continue
         rest = [t for t in tokens[i + 1 :] if t not in _HEDGES]
         nxt = rest[0] if rest else ""
+        if i > 1 and tokens[0] in _IMPERATIVES and tokens[1] not in _OBJECT_PRONOUNS:
+            # "Explain the customs observed when someone is buried": the question word opens
+            # a clause inside the object, not the question ("tell me when" does ask when).
+            return None, False
         if tok == "how":
             # "how often" is asked before any hedge is skipped: "often" is both.
-            aspect = _HOW_ASPECT.get(tokens[i + 1] if i + 1 < len(tokens) else "")
+            word = tokens[i + 1] if i + 1 < len(tokens) else ""
+            aspect = _HOW_ASPECT.get(word)
+            if aspect is None and word.endswith("s"):
+                aspect = _HOW_ASPECT.get(word[:-1])  # "how long's a typhoon-class sub"
             aspect = aspect or _HOW_ASPECT.get(nxt)
             if aspect is None:
                 window = tokens[i + 1 : i + 1 + _ACCESS_WINDOW]
@@ -745,7 +819,9 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
             if tok == "what" and i and tokens[i - 1] == "at" and nxt in _WHEN_NOUNS:
                 return "time", False  # "at what point should I castle"
             if tok == "what" and (
-                nxt in _CAUSING or (nxt in _BE_FORMS and len(rest) > 1 and rest[1] in _CAUSING)
+                nxt in _CAUSING
+                or (nxt in _BE_FORMS and len(rest) > 1 and rest[1] in _CAUSING)
+                or (nxt in _BE_FORMS and rest[1:2] == ["behind"])  # "what's behind X"
             ):
                 return "reason", False  # "what makes bread rise": why it does
             named = _named_aspect(rest)
@@ -779,10 +855,22 @@ def _named_aspect(rest: list[str]) -> str | None:
     first other function word: "which *composer*", "what is the right *time*", "what were
     the filming *locations*". A person noun asks "who", a place noun "where" and so on.
     """
-    if rest:
-        noun = rest[0][:-1] if rest[0].endswith("s") else rest[0]
-        if rest[0] in _PERSON_NOUNS or noun in _PERSON_NOUNS:
-            return "person"  # right after the question word only: "which composer"
+    # A person or place noun heading the phrase: "which composer" (right after the question
+    # word), "which master cutter trained", "which stations have" (further in, or a place:
+    # the phrase must end with it, so "which road bike" and "what adult dose" ask a thing).
+    for k, word in enumerate(rest[:_NP_WINDOW]):
+        if word in _STOPWORDS or word in _DIRECTIONAL or word == "of":
+            break
+        noun = word[:-1] if word.endswith("s") else word
+        after = rest[k + 1] if k + 1 < len(rest) else ""
+        if after in _QUALIFIED:
+            continue
+        ends = not after or after in _STOPWORDS or after in _DIRECTIONAL \
+            or after == "of" or after.endswith("ed")  # fmt: skip
+        if (word in _PERSON_NOUNS or noun in _PERSON_NOUNS) and (k == 0 or ends):
+            return "person"
+        if noun in _PLACE_NOUNS and ends:
+            return "place"
     words = rest[1:] if rest and rest[0] in _BE_FORMS else rest
     prev = ""
     read = 0
@@ -795,6 +883,8 @@ def _named_aspect(rest: list[str]) -> str | None:
         aspect = _WHAT_ASPECT.get(word)
         if aspect == "time" and word == "time" and prev and prev not in _WHEN_ADJECTIVES:
             return "duration"  # "the flight time", "the rest time": how long, not when
+        if word == "size" and prev in _GROUPS:
+            return "amount"  # "the maximum crew size": how many
         if aspect is not None:
             return aspect
         prev = word
@@ -1396,9 +1486,25 @@ def _quantities(
     prev_is_number = False
     measures: set[tuple[str, str]] = set()
     last = ""
-    for tok in tokens:
+    for k, tok in enumerate(tokens):
         is_number = tok[0].isdigit()
-        if is_number:
+        nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
+        if tok in ("one", "single") and nxt in _UNIT_SIZES.keys() | _UNITS.keys() \
+                and nxt not in _AMBIGUOUS_UNITS:  # fmt: skip
+            # "in one hour" / "in three hours": a numeral before its unit is a number.
+            last, is_number = "1", True
+            numbers.add(last)
+        elif tok in ("a", "an") and k and tokens[k - 1] in ("for", "in", "within") \
+                and _UNIT_SIZES.get(_UNITS.get(nxt, ""), ("",))[0] == "time" \
+                and nxt not in _AMBIGUOUS_UNITS:  # fmt: skip
+            # "for an hour" is "for one hour" (not "three times a day": no "for" / "in").
+            last, is_number = "1", True
+            numbers.add(last)
+        elif tok == "pair" and k and tokens[k - 1] == "a" and nxt != "of":
+            # "a pair" on its own is two people or things ("can a pair finish it").
+            last, is_number = "2", True
+            numbers.add(last)
+        elif is_number:
             last = _canon_number(tok)
             numbers.add(last)
         elif tok in _MULTIPLIERS and prev_is_number and (last in numbers or last == "0.5"):
@@ -1453,6 +1559,18 @@ def features(text: str) -> TextFeatures:
     negations = sum(1 for t in tokens[skip:] if t in _NEGATORS or (t.endswith("nt") and t[:-2] in
                     {"do", "does", "did", "is", "are", "was", "were", "ca", "wo", "should",
                      "would", "could", "has", "have", "had", "must", "need"}))  # fmt: skip
+    if "out" in tokens or "limits" in tokens:
+        joined = " " + " ".join(tokens) + " "
+        negations += sum(joined.count(phrase) for phrase in _NEGATOR_PHRASES)
+    if "zero" in tokens:
+        # "zero inversions" is "no inversions"; "zero percent" is a number.
+        negations += sum(1 for k, t in enumerate(tokens[:-1])
+                         if t == "zero" and tokens[k + 1].isalpha()
+                         and tokens[k + 1] not in _UNITS)  # fmt: skip
+    if "free" in tokens:
+        negations += sum(
+            1 for k, t in enumerate(tokens) if t == "free" and _free_negates(tokens, k)
+        )
     numbers, units, dates, measures = _quantities(tokens, text.lower())
     content = [(i, t) for i, t in enumerate(tokens) if t not in _STOPWORDS]
     slots = []
@@ -1490,7 +1608,31 @@ def features(text: str) -> TextFeatures:
         heads=_heads(tokens),
         measures=frozenset(measures),
         mirror=_mirror(raw, tokens) if _TWO_WAY_PREPS.intersection(tokens) else None,
+        sides=_sides(tokens) if "outside" in tokens or "out" in tokens else frozenset(),
     )
+
+
+def _free_negates(tokens: tuple[str, ...], k: int) -> bool:
+    """Whether the "free" at ``k`` means "at no cost" / "without" (see _FREE_NOT_NEGATING_*)."""
+    before = tokens[k - 1] if k else ""
+    after = tokens[k + 1] if k + 1 < len(tokens) else ""
+    return before not in _FREE_NOT_NEGATING_BEFORE and after not in _FREE_NOT_NEGATING_AFTER
+
+
+def _sides(tokens: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+    """``(side, place)`` for each "in" / "outside" and the word it places (see
+    :attr:`TextFeatures.sides`); read only in texts that say "outside"."""
+    out = set()
+    for i, tok in enumerate(tokens):
+        side = _WHERE_SIDE.get(tok)
+        if side is None:
+            continue
+        if tok == "out" and tokens[i + 1 : i + 2] != ("of",):
+            continue  # "out of sunlight" is outside it; "find out" places nothing
+        rest = [t for t in tokens[i + 1 : i + 4] if t not in _NP_DETERMINERS and t != "of"]
+        if rest:
+            out.add((side, rest[0]))
+    return frozenset(out)
 
 
 def _asked(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
@@ -1553,6 +1695,12 @@ def negation_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     """
     if a.negations % 2 != b.negations % 2:
         return True
+    if a.sides or b.sides:
+        # "set outside Italy" / "set in Italy" (only texts saying "outside" have sides).
+        sa = a.sides or _sides(a.tokens)
+        sb = b.sides or _sides(b.tokens)
+        if any((("in" if side == "out" else "out"), place) in sb for side, place in sa):
+            return True
     other = b.polarity
     return any(mark != 3 and other.get(i, mark) == 3 - mark for i, mark in a.polarity.items())
 
@@ -1573,11 +1721,43 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         >>> numbers_mismatch(features("Is 5 km in miles far?"), features("Is 5 miles in km far?"))
         True
     """
+    numbers_a, numbers_b, units_a, units_b = a.numbers, b.numbers, a.units, b.units
+    if a.measures and b.measures and a.units != b.units:
+        # The same amount in other units ("a 1-hour session" / "sixty minutes") is no
+        # difference: both measures leave the comparison.
+        for (na, ua), (nb, ub) in _converted(a.measures, b.measures):
+            numbers_a, numbers_b = numbers_a - {na}, numbers_b - {nb}
+            units_a, units_b = units_a - {ua}, units_b - {ub}
     if any(x and y and x != y for x, y in
-           ((a.numbers, b.numbers), (a.dates, b.dates), (a.units, b.units))):  # fmt: skip
+           ((numbers_a, numbers_b), (a.dates, b.dates), (units_a, units_b))):  # fmt: skip
         return True
     unit_a = dict(a.measures)
     return any(n in unit_a and unit_a[n] != u for n, u in b.measures)
+
+
+def _converted(
+    ma: frozenset[tuple[str, str]], mb: frozenset[tuple[str, str]]
+) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """Pairs of measures, one from each text, that state the same amount in other units."""
+    out = []
+    for na, ua in ma:
+        for nb, ub in mb:
+            if ua == ub:
+                continue
+            try:
+                va, vb = float(na), float(nb)
+            except ValueError:
+                continue  # a time of day
+            if {ua, ub} == {"C", "F"}:
+                va, vb = (va * 1.8 + 32, vb) if ua == "C" else (va, vb * 1.8 + 32)
+            else:
+                da, db = _UNIT_SIZES.get(ua), _UNIT_SIZES.get(ub)
+                if da is None or db is None or da[0] != db[0]:
+                    continue
+                va, vb = va * da[1], vb * db[1]
+            if abs(va - vb) <= _CONVERSION_SLACK * max(abs(va), abs(vb)):
+                out.append(((na, ua), (nb, ub)))
+    return out
 
 
 def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
@@ -1610,8 +1790,9 @@ def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             return True
     # Replaced, not just dropped: each side names an entity the other never mentions, in an
     # otherwise shared frame (a rewording changes the frame too, a substitution does not).
-    only_a = [e for e in a.entities if e not in toks_b]
-    only_b = [e for e in b.entities if e not in toks_a]
+    # A name in the possessive is the name: "Island's" (token "islands") names "Island".
+    only_a = [e for e in a.entities if e not in toks_b and e + "s" not in toks_b]
+    only_b = [e for e in b.entities if e not in toks_a and e + "s" not in toks_a]
     if not (only_a and only_b) or _acronym(only_a, only_b) or _acronym(only_b, only_a):
         return False
     rest_a, rest_b = toks_a - set(a.entities), toks_b - set(b.entities)
@@ -2097,6 +2278,23 @@ def _verdict(fa: TextFeatures, fb: TextFeatures, config: GuardConfig) -> str | N
 def _content(f: TextFeatures) -> tuple[str, ...]:
     """The content words of a text, in order (what the lexical check aligns).
 
-    Hedges are left out: "usually" / "typically" prescribed asks the same thing.
+    Hedges are left out: "usually" / "typically" prescribed asks the same thing. So is each
+    measure (a number and its unit), which the numbers check compares ("a 48-inch child" /
+    "a 122 cm child" is one amount).
     """
-    return tuple(t for t in f.tokens if t not in _STOPWORDS and t not in _HEDGES and t.isalpha())
+    toks = f.tokens
+    measure = {k for k in range(1, len(toks)) if toks[k] in _UNITS and _is_number(toks[k - 1])}
+    measure |= {k - 1 for k in measure}
+    return tuple(
+        t for k, t in enumerate(toks)
+        if t not in _STOPWORDS and t not in _HEDGES and t.isalpha() and k not in measure
+    )  # fmt: skip
+
+
+def _is_number(tok: str) -> bool:
+    """Whether ``tok`` is a number, in digits or in words ("48", "three", "thousand")."""
+    return (
+        tok[:1].isdigit()
+        or tok in _MULTIPLIERS
+        or (tok in _NUMBER_WORDS and tok not in _PRONOUN_LIKE)
+    )
