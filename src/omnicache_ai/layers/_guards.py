@@ -118,7 +118,7 @@ _NEGATORS: Final = frozenset(
      "cant", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "shouldnt",
      "wouldnt", "couldnt", "hasnt", "havent", "hadnt", "mustnt", "neednt", "stop", "avoid",
      "prevent", "fail", "fails", "failed", "unable", "lack", "lacks", "except", "non",
-     "absence", "absent", "impossible"}
+     "absence", "absent", "impossible", "excluding", "exempt"}
 )  # fmt: skip
 # Phrases that say "not" in a word's place: "off-limits" is "not allowed", "rule out" is
 # "make impossible". Matched on the joined tokens (hyphens split words).
@@ -134,6 +134,11 @@ _FREE_NOT_NEGATING_AFTER: Final = frozenset(
 _FREE_NOT_NEGATING_BEFORE: Final = frozenset(
     {"to", "can", "could", "will", "would", "should", "i", "you", "we", "they", "feel"}
 )  # fmt: skip
+# Before "zero", words that make it a temperature or a bound ("below zero", "sub-zero").
+_ZERO_AS_NUMBER: Final = frozenset({"sub", "below", "above", "under", "over", "to", "than",
+                                    "from", "at"})  # fmt: skip
+# "un-" words shorter than this are no negated words ("unit", "unto").
+_UN_MIN: Final = 6
 # "Set outside Italy" against "set in Italy": a place and its outside. Each word as the side
 # it takes of the place named right after it (determiners skipped).
 _WHERE_SIDE: Final = {"outside": "out", "in": "in", "inside": "in", "within": "in",
@@ -189,6 +194,8 @@ _ANTONYMS: Final = (
     ("includ", "leave out"), ("includ", "left out"), ("includ", "leave off"),
     ("includ", "left off"), ("put in", "leave out"), ("put in", "left out"),
     ("add", "leave out"), ("add", "left out"), ("add", "leave off"), ("add", "left off"),
+    ("allow", "bann"), ("count toward", "left out"), ("counts toward", "left out"),
+    ("count toward", "exclud"), ("counts toward", "exclud"),
     # Irregular past forms of the pairs above.
     ("sent", "receiv"), ("bought", "sold"), ("lent", "borrow"), ("gave", "took"),
 )  # fmt: skip
@@ -224,6 +231,8 @@ _NUMBER_WORDS: Final = {
 # grand" is 3000).
 _MULTIPLIERS: Final = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9,
                        "grand": 1000}  # fmt: skip
+# Tens that a spelled-out unit joins ("twenty-four").
+_TENS: Final = frozenset({20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0})
 # Each unit as (dimension, size in the dimension's base unit), to tell "1 hour" and "sixty
 # minutes", "150 feet" and "46 m" apart from another amount. Degrees are converted apart.
 _UNIT_SIZES: Final = {
@@ -502,7 +511,7 @@ _WHAT_ASPECT: Final = {
     "purposes": "purpose", "goal": "purpose", "prices": "amount",
     "premium": "amount", "fare": "amount", "rate": "amount", "salary": "amount",
     "way": "method", "ways": "method", "steps": "method", "process": "method",
-    "procedure": "method", "involved": "method",
+    "procedure": "method", "involved": "method", "period": "time", "era": "time",
 }  # fmt: skip
 # Adverbs that sit between a question word and what it asks ("what usually causes").
 _HEDGES: Final = frozenset(
@@ -532,7 +541,7 @@ _TIME_UNITS: Final = frozenset(
 _COMPATIBLE_ASPECTS: Final = frozenset(
     {frozenset({"access", "place"}), frozenset({"access", "method"}),
      frozenset({"time", "date"}), frozenset({"age", "time"}), frozenset({"age", "date"}),
-     frozenset({"reason", "purpose"})}
+     frozenset({"reason", "purpose"}), frozenset({"quality", "method"})}
 )  # fmt: skip
 # "What is / are ..." before the noun phrase that names an aspect.
 _BE_FORMS: Final = frozenset({"is", "are", "was", "were"})
@@ -579,6 +588,12 @@ _PLACE_NOUNS: Final = frozenset(
 # Nouns that a person noun before them only qualifies ("what adult dose" asks an amount).
 _QUALIFIED: Final = frozenset({"dose", "dosage", "size", "price", "fare", "ticket", "fee",
                                "rate", "limit", "age", "height", "weight"})  # fmt: skip
+# Verbs that open a yes/no question.
+_AUXILIARIES: Final = frozenset(
+    {"is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would",
+     "should", "shall", "may", "might", "must", "has", "have", "had", "isnt", "arent", "doesnt",
+     "dont", "didnt", "cant", "wont", "shouldnt"}
+)  # fmt: skip
 # Verbs that open a question as a request ("explain ...", "tell me ...").
 _IMPERATIVES: Final = frozenset({"tell", "explain", "describe", "show"})
 _OBJECT_PRONOUNS: Final = frozenset({"me", "us", "him", "her", "them"})
@@ -735,6 +750,8 @@ class TextFeatures:
             agent meets with the buyer" for "the buyer meets with the agent"), or ``None``.
         sides: ``(side, place)`` for "in" / "inside" / "within" (``"in"``) and "outside"
             (``"out"``) and the word after them: ``("out", "italy")`` for "outside Italy".
+        polar: Whether the text is a yes/no question: it starts with an auxiliary verb
+            ("is", "can", "does" ...), ends with "?", and names no aspect.
     """
 
     tokens: tuple[str, ...]
@@ -756,6 +773,7 @@ class TextFeatures:
     converse: frozenset[str] = frozenset()
     mirror: str | None = None
     sides: frozenset[tuple[str, str]] = frozenset()
+    polar: bool = False
 
 
 def _stem(tok: str) -> str:
@@ -816,12 +834,18 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                 return "purpose", False  # "what is X used for"
             if tok == "what" and tokens[-1] == "about" and len(tokens) > i + 2:
                 return "topic", False  # "what is the song about"
+            if tok == "what" and tokens[-1] == "like" and len(tokens) > i + 2:
+                return "quality", False  # "what does it taste like": how it tastes
             if tok == "what" and i and tokens[i - 1] == "at" and nxt in _WHEN_NOUNS:
                 return "time", False  # "at what point should I castle"
-            if tok == "what" and (
-                nxt in _CAUSING
-                or (nxt in _BE_FORMS and len(rest) > 1 and rest[1] in _CAUSING)
-                or (nxt in _BE_FORMS and rest[1:2] == ["behind"])  # "what's behind X"
+            if (
+                tok == "what"
+                and (
+                    nxt in _CAUSING
+                    or (nxt in _BE_FORMS and len(rest) > 1 and rest[1] in _CAUSING)
+                    or (nxt in _BE_FORMS and rest[1:2] == ["behind"])  # "what's behind X"
+                    or rest[:3] == ["is", "it", "about"]  # "what is it about X that makes ..."
+                )
             ):
                 return "reason", False  # "what makes bread rise": why it does
             named = _named_aspect(rest)
@@ -836,6 +860,12 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                 if tokens[-1] == "mean":
                     return "definition", False
             return _THING, False
+        if tok == "where" and tokens[-1] == "from":
+            return "origin", True  # "where does the name come from": why it is called so
+        if tok == "why" and ("called" in rest or "named" in rest):
+            return "origin", True  # "why is it called X": where the name comes from
+        if tok == "where" and rest[2:3] and rest[2] in ("start", "begin"):
+            return "method", False  # "where do I start if I want to ...": how to
         return _WH_ASPECT[tok], True
     return None, False
 
@@ -883,12 +913,18 @@ def _named_aspect(rest: list[str]) -> str | None:
         aspect = _WHAT_ASPECT.get(word)
         if aspect == "time" and word == "time" and prev and prev not in _WHEN_ADJECTIVES:
             return "duration"  # "the flight time", "the rest time": how long, not when
-        if word == "size" and prev in _GROUPS:
-            return "amount"  # "the maximum crew size": how many
+        if word == "size" and (prev in _GROUPS or _after(words, word) in _GROUPS):
+            return "amount"  # "the maximum crew size", "what size team": how many
         if aspect is not None:
             return aspect
         prev = word
     return None
+
+
+def _after(words: list[str], word: str) -> str:
+    """The word after the first ``word`` in ``words`` ("" at the end)."""
+    k = words.index(word) + 1
+    return words[k] if k < len(words) else ""
 
 
 def _roles(tokens: tuple[str, ...]) -> tuple[str, ...]:
@@ -1513,6 +1549,13 @@ def _quantities(
             last = _canon_number(str(float(last) * _MULTIPLIERS[tok]))
             numbers.add(last)
             is_number = True
+        elif tok in _NUMBER_WORDS and prev_is_number and last in numbers \
+                and float(last) in _TENS and _NUMBER_WORDS[tok] in range(1, 10):  # fmt: skip
+            # "twenty-four" is 24, not 20 and 4.
+            numbers.discard(last)
+            last = _canon_number(str(float(last) + _NUMBER_WORDS[tok]))
+            numbers.add(last)
+            is_number = True
         elif tok in _NUMBER_WORDS and (tok not in _PRONOUN_LIKE or tok == "half"):
             if tok == "half":
                 # A number only with a multiplier after it ("a half-million"): held, not added.
@@ -1566,7 +1609,8 @@ def features(text: str) -> TextFeatures:
         # "zero inversions" is "no inversions"; "zero percent" is a number.
         negations += sum(1 for k, t in enumerate(tokens[:-1])
                          if t == "zero" and tokens[k + 1].isalpha()
-                         and tokens[k + 1] not in _UNITS)  # fmt: skip
+                         and tokens[k + 1] not in _UNITS and tokens[k + 1] not in _STOPWORDS
+                         and not (k and tokens[k - 1] in _ZERO_AS_NUMBER))  # fmt: skip
     if "free" in tokens:
         negations += sum(
             1 for k, t in enumerate(tokens) if t == "free" and _free_negates(tokens, k)
@@ -1609,6 +1653,10 @@ def features(text: str) -> TextFeatures:
         measures=frozenset(measures),
         mirror=_mirror(raw, tokens) if _TWO_WAY_PREPS.intersection(tokens) else None,
         sides=_sides(tokens) if "outside" in tokens or "out" in tokens else frozenset(),
+        polar=aspect is None
+        and bool(tokens)
+        and tokens[0] in _AUXILIARIES
+        and text.rstrip().endswith("?"),
     )
 
 
@@ -1702,7 +1750,27 @@ def negation_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         if any((("in" if side == "out" else "out"), place) in sb for side, place in sa):
             return True
     other = b.polarity
-    return any(mark != 3 and other.get(i, mark) == 3 - mark for i, mark in a.polarity.items())
+    if any(mark != 3 and other.get(i, mark) == 3 - mark for i, mark in a.polarity.items()):
+        return True
+    return _un_flipped(a.tokens, b.tokens) or _un_flipped(b.tokens, a.tokens)
+
+
+def _un_flipped(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether ``ta`` says "un-X" where ``tb`` says "X" and ``ta`` never does: "unopened" /
+    "after opening", "unsigned" / "signed". Words that only start with the letters
+    ("understand", "unless", "united") leave no known word behind them ("derstand", "less"
+    is too short a stem, "ited")."""
+    for tok in ta:
+        if not tok.startswith("un") or len(tok) < _UN_MIN:
+            continue
+        stem = _stem(tok[2:])[:5]
+        if len(stem) < 4:
+            continue
+        if any(_stem(t)[:5] == stem for t in tb if not t.startswith("un")) and not any(
+            _stem(t)[:5] == stem for t in ta if not t.startswith("un")
+        ):
+            return True
+    return False
 
 
 def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
@@ -1840,6 +1908,17 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         False
     """
     x, y = a.aspect, b.aspect
+    if (x is None) != (y is None):
+        # "Why is old glass thicker at the bottom?" asks why; "Is old glass thicker at the
+        # bottom?" asks whether: a when / where / who / why question against a yes/no one.
+        # Only a question that opens with its question word and verb ("why is", "when did"):
+        # a "when" further in may open a clause ("Does it happen when the Earth ...").
+        wh, polar = (a, b) if x is not None else (b, a)
+        return (
+            polar.polar and wh.wh_aspect and wh.aspect in _PINNED_ASPECTS
+            and wh.tokens[:1] != () and wh.tokens[0] in _WH_ASPECT
+            and wh.tokens[1:2] != () and wh.tokens[1] in _AUXILIARIES
+        )  # fmt: skip
     if x is None or y is None or x == y or {x, y} in _COMPATIBLE_ASPECTS:
         return False
     if _THING in (x, y):
@@ -1903,6 +1982,10 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     ra, rb = a.roles, b.roles
     if not ra or not rb or max(len(ra), len(rb)) > _ROLE_MAX_WORDS:
         return False
+    if not a.order and not b.order:
+        # Two passives without their agents: who acts is not said, but what crosses a one-way
+        # preposition still has ("a racing horse retrained for roping" / the reverse).
+        return bool(_ROLE_MARKERS.intersection(ra, rb)) and _crossed(ra, rb)
     if not a.order or not b.order:
         return False  # a passive without its agent: who acts is not said
     heads_a, heads_b = set(a.heads), set(b.heads)
@@ -1959,7 +2042,7 @@ def _neighbours_traded(ra: tuple[str, ...], rb: tuple[str, ...]) -> bool:
 
 
 #: Share of role words two texts must have in common for a crossing to count as a role swap.
-CROSS_SAME_WORDS: Final = 0.8
+CROSS_SAME_WORDS: Final = 0.75
 # Words that join clauses whose order is free ("reload it when you call X" / "call X, then
 # reload it"): a clause moved across one is no role swap.
 _CLAUSE_WORDS: Final = frozenset(
