@@ -35,10 +35,10 @@ checks), the project's tuning triples ``tests/data/near_misses_authored.json``, 
 spent blind sets (``SPENT``: their figures were read, so they train now), and random pairs of
 unrelated questions. ``shared/data/hard_negatives_dev.json`` and the blind sets not yet spent,
 ``benchmarks/data/near_misses_blind5.json`` and ``near_misses_blind6.json``
-(``EVALUATION``), are what the model is measured on (``bench_pair_verifier.py --pair-model DIR``): they are read only to drop any training
-triple that shares a question with them. ``--exclude-kinds K1,K2`` leaves every triple of
-those kinds out of training, and ``--loko`` trains one such model per group of kinds, for
-the held-out-kind measurement.
+(``EVALUATION``), are what the model is measured on (``bench_pair_verifier.py --pair-model
+DIR``): they are read only to drop any training triple that shares a question with them.
+``--exclude-kinds K1,K2`` leaves every triple of those kinds out of training, and ``--loko``
+trains one such model per group of kinds, for the held-out-kind measurement.
 
 Nothing here is downloaded: base weights and tokenizer are located in the installed
 distributions, the way :mod:`omnicache_ai.embedders.default` finds them.
