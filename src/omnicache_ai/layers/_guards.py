@@ -1668,8 +1668,8 @@ def _free_negates(tokens: tuple[str, ...], k: int) -> bool:
 
 
 def _sides(tokens: tuple[str, ...]) -> frozenset[tuple[str, str]]:
-    """``(side, place)`` for each "in" / "outside" and the word it places (see
-    :attr:`TextFeatures.sides`); read only in texts that say "outside"."""
+    """``(side, place)`` for each "in" / "outside" / "out of" and the word it places (see
+    :attr:`TextFeatures.sides`); stored only for texts that say "outside" or "out"."""
     out = set()
     for i, tok in enumerate(tokens):
         side = _WHERE_SIDE.get(tok)
@@ -1744,7 +1744,8 @@ def negation_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     if a.negations % 2 != b.negations % 2:
         return True
     if a.sides or b.sides:
-        # "set outside Italy" / "set in Italy" (only texts saying "outside" have sides).
+        # "set outside Italy" / "set in Italy" (only texts saying "outside" / "out" have
+        # sides stored; the other text's "in" sides are read here).
         sa = a.sides or _sides(a.tokens)
         sb = b.sides or _sides(b.tokens)
         if any((("in" if side == "out" else "out"), place) in sb for side, place in sa):
