@@ -118,7 +118,9 @@ _NEGATORS: Final = frozenset(
      "cant", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "shouldnt",
      "wouldnt", "couldnt", "hasnt", "havent", "hadnt", "mustnt", "neednt", "stop", "avoid",
      "prevent", "fail", "fails", "failed", "unable", "lack", "lacks", "except", "non",
-     "absence", "absent", "impossible", "excluding", "exempt"}
+     "absence", "absent", "impossible", "excluding", "exempt", "avoided", "avoiding",
+     "avoids", "prevented", "preventing", "prevents", "lacked", "lacking", "stopped",
+     "stopping", "stops"}
 )  # fmt: skip
 # Phrases that say "not" in a word's place: "off-limits" is "not allowed", "rule out" is
 # "make impossible". Matched on the joined tokens (hyphens split words).
@@ -512,6 +514,7 @@ _WHAT_ASPECT: Final = {
     "premium": "amount", "fare": "amount", "rate": "amount", "salary": "amount",
     "way": "method", "ways": "method", "steps": "method", "process": "method",
     "procedure": "method", "involved": "method", "period": "time", "era": "time",
+    "part": "place",
 }  # fmt: skip
 # Adverbs that sit between a question word and what it asks ("what usually causes").
 _HEDGES: Final = frozenset(
@@ -541,7 +544,8 @@ _TIME_UNITS: Final = frozenset(
 _COMPATIBLE_ASPECTS: Final = frozenset(
     {frozenset({"access", "place"}), frozenset({"access", "method"}),
      frozenset({"time", "date"}), frozenset({"age", "time"}), frozenset({"age", "date"}),
-     frozenset({"reason", "purpose"}), frozenset({"quality", "method"})}
+     frozenset({"reason", "purpose"}), frozenset({"quality", "method"}),
+     frozenset({"origin", "place"})}
 )  # fmt: skip
 # "What is / are ..." before the noun phrase that names an aspect.
 _BE_FORMS: Final = frozenset({"is", "are", "was", "were"})
@@ -1549,9 +1553,12 @@ def _quantities(
             last = _canon_number(str(float(last) * _MULTIPLIERS[tok]))
             numbers.add(last)
             is_number = True
-        elif tok in _NUMBER_WORDS and prev_is_number and last in numbers \
-                and float(last) in _TENS and _NUMBER_WORDS[tok] in range(1, 10):  # fmt: skip
-            # "twenty-four" is 24, not 20 and 4.
+        elif tok in _NUMBER_WORDS and prev_is_number and last in numbers and (
+            (float(last) in _TENS and _NUMBER_WORDS[tok] in range(1, 10))
+            or (float(last) >= 100 and float(last) % 100 == 0 and tok not in _PRONOUN_LIKE
+                and _NUMBER_WORDS[tok] in range(1, 100))
+        ):  # fmt: skip
+            # "twenty-four" is 24, "two hundred thirty" 230, not 20 and 4, 200 and 30.
             numbers.discard(last)
             last = _canon_number(str(float(last) + _NUMBER_WORDS[tok]))
             numbers.add(last)
@@ -1859,14 +1866,24 @@ def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             return True
     # Replaced, not just dropped: each side names an entity the other never mentions, in an
     # otherwise shared frame (a rewording changes the frame too, a substitution does not).
-    # A name in the possessive is the name: "Island's" (token "islands") names "Island".
-    only_a = [e for e in a.entities if e not in toks_b and e + "s" not in toks_b]
-    only_b = [e for e in b.entities if e not in toks_a and e + "s" not in toks_a]
+    # A name in the possessive or the plural is the name: "Island's" (token "islands") names
+    # "Island", "Olympics" names the "Olympic" Games.
+    only_a = [e for e in a.entities if not _named_in(e, toks_b)]
+    only_b = [e for e in b.entities if not _named_in(e, toks_a)]
     if not (only_a and only_b) or _acronym(only_a, only_b) or _acronym(only_b, only_a):
         return False
     rest_a, rest_b = toks_a - set(a.entities), toks_b - set(b.entities)
     union = rest_a | rest_b
     return bool(union) and len(rest_a & rest_b) / len(union) >= _SAME_FRAME
+
+
+def _named_in(name: str, tokens: set[str]) -> bool:
+    """Whether ``tokens`` hold ``name`` or, for a name ending in "s", the name without it.
+
+    Read from both sides, this pairs a name with its possessive ("Island's", token
+    "islands") and its plural ("Olympics" / "Olympic").
+    """
+    return name in tokens or (name[-1:] == "s" and name[:-1] in tokens)
 
 
 def _one_moved(xs: list[str], ys: list[str]) -> bool:
@@ -1985,8 +2002,10 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return False
     if not a.order and not b.order:
         # Two passives without their agents: who acts is not said, but what crosses a one-way
-        # preposition still has ("a racing horse retrained for roping" / the reverse).
-        return bool(_ROLE_MARKERS.intersection(ra, rb)) and _crossed(ra, rb)
+        # preposition or a clause word both use still has ("a racing horse retrained for
+        # roping" / the reverse; "is the team liable if a caver is hurt" / the reverse).
+        joined = _CLAUSE_WORDS.intersection(a.tokens, b.tokens)  # "liable if X is hurt"
+        return bool(_ROLE_MARKERS.intersection(ra, rb) or joined) and _crossed(ra, rb)
     if not a.order or not b.order:
         return False  # a passive without its agent: who acts is not said
     heads_a, heads_b = set(a.heads), set(b.heads)
