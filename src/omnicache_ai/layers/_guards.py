@@ -601,7 +601,7 @@ _AUXILIARIES: Final = frozenset(
 # Verbs that open a question as a request ("explain ...", "tell me ...").
 _IMPERATIVES: Final = frozenset({"tell", "explain", "describe", "show"})
 _OBJECT_PRONOUNS: Final = frozenset({"me", "us", "him", "her", "them"})
-# Groups whose size is a count ("class size", "crew size").
+# Groups whose size is a count ("class size", "crew size", "what size team").
 _GROUPS: Final = frozenset({"crew", "class", "team", "group", "party", "family", "household",
                             "batch", "audience", "staff", "squad", "troop"})  # fmt: skip
 # A leading clause before a comma and the question word that follows it.
@@ -908,7 +908,7 @@ def _named_aspect(rest: list[str]) -> str | None:
     words = rest[1:] if rest and rest[0] in _BE_FORMS else rest
     prev = ""
     read = 0
-    for word in words:
+    for k, word in enumerate(words):
         if word in _NP_DETERMINERS:
             continue
         if word in _STOPWORDS or word in _DIRECTIONAL or word == "of" or read == _NP_WINDOW:
@@ -917,18 +917,13 @@ def _named_aspect(rest: list[str]) -> str | None:
         aspect = _WHAT_ASPECT.get(word)
         if aspect == "time" and word == "time" and prev and prev not in _WHEN_ADJECTIVES:
             return "duration"  # "the flight time", "the rest time": how long, not when
-        if word == "size" and (prev in _GROUPS or _after(words, word) in _GROUPS):
+        after = words[k + 1] if k + 1 < len(words) else ""
+        if word == "size" and (prev in _GROUPS or after in _GROUPS):
             return "amount"  # "the maximum crew size", "what size team": how many
         if aspect is not None:
             return aspect
         prev = word
     return None
-
-
-def _after(words: list[str], word: str) -> str:
-    """The word after the first ``word`` in ``words`` ("" at the end)."""
-    k = words.index(word) + 1
-    return words[k] if k < len(words) else ""
 
 
 def _roles(tokens: tuple[str, ...]) -> tuple[str, ...]:
@@ -1529,8 +1524,7 @@ def _quantities(
     for k, tok in enumerate(tokens):
         is_number = tok[0].isdigit()
         nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
-        if tok in ("one", "single") and nxt in _UNIT_SIZES.keys() | _UNITS.keys() \
-                and nxt not in _AMBIGUOUS_UNITS:  # fmt: skip
+        if tok in ("one", "single") and nxt in _UNITS and nxt not in _AMBIGUOUS_UNITS:
             # "in one hour" / "in three hours": a numeral before its unit is a number.
             last, is_number = "1", True
             numbers.add(last)
