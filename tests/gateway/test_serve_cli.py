@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import httpx
-from _gateway_servers import free_port
 
+from _ports import free_ports
 from omnicache_ai.testing.fake_provider import Upstream
 
 QUESTION = [{"role": "user", "content": "What is 2+2?"}]
@@ -45,7 +45,7 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 def test_two_gateway_processes_share_one_cache(upstream: Upstream, tmp_path: Path) -> None:
     """A miss served by one gateway process is a hit on the other; SIGTERM exits cleanly."""
-    ports = [free_port(), free_port()]
+    ports = free_ports(2)
     procs = [_start(upstream, port, tmp_path / "cache") for port in ports]
     try:
         for port, proc in zip(ports, procs, strict=True):

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from obs_helpers import free_port
 
 from _ci import unavailable
+from _ports import free_port
 
 
 @pytest.fixture

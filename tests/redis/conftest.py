@@ -17,148 +17,15 @@ there a missing binary is a failure, so a broken CI image cannot pass by skippin
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from _redis_servers import RedisCluster, RedisServer, raw_command, redis_binary
 
-from _ci import unavailable
-
-_READY_TIMEOUT = 15.0
-
-
-def _missing(what: str) -> None:
-    message = f"{what} not found on PATH; install Redis (e.g. apt-get install redis-server)"
-    unavailable(message)
-
-
-def _binary(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        _missing(name)
-    assert path is not None
-    return path
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _encode_command(*args: str) -> bytes:
-    parts = [f"*{len(args)}\r\n".encode()]
-    for arg in args:
-        raw = arg.encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
-    return b"".join(parts)
-
-
-def raw_command(port: int, *args: str, timeout: float = 1.0) -> bytes:
-    """Send one command over a fresh socket and return the raw reply (no redis-py)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(_encode_command(*args))
-        reply = b""
-        while True:
-            chunk = sock.recv(65536)
-            reply += chunk
-            if not chunk:
-                return reply
-            header, sep, body = reply.partition(b"\r\n")
-            if not sep:
-                continue
-            if not header.startswith(b"$"):
-                return reply  # simple string, error or integer: one line
-            if int(header[1:]) < 0 or len(body) >= int(header[1:]) + 2:
-                return reply
-
-
-class RedisServer:
-    """One ``redis-server`` process that a test can kill, pause, resume and restart."""
-
-    def __init__(self, workdir: Path, *extra: str, port: int | None = None) -> None:
-        self.binary = _binary("redis-server")
-        self.workdir = workdir
-        self.port = port or free_port()
-        self.extra = extra
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        """``redis://127.0.0.1:PORT/0``."""
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    @property
-    def logfile(self) -> Path:
-        return self.workdir / f"redis-{self.port}.log"
-
-    def start(self) -> RedisServer:
-        """Start on ``self.port`` and wait until it answers PING."""
-        args = [
-            self.binary,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(self.workdir),
-            "--logfile",
-            str(self.logfile),
-            *self.extra,
-        ]
-        self.proc = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.workdir
-        )
-        self._wait_ready()
-        return self
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + _READY_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                log = self.logfile.read_text() if self.logfile.exists() else ""
-                raise RuntimeError(f"redis-server on {self.port} exited:\n{log[-2000:]}")
-            try:
-                if raw_command(self.port, "PING", timeout=0.5).startswith(b"+PONG"):
-                    return
-            except OSError:
-                pass
-            time.sleep(0.02)
-        raise RuntimeError(f"redis-server on port {self.port} did not answer PING in time")
-
-    def kill(self) -> None:
-        """SIGKILL the server and reap it (works on a paused server too)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc = None
-
-    def pause(self) -> None:
-        """SIGSTOP: the socket stays open, the server stops answering."""
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        """SIGCONT after :meth:`pause`."""
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGCONT)
-
-    def restart(self) -> None:
-        """Kill (if running) and start again on the same port, with an empty dataset."""
-        self.kill()
-        self.start()
+from _ports import free_port
 
 
 @pytest.fixture(scope="session")
@@ -212,26 +79,10 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.kill()
 
 
-class RedisCluster:
-    """Three master nodes with all 16384 slots assigned."""
-
-    def __init__(self, nodes: list[RedisServer]) -> None:
-        self.nodes = nodes
-
-    @property
-    def url(self) -> str:
-        """URL of the first node; cluster clients discover the others."""
-        return self.nodes[0].url.removesuffix("/0")
-
-    def flush(self) -> None:
-        for node in self.nodes:
-            assert raw_command(node.port, "FLUSHALL").startswith(b"+OK")
-
-
 @pytest.fixture(scope="session")
 def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
     """A 3-master Redis Cluster on free ports, torn down at the end of the session."""
-    cli = _binary("redis-cli")
+    cli = redis_binary("redis-cli")
     nodes: list[RedisServer] = []
     try:
         for i in range(3):
@@ -245,9 +96,7 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClu
                     str(workdir / "nodes.conf"),
                     "--cluster-node-timeout",
                     "5000",
-                    # The bus port defaults to port + 10000, which may be taken.
-                    "--cluster-port",
-                    str(free_port()),
+                    cluster_bus=True,
                 ).start()
             )
         subprocess.run(

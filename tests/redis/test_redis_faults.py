@@ -27,7 +27,7 @@ from omnicache_ai.backends.redis_backend import (
 )
 
 if TYPE_CHECKING:
-    from conftest import RedisServer
+    from _redis_servers import RedisServer
 
 pytestmark = pytest.mark.redis
 

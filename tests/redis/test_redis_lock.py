@@ -19,7 +19,7 @@ from omnicache_ai.backends.redis_lock import RedisLease, RedisLockProvider, _acq
 from omnicache_ai.core.stampede import LockLease, LockProvider
 
 if TYPE_CHECKING:
-    from conftest import RedisServer
+    from _redis_servers import RedisServer
 
 # Functional tests run on a loaded 2-core CI box: give connections room. The fault tests
 # keep the production default (0.25 s) to measure fail-fast behaviour.

@@ -21,7 +21,7 @@ from omnicache_ai.backends.tiered_backend import TieredBackend
 from omnicache_ai.core.invalidation import LOST
 
 if TYPE_CHECKING:
-    from conftest import RedisServer
+    from _redis_servers import RedisServer
 
 pytestmark = pytest.mark.redis
 

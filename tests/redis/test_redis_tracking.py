@@ -24,7 +24,7 @@ from omnicache_ai.backends.redis_backend import AsyncRedisBackend, RedisBackend
 from omnicache_ai.core import envelope
 
 if TYPE_CHECKING:
-    from conftest import RedisServer
+    from _redis_servers import RedisServer
 
 pytestmark = pytest.mark.redis
 

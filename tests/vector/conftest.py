@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,15 +22,10 @@ from typing import Any
 import pytest
 
 from _ci import need, unavailable
+from _ports import free_port
 
 # The suite lives in the package (it is shipped); have pytest rewrite its asserts anyway.
 pytest.register_assert_rewrite("omnicache_ai.backends.vector.conformance")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _chroma_executable() -> str | None:
@@ -49,7 +43,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     if exe is None:
         unavailable("the chroma command is not installed")
         raise AssertionError  # unreachable: unavailable() skips or fails
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
     log = (data / "server.log").open("wb")
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
