@@ -116,6 +116,33 @@ def test_verbs_of_different_domains_veto(a: str, b: str) -> None:
 @pytest.mark.parametrize(
     ("a", "b"),
     [
+        # "reduce" is a kind of "decrease", the antonym of "increase".
+        ("How do I increase the water pressure in my shower?",
+         "How do I reduce the water pressure in my shower?"),
+        # Both one step up: "dive" is a kind of "descend", "surface" of "ascend".
+        ("How fast can a seal dive?", "How fast can a seal surface?"),
+        ("Should I sell bonds when yields rise?", "Should I sell bonds when yields drop?"),
+        ("How do I brighten the screen of my e-reader?", "How do I dim the screen of my e-reader?"),
+    ],
+)  # fmt: skip
+def test_indirect_verb_antonyms_veto(a: str, b: str) -> None:
+    """Verbs opposed through an immediate hypernym (WordNet's indirect antonyms) veto even
+    when they share a domain, both ways."""
+    assert check_guards(a, b, ONLY) == "lexical"
+    assert check_guards(b, a, ONLY) == "lexical"
+
+
+def test_antonyms_two_hypernym_steps_up_are_no_evidence() -> None:
+    """Only one step up: two steps reach antonyms too general ("fill" / "clean" meet at
+    "fill" / "empty"), and "boost" / "increase" are the same direction."""
+    assert _lexical.related("fill", "clean") is None
+    assert _lexical.related("boost", "reduce") is False
+    assert _lexical.related("boost", "increase") is not False
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
         # A shared domain: verb.contact in some sense of each (light paraphrases, 999 pairs).
         ("The `load_dataset` function fetches a dataset from the Hub.",
          "The `load_dataset` function loads a dataset from the Hub."),

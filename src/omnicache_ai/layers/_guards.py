@@ -836,6 +836,8 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
         if tok in ("what", "which"):
             if tokens[-1] == "for" and len(tokens) > i + 2:
                 return "purpose", False  # "what is X used for"
+            if tok == "what" and tokens[-1] == "worth" and len(tokens) > i + 2:
+                return "amount", False  # "what is my Underwood worth": how much
             if tok == "what" and tokens[-1] == "about" and len(tokens) > i + 2:
                 return "topic", False  # "what is the song about"
             if tok == "what" and tokens[-1] == "like" and len(tokens) > i + 2:
@@ -1496,7 +1498,9 @@ def _entities(text: str) -> list[str]:
 
 # Dotted initials ("U.K.", "e.g.") and a few written abbreviations ending in a dot.
 _DOTTED: Final = re.compile(
-    r"\b(?:[A-Za-z]\.){2,}|\b(?:Mt|St|Ft|Mr|Mrs|Dr|Jr|Sr|No|Cat|Dept)\."
+    # "No. 5" and, mid-sentence, "No 5" are "Number 5", not a negation.
+    r"(?P<number>\b[Nn]o\.(?= ?\d)|(?<=\s)No(?= ?\d))"
+    r"|\b(?:[A-Za-z]\.){2,}|\b(?:Mt|St|Ft|Mr|Mrs|Dr|Jr|Sr|No|Cat|Dept)\."
     r"|\b(?:Mt|Ft)\b(?= [A-Z])|\bCat\b(?= ?\d)"  # "Mt Rainier", "Cat 1" without the dot
 )
 # Written abbreviations, read as the word they stand for ("Mt Rainier" is Mount Rainier).
@@ -1504,8 +1508,42 @@ _ABBREVIATIONS: Final = {"Mt": "Mount", "Ft": "Fort", "Cat": "Category", "Dept":
 
 
 def _undot(m: re.Match[str]) -> str:
+    if m.group("number"):
+        return "Number"
     word = m.group(0).replace(".", "")
     return _ABBREVIATIONS.get(word, word)
+
+
+# Decades named without their century, read as the 1900s after "the" ("the fifties").
+_DECADES: Final = {w: 1900 + 10 * i for i, w in enumerate(
+    ("twenties", "thirties", "forties", "fifties", "sixties", "seventies", "eighties",
+     "nineties"), start=2)}  # fmt: skip
+_SHORT_DECADE: Final = re.compile(r"[2-9]0")  # "50" of "the 50s" (tokens "50", "s")
+
+
+def _spelled_number(tokens: tuple[str, ...], k: int, half_held: bool) -> str | None:
+    """The number that words around ``tokens[k]`` spell where no numeral stands, if any.
+
+    "in one hour" / "for an hour" (1, before a unit of time for the article), "half an
+    hour" / "half a mile" (0.5, ``half_held``: the "half" before was read), "a pair" on its
+    own (2), "the fifties" / "the 50s" (1950; "in her fifties" is an age: no "the").
+    """
+    tok = tokens[k]
+    prev = tokens[k - 1] if k else ""
+    nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
+    unit = nxt in _UNITS and nxt not in _AMBIGUOUS_UNITS
+    if tok in ("one", "single") and unit:
+        return "1"
+    if tok in ("a", "an") and unit:
+        if prev in ("for", "in", "within") and _UNIT_SIZES.get(_UNITS[nxt], ("",))[0] == "time":
+            return "1"  # not "three times a day": no "for" / "in"
+        if prev == "half" and half_held:
+            return "0.5"  # compared with other units: "30 minutes"
+    if tok == "pair" and prev == "a" and nxt != "of":
+        return "2"  # "can a pair finish it"
+    if prev == "the" and (tok in _DECADES or (nxt == "s" and _SHORT_DECADE.fullmatch(tok))):
+        return str(_DECADES.get(tok) or 1900 + int(tok[:2]))
+    return None
 
 
 def _quantities(
@@ -1523,20 +1561,9 @@ def _quantities(
     last = ""
     for k, tok in enumerate(tokens):
         is_number = tok[0].isdigit()
-        nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
-        if tok in ("one", "single") and nxt in _UNITS and nxt not in _AMBIGUOUS_UNITS:
-            # "in one hour" / "in three hours": a numeral before its unit is a number.
-            last, is_number = "1", True
-            numbers.add(last)
-        elif tok in ("a", "an") and k and tokens[k - 1] in ("for", "in", "within") \
-                and _UNIT_SIZES.get(_UNITS.get(nxt, ""), ("",))[0] == "time" \
-                and nxt not in _AMBIGUOUS_UNITS:  # fmt: skip
-            # "for an hour" is "for one hour" (not "three times a day": no "for" / "in").
-            last, is_number = "1", True
-            numbers.add(last)
-        elif tok == "pair" and k and tokens[k - 1] == "a" and nxt != "of":
-            # "a pair" on its own is two people or things ("can a pair finish it").
-            last, is_number = "2", True
+        spelled = _spelled_number(tokens, k, half_held=prev_is_number and last == "0.5")
+        if spelled is not None:
+            last, is_number = spelled, True
             numbers.add(last)
         elif is_number:
             last = _canon_number(tok)
@@ -1588,8 +1615,8 @@ def features(text: str) -> TextFeatures:
         (['2', '7'], ['friday', 'pm'])
     """
     text = text.replace("\u2019", "'").replace("\u2018", "'")
-    if "." in text or "Mt" in text or "Ft" in text or "Cat" in text:
-        text = _DOTTED.sub(_undot, text)  # "U.K." is "UK", "Mt." is "Mount"
+    if "." in text or any(w in text for w in ("Mt", "Ft", "Cat", "No")):
+        text = _DOTTED.sub(_undot, text)  # "U.K." is "UK", "Mt." is "Mount", "No. 5" "Number 5"
     raw = [m.group(0) for m in _WORD_RE.finditer(text)]
     tokens = tuple(t.lower().replace("'", "") for t in raw)
     # "between X and Y", "X vs Y": both sides in one order (see _pair_order).
@@ -1742,7 +1769,7 @@ def negation_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         >>> negation_mismatch(features("How do I enable 2FA?"), features("Disable 2FA"))
         True
     """
-    if a.negations % 2 != b.negations % 2:
+    if _negations(a, b) % 2 != _negations(b, a) % 2:
         return True
     if a.sides or b.sides:
         # "set outside Italy" / "set in Italy" (only texts saying "outside" / "out" have
@@ -1755,6 +1782,21 @@ def negation_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     if any(mark != 3 and other.get(i, mark) == 3 - mark for i, mark in a.polarity.items()):
         return True
     return _un_flipped(a.tokens, b.tokens) or _un_flipped(b.tokens, a.tokens)
+
+
+def _negations(a: TextFeatures, b: TextFeatures) -> int:
+    """``a``'s negators, less each "non-X" whose X the other text ``b`` does not name.
+
+    "non-electric" against "electric" is a negation; against "manual" it is another word
+    for the same thing, a description rather than a negated question.
+    """
+    n = a.negations
+    if "non" in a.tokens:
+        # "non-zero" names what "nonzero" does.
+        others = {_stem(t[3:] if t.startswith("non") else t)[:5] for t in b.tokens}
+        n -= sum(1 for k, t in enumerate(a.tokens[:-1])
+                 if t == "non" and _stem(a.tokens[k + 1])[:5] not in others)  # fmt: skip
+    return n
 
 
 def _un_flipped(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:

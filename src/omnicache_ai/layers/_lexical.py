@@ -24,12 +24,15 @@ structural guards):
 3. Verbs (both words can be verbs) need stronger evidence, because WordNet's verb hierarchy
    is shallow and near-synonyms in it are often unlinked or sisters ("load" / "fetch",
    "return" / "provide"). A verb pair vetoes when the verbs are antonyms ("buy" / "sell"),
-   or when they act in different domains: no sense of one is filed under the same
-   lexicographer file as any sense of the other (WordNet files every verb synset under one
-   of 15 domains: verb.contact, verb.communication, verb.possession, verb.change ...) and no
-   common hypernym lies within :data:`VERB_STEPS` steps ("knead" / "chill", "record" /
-   "postpone", "program" / "install"). Verbs sharing a domain ("water" / "prune", both
-   verb.contact in some sense) are no opinion: WordNet cannot tell those from synonyms.
+   or indirect antonyms: a sense of each, or its immediate hypernym, are antonyms
+   ("reduce" is a kind of "decrease", the antonym of "increase"; "dive" / "surface" through
+   "descend" / "ascend"), or when they act in different domains: no sense of one is filed
+   under the same lexicographer file as any sense of the other (WordNet files every verb
+   synset under one of 15 domains: verb.contact, verb.communication, verb.possession,
+   verb.change ...) and no common hypernym lies within :data:`VERB_STEPS` steps ("knead" /
+   "chill", "record" / "postpone", "program" / "install"). Verbs sharing a domain ("water" /
+   "prune", both verb.contact in some sense) are no opinion: WordNet cannot tell those from
+   synonyms.
 4. Two words that cannot be the same part of speech ("depends on" / "is contingent on") are
    not an in-place swap of one word for another of its kind: no opinion.
 5. A word WordNet does not know (brand names, jargon, typos) lets the pair pass: precision
@@ -317,14 +320,15 @@ def related(a: str, b: str) -> bool | None:
         return False
     # Verbs sit in a shallow hierarchy where near-synonyms are often unlinked or sisters
     # ("load" / "fetch", "return" / "provide": light paraphrases), so sisterhood alone is
-    # no evidence. Two verbs veto when they are antonyms, or when they act in different
-    # domains: no sense of one is filed under a lexicographer file (verb.contact,
+    # no evidence. Two verbs veto when they are antonyms, directly or one hypernym step up
+    # on either side ("increase" / "reduce", a kind of "decrease"), or when they act in
+    # different domains: no sense of one is filed under a lexicographer file (verb.contact,
     # verb.communication, verb.possession ...) of any sense of the other, and no common
     # hypernym lies within VERB_STEPS steps ("knead" / "chill", "record" / "postpone").
-    if _antonyms(sa, sb):
-        return False
     va = frozenset(s for s in sa if s[0] == "verb")
     vb = frozenset(s for s in sb if s[0] == "verb")
+    if _antonyms(sa, sb) or _antonyms(_up_one(va), _up_one(vb)):
+        return False
     if {_lexfile(s) for s in va} & {_lexfile(s) for s in vb} or _verb_kin(va, vb):
         return None
     return False
@@ -376,6 +380,15 @@ def _verb_kin(va: frozenset[_Synset], vb: frozenset[_Synset]) -> bool:
     and verb.body, are kin."""
     up_a, up_b = _ancestors(va, VERB_STEPS), _ancestors(vb, VERB_STEPS)
     return any(d + up_b[s] <= VERB_STEPS for s, d in up_a.items() if s in up_b)
+
+
+def _up_one(synsets: frozenset[_Synset]) -> frozenset[_Synset]:
+    """``synsets`` and their immediate hypernyms: where an indirect antonym is found.
+
+    Two steps up would reach antonyms too general to say the verbs are opposed ("fill" /
+    "clean" meet "fill" / "empty" there).
+    """
+    return frozenset(_ancestors(synsets, 1))
 
 
 def _antonyms(sa: frozenset[_Synset], sb: frozenset[_Synset]) -> bool:
