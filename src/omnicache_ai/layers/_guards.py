@@ -120,7 +120,7 @@ _NEGATORS: Final = frozenset(
      "prevent", "fail", "fails", "failed", "unable", "lack", "lacks", "except", "non",
      "absence", "absent", "impossible", "excluding", "exempt", "avoided", "avoiding",
      "avoids", "prevented", "preventing", "prevents", "lacked", "lacking", "stopped",
-     "stopping", "stops"}
+     "stopping", "stops", "quit", "quits", "quitting"}
 )  # fmt: skip
 # Phrases that say "not" in a word's place: "off-limits" is "not allowed", "rule out" is
 # "make impossible". Matched on the joined tokens (hyphens split words).
@@ -1597,7 +1597,11 @@ def _quantities(
         elif tok in _MONTH_ABBR and tok not in ("may", "mar", "jun", "dec", "sep", "oct"):
             dates.add(_MONTH_ABBR[tok])
         canon_unit = _UNITS.get(tok)
-        if canon_unit is not None and (tok not in _AMBIGUOUS_UNITS or prev_is_number):
+        # An ambiguous unit counts after a number, or after another unit and a slash
+        # ("km/h" names hours as "kilometres per hour" does).
+        if canon_unit is not None and (
+            tok not in _AMBIGUOUS_UNITS or prev_is_number or f"{tokens[k - 1]}/{tok}" in lowered
+        ):
             units.add(canon_unit)
             if prev_is_number:
                 measures.add((last, canon_unit))
@@ -1642,6 +1646,13 @@ def features(text: str) -> TextFeatures:
     if "free" in tokens:
         negations += sum(
             1 for k, t in enumerate(tokens) if t == "free" and _free_negates(tokens, k)
+        )
+    if "missing" in tokens:
+        # "what is missing from the kit" is what it lacks; "a missing dog" is a lost one.
+        negations += sum(
+            1
+            for k, t in enumerate(tokens)
+            if t == "missing" and not (k and tokens[k - 1] in _NP_DETERMINERS)
         )
     numbers, units, dates, measures = _quantities(tokens, text.lower())
     content = [(i, t) for i, t in enumerate(tokens) if t not in _STOPWORDS]
@@ -1919,7 +1930,30 @@ def _named_in(name: str, tokens: set[str]) -> bool:
     Read from both sides, this pairs a name with its possessive ("Island's", token
     "islands") and its plural ("Olympics" / "Olympic").
     """
-    return name in tokens or (name[-1:] == "s" and name[:-1] in tokens)
+    return (
+        name in tokens
+        or (name[-1:] == "s" and name[:-1] in tokens)
+        or any(_demonym(name, t) or _demonym(t, name) for t in tokens)
+    )
+
+
+def _demonym(place: str, word: str) -> bool:
+    """Whether ``word`` is the adjective of the place name ``place`` ("Belgium" / "Belgian",
+    "Italy" / "Italian", "Japan" / "Japanese", "Germany" / "German"): the name, its last vowel,
+    "y" or "-um" / "-ia" dropped, and one of the usual endings. "Austria" / "Australian" stay
+    apart; irregular ones ("Spain" / "Spanish", "Netherlands" / "Dutch") are not read.
+    """
+    if len(place) < 4 or not word.startswith(place[:3]) or len(word) <= len(place) - 2:
+        return False
+    stems = {place, place[:-1] if place[-1] in "aeiouy" else place}
+    if place.endswith(("um", "ia")):
+        stems.add(place[:-2])
+    if place[-1] == "y" and word == place[:-1]:
+        return True  # "Germany" / "German"
+    return any(word == stem + end for stem in stems for end in _DEMONYM_ENDINGS)
+
+
+_DEMONYM_ENDINGS: Final = ("an", "ian", "ese", "ish", "i", "n")
 
 
 def _one_moved(xs: list[str], ys: list[str]) -> bool:
@@ -2310,6 +2344,14 @@ def _apart(x: str, y: str, *sequences: tuple[str, ...]) -> bool:
     return True
 
 
+# Attribute nouns a question may put before or after the thing it asks about ("what size
+# bead" / "what bead size"): right after "what" / "which", such a pair is not turned round.
+_ASKED_ATTRIBUTES: Final = frozenset(
+    {"size", "color", "colour", "type", "kind", "brand", "weight", "length", "width", "shape",
+     "style", "grade", "gauge", "thickness"}
+)  # fmt: skip
+
+
 def _transposed(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     """Whether the texts differ only by two adjacent content words turned round.
 
@@ -2323,6 +2365,8 @@ def _transposed(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     if len(diff) != 2 or diff[1] != diff[0] + 1:
         return False
     x, y = ta[diff[0]], ta[diff[1]]
+    if diff[0] and ta[diff[0] - 1] in ("what", "which") and {x, y} & _ASKED_ATTRIBUTES:
+        return False  # "what thread color" / "what color thread": one attribute asked
     return (tb[diff[0]], tb[diff[1]]) == (y, x) and all(
         len(w) > 2 and w.isalpha() and w not in _ROLE_SKIP and w not in _DIRECTIONAL
         and not w.endswith("ly") for w in (x, y)
