@@ -56,6 +56,7 @@ from bench_semantic_quality import (
     BLIND5,
     BLIND6,
     BLIND7,
+    BLIND8,
     DEV,
     PAIRS,
     SPENT,
@@ -267,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear re
     report: dict[str, Any] = {"embedder": emb.name, "default_threshold": default_thr}
     every = np.ones(len(dev), dtype=bool)
     blind_sets = {p.name: json.loads(p.read_text())["items"]
-                  for p in (BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7)
+                  for p in (BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7, BLIND8)
                   if p.exists()}  # fmt: skip
     blind_out = {name: _outcomes(emb, items, scores, default_thr)
                  for name, items in blind_sets.items()}  # fmt: skip
