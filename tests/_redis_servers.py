@@ -1,4 +1,4 @@
-"""Real ``redis-server`` processes for the Redis tests (the fixtures in ``conftest.py``).
+"""Real ``redis-server`` processes for the Redis tests (the fixtures in ``redis/conftest.py``).
 
 A module of its own, so a test can import :class:`RedisServer` by a name no other
 directory's ``conftest`` shadows.
