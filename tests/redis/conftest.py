@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from _redis_servers import RedisCluster, RedisServer, raw_command, redis_binary
 
 from _ports import free_port
+from _redis_servers import RedisCluster, RedisServer, raw_command, redis_binary
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from _redis_servers import RedisServer, raw_command
-
 from _ports import free_ports
+from _redis_servers import RedisServer, raw_command
 
 
 def test_free_ports_are_distinct() -> None:
