@@ -1600,7 +1600,9 @@ def _quantities(
         # An ambiguous unit counts after a number, or after another unit and a slash
         # ("km/h" names hours as "kilometres per hour" does).
         if canon_unit is not None and (
-            tok not in _AMBIGUOUS_UNITS or prev_is_number or f"{tokens[k - 1]}/{tok}" in lowered
+            tok not in _AMBIGUOUS_UNITS
+            or prev_is_number
+            or (k > 0 and f"{tokens[k - 1]}/{tok}" in lowered)
         ):
             units.add(canon_unit)
             if prev_is_number:
@@ -1945,11 +1947,13 @@ def _demonym(place: str, word: str) -> bool:
     """
     if len(place) < 4 or not word.startswith(place[:3]) or len(word) <= len(place) - 2:
         return False
-    stems = {place, place[:-1] if place[-1] in "aeiouy" else place}
-    if place.endswith(("um", "ia")):
-        stems.add(place[:-2])
     if place[-1] == "y" and word == place[:-1]:
         return True  # "Germany" / "German"
+    stems = {place}
+    if place[-1] in "aeiouy":
+        stems.add(place[:-1])
+    if place.endswith(("um", "ia")):
+        stems.add(place[:-2])
     return any(word == stem + end for stem in stems for end in _DEMONYM_ENDINGS)
 
 
