@@ -117,7 +117,7 @@ def test_polarity_pairs_are_vetoed(a: str, b: str) -> None:
 def test_features_name_aspect_and_roles() -> None:
     """Features expose the question's aspect and its role words, pronouns as their person."""
     f = features("How long does it take for him to pay me?")
-    assert f.aspect == "duration"
+    assert f.aspect == "process"  # a duration: how long a job takes
     assert "@1" in f.roles
     assert "@3m" in f.roles
     assert features("Tell me about pandas").aspect is None

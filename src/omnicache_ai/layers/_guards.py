@@ -125,7 +125,9 @@ _NEGATORS: Final = frozenset(
 # Phrases that say "not" in a word's place: "off-limits" is "not allowed", "rule out" is
 # "make impossible". Matched on the joined tokens (hyphens split words).
 _NEGATOR_PHRASES: Final = (" off limits ", " rule out ", " rules out ", " ruled out ",
-                           " ruling out ")  # fmt: skip
+                           " ruling out ", " other than ")  # fmt: skip
+# Words one of which a text holds when it holds a phrase of ``_NEGATOR_PHRASES``.
+_NEGATOR_PHRASE_WORDS: Final = frozenset({"out", "limits", "than"})
 # "Free" says "no" as "at no cost", "step-free" and "without steps" do, but not as a verb
 # ("free up memory", "to free it") nor in these set phrases ("free time", "free will").
 _FREE_NOT_NEGATING_AFTER: Final = frozenset(
@@ -253,6 +255,13 @@ _UNIT_SIZES: Final = {
 # Two measures in different units are the same amount when they differ by at most this share
 # (rounded conversions: "150-foot" is 45.7 m, "roughly 46 m").
 _CONVERSION_SLACK: Final = 0.06
+# How many a word counts as a size, a format or a number of times ("a doubles match" is
+# played two a side, "a triple room" sleeps three, "twice a year"). Compared only with each
+# other (see :func:`numbers_mismatch`): "the singles gold at the 2020 Games" names no other
+# number than "the singles gold".
+_FOLDS: Final = {"single": 1, "singles": 1, "double": 2, "doubles": 2, "triple": 3,
+                 "triples": 3, "quadruple": 4, "quadruples": 4, "once": 1, "twice": 2,
+                 "thrice": 3}  # fmt: skip
 # Number words that are more often pronouns or adverbs than quantities.
 _PRONOUN_LIKE: Final = frozenset({"one", "second", "first", "once", "single", "half"})
 _MONTHS: Final = [
@@ -533,11 +542,22 @@ _QUESTION_START: Final = _WH_WORDS | frozenset(
      "should", "tell", "explain", "describe", "show", "please", "pls"}
 )  # fmt: skip
 # How far into a question its question word may be ("can you tell me how much ...").
+# Hedging adjectives the lexical check leaves out as it does the adverbs ("the usual cost" /
+# "what does it usually cost"); the aspect still reads them ("the typical time" is how long).
+_USUAL: Final = frozenset({"usual", "typical", "average"})
 _ASPECT_WINDOW: Final = 6
+# Question words that open a clause of time or place after the question's start ("... when
+# weaving", "... where parking is free" is not this; only a verb in "-ing" right after).
+_CLAUSE_WH: Final = frozenset({"when", "where", "while"})
+# Words in "-ing" that are no verbs at the start of a text.
+_NOT_GERUNDS: Final = frozenset(
+    {"during", "nothing", "something", "anything", "everything", "morning", "evening", "ceiling",
+     "wedding", "building", "clothing", "pudding", "stuffing", "setting", "settings"}
+)  # fmt: skip
 # "how many days" asks for a duration, not a count.
 _TIME_UNITS: Final = frozenset(
     {"second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks",
-     "month", "months", "year", "years", "time"}
+     "month", "months", "year", "years", "time", "decade", "decades", "century", "centuries"}
 )  # fmt: skip
 # Aspects one question can be asked in terms of another with the same answer ("how do I find
 # my invoice" / "where do I find my invoice"; a day is a date).
@@ -614,6 +634,15 @@ _LEADING_CLAUSE: Final = re.compile(
 _THING: Final = "thing"
 # Aspects a "what"/"which" question about a thing cannot reword: "why do windows have a hole"
 # / "which pane has the hole", "who wrote the song" / "what is the song about".
+# After "how long": verbs of lasting ("how long does it last / do they live") and of taking
+# time ("how long does it take"), which split a duration into a lifespan and a job's length.
+_LASTING: Final = frozenset({"last", "lasts", "live", "lives", "survive", "survives"})
+_TAKING: Final = frozenset({"take", "takes", "took", "taking"})
+_LIFESPAN_OR_PROCESS: Final = frozenset({"lifespan", "process"})
+# Both are durations to every other aspect ("what is the lifespan of" / "how long does ...").
+_DURATIONS: Final = {"lifespan": "duration", "process": "duration"}
+# Nouns after "time" that make it a length of time: "what is the time limit" asks how long.
+_TIME_SPANS: Final = frozenset({"limit", "limits", "allowance", "frame", "span", "window"})
 _PINNED_ASPECTS: Final = frozenset({"time", "place", "person", "reason"})
 # Verbs after "what" that ask for a cause: "what makes bread rise" asks why it rises.
 _CAUSING: Final = frozenset(
@@ -737,7 +766,9 @@ class TextFeatures:
             1 (first word only), 2 (second only) or 3 (both).
         aspect: What the question asks about (``"time"``, ``"place"``, ``"person"``,
             ``"reason"``, ``"amount"``, ``"duration"``, ``"method"`` ...), ``"thing"`` for a
-            "what" / "which" question whose noun names none, or ``None``.
+            "what" / "which" question whose noun names none, or ``None``. A "how long" is
+            ``"lifespan"`` with a verb of lasting, ``"process"`` with "take" (durations both,
+            but not each other).
         wh_aspect: Whether a question word proper (when / where / who / why) names the
             aspect, not a noun after "what" / "which".
         roles: Content-word stems in text order, personal pronouns as their person
@@ -814,6 +845,12 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
             # "Explain the customs observed when someone is buried": the question word opens
             # a clause inside the object, not the question ("tell me when" does ask when).
             return None, False
+        if i == 1 and _gerund(tokens[0]):
+            # "Settling who's nearest the jack: the proper method?": the object of a verb in
+            # "-ing" opening the text, as after an imperative.
+            return None, False
+        if i and tok in _CLAUSE_WH and _gerund(nxt):
+            continue  # "Packing the weft when weaving a hanging: what's the method?"
         if tok == "how":
             # "how often" is asked before any hedge is skipped: "often" is both.
             word = tokens[i + 1] if i + 1 < len(tokens) else ""
@@ -826,6 +863,13 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                 return ("access" if _ACCESS_VERBS.intersection(window) else "method"), False
             if aspect == "amount" and _TIME_UNITS.intersection(tokens[i + 2 : i + 4]):
                 return "duration", False
+            if aspect == "duration":
+                # "How long does a wall last" asks its lifespan, "how long does a wall take
+                # to build" how long a job takes: each can reword "how long", not the other.
+                lasts = bool(_LASTING.intersection(tokens[i + 2 :]))
+                takes = bool(_TAKING.intersection(tokens[i + 2 :]))
+                if lasts != takes:
+                    return ("lifespan" if lasts else "process"), False
             if aspect == "amount" and any(t.startswith("weigh") for t in tokens[i + 2 :]):
                 return "size", False  # "how much does it weigh" asks its weight
             if tokens[i + 1 : i + 2] == ("many",) and _per_period(tokens[i + 2 :]):
@@ -876,6 +920,11 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
     return None, False
 
 
+def _gerund(tok: str) -> bool:
+    """Whether ``tok`` reads as a verb in "-ing" ("settling", "weaving"; not "king", "thing")."""
+    return len(tok) > 5 and tok.endswith("ing") and tok not in _NOT_GERUNDS
+
+
 def _per_period(tokens: tuple[str, ...]) -> bool:
     """Whether ``tokens`` count something per period ("a week", "per day", "each month")."""
     return any(
@@ -917,9 +966,13 @@ def _named_aspect(rest: list[str]) -> str | None:
             break  # the noun phrase ends at a function word: "the population *of* the city"
         read += 1
         aspect = _WHAT_ASPECT.get(word)
-        if aspect == "time" and word == "time" and prev and prev not in _WHEN_ADJECTIVES:
-            return "duration"  # "the flight time", "the rest time": how long, not when
         after = words[k + 1] if k + 1 < len(words) else ""
+        if (
+            aspect == "time"
+            and word == "time"
+            and ((prev and prev not in _WHEN_ADJECTIVES) or after in _TIME_SPANS)
+        ):
+            return "duration"  # "the flight time", "the time limit": how long, not when
         if word == "size" and (prev in _GROUPS or after in _GROUPS):
             return "amount"  # "the maximum crew size", "what size team": how many
         if aspect is not None:
@@ -1636,9 +1689,11 @@ def features(text: str) -> TextFeatures:
     negations = sum(1 for t in tokens[skip:] if t in _NEGATORS or (t.endswith("nt") and t[:-2] in
                     {"do", "does", "did", "is", "are", "was", "were", "ca", "wo", "should",
                      "would", "could", "has", "have", "had", "must", "need"}))  # fmt: skip
-    if "out" in tokens or "limits" in tokens:
+    if _NEGATOR_PHRASE_WORDS.intersection(tokens):
         joined = " " + " ".join(tokens) + " "
         negations += sum(joined.count(phrase) for phrase in _NEGATOR_PHRASES)
+    if "neither" in tokens and "nor" in tokens:
+        negations -= 1  # "with neither a hoop nor a frame" says "not" once
     if "zero" in tokens:
         # "zero inversions" is "no inversions"; "zero percent" is a number.
         negations += sum(1 for k, t in enumerate(tokens[:-1])
@@ -1736,6 +1791,10 @@ def _asked(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(t.lower().replace("'", "") for t in _WORD_RE.findall(m.group(1)))
 
 
+# Nouns naming a scale that start with the stem of one of its ends ("thick").
+_SCALE_NOUNS: Final = frozenset({"thickness", "thicknesses"})
+
+
 def _polarity(tokens: tuple[str, ...]) -> dict[int, int]:
     """Which side of each antonym pair ``tokens`` use (see :attr:`TextFeatures.polarity`).
 
@@ -1745,6 +1804,8 @@ def _polarity(tokens: tuple[str, ...]) -> dict[int, int]:
     """
     present: set[str] = {t for t in tokens if t in _SHORT_STEMS}
     for tok in tokens:
+        if tok in _SCALE_NOUNS:
+            continue  # "the thickness" names the scale, neither end: "how thin" asks it too
         for length in _LONG_STEM_LENGTHS:
             if length > len(tok):
                 break
@@ -1856,8 +1917,41 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     if any(x and y and x != y for x, y in
            ((numbers_a, numbers_b), (a.dates, b.dates), (units_a, units_b))):  # fmt: skip
         return True
+    folds_a = {_FOLDS[t] for t in a.tokens if t in _FOLDS}
+    folds_b = {_FOLDS[t] for t in b.tokens if t in _FOLDS}
+    if folds_a and folds_b and folds_a != folds_b:
+        return True  # "a triples match" / "a doubles match", "once a year" / "twice a year"
+    if _one_against_many(a.tokens, b.tokens) or _one_against_many(b.tokens, a.tokens):
+        return True
     unit_a = dict(a.measures)
     return any(n in unit_a and unit_a[n] != u for n, u in b.measures)
+
+
+# Nouns after "one" that say how, not how many: "in one go", "all in one place".
+_AS_ONE: Final = frozenset({"go", "piece", "sitting", "place", "way", "hit", "shot"})
+
+
+def _one_against_many(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether ``ta`` counts "one" of a thing ``tb`` counts in another number.
+
+    "One" is read as a number nowhere else ("which one", "one of the"), so "the floss in one
+    skein" / "in three skeins" names a number on one side only; counted things compare it.
+    """
+    # "Into one piece", "in one go": what things become or how, not how many there are.
+    ones = {_stem(ta[k + 1]) for k in range(len(ta) - 1)
+            if ta[k] == "one" and ta[k + 1].isalpha() and ta[k + 1] not in _STOPWORDS
+            and ta[k + 1] not in _AS_ONE and not (k and ta[k - 1] in ("into", "as"))}  # fmt: skip
+    if not ones:
+        return False
+    return any(
+        _stem(tb[k + 1]) in ones
+        for k in range(len(tb) - 1)
+        if tb[k] != "one"
+        and (tb[k][:1].isdigit() or tb[k] in _NUMBER_WORDS)
+        and tb[k] not in _PRONOUN_LIKE
+        and _NUMBER_WORDS.get(tb[k], 0) != 1
+        and tb[k] not in ("1", "a", "an")
+    )
 
 
 def _converted(
@@ -2000,6 +2094,9 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         False
     """
     x, y = a.aspect, b.aspect
+    if {x, y} == _LIFESPAN_OR_PROCESS:
+        return True  # "how long does it last" / "how long does it take to build"
+    x, y = (_DURATIONS.get(x, x) if x else None), (_DURATIONS.get(y, y) if y else None)
     if (x is None) != (y is None):
         # "Why is old glass thicker at the bottom?" asks why; "Is old glass thicker at the
         # bottom?" asks whether: a when / where / who / why question against a yes/no one.
@@ -2079,6 +2176,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         # preposition or a clause word both use still has ("a racing horse retrained for
         # roping" / the reverse; "is the team liable if a caver is hurt" / the reverse).
         joined = _CLAUSE_WORDS.intersection(a.tokens, b.tokens)  # "liable if X is hurt"
+        if sorted(ra) == sorted(rb) and _blocks_traded(ra, rb):
+            return True  # "is the backup device attached above the descender" / the reverse
         return bool(_ROLE_MARKERS.intersection(ra, rb) or joined) and _crossed(ra, rb)
     if not a.order or not b.order:
         return False  # a passive without its agent: who acts is not said
@@ -2106,7 +2205,7 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         if len(diff) == 2 and diff[1] - diff[0] > 1 and seq_a[diff[0]] == seq_b[diff[1]] \
                 and seq_a[diff[1]] == seq_b[diff[0]]:  # fmt: skip
             return True
-    if sorted(ra) == sorted(rb) and _neighbours_traded(ra, rb):
+    if sorted(ra) == sorted(rb) and (_neighbours_traded(ra, rb) or _blocks_traded(ra, rb)):
         return True
     where_b = {w: i for i, w in enumerate(seq_b)}
     for i in range(1, len(seq_a) - 1):
@@ -2132,6 +2231,41 @@ def _neighbours_traded(ra: tuple[str, ...], rb: tuple[str, ...]) -> bool:
         for j in range(1, len(rb) - 1):
             if rb[j] == x and rb[j - 1] == right and rb[j + 1] == left:
                 return True
+    return False
+
+
+_TRADE_PIVOT_WORDS: Final = 2
+
+
+def _blocks_traded(ra: tuple[str, ...], rb: tuple[str, ...]) -> bool:
+    """Whether the same words, repeats kept, trade two phrases across a middle that stays.
+
+    :func:`_neighbours_traded` for phrases of several words: "*the cheesemaker* pay *the
+    winners of the race*" / "*the winners of the race* pay *the cheesemaker*", "*backup
+    device* attached above *descender*" / the reverse. Outside the common start and end, one
+    text reads ``X M Y`` and the other ``Y M X``. The middle must hold a word each text uses
+    once: a repeated one ("from old *phone* to new *phone*") leaves a phrase moved whole.
+    Two phrases trading places with no middle ("in the UK, do I need ..." / "do I need ...
+    in the UK") is a clause moved, never compared; so is a long middle ("is it a foul if
+    *X pushes Y's boat* in canoe polo" / "in canoe polo, is *X pushing Y's boat* a foul"):
+    the middle is a verb or a preposition, ``_TRADE_PIVOT_WORDS`` words at most.
+    """
+    lo = 0
+    while lo < len(ra) and ra[lo] == rb[lo]:
+        lo += 1
+    end = 0
+    while end < len(ra) - lo and ra[-1 - end] == rb[-1 - end]:
+        end += 1
+    # The common end may hold a phrase's last word ("the red safety *line*" / "the blue
+    # *line*"): each shorter end is tried too.
+    for keep in range(end, -1, -1):
+        mid_a, mid_b = ra[lo : len(ra) - keep], rb[lo : len(rb) - keep]
+        n = len(mid_a)
+        for i in range(1, n - 1):  # X = mid_a[:i]
+            for j in range(i + 1, min(i + 1 + _TRADE_PIVOT_WORDS, n)):  # M, then Y = mid_a[j:]
+                x, m, y = mid_a[:i], mid_a[i:j], mid_a[j:]
+                if x != y and y + m + x == mid_b and any(ra.count(w) == 1 for w in m):
+                    return True
     return False
 
 
@@ -2474,7 +2608,8 @@ def _content(f: TextFeatures) -> tuple[str, ...]:
     measure |= {k - 1 for k in measure}
     return tuple(
         t for k, t in enumerate(toks)
-        if t not in _STOPWORDS and t not in _HEDGES and t.isalpha() and k not in measure
+        if t not in _STOPWORDS and t not in _HEDGES and t not in _USUAL and t.isalpha()
+        and k not in measure
     )  # fmt: skip
 
 
