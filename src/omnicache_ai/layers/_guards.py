@@ -120,7 +120,9 @@ _NEGATORS: Final = frozenset(
      "prevent", "fail", "fails", "failed", "unable", "lack", "lacks", "except", "non",
      "absence", "absent", "impossible", "excluding", "exempt", "avoided", "avoiding",
      "avoids", "prevented", "preventing", "prevents", "lacked", "lacking", "stopped",
-     "stopping", "stops", "quit", "quits", "quitting"}
+     "stopping", "stops", "quit", "quits", "quitting", "skip", "skips", "skipped", "skipping",
+     "ban", "bans", "banned", "prohibit", "prohibits", "prohibited", "forbid", "forbids",
+     "forbidden", "illegal", "outlaw", "outlaws", "outlawed"}
 )  # fmt: skip
 # Phrases that say "not" in a word's place: "off-limits" is "not allowed", "rule out" is
 # "make impossible". Matched on the joined tokens (hyphens split words).
@@ -151,7 +153,7 @@ _WHERE_SIDE: Final = {"outside": "out", "in": "in", "inside": "in", "within": "i
 # "enabled"/"enabling" count too.
 _ANTONYMS: Final = (
     ("enable", "disable"), ("activat", "deactivat"), ("on", "off"), ("allow", "block"),
-    ("allow", "deny"), ("allow", "forbid"), ("allow", "prohibit"), ("accept", "reject"),
+    ("allow", "deny"), ("accept", "reject"),
     ("accept", "declin"), ("install", "uninstall"), ("mount", "unmount"), ("lock", "unlock"),
     ("subscrib", "unsubscrib"), ("follow", "unfollow"), ("block", "unblock"), ("pin", "unpin"),
     ("mute", "unmute"), ("hide", "show"), ("hide", "unhide"), ("increas", "decreas"),
@@ -162,7 +164,7 @@ _ANTONYMS: Final = (
     ("more", "less"), ("more", "fewer"), ("max", "min"), ("highest", "lowest"),
     ("largest", "smallest"), ("biggest", "smallest"), ("best", "worst"), ("first", "last"),
     ("cheap", "expensiv"), ("fast", "slow"), ("safe", "unsafe"), ("safe", "dangerous"),
-    ("legal", "illegal"), ("possibl", "impossibl"), ("advantag", "disadvantag"),
+    ("possibl", "impossibl"), ("advantag", "disadvantag"),
     ("pro", "con"), ("like", "dislik"), ("agree", "disagree"), ("approv", "disapprov"),
     ("appear", "disappear"), ("hot", "cold"), ("warm", "cool"), ("gain", "los"),
     ("eat", "avoid"), ("success", "fail"), ("valid", "invalid"), ("correct", "incorrect"),
@@ -192,13 +194,13 @@ _ANTONYMS: Final = (
     ("deep", "shallow"), ("loud", "quiet"), ("rich", "poor"), ("major", "minor"),
     ("senior", "junior"), ("plus", "minus"), ("positiv", "negativ"), ("true", "false"),
     ("male", "female"), ("summer", "winter"), ("clockwise", "counterclockwise"),
-    # Permission and inclusion said with other verbs: "banned" / "permitted", "what to
-    # include" / "what to leave off".
-    ("bann", "permi"), ("forbid", "permi"), ("prohibit", "permi"), ("includ", "omit"),
+    # Inclusion said with other verbs: "what to include" / "what to leave off" ("banned",
+    # "forbidden", "illegal" negate: see _NEGATORS).
+    ("includ", "omit"),
     ("includ", "leave out"), ("includ", "left out"), ("includ", "leave off"),
     ("includ", "left off"), ("put in", "leave out"), ("put in", "left out"),
     ("add", "leave out"), ("add", "left out"), ("add", "leave off"), ("add", "left off"),
-    ("allow", "bann"), ("count toward", "left out"), ("counts toward", "left out"),
+    ("count toward", "left out"), ("counts toward", "left out"),
     ("count toward", "exclud"), ("counts toward", "exclud"),
     # Irregular past forms of the pairs above.
     ("sent", "receiv"), ("bought", "sold"), ("lent", "borrow"), ("gave", "took"),
@@ -542,9 +544,15 @@ _QUESTION_START: Final = _WH_WORDS | frozenset(
      "should", "tell", "explain", "describe", "show", "please", "pls"}
 )  # fmt: skip
 # How far into a question its question word may be ("can you tell me how much ...").
-# Hedging adjectives the lexical check leaves out as it does the adverbs ("the usual cost" /
-# "what does it usually cost"); the aspect still reads them ("the typical time" is how long).
-_USUAL: Final = frozenset({"usual", "typical", "average"})
+# Adjectives the lexical check leaves out as it does the hedging adverbs: hedges ("the usual
+# cost" / "what does it usually cost") and words of fitness ("good for beginners" / "suitable
+# for beginners"; "good" / "bad" is the negation check's antonym pair). The aspect still
+# reads them ("the typical time" is how long).
+_HEDGE_ADJECTIVES: Final = frozenset({"usual", "typical", "average"})
+_USUAL: Final = _HEDGE_ADJECTIVES | frozenset(
+    {"good", "suitable", "fine", "ok", "okay", "appropriate", "ideal", "alright", "acceptable",
+     "decent", "suited"}
+)  # fmt: skip
 _ASPECT_WINDOW: Final = 6
 # Question words that open a clause of time or place after the question's start ("... when
 # weaving", "... where parking is free" is not this; only a verb in "-ing" right after).
@@ -643,6 +651,8 @@ _LIFESPAN_OR_PROCESS: Final = frozenset({"lifespan", "process"})
 _DURATIONS: Final = {"lifespan": "duration", "process": "duration"}
 # Nouns after "time" that make it a length of time: "what is the time limit" asks how long.
 _TIME_SPANS: Final = frozenset({"limit", "limits", "allowance", "frame", "span", "window"})
+# Verbs opening a question about "it" that stands for a clause after "to" ("is it legal to").
+_EXTRAPOSING: Final = frozenset({"is", "was", "isnt", "wasnt", "would", "will", "could"})
 _PINNED_ASPECTS: Final = frozenset({"time", "place", "person", "reason"})
 # Verbs after "what" that ask for a cause: "what makes bread rise" asks why it rises.
 _CAUSING: Final = frozenset(
@@ -1722,7 +1732,7 @@ def features(text: str) -> TextFeatures:
                 slots.append((tok, frozenset(left), frozenset(right)))
     aspect, wh_aspect = _aspect(_asked(text, tokens), text.rstrip().endswith("?"))
     reworded, relations = _relatives(role_tokens)
-    active, passive = _active(_wh_moved(reworded))
+    active, passive = _active(_wh_moved(_extraposed(reworded)))
     entities = list(dict.fromkeys(_entities(text)))
     if paired is not None:
         # In the order of the tokens, a symmetric pair's names sorted ("between York and
@@ -1754,6 +1764,20 @@ def features(text: str) -> TextFeatures:
         and tokens[0] in _AUXILIARIES
         and text.rstrip().endswith("?"),
     )
+
+
+def _extraposed(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """``tokens`` with "is it ADJ to X" read as "is X ADJ", the order with no "it".
+
+    "Is it safe to take a hot shower after a swim" asks what "after a swim, is taking a hot
+    shower safe" does: read as they are, "safe" and "after a swim" cross each other.
+    """
+    if len(tokens) < 5 or tokens[1] != "it" or tokens[0] not in _EXTRAPOSING:
+        return tokens
+    k = 3 if tokens[2] == "be" else 2
+    if k + 2 < len(tokens) and tokens[k + 1] == "to" and tokens[k] not in _STOPWORDS:
+        return (tokens[0], *tokens[k + 2 :], tokens[k])
+    return tokens
 
 
 def _free_negates(tokens: tuple[str, ...], k: int) -> bool:
@@ -1853,9 +1877,7 @@ def negation_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         if any((("in" if side == "out" else "out"), place) in sb for side, place in sa):
             return True
     other = b.polarity
-    if any(mark != 3 and other.get(i, mark) == 3 - mark for i, mark in a.polarity.items()):
-        return True
-    return _un_flipped(a.tokens, b.tokens) or _un_flipped(b.tokens, a.tokens)
+    return any(mark != 3 and other.get(i, mark) == 3 - mark for i, mark in a.polarity.items())
 
 
 def _negations(a: TextFeatures, b: TextFeatures) -> int:
@@ -1864,7 +1886,9 @@ def _negations(a: TextFeatures, b: TextFeatures) -> int:
     "non-electric" against "electric" is a negation; against "manual" it is another word
     for the same thing, a description rather than a negated question.
     """
-    n = a.negations
+    # "Unsealed" against "sealed" says "not sealed": one negation, which "has not been sealed"
+    # balances.
+    n = a.negations + _un_flipped(a.tokens, b.tokens)
     if "non" in a.tokens:
         # "non-zero" names what "nonzero" does.
         others = {_stem(t[3:] if t.startswith("non") else t)[:5] for t in b.tokens}
@@ -1873,11 +1897,12 @@ def _negations(a: TextFeatures, b: TextFeatures) -> int:
     return n
 
 
-def _un_flipped(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
-    """Whether ``ta`` says "un-X" where ``tb`` says "X" and ``ta`` never does: "unopened" /
-    "after opening", "unsigned" / "signed". Words that only start with the letters
-    ("understand", "unless", "united") leave no known word behind them ("derstand", "less"
-    is too short a stem, "ited")."""
+def _un_flipped(ta: tuple[str, ...], tb: tuple[str, ...]) -> int:
+    """How many "un-X" ``ta`` says where ``tb`` says "X" and ``ta`` never does: "unopened" /
+    "after opening", "unsigned" / "signed" (each counts as a "not" in :func:`_negations`).
+    Words that only start with the letters ("understand", "unless", "united") leave no known
+    word behind them ("derstand", "less" is too short a stem, "ited")."""
+    n = 0
     for tok in ta:
         if not tok.startswith("un") or len(tok) < _UN_MIN:
             continue
@@ -1887,8 +1912,8 @@ def _un_flipped(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
         if any(_stem(t)[:5] == stem for t in tb if not t.startswith("un")) and not any(
             _stem(t)[:5] == stem for t in ta if not t.startswith("un")
         ):
-            return True
-    return False
+            n += 1
+    return n
 
 
 def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
@@ -2591,12 +2616,12 @@ def _verdict(fa: TextFeatures, fb: TextFeatures, config: GuardConfig) -> str | N
         return "aspect"
     if config.roles and roles_mismatch(fa, fb):
         return "roles"
-    if config.lexical and substitution(_content(fa), _content(fb)):
+    if config.lexical and substitution(_content(fa, fb), _content(fb, fa)):
         return "lexical"
     return None
 
 
-def _content(f: TextFeatures) -> tuple[str, ...]:
+def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
     """The content words of a text, in order (what the lexical check aligns).
 
     Hedges are left out: "usually" / "typically" prescribed asks the same thing. So is each
@@ -2604,11 +2629,14 @@ def _content(f: TextFeatures) -> tuple[str, ...]:
     "a 122 cm child" is one amount).
     """
     toks = f.tokens
+    # Words of fitness leave only against another ("good" / "suitable"), never on their own:
+    # "is it good" / "is it bad" is a substitution still.
+    usual = _USUAL if _USUAL.intersection(other.tokens) else _HEDGE_ADJECTIVES
     measure = {k for k in range(1, len(toks)) if toks[k] in _UNITS and _is_number(toks[k - 1])}
     measure |= {k - 1 for k in measure}
     return tuple(
         t for k, t in enumerate(toks)
-        if t not in _STOPWORDS and t not in _HEDGES and t not in _USUAL and t.isalpha()
+        if t not in _STOPWORDS and t not in _HEDGES and t not in usual and t.isalpha()
         and k not in measure
     )  # fmt: skip
 
