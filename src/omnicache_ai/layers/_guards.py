@@ -545,17 +545,18 @@ _QUESTION_START: Final = _WH_WORDS | frozenset(
 )  # fmt: skip
 # How far into a question its question word may be ("can you tell me how much ...").
 # Adjectives the lexical check leaves out as it does the hedging adverbs: hedges ("the usual
-# cost" / "what does it usually cost") and words of fitness ("good for beginners" / "suitable
-# for beginners"; "good" / "bad" is the negation check's antonym pair). The aspect still
-# reads them ("the typical time" is how long).
+# cost" / "what does it usually cost") and, against another of them only, words of fitness
+# ("good for beginners" / "suitable for beginners"; "is it good" / "is it bad" stays a
+# substitution, see :func:`_content`). The aspect still reads them ("the typical time" is
+# how long).
 _HEDGE_ADJECTIVES: Final = frozenset({"usual", "typical", "average"})
 _USUAL: Final = _HEDGE_ADJECTIVES | frozenset(
     {"good", "suitable", "fine", "ok", "okay", "appropriate", "ideal", "alright", "acceptable",
      "decent", "suited"}
 )  # fmt: skip
 _ASPECT_WINDOW: Final = 6
-# Question words that open a clause of time or place after the question's start ("... when
-# weaving", "... where parking is free" is not this; only a verb in "-ing" right after).
+# Question words that open a clause, not the question, when a verb in "-ing" follows them
+# after the text's start ("Packing the weft *when weaving* a hanging: what's the method?").
 _CLAUSE_WH: Final = frozenset({"when", "where", "while"})
 # Words in "-ing" that are no verbs at the start of a text.
 _NOT_GERUNDS: Final = frozenset(
