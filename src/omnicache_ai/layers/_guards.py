@@ -261,9 +261,9 @@ _CONVERSION_SLACK: Final = 0.06
 # played two a side, "a triple room" sleeps three, "twice a year"). Compared only with each
 # other (see :func:`numbers_mismatch`): "the singles gold at the 2020 Games" names no other
 # number than "the singles gold".
-_FOLDS: Final = {"single": 1, "singles": 1, "double": 2, "doubles": 2, "triple": 3,
-                 "triples": 3, "quadruple": 4, "quadruples": 4, "once": 1, "twice": 2,
-                 "thrice": 3}  # fmt: skip
+_FOLD_SIZES: Final = {"single": 1, "double": 2, "triple": 3, "quadruple": 4}
+_FOLDS: Final = (_FOLD_SIZES | {w + "s": n for w, n in _FOLD_SIZES.items()}
+                 | {"once": 1, "twice": 2, "thrice": 3})  # fmt: skip
 # Number words that are more often pronouns or adverbs than quantities.
 _PRONOUN_LIKE: Final = frozenset({"one", "second", "first", "once", "single", "half"})
 _MONTHS: Final = [
