@@ -128,6 +128,9 @@ _NEGATORS: Final = frozenset(
 # "make impossible". Matched on the joined tokens (hyphens split words).
 _NEGATOR_PHRASES: Final = (" off limits ", " rule out ", " rules out ", " ruled out ",
                            " ruling out ", " other than ")  # fmt: skip
+# "Permit needed or not?", "whether or not I need one": an alternative question asks what the
+# plain one asks, so its "not" / "no" is not counted.
+_OR_NOT: Final = re.compile(r"\bwhether or not\b|\bor (?:not|no)\b(?=\s*(?:[?.!,:;)]|$))")
 # Words one of which a text holds when it holds a phrase of ``_NEGATOR_PHRASES``.
 _NEGATOR_PHRASE_WORDS: Final = frozenset({"out", "limits", "than"})
 # "Free" says "no" as "at no cost", "step-free" and "without steps" do, but not as a verb
@@ -252,7 +255,9 @@ _UNIT_SIZES: Final = {
     "s": ("time", 1.0), "min": ("time", 60.0), "h": ("time", 3600.0), "day": ("time", 86400.0),
     "week": ("time", 604800.0), "month": ("time", 2629800.0), "year": ("time", 31557600.0),
     "mph": ("speed", 0.44704), "kmh": ("speed", 0.27778),
-    "acre": ("area", 4046.86), "ha": ("area", 10000.0),
+    "acre": ("area", 4046.86), "ha": ("area", 10000.0), "m2": ("area", 1.0),
+    "km2": ("area", 1e6), "cm2": ("area", 1e-4), "ft2": ("area", 0.092903),
+    "mi2": ("area", 2589988.0), "yd2": ("area", 0.836127),
 }  # fmt: skip
 # Two measures in different units are the same amount when they differ by at most this share
 # (rounded conversions: "150-foot" is 45.7 m, "roughly 46 m").
@@ -285,6 +290,12 @@ _WEEKDAYS: Final = ["monday", "tuesday", "wednesday", "thursday", "friday", "sat
 _RELATIVE_DAYS: Final = frozenset(
     {"today", "tomorrow", "yesterday", "tonight", "weekend", "weekday", "morning", "evening",
      "afternoon", "night", "noon", "midnight", "am", "pm"}
+)  # fmt: skip
+# A part of the day after an hour of the clock says am or pm ("7 in the evening" is "7 pm").
+_DAY_PARTS: Final = {"morning": "am", "afternoon": "pm", "evening": "pm", "night": "pm"}
+_CLOCK_WORDS: Final = frozenset(
+    {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+     "twelve", "oclock"}
 )  # fmt: skip
 # Canonical unit per spelling: different canonical units in the two texts veto the hit.
 _UNITS: Final = {
@@ -335,7 +346,25 @@ _UNITS: Final = {
     **dict.fromkeys(["calorie", "calories", "kcal"], "kcal"),
     **dict.fromkeys(["acre", "acres"], "acre"),
     **dict.fromkeys(["hectare", "hectares"], "ha"),
+    **{f"sq{u}": f"{u}2" for u in ("m", "km", "cm", "ft", "mi", "yd")},
 }
+# Words that say "per period": "a 20-minute daily routine" counts per day as "20 minutes a
+# day" does (see :func:`_periodic`).
+_PERIODIC: Final = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year",
+                    "annual": "year", "annually": "year", "hourly": "h",
+                    "nightly": "night"}  # fmt: skip
+# Square measures, written as one token before the words are read: "500 m2", "500 m²",
+# "a 500-square-metre farm" and "500 sq ft" are "500 sqm" / "500 sqft" (see :func:`_areas`).
+_AREA: Final = re.compile(
+    r"\b(?:square|sq\.?)[\s-]*(?P<word>kilomet(?:er|re)s?|centimet(?:er|re)s?|met(?:er|re)s?"
+    r"|km|cm|m|feet|foot|ft|miles?|mi|yards?|yd)\b"
+    r"|(?:(?<=\d)[\s-]?|\b)(?P<short>km|cm|m|ft|mi|yd)²"  # "fifty m²"
+    r"|(?<=\d)[\s-]?(?P<digit>km|cm|m|ft|mi|yd)2\b",  # "500 m2", never "the M2 chip"
+    re.IGNORECASE,
+)
+# The unit a square measure's word names, by its first three letters.
+_AREA_UNIT: Final = {"kil": "km", "cen": "cm", "met": "m", "fee": "ft", "foo": "ft", "mil": "mi",
+                     "yar": "yd"}  # fmt: skip
 # Single letters are units only right after a number ("5 m", "3 h"), never on their own.
 _AMBIGUOUS_UNITS: Final = frozenset(
     {"m", "g", "l", "s", "h", "w", "v", "mi", "in.", "min", "sec", "second", "gal", "yd", "kilo"}
@@ -584,6 +613,9 @@ _NP_DETERMINERS: Final = frozenset({"the", "a", "an", "my", "your", "our", "thei
 _NP_WINDOW: Final = 3
 # Periods a count is taken over when a "how many" asks how often.
 _PERIODS: Final = frozenset({"day", "week", "month", "year", "night", "session", "hour"})
+# Times of year after "what" / "which" ("what months is it open") ask when; "what years"
+# often asks a range ("what years does the index cover"), left out.
+_WHEN_PLURALS: Final = frozenset({"months", "seasons", "weeks", "days", "weekdays"})
 # "At what point / stage / moment" asks when.
 _WHEN_NOUNS: Final = frozenset({"point", "stage", "moment"})
 # Adjectives before "time" that keep it a when ("the right time to prune").
@@ -881,8 +913,11 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                 takes = bool(_TAKING.intersection(tokens[i + 2 :]))
                 if lasts != takes:
                     return ("lifespan" if lasts else "process"), False
-            if aspect == "amount" and any(t.startswith("weigh") for t in tokens[i + 2 :]):
-                return "size", False  # "how much does it weigh" asks its weight
+            if aspect == "amount" and (
+                any(t.startswith("weigh") for t in tokens[i + 2 :])
+                or _dimension(tokens[i + 2] if i + 2 < len(tokens) else "") == "mass"
+            ):
+                return "size", False  # "how much does it weigh", "how many kg is it": its weight
             if tokens[i + 1 : i + 2] == ("many",) and _per_period(tokens[i + 2 :]):
                 return "frequency", False  # "how many classes a week": how often
             if aspect == "distance" and "advance" in tokens[i + 2 : i + 4]:
@@ -931,6 +966,12 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
     return None, False
 
 
+def _dimension(tok: str) -> str | None:
+    """What ``tok`` measures as a unit ("kg": ``"mass"``), if it is one."""
+    size = _UNIT_SIZES.get(_UNITS.get(tok, ""))
+    return size[0] if size else None
+
+
 def _gerund(tok: str) -> bool:
     """Whether ``tok`` reads as a verb in "-ing" ("settling", "weaving"; not "king", "thing")."""
     return len(tok) > 5 and tok.endswith("ing") and tok not in _NOT_GERUNDS
@@ -977,6 +1018,10 @@ def _named_aspect(rest: list[str]) -> str | None:
             break  # the noun phrase ends at a function word: "the population *of* the city"
         read += 1
         aspect = _WHAT_ASPECT.get(word)
+        if word in _WHEN_PLURALS:
+            aspect = "time"  # "what months", "which seasons": when
+        if word == "point" and not prev and words[k + 1 : k + 2] == ["of"]:
+            return "purpose"  # "what's the point of the ring" (not "the melting point of")
         after = words[k + 1] if k + 1 < len(words) else ""
         if (
             aspect == "time"
@@ -1585,6 +1630,34 @@ _DECADES: Final = {w: 1900 + 10 * i for i, w in enumerate(
 _SHORT_DECADE: Final = re.compile(r"[2-9]0")  # "50" of "the 50s" (tokens "50", "s")
 
 
+def _clock_before(tokens: tuple[str, ...], k: int) -> bool:
+    """Whether an hour of the clock comes right before the part of the day ``tokens[k]``
+    names: "7 in the evening", "11 at night", "at 6:30 in the morning"."""
+    if tokens[k - 2 : k] == ("in", "the"):
+        k -= 2
+    elif tokens[k - 1 : k] == ("at",):
+        k -= 1
+    else:
+        return False
+    if k < 1:
+        return False
+    hour = tokens[k - 1].split(":")[0]
+    return (hour.isdigit() and 1 <= int(hour) <= 12) or tokens[k - 1] in _CLOCK_WORDS
+
+
+def _areas(m: re.Match[str]) -> str:
+    """A square measure as one token: "square metres" and "m2" are "sqm"."""
+    short = m.group("short") or m.group("digit")
+    if short is not None:
+        return " sq" + short.lower()
+    word = m.group("word").lower()
+    return "sq" + (word if len(word) <= 2 else _AREA_UNIT[word[:3]])
+
+
+# A year without its century: "'53" ("the '90s" is a decade, read in _spelled_number).
+_SHORT_YEAR: Final = re.compile(r"(?<![\w'])'(\d\d)\b(?!')")
+
+
 def _spelled_number(tokens: tuple[str, ...], k: int, half_held: bool) -> str | None:
     """The number that words around ``tokens[k]`` spell where no numeral stands, if any.
 
@@ -1656,7 +1729,9 @@ def _quantities(
             last = _canon_number(str(_NUMBER_WORDS[tok]))
             numbers.add(last)
             is_number = True
-        if tok in _MONTHS or tok in _WEEKDAYS or tok in _RELATIVE_DAYS:
+        if tok in _DAY_PARTS and _clock_before(tokens, k):
+            dates.add(_DAY_PARTS[tok])  # "7 in the evening" is "7 pm"
+        elif tok in _MONTHS or tok in _WEEKDAYS or tok in _RELATIVE_DAYS:
             dates.add(tok)
         elif tok in _MONTH_ABBR and tok not in ("may", "mar", "jun", "dec", "sep", "oct"):
             dates.add(_MONTH_ABBR[tok])
@@ -1672,6 +1747,12 @@ def _quantities(
             if prev_is_number:
                 measures.add((last, canon_unit))
         prev_is_number = is_number
+    if "'" in lowered:
+        # A year written short ("back in '53"): its century is read from the other text.
+        for m in _SHORT_YEAR.finditer(lowered):
+            if m.group(1) in numbers:
+                numbers.discard(m.group(1))
+                numbers.add("'" + m.group(1))
     return numbers, units, dates, measures
 
 
@@ -1685,6 +1766,8 @@ def features(text: str) -> TextFeatures:
         (['2', '7'], ['friday', 'pm'])
     """
     text = text.replace("\u2019", "'").replace("\u2018", "'")
+    if "2" in text or "²" in text or "sq" in text.lower():
+        text = _AREA.sub(_areas, text)
     if "." in text or any(w in text for w in ("Mt", "Ft", "Cat", "No")):
         text = _DOTTED.sub(_undot, text)  # "U.K." is "UK", "Mt." is "Mount", "No. 5" "Number 5"
     raw = [m.group(0) for m in _WORD_RE.finditer(text)]
@@ -1705,6 +1788,8 @@ def features(text: str) -> TextFeatures:
         negations += sum(joined.count(phrase) for phrase in _NEGATOR_PHRASES)
     if "neither" in tokens and "nor" in tokens:
         negations -= 1  # "with neither a hoop nor a frame" says "not" once
+    if "or" in tokens:
+        negations -= len(_OR_NOT.findall(text.lower()))
     if "zero" in tokens:
         # "zero inversions" is "no inversions"; "zero percent" is a number.
         negations += sum(1 for k, t in enumerate(tokens[:-1])
@@ -1940,6 +2025,9 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         for (na, ua), (nb, ub) in _converted(a.measures, b.measures):
             numbers_a, numbers_b = numbers_a - {na}, numbers_b - {nb}
             units_a, units_b = units_a - {ua}, units_b - {ub}
+    numbers_a, numbers_b = _years_read(numbers_a, numbers_b), _years_read(numbers_b, numbers_a)
+    units_a = units_a - _periodic(a.tokens, b.tokens)
+    units_b = units_b - _periodic(b.tokens, a.tokens)
     if any(x and y and x != y for x, y in
            ((numbers_a, numbers_b), (a.dates, b.dates), (units_a, units_b))):  # fmt: skip
         return True
@@ -1951,6 +2039,29 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     unit_a = dict(a.measures)
     return any(n in unit_a and unit_a[n] != u for n, u in b.measures)
+
+
+def _periodic(tokens: tuple[str, ...], other: tuple[str, ...]) -> set[str]:
+    """The units of ``tokens`` that count per period ("a day", "per week") where ``other``
+    says so in one word ("daily", "weekly"): no unit that ``other`` leaves out."""
+    said = {_UNITS.get(_PERIODIC[t], _PERIODIC[t]) for t in other if t in _PERIODIC}
+    if not said:
+        return set()
+    return {
+        _UNITS[tokens[k + 1]]
+        for k in range(len(tokens) - 1)
+        if tokens[k] in ("a", "an", "per", "each", "every") and tokens[k + 1] in _UNITS
+        and _UNITS[tokens[k + 1]] in said
+    }  # fmt: skip
+
+
+def _years_read(numbers: frozenset[str], other: frozenset[str]) -> frozenset[str]:
+    """``numbers`` with each short year ("'53") read as the year of ``other`` it ends
+    ("1953"), when ``other`` names one."""
+    if not any(n[:1] == "'" for n in numbers):
+        return numbers
+    years = {n[2:]: n for n in other if len(n) == 4 and n.isdigit() and n[:2] in ("18", "19", "20")}
+    return frozenset(years.get(n[1:], n) if n[:1] == "'" else n for n in numbers)
 
 
 # Nouns after "one" that say how, not how many: "in one go", "all in one place".
@@ -2635,6 +2746,9 @@ def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
     usual = _USUAL if _USUAL.intersection(other.tokens) else _HEDGE_ADJECTIVES
     measure = {k for k in range(1, len(toks)) if toks[k] in _UNITS and _is_number(toks[k - 1])}
     measure |= {k - 1 for k in measure}
+    # A time of day: "7 pm" / "7 in the evening" (the numbers check compares them).
+    measure |= {k for k, t in enumerate(toks)
+                if t in ("am", "pm") or (t in _DAY_PARTS and _clock_before(toks, k))}  # fmt: skip
     return tuple(
         t for k, t in enumerate(toks)
         if t not in _STOPWORDS and t not in _HEDGES and t not in usual and t.isalpha()
