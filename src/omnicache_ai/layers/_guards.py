@@ -331,16 +331,17 @@ _UNITS: Final = {
     **dict.fromkeys(["yen", "jpy", "¥"], "JPY"),
     **dict.fromkeys(["pound sterling", "gbp", "£", "sterling"], "GBP"),
     **dict.fromkeys(["rupee", "rupees", "inr"], "INR"),
+    **dict.fromkeys(["franc", "francs", "chf"], "CHF"),
     **dict.fromkeys(["percent", "percentage", "%"], "%"),
     **dict.fromkeys(["byte", "bytes"], "B"),
     **dict.fromkeys(["kb", "kilobyte", "kilobytes"], "KB"),
     **dict.fromkeys(["mb", "megabyte", "megabytes"], "MB"),
     **dict.fromkeys(["gb", "gigabyte", "gigabytes"], "GB"),
     **dict.fromkeys(["tb", "terabyte", "terabytes"], "TB"),
-    **dict.fromkeys(["watt", "watts", "w"], "W"),
+    **dict.fromkeys(["watt", "watts", "w", "wattage"], "W"),
     **dict.fromkeys(["kw", "kilowatt", "kilowatts"], "kW"),
     **dict.fromkeys(["kwh"], "kWh"),
-    **dict.fromkeys(["volt", "volts", "v"], "V"),
+    **dict.fromkeys(["volt", "volts", "v", "voltage"], "V"),
     **dict.fromkeys(["mph"], "mph"),
     **dict.fromkeys(["kmh", "km/h", "kph"], "kmh"),
     **dict.fromkeys(["calorie", "calories", "kcal"], "kcal"),
@@ -597,6 +598,8 @@ _TIME_UNITS: Final = frozenset(
     {"second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks",
      "month", "months", "year", "years", "time", "decade", "decades", "century", "centuries"}
 )  # fmt: skip
+# "How much waiting before ..." asks how long, as "how much time" does.
+_WAITING: Final = frozenset({"wait", "waiting"})
 # Aspects one question can be asked in terms of another with the same answer ("how do I find
 # my invoice" / "where do I find my invoice"; a day is a date).
 _COMPATIBLE_ASPECTS: Final = frozenset(
@@ -766,7 +769,7 @@ _RECIPROCAL: Final = (
     "meet", "met", "agree", "disagree", "collaborat", "cooperat", "chat", "talk", "speak",
     "spoke", "argu", "negotiat", "partner", "communicat", "correspond", "interact", "marr",
     "trade", "share", "compet", "play", "fight", "fought", "race", "wrestl", "spar", "merg",
-    "coincid", "clash", "collid", "quarrel", "cohabit", "liais", "socialis",
+    "coincid", "clash", "quarrel", "cohabit", "liais", "socialis",
     "socializ", "mingl", "reconcil", "live", "living",
 )  # fmt: skip
 # Verbs after which the thing before "with" and the thing after it trade places: "mix bleach
@@ -904,7 +907,7 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
             if aspect is None:
                 window = tokens[i + 1 : i + 1 + _ACCESS_WINDOW]
                 return ("access" if _ACCESS_VERBS.intersection(window) else "method"), False
-            if aspect == "amount" and _TIME_UNITS.intersection(tokens[i + 2 : i + 4]):
+            if aspect == "amount" and (_TIME_UNITS | _WAITING).intersection(tokens[i + 2 : i + 4]):
                 return "duration", False
             if aspect == "duration":
                 # "How long does a wall last" asks its lifespan, "how long does a wall take
@@ -1085,6 +1088,11 @@ def _wh_moved(tokens: tuple[str, ...]) -> tuple[str, ...]:
         tokens[0] == "which" or (tokens[0] == "what" and tokens[2] in _DO_AUX | _BE)
     ):
         k = 2
+    if (
+        tokens[0] in ("which", "what") and len(tokens) > 4 and tokens[3] in _DO_AUX | _BE
+        and not {tokens[1], tokens[2]} & (_DO_AUX | _BE | _STOPWORDS)
+    ):  # fmt: skip
+        k = 3  # "which American company did ...", "what mask rating do I need": two words
     if k >= len(tokens) - 1:
         return tokens
     nxt = tokens[k]
@@ -1654,6 +1662,19 @@ def _areas(m: re.Match[str]) -> str:
     return "sq" + (word if len(word) <= 2 else _AREA_UNIT[word[:3]])
 
 
+# A number with a plural "s" on it ("under-11s", "1990s"), not a number of seconds ("30 s").
+_DIGIT_S: Final = re.compile(r"\ds\b")
+# A season or a financial year with its second year short: "2022-23" is "2022-2023".
+_YEAR_SPAN: Final = re.compile(r"\b((?:19|20)(\d\d))([-\u2013/])(\d\d)\b(?![-\u2013/]\d)")
+
+
+def _year_span(m: re.Match[str]) -> str:
+    first, short, sep, second = m.group(1), m.group(2), m.group(3), m.group(4)
+    if int(second) != (int(short) + 1) % 100:
+        return m.group(0)  # "2022-10" is a month, "1914-18" a span: left as written
+    return f"{first}{sep}{int(first) + 1}"
+
+
 # A year without its century: "'53" ("the '90s" is a decade, read in _spelled_number).
 _SHORT_YEAR: Final = re.compile(r"(?<![\w'])'(\d\d)\b(?!')")
 
@@ -1705,6 +1726,12 @@ def _quantities(
         elif is_number:
             last = _canon_number(tok)
             numbers.add(last)
+        elif tok == "half" and last in numbers and _and_a_half(tokens, k, last):
+            # "fourteen and a half inches" is 14.5 inches, not 14 and a half.
+            numbers.discard(last)
+            last = _canon_number(str(float(last) + 0.5))
+            numbers.add(last)
+            is_number = True
         elif tok in _MULTIPLIERS and prev_is_number and (last in numbers or last == "0.5"):
             # "twelve thousand", "a half-million" spelled out: one number, 12000.
             numbers.discard(last)
@@ -1729,31 +1756,60 @@ def _quantities(
             last = _canon_number(str(_NUMBER_WORDS[tok]))
             numbers.add(last)
             is_number = True
-        if tok in _DAY_PARTS and _clock_before(tokens, k):
-            dates.add(_DAY_PARTS[tok])  # "7 in the evening" is "7 pm"
-        elif tok in _MONTHS or tok in _WEEKDAYS or tok in _RELATIVE_DAYS:
-            dates.add(tok)
-        elif tok in _MONTH_ABBR and tok not in ("may", "mar", "jun", "dec", "sep", "oct"):
-            dates.add(_MONTH_ABBR[tok])
-        canon_unit = _UNITS.get(tok)
-        # An ambiguous unit counts after a number, or after another unit and a slash
-        # ("km/h" names hours as "kilometres per hour" does).
-        if canon_unit is not None and (
-            tok not in _AMBIGUOUS_UNITS
-            or prev_is_number
-            or (k > 0 and f"{tokens[k - 1]}/{tok}" in lowered)
-        ):
+        date = _date(tokens, k)
+        if date is not None:
+            dates.add(date)
+        canon_unit = _unit(tokens, k, lowered, prev_is_number)
+        if canon_unit is not None:
             units.add(canon_unit)
             if prev_is_number:
                 measures.add((last, canon_unit))
         prev_is_number = is_number
     if "'" in lowered:
-        # A year written short ("back in '53"): its century is read from the other text.
-        for m in _SHORT_YEAR.finditer(lowered):
-            if m.group(1) in numbers:
-                numbers.discard(m.group(1))
-                numbers.add("'" + m.group(1))
+        _mark_short_years(numbers, lowered)
     return numbers, units, dates, measures
+
+
+def _unit(tokens: tuple[str, ...], k: int, lowered: str, after_number: bool) -> str | None:
+    """The canonical unit ``tokens[k]`` names, if it names one there.
+
+    An ambiguous unit counts after a number, or after another unit and a slash ("km/h" names
+    hours as "kilometres per hour" does); an "s" on a number is a plural ("the under-11s",
+    "the 1990s"), not seconds.
+    """
+    tok = tokens[k]
+    unit = _UNITS.get(tok)
+    if unit is None or (tok == "s" and _DIGIT_S.search(lowered)):
+        return None
+    if tok not in _AMBIGUOUS_UNITS or after_number or (k and f"{tokens[k - 1]}/{tok}" in lowered):
+        return unit
+    return None
+
+
+def _date(tokens: tuple[str, ...], k: int) -> str | None:
+    """The month, weekday, relative day or am / pm ``tokens[k]`` names, if any."""
+    tok = tokens[k]
+    if tok in _DAY_PARTS and _clock_before(tokens, k):
+        return _DAY_PARTS[tok]  # "7 in the evening" is "7 pm"
+    if tok in _MONTHS or tok in _WEEKDAYS or tok in _RELATIVE_DAYS:
+        return tok
+    if tok in _MONTH_ABBR and tok not in ("may", "mar", "jun", "dec", "sep", "oct"):
+        return _MONTH_ABBR[tok]
+    return None
+
+
+def _and_a_half(tokens: tuple[str, ...], k: int, last: str) -> bool:
+    """Whether ``tokens[k]`` ("half") ends "N and a half" right after the number ``last``."""
+    return k > 2 and tokens[k - 2 : k] == ("and", "a") and tokens[k - 3] in (last, *_NUMBER_WORDS)
+
+
+def _mark_short_years(numbers: set[str], lowered: str) -> None:
+    """Mark each year written short ("back in '53") as ``"'53"`` in ``numbers``: its
+    century is read from the other text (see :func:`_years_read`)."""
+    for m in _SHORT_YEAR.finditer(lowered):
+        if m.group(1) in numbers:
+            numbers.discard(m.group(1))
+            numbers.add("'" + m.group(1))
 
 
 @lru_cache(maxsize=8192)
@@ -1768,6 +1824,8 @@ def features(text: str) -> TextFeatures:
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     if "2" in text or "²" in text or "sq" in text.lower():
         text = _AREA.sub(_areas, text)
+    if "-" in text or "/" in text or "\u2013" in text:  # an en dash too
+        text = _YEAR_SPAN.sub(_year_span, text)
     if "." in text or any(w in text for w in ("Mt", "Ft", "Cat", "No")):
         text = _DOTTED.sub(_undot, text)  # "U.K." is "UK", "Mt." is "Mount", "No. 5" "Number 5"
     raw = [m.group(0) for m in _WORD_RE.finditer(text)]
@@ -2167,7 +2225,18 @@ def _named_in(name: str, tokens: set[str]) -> bool:
         name in tokens
         or (name[-1:] == "s" and name[:-1] in tokens)
         or any(_demonym(name, t) or _demonym(t, name) for t in tokens)
+        or bool(_SAME_PLACE.get(name, frozenset()) & tokens)
     )
+
+
+# Short names of a country and its adjective, which no ending rule reads ("a US company" is
+# "an American company"). Only these two: "Swiss" named beside "Switzerland" is mostly the
+# currency ("in Swiss francs" / "in US dollars" in Switzerland differ).
+_PLACE_GROUPS: Final = (
+    frozenset({"us", "usa", "america", "american", "americans"}),
+    frozenset({"uk", "britain", "british", "brits"}),
+)
+_SAME_PLACE: Final = {w: g - {w} for g in _PLACE_GROUPS for w in g}
 
 
 def _demonym(place: str, word: str) -> bool:
@@ -2332,7 +2401,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     # two words on either side of the verb.
     # A phrase keeping its direction ("to my new phone" before or after "from my old phone")
     # moved as a whole: its words trade places without changing roles.
-    kept = {w for _, w in heads_a & heads_b}
+    kept = {w for _, w in heads_a & heads_b} | _fronted(a.tokens, b.tokens) \
+        | _fronted(b.tokens, a.tokens)  # fmt: skip
     seq_a = [w for w in dict.fromkeys(ra) if w in shared and w not in kept]
     seq_b = [w for w in dict.fromkeys(rb) if w in shared and w not in kept]
     if len(seq_a) == len(seq_b) > 2:
@@ -2353,6 +2423,36 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     if _CLAUSE_WORDS.intersection(a.tokens) != _CLAUSE_WORDS.intersection(b.tokens):
         return False  # one text's clauses joined another way: their order is free
     return _crossed(a.order, b.order)
+
+
+# Prepositions that open a phrase of setting a question may put first ("In futsal, is ...").
+_SETTING_PREPS: Final = frozenset({"in", "on", "at", "during", "for", "under", "after", "before"})
+
+
+def _fronted(ta: tuple[str, ...], tb: tuple[str, ...]) -> set[str]:
+    """The role words of a phrase of setting that opens ``ta`` ("*In canoe polo*, is ...")
+    and that ``tb`` has after the same preposition elsewhere ("... a foul in canoe polo"):
+    the phrase moved whole, which trades no roles."""
+    if len(ta) < 3 or ta[0] not in _SETTING_PREPS:
+        return set()
+    k = 1
+    while k < len(ta) and ta[k] in _NP_DETERMINERS:
+        k += 1
+    phrase: list[str] = []
+    while k < len(ta) and len(phrase) < 3 and ta[k] not in _STOPWORDS and ta[k].isalpha():
+        phrase.append(ta[k])
+        k += 1
+    if not phrase:
+        return set()
+    for m in range(1, len(tb)):
+        if tb[m - 1] != ta[0]:
+            continue
+        j = m
+        while j < len(tb) and tb[j] in _NP_DETERMINERS:
+            j += 1
+        if list(tb[j : j + len(phrase)]) == phrase:
+            return {_role_stem(w) for w in phrase}
+    return set()
 
 
 def _neighbours_traded(ra: tuple[str, ...], rb: tuple[str, ...]) -> bool:
