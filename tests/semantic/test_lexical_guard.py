@@ -41,8 +41,9 @@ def test_round3_substitutions_vetoed_and_paraphrases_pass() -> None:
     """Every round-3 noun/adjective swap is vetoed and every paraphrase passes, but the
     documented failures: a two-word phrase against one word ("caffeine content" / "acidity"),
     nouns that can also be verbs of a shared domain (price / range, winter / summer), two
-    dimensions within two hypernym steps (width / thickness), a word WordNet lacks ("bettas");
-    a paraphrase whose adjectives WordNet does not link (best / ideal)."""
+    dimensions within two hypernym steps (width / thickness), a word WordNet lacks ("bettas").
+    The one paraphrase turned away before the sixteenth round, "best" / "ideal" (adjectives
+    WordNet does not link), passes since both count as words of fitness."""
     items = _round3()
     assert len(items) == 62
     nominal = [i for i in items if i["kind"] != "action_swap"]
@@ -61,7 +62,7 @@ def test_round3_substitutions_vetoed_and_paraphrases_pass() -> None:
         for i in items
         if check_guards(i["paraphrase"], i["cached"], ONLY) is not None
     ]
-    assert turned_away == ["What is the best temperature for a goldfish tank?"]
+    assert turned_away == []
     # Verb swaps veto as antonyms (buy / sell) or across domains with no close hypernym;
     # the rest share a domain in some sense (water / prune, clean / replace) and pass.
     actions = [i for i in items if i["kind"] == "action_swap"]

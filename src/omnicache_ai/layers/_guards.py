@@ -582,7 +582,7 @@ _QUESTION_START: Final = _WH_WORDS | frozenset(
 _HEDGE_ADJECTIVES: Final = frozenset({"usual", "typical", "average"})
 _USUAL: Final = _HEDGE_ADJECTIVES | frozenset(
     {"good", "suitable", "fine", "ok", "okay", "appropriate", "ideal", "alright", "acceptable",
-     "decent", "suited"}
+     "decent", "suited", "best", "optimal", "optimum"}
 )  # fmt: skip
 _ASPECT_WINDOW: Final = 6
 # Question words that open a clause, not the question, when a verb in "-ing" follows them
@@ -916,6 +916,8 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                 takes = bool(_TAKING.intersection(tokens[i + 2 :]))
                 if lasts != takes:
                     return ("lifespan" if lasts else "process"), False
+            if aspect == "size" and _GROUPS.intersection(tokens[i + 2 : i + 5]):
+                return "amount", False  # "how big is each team": how many are in it
             if aspect == "amount" and (
                 any(t.startswith("weigh") for t in tokens[i + 2 :])
                 or _dimension(tokens[i + 2] if i + 2 < len(tokens) else "") == "mass"
@@ -1697,6 +1699,8 @@ def _spelled_number(tokens: tuple[str, ...], k: int, half_held: bool) -> str | N
             return "1"  # not "three times a day": no "for" / "in"
         if prev == "half" and half_held:
             return "0.5"  # compared with other units: "30 minutes"
+        if prev == "of" and tokens[max(k - 3, 0) : k - 1] == ("a", "quarter"):
+            return "0.25"  # "a quarter of an hour", compared with other units: "15 minutes"
     if tok == "pair" and prev == "a" and nxt != "of":
         return "2"  # "can a pair finish it"
     if prev == "the" and (tok in _DECADES or (nxt == "s" and _SHORT_DECADE.fullmatch(tok))):
