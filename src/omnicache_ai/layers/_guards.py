@@ -131,6 +131,7 @@ _NEGATOR_PHRASES: Final = (" off limits ", " rule out ", " rules out ", " ruled 
 # "Permit needed or not?", "whether or not I need one": an alternative question asks what the
 # plain one asks, so its "not" / "no" is not counted.
 _OR_NOT: Final = re.compile(r"\bwhether or not\b|\bor (?:not|no)\b(?=\s*(?:[?.!,:;)]|$))")
+_KEEPING: Final = frozenset({"keep", "keeps", "kept", "keeping"})
 # Words one of which a text holds when it holds a phrase of ``_NEGATOR_PHRASES``.
 _NEGATOR_PHRASE_WORDS: Final = frozenset({"out", "limits", "than"})
 # "Free" says "no" as "at no cost", "step-free" and "without steps" do, but not as a verb
@@ -537,6 +538,7 @@ _ACCESS_VERBS: Final = frozenset(
 _WHAT_ASPECT: Final = {
     "time": "time", "date": "date", "day": "time", "year": "time", "month": "time",
     "hour": "time", "hours": "time", "reason": "reason", "reasons": "reason", "cause": "reason",
+    "reasoning": "reason", "rationale": "reason", "motivation": "reason", "motive": "reason",
     "causes": "reason", "place": "place", "location": "place", "price": "amount",
     "cost": "amount", "costs": "amount", "fee": "amount", "fees": "amount",
     "places": "place", "locations": "place", "country": "place", "countries": "place",
@@ -680,6 +682,8 @@ _THING: Final = "thing"
 # / "which pane has the hole", "who wrote the song" / "what is the song about".
 # After "how long": verbs of lasting ("how long does it last / do they live") and of taking
 # time ("how long does it take"), which split a duration into a lifespan and a job's length.
+# "Where do I start" asks how to begin; "where did surfing start" asks where it began.
+_STARTERS: Final = frozenset({"i", "we", "you", "one", "beginners", "newcomers"})
 _LASTING: Final = frozenset({"last", "lasts", "live", "lives", "survive", "survives"})
 _TAKING: Final = frozenset({"take", "takes", "took", "taking"})
 _LIFESPAN_OR_PROCESS: Final = frozenset({"lifespan", "process"})
@@ -913,7 +917,10 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                 # "How long does a wall last" asks its lifespan, "how long does a wall take
                 # to build" how long a job takes: each can reword "how long", not the other.
                 lasts = bool(_LASTING.intersection(tokens[i + 2 :]))
-                takes = bool(_TAKING.intersection(tokens[i + 2 :]))
+                takes = any(
+                    t in _TAKING and "to" in tokens[k + 1 : k + 4]
+                    for k, t in enumerate(tokens[i + 2 :], start=i + 2)
+                )
                 if lasts != takes:
                     return ("lifespan" if lasts else "process"), False
             if aspect == "size" and _GROUPS.intersection(tokens[i + 2 : i + 5]):
@@ -965,7 +972,8 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
             return "origin", True  # "where does the name come from": why it is called so
         if tok == "why" and ("called" in rest or "named" in rest):
             return "origin", True  # "why is it called X": where the name comes from
-        if tok == "where" and rest[2:3] and rest[2] in ("start", "begin"):
+        if tok == "where" and rest[2:3] and rest[2] in ("start", "begin") \
+                and rest[1] in _STARTERS:  # fmt: skip
             return "method", False  # "where do I start if I want to ...": how to
         return _WH_ASPECT[tok], True
     return None, False
@@ -1852,6 +1860,12 @@ def features(text: str) -> TextFeatures:
         negations -= 1  # "with neither a hoop nor a frame" says "not" once
     if "or" in tokens:
         negations -= len(_OR_NOT.findall(text.lower()))
+    if "from" in tokens:
+        # "Keep the cat from scratching" says "stop it scratching", as "prevent" does.
+        negations += sum(1 for k, t in enumerate(tokens[:-2])
+                         if t in _KEEPING and any(
+                             tokens[m] == "from" and _gerund(tokens[m + 1])
+                             for m in range(k + 1, min(k + 5, len(tokens) - 1))))  # fmt: skip
     if "zero" in tokens:
         # "zero inversions" is "no inversions"; "zero percent" is a number.
         negations += sum(1 for k, t in enumerate(tokens[:-1])
