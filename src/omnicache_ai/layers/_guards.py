@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-from omnicache_ai.layers._lexical import substitution
+from omnicache_ai.layers._lexical import collocation, substitution
 
 __all__ = [
     "GUARD_NAMES",
@@ -549,7 +549,7 @@ _WHAT_ASPECT: Final = {
     "distance": "distance", "size": "size", "weight": "size", "speed": "speed",
     "temperature": "temperature", "frequency": "frequency", "purpose": "purpose",
     "difference": None, "meaning": "definition", "definition": "definition",
-    "moment": "time", "situations": "time",
+    "moment": "time", "situations": "time", "situation": "time", "circumstance": "time",
     "circumstances": "time", "times": "time", "dates": "date", "origin": "place",
     "spot": "place", "spots": "place", "folder": "place", "directory": "place",
     "museum": "place", "site": "place", "website": "place",
@@ -2867,11 +2867,26 @@ def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
     # A time of day: "7 pm" / "7 in the evening" (the numbers check compares them).
     measure |= {k for k, t in enumerate(toks)
                 if t in ("am", "pm") or (t in _DAY_PARTS and _clock_before(toks, k))}  # fmt: skip
-    return tuple(
-        t for k, t in enumerate(toks)
-        if t not in _STOPWORDS and t not in _HEDGES and t not in usual and t.isalpha()
-        and k not in measure
-    )  # fmt: skip
+    out = []
+    for k, t in enumerate(toks):
+        if k in measure or not t.isalpha() or t in _HEDGES or t in usual:
+            continue
+        if t in _STOPWORDS:
+            # A light verb and its word, one lemma to WordNet: "give way" is "yield".
+            nxt = toks[k + 1] if k + 1 < len(toks) else ""
+            if t in _LIGHT_VERBS and nxt.isalpha() and nxt not in _STOPWORDS \
+                    and collocation(t, nxt):  # fmt: skip
+                out.append(f"{t}_{nxt}")
+                measure.add(k + 1)
+            continue
+        out.append(_SHORTENED.get(t, t))
+    return tuple(out)
+
+
+# Stopword verbs that make one lemma with the word after them ("give way", "make sure").
+_LIGHT_VERBS: Final = frozenset({"give", "gives", "make", "makes", "get", "gets"})
+# Words users shorten, read in full by the lexical check ("the max length" / "the maximum").
+_SHORTENED: Final = {"max": "maximum", "info": "information", "approx": "approximately"}
 
 
 def _is_number(tok: str) -> bool:

@@ -229,6 +229,16 @@ def _wordnet() -> _WordNet | None:
     return _STATE["wn"]
 
 
+def collocation(first: str, second: str) -> bool:
+    """Whether WordNet lists ``first second`` as one lemma ("give way", "take place").
+
+    Example:
+        >>> if lexical_available():
+        ...     assert collocation("give", "way")
+    """
+    return _wordnet() is not None and bool(_senses(f"{first}_{second}")[0])
+
+
 def lexical_available() -> bool:
     """Whether the WordNet data are installed (``omnicache-ai[lexical]``).
 
