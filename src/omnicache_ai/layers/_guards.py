@@ -353,8 +353,7 @@ _UNITS: Final = {
 # Words that say "per period": "a 20-minute daily routine" counts per day as "20 minutes a
 # day" does (see :func:`_periodic`).
 _PERIODIC: Final = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year",
-                    "annual": "year", "annually": "year", "hourly": "h",
-                    "nightly": "night"}  # fmt: skip
+                    "annual": "year", "annually": "year", "hourly": "h"}  # fmt: skip
 # Square measures, written as one token before the words are read: "500 m2", "500 m²",
 # "a 500-square-metre farm" and "500 sq ft" are "500 sqm" / "500 sqft" (see :func:`_areas`).
 _AREA: Final = re.compile(
@@ -550,6 +549,9 @@ _WHAT_ASPECT: Final = {
     "temperature": "temperature", "frequency": "frequency", "purpose": "purpose",
     "difference": None, "meaning": "definition", "definition": "definition",
     "moment": "time", "situations": "time", "situation": "time", "circumstance": "time",
+    # Times of year ("what months is it open"); "what years" often asks a range ("what years
+    # does the index cover") and is left out.
+    "months": "time", "seasons": "time", "weeks": "time", "days": "time", "weekdays": "time",
     "circumstances": "time", "times": "time", "dates": "date", "origin": "place",
     "spot": "place", "spots": "place", "folder": "place", "directory": "place",
     "museum": "place", "site": "place", "website": "place",
@@ -618,9 +620,6 @@ _NP_DETERMINERS: Final = frozenset({"the", "a", "an", "my", "your", "our", "thei
 _NP_WINDOW: Final = 3
 # Periods a count is taken over when a "how many" asks how often.
 _PERIODS: Final = frozenset({"day", "week", "month", "year", "night", "session", "hour"})
-# Times of year after "what" / "which" ("what months is it open") ask when; "what years"
-# often asks a range ("what years does the index cover"), left out.
-_WHEN_PLURALS: Final = frozenset({"months", "seasons", "weeks", "days", "weekdays"})
 # "At what point / stage / moment" asks when.
 _WHEN_NOUNS: Final = frozenset({"point", "stage", "moment"})
 # Adjectives before "time" that keep it a when ("the right time to prune").
@@ -1031,8 +1030,6 @@ def _named_aspect(rest: list[str]) -> str | None:
             break  # the noun phrase ends at a function word: "the population *of* the city"
         read += 1
         aspect = _WHAT_ASPECT.get(word)
-        if word in _WHEN_PLURALS:
-            aspect = "time"  # "what months", "which seasons": when
         if word == "point" and not prev and words[k + 1 : k + 2] == ["of"]:
             return "purpose"  # "what's the point of the ring" (not "the melting point of")
         after = words[k + 1] if k + 1 < len(words) else ""
@@ -2885,8 +2882,9 @@ def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
 
 # Stopword verbs that make one lemma with the word after them ("give way", "make sure").
 _LIGHT_VERBS: Final = frozenset({"give", "gives", "make", "makes", "get", "gets"})
-# Words users shorten, read in full by the lexical check ("the max length" / "the maximum").
-_SHORTENED: Final = {"max": "maximum", "info": "information", "approx": "approximately"}
+# Words users shorten, read in full by the lexical check ("the max length" / "the maximum";
+# WordNet already relates "info" and "information").
+_SHORTENED: Final = {"max": "maximum"}
 
 
 def _is_number(tok: str) -> bool:

@@ -413,7 +413,7 @@ def _collocations(words: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(words):
-        if i + 1 < len(words) and _senses(f"{words[i]}_{words[i + 1]}")[0]:
+        if i + 1 < len(words) and collocation(words[i], words[i + 1]):
             out.append(f"{words[i]}_{words[i + 1]}")
             i += 2
         else:
