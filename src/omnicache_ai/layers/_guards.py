@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-from omnicache_ai.layers._lexical import collocation, substitution
+from omnicache_ai.layers._lexical import collocation, opposite, substitution
 
 __all__ = [
     "GUARD_NAMES",
@@ -124,6 +124,9 @@ _NEGATORS: Final = frozenset(
      "ban", "bans", "banned", "prohibit", "prohibits", "prohibited", "forbid", "forbids",
      "forbidden", "illegal", "outlaw", "outlaws", "outlawed"}
 )  # fmt: skip
+# Auxiliaries whose "-n't" negates ("doesnt", "cant", "wont"; "wasnt").
+_AUX_NT: Final = frozenset({"do", "does", "did", "is", "are", "was", "were", "ca", "wo", "should",
+                            "would", "could", "has", "have", "had", "must", "need"})  # fmt: skip
 # Phrases that say "not" in a word's place: "off-limits" is "not allowed", "rule out" is
 # "make impossible". Matched on the joined tokens (hyphens split words).
 _NEGATOR_PHRASES: Final = (" off limits ", " rule out ", " rules out ", " ruled out ",
@@ -559,7 +562,9 @@ _WHAT_ASPECT: Final = {
     "premium": "amount", "fare": "amount", "rate": "amount", "salary": "amount",
     "way": "method", "ways": "method", "steps": "method", "process": "method",
     "procedure": "method", "involved": "method", "period": "time", "era": "time",
-    "part": "place",
+    "part": "place", "nation": "place", "nations": "place", "village": "place",
+    "villages": "place", "towns": "place", "county": "place", "counties": "place",
+    "regions": "place", "venues": "place",
 }  # fmt: skip
 # Adverbs that sit between a question word and what it asks ("what usually causes").
 _HEDGES: Final = frozenset(
@@ -1847,9 +1852,8 @@ def features(text: str) -> TextFeatures:
     # Contractions like "doesn't" become "doesnt"; a bare "n't" suffix also counts.
     # A leading "No," answers a question; it does not negate the sentence.
     skip = 1 if len(raw) > 1 and tokens[0] == "no" and text.lstrip()[2:3] == "," else 0
-    negations = sum(1 for t in tokens[skip:] if t in _NEGATORS or (t.endswith("nt") and t[:-2] in
-                    {"do", "does", "did", "is", "are", "was", "were", "ca", "wo", "should",
-                     "would", "could", "has", "have", "had", "must", "need"}))  # fmt: skip
+    negations = sum(1 for t in tokens[skip:]
+                    if t in _NEGATORS or (t.endswith("nt") and t[:-2] in _AUX_NT))  # fmt: skip
     if _NEGATOR_PHRASE_WORDS.intersection(tokens):
         joined = " " + " ".join(tokens) + " "
         negations += sum(joined.count(phrase) for phrase in _NEGATOR_PHRASES)
@@ -2047,13 +2051,50 @@ def _negations(a: TextFeatures, b: TextFeatures) -> int:
     """
     # "Unsealed" against "sealed" says "not sealed": one negation, which "has not been sealed"
     # balances.
-    n = a.negations + _un_flipped(a.tokens, b.tokens)
+    n = a.negations + _un_flipped(a.tokens, b.tokens) - _answered(a.tokens, b.tokens)
     if "non" in a.tokens:
         # "non-zero" names what "nonzero" does.
         others = {_stem(t[3:] if t.startswith("non") else t)[:5] for t in b.tokens}
         n -= sum(1 for k, t in enumerate(a.tokens[:-1])
                  if t == "non" and _stem(a.tokens[k + 1])[:5] not in others)  # fmt: skip
     return n
+
+
+def _answered(ta: tuple[str, ...], tb: tuple[str, ...]) -> int:
+    """How many "not X" ``ta`` says where ``tb`` says X's antonym and ``ta`` does not.
+
+    "Is the parameter not mandatory?" asks "is it optional?", and "a version that is not the
+    same" is "a different version": WordNet's antonyms (an adjective satellite read through
+    its head) balance the "not". Only a plain "not" / "no" / "isn't" ... right before the word
+    (an article, "be" or an adverb of degree between) is answered this way.
+    """
+    n = 0
+    for k, tok in enumerate(ta):
+        if tok not in _PLAIN_NOT and not (tok.endswith("nt") and tok[:-2] in _AUX_NT):
+            continue
+        nxt = next((t for t in ta[k + 1 : k + 4] if t not in _NOT_FILLERS), "")
+        if nxt.isalpha() and nxt not in tb and any(_answers(nxt, t, ta) for t in tb):
+            n += 1
+    return n
+
+
+def _answers(word: str, other: str, ta: tuple[str, ...]) -> bool:
+    """Whether ``other`` (not in ``ta``) is the antonym that answers "not ``word``".
+
+    A negator ("prohibited" / "not allowed") is counted as a "not" already, and "unsuitable"
+    is "suitable" with its "not" attached (see :func:`_un_flipped`): neither answers one.
+    """
+    return (
+        other not in ta and other.isalpha() and other not in _NEGATORS
+        and word[:4] not in other and other[:4] not in word and opposite(word, other)
+    )  # fmt: skip
+
+
+# Negators whose word after them an antonym may answer (see :func:`_answered`), and the
+# words that may stand between ("not the same", "isn't really safe", "not be mandatory").
+_PLAIN_NOT: Final = frozenset({"not", "no", "never", "cannot"})
+_NOT_FILLERS: Final = frozenset({"a", "an", "the", "be", "been", "very", "really", "too",
+                                 "so", "quite", "always", "all", "that"})  # fmt: skip
 
 
 def _un_flipped(ta: tuple[str, ...], tb: tuple[str, ...]) -> int:
@@ -2705,7 +2746,10 @@ def _owner_changed(a: TextFeatures, b: TextFeatures) -> bool:
     """
     if max(len(a.roles), len(b.roles)) > _ROLE_MAX_WORDS:
         return False
-    people_a, people_b = set(a.roles), set(b.roles)
+    # A pronoun owner counts as named in a text where it owns something ("my opponent's
+    # shot knocks my disc" / "my shot knocks my opponent's disc").
+    people_a = set(a.roles) | {o for o, _ in a.owns if o[0] == "@"}
+    people_b = set(b.roles) | {o for o, _ in b.owns if o[0] == "@"}
     owners_b: dict[str, set[str]] = {}
     for y, w in b.owns:
         owners_b.setdefault(w, set()).add(y)
@@ -2866,6 +2910,11 @@ def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
                 if t in ("am", "pm") or (t in _DAY_PARTS and _clock_before(toks, k))}  # fmt: skip
     out = []
     for k, t in enumerate(toks):
+        idiom = _idiom_at(toks, k)
+        if idiom:
+            out.append(idiom[0])  # "take place" is "be held", "come up with" is "invent"
+            measure.update(range(k + 1, k + idiom[1]))
+            continue
         if k in measure or not t.isalpha() or t in _HEDGES or t in usual:
             continue
         if t in _STOPWORDS:
@@ -2880,6 +2929,26 @@ def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _idiom_at(toks: tuple[str, ...], k: int) -> tuple[str, int] | None:
+    """The one word an idiom starting at ``toks[k]`` stands for, and the idiom's length."""
+    for phrase, word in _IDIOMS.get(toks[k], ()):
+        if toks[k + 1 : k + len(phrase)] == phrase[1:]:
+            return word, len(phrase)
+    return None
+
+
+# Phrasal idioms WordNet does not relate to the one word users also ask with ("when does the
+# fair take place" / "when is the fair held", "who came up with it" / "who invented it"),
+# keyed by their first word. The word stands in the idiom's place for the lexical check.
+_IDIOMS: Final = {
+    first: tuple((phrase, word) for phrase, word in (
+        (("take", "place"), "held"), (("takes", "place"), "held"), (("took", "place"), "held"),
+        (("taking", "place"), "held"), (("come", "up", "with"), "invented"),
+        (("comes", "up", "with"), "invented"), (("came", "up", "with"), "invented"),
+        (("coming", "up", "with"), "invented"),
+    ) if phrase[0] == first)
+    for first in ("take", "takes", "took", "taking", "come", "comes", "came", "coming")
+}  # fmt: skip
 # Stopword verbs that make one lemma with the word after them ("give way", "make sure").
 _LIGHT_VERBS: Final = frozenset({"give", "gives", "make", "makes", "get", "gets"})
 # Words users shorten, read in full by the lexical check ("the max length" / "the maximum";

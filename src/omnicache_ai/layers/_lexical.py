@@ -239,6 +239,31 @@ def collocation(first: str, second: str) -> bool:
     return _wordnet() is not None and bool(_senses(f"{first}_{second}")[0])
 
 
+@lru_cache(maxsize=16384)
+def opposite(a: str, b: str) -> bool:
+    """Whether WordNet lists an adjective sense of ``a`` as the antonym of one of ``b``.
+
+    A satellite sense is read through its head ("mandatory" is a kind of "obligatory", whose
+    antonym is "optional"), so "not mandatory" can be matched with "optional". Only
+    adjectives: verbs' antonyms are often converses ("lend" / "borrow"), which a "not" does
+    not turn into each other. ``False`` when WordNet is not installed or does not know either
+    word.
+
+    Example:
+        >>> if lexical_available():
+        ...     assert opposite("mandatory", "optional") and not opposite("big", "huge")
+    """
+    if _wordnet() is None or a == b:
+        return False
+    return _antonyms(_heads(_senses(a)[0]), _heads(_senses(b)[0]))
+
+
+def _heads(synsets: frozenset[_Synset]) -> frozenset[_Synset]:
+    """The adjective senses in ``synsets``, each satellite with the head it is similar to."""
+    adj = [s for s in synsets if s[0] == "adj"]
+    return frozenset(adj) | frozenset((p, o) for s in adj for sym, p, o in _ptrs(s) if sym == "&")
+
+
 def lexical_available() -> bool:
     """Whether the WordNet data are installed (``omnicache-ai[lexical]``).
 
