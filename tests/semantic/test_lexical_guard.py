@@ -40,10 +40,11 @@ def _round3() -> list[dict[str, str]]:
 def test_round3_substitutions_vetoed_and_paraphrases_pass() -> None:
     """Every round-3 noun/adjective swap is vetoed and every paraphrase passes, but the
     documented failures: a two-word phrase against one word ("caffeine content" / "acidity"),
-    nouns that can also be verbs of a shared domain (price / range, winter / summer), two
-    dimensions within two hypernym steps (width / thickness), a word WordNet lacks ("bettas").
-    The one paraphrase turned away before the sixteenth round, "best" / "ideal" (adjectives
-    WordNet does not link), passes since both count as words of fitness."""
+    nouns that can also be verbs meeting close by (winter / summer), two dimensions within two
+    hypernym steps (width / thickness), a word WordNet lacks ("bettas"). The one paraphrase
+    turned away before the sixteenth round, "best" / "ideal" (adjectives WordNet does not
+    link), passes since both count as words of fitness; since the twentieth round "submit" /
+    "file" (verbs with no common hypernym close by) is turned away."""
     items = _round3()
     assert len(items) == 62
     nominal = [i for i in items if i["kind"] != "action_swap"]
@@ -52,7 +53,6 @@ def test_round3_substitutions_vetoed_and_paraphrases_pass() -> None:
     ]
     assert served == [
         "What is the acidity of a single espresso?",
-        "What is the price of a soprano saxophone?",
         "What is the width of a hardwood floor plank?",
         "How much honey does a hive produce in winter?",
         "Can guppies live with bettas?",
@@ -62,18 +62,14 @@ def test_round3_substitutions_vetoed_and_paraphrases_pass() -> None:
         for i in items
         if check_guards(i["paraphrase"], i["cached"], ONLY) is not None
     ]
-    assert turned_away == []
-    # Verb swaps veto as antonyms (buy / sell) or across domains with no close hypernym;
-    # the rest share a domain in some sense (water / prune, clean / replace) and pass.
+    assert turned_away == ["How do I submit a home insurance claim?"]
+    # Verb swaps veto as antonyms (buy / sell) or with no common hypernym close by (13 of 18
+    # since the twentieth round, 5 before it, when verbs sharing a domain were no opinion).
     actions = [i for i in items if i["kind"] == "action_swap"]
     vetoed = [i["different"] for i in actions if check_guards(i["different"], i["cached"], ONLY)]
-    assert vetoed == [
-        "Where can I renew a fishing license?",
-        "Can I modify my hotel booking online?",
-        "How do I reserve a library book?",
-        "How do I buy a house without an agent?",
-        "When should I resign in chess?",
-    ]
+    assert len(actions) == 18
+    assert len(vetoed) == 13, vetoed
+    assert "How often should I prune tomato plants?" in vetoed  # water / prune
 
 
 def _round4() -> list[dict[str, str]]:
@@ -83,19 +79,23 @@ def _round4() -> list[dict[str, str]]:
 
 def test_round4_verb_swaps() -> None:
     """Round 4 (51 verb swaps, written before the verb rule, its tuning set: a fit, not a
-    result): the lexical check alone vetoes 17 near-misses (from 1, untie / tie, before the
-    rule) and turns away one paraphrase, stow / store (verb.contact / verb.possession, no
-    common hypernym: WordNet files the two apart)."""
+    result): the lexical check alone vetoes 36 near-misses (1 before the verb rule, 17 before
+    the twentieth round) and turns away three paraphrases, stow / store, detach / remove and
+    arrange / sort (no common hypernym within VERB_STEPS)."""
     items = _round4()
     assert len(items) == 51
     vetoed = [i for i in items if check_guards(i["different"], i["cached"], ONLY) is not None]
-    assert len(vetoed) == 17, [i["different"] for i in vetoed]
+    assert len(vetoed) == 36, [i["different"] for i in vetoed]
     turned_away = [
         i["paraphrase"]
         for i in items
         if check_guards(i["paraphrase"], i["cached"], ONLY) is not None
     ]
-    assert turned_away == ["How do I stow a kayak in winter?"]
+    assert turned_away == [
+        "How do I detach a print from the build plate?",
+        "How should I arrange vinyl records?",
+        "How do I stow a kayak in winter?",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -144,21 +144,37 @@ def test_antonyms_two_hypernym_steps_up_are_no_evidence() -> None:
 @pytest.mark.parametrize(
     ("a", "b"),
     [
-        # A shared domain: verb.contact in some sense of each (light paraphrases, 999 pairs).
-        ("The `load_dataset` function fetches a dataset from the Hub.",
-         "The `load_dataset` function loads a dataset from the Hub."),
-        ("It retrieves records from a table.", "It selects records from a table."),
         # Different domains (verb.contact / verb.body) but a common hypernym close by.
         ("How do I sanitize canning jars?", "How do I sterilize canning jars?"),
         # Different parts of speech: a change of construction, not an in-place swap.
         ("It depends on the type of object.", "It is contingent on the kind of object."),
+        # A light verb (36 senses): what it means lies in its object.
+        ("Who holds the copyright to the photo?", "Who owns the copyright to the photo?"),
     ],
 )  # fmt: skip
-def test_verbs_sharing_a_domain_or_kin_and_cross_pos_pass(a: str, b: str) -> None:
-    """Verbs that share a lexicographer file, or meet within VERB_STEPS hypernym steps, and
-    words that cannot be the same part of speech are no opinion."""
+def test_verbs_kin_light_or_cross_pos_pass(a: str, b: str) -> None:
+    """Verbs that meet within VERB_STEPS hypernym steps, a light verb and words that cannot
+    be the same part of speech are no opinion."""
     assert check_guards(a, b, ONLY) is None
     assert check_guards(b, a, ONLY) is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # Light paraphrases of the 999 pairs that the twentieth round turns away: verbs that
+        # share a domain (verb.contact in some sense of each) with no common hypernym close
+        # by, which WordNet cannot tell from an action swap ("water" / "prune").
+        ("The `load_dataset` function fetches a dataset from the Hub.",
+         "The `load_dataset` function loads a dataset from the Hub."),
+        ("It retrieves records from a table.", "It selects records from a table."),
+        ("How often should I water tomato plants?", "How often should I prune tomato plants?"),
+    ],
+)  # fmt: skip
+def test_verbs_sharing_a_domain_veto_since_round_20(a: str, b: str) -> None:
+    """The cost the twentieth round accepted: precision first (see the module docstring)."""
+    assert check_guards(a, b, ONLY) == "lexical"
+    assert check_guards(b, a, ONLY) == "lexical"
 
 
 @pytest.mark.parametrize(
@@ -199,7 +215,8 @@ def test_related_names_the_relation() -> None:
     assert _lexical.related("house", "dwelling") is True
     assert _lexical.related("tulip", "daffodil") is False
     assert _lexical.related("buy", "sell") is False
-    assert _lexical.related("load", "fetch") is None
+    assert _lexical.related("load", "fetch") is False  # since the twentieth round
+    assert _lexical.related("hold", "own") is None  # a light verb
     assert _lexical.related("knead", "chill") is False
     assert _lexical.related("sanitize", "sterilize") is None
     assert _lexical.related("depends", "contingent") is None
@@ -207,11 +224,12 @@ def test_related_names_the_relation() -> None:
 
 
 def test_light_paraphrase_budget() -> None:
-    """Alone, the lexical check turns away at most 1% of the 999 light paraphrase pairs."""
+    """Alone, the lexical check turns away at most 2% of the 999 light paraphrase pairs (1.5%
+    since the twentieth round's verb rule, 0.6% before it)."""
     path = Path(__file__).resolve().parents[1] / "data" / "paraphrase_pairs.json"
     pairs = json.loads(path.read_text())
     vetoed = sum(check_guards(p["similar"], p["origin"], ONLY) is not None for p in pairs)
-    assert vetoed / len(pairs) <= 0.01, vetoed
+    assert vetoed / len(pairs) <= 0.02, vetoed
 
 
 def test_missing_package_turns_the_check_off_logged_once(

