@@ -562,7 +562,7 @@ _WHAT_ASPECT: Final = {
     "premium": "amount", "fare": "amount", "rate": "amount", "salary": "amount",
     "way": "method", "ways": "method", "steps": "method", "process": "method",
     "procedure": "method", "involved": "method", "period": "time", "era": "time",
-    "part": "place", "nation": "place", "nations": "place", "village": "place",
+    "part": "place", "parts": "place", "nation": "place", "nations": "place", "village": "place",
     "villages": "place", "towns": "place", "county": "place", "counties": "place",
     "regions": "place", "venues": "place",
 }  # fmt: skip
@@ -934,6 +934,9 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                 or _dimension(tokens[i + 2] if i + 2 < len(tokens) else "") == "mass"
             ):
                 return "size", False  # "how much does it weigh", "how many kg is it": its weight
+            if aspect == "amount" and _dimension(tokens[i + 2] if i + 2 < len(tokens) else "") \
+                    == "length" and tokens[i + 3 : i + 4] != ("of",):  # fmt: skip
+                return "distance", False  # "how many miles is it" (not "how many metres of rope")
             if tokens[i + 1 : i + 2] == ("many",) and _per_period(tokens[i + 2 :]):
                 return "frequency", False  # "how many classes a week": how often
             if aspect == "distance" and "advance" in tokens[i + 2 : i + 4]:
@@ -2372,6 +2375,8 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         )  # fmt: skip
     if x is None or y is None or x == y or {x, y} in _COMPATIBLE_ASPECTS:
         return False
+    if _what_or_how(a.tokens, b.tokens) or _what_or_how(b.tokens, a.tokens):
+        return True
     if _THING in (x, y):
         # A "what"/"which" question whose noun names no aspect ("which pane", "what are the
         # names") can reword only another open question, never a when / where / who / why
@@ -2379,6 +2384,16 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         pinned = b if x == _THING else a
         return pinned.wh_aspect and pinned.aspect in _PINNED_ASPECTS
     return True
+
+
+def _what_or_how(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether ``ta`` asks "what do you V" where ``tb`` asks "how do you V": the same
+    auxiliary and the same two words after it, what is V-ed against the way to V ("what do you
+    win at the fair" / "how do you win the fair"). "What do I do to win" is not read."""
+    return (
+        len(ta) > 3 and len(tb) > 3 and ta[0] == "what" and tb[0] == "how"
+        and ta[1] in _AUXILIARIES and ta[1:4] == tb[1:4]
+    )  # fmt: skip
 
 
 def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
