@@ -112,6 +112,9 @@ class GuardConfig:
         )
 
 
+# Users' shorthand for "without" ("pick nettles w/o gloves"), which the negation check counts.
+# ("w/" for "with" is left as it is: "come w/ a spoon" would then be read as a verb swap.)
+_WITHOUT: Final = re.compile(r"\b[wW]/[oO]\b")
 _WORD_RE: Final = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|\d+(?:[.,:]\d+)*%?")
 _NEGATORS: Final = frozenset(
     {"not", "no", "never", "none", "nor", "nothing", "nobody", "neither", "without", "cannot",
@@ -1843,6 +1846,8 @@ def features(text: str) -> TextFeatures:
         text = _AREA.sub(_areas, text)
     if "-" in text or "/" in text or "\u2013" in text:  # an en dash too
         text = _YEAR_SPAN.sub(_year_span, text)
+        if "w/o" in text or "W/O" in text or "w/O" in text:
+            text = _WITHOUT.sub(" without", text)
     if "." in text or any(w in text for w in ("Mt", "Ft", "Cat", "No")):
         text = _DOTTED.sub(_undot, text)  # "U.K." is "UK", "Mt." is "Mount", "No. 5" "Number 5"
     raw = [m.group(0) for m in _WORD_RE.finditer(text)]
@@ -2143,8 +2148,8 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             numbers_a, numbers_b = numbers_a - {na}, numbers_b - {nb}
             units_a, units_b = units_a - {ua}, units_b - {ub}
     numbers_a, numbers_b = _years_read(numbers_a, numbers_b), _years_read(numbers_b, numbers_a)
-    units_a = units_a - _periodic(a.tokens, b.tokens)
-    units_b = units_b - _periodic(b.tokens, a.tokens)
+    units_a = units_a - _periodic(a.tokens, b.tokens) - _asked_unit(a, b)
+    units_b = units_b - _periodic(b.tokens, a.tokens) - _asked_unit(b, a)
     if any(x and y and x != y for x, y in
            ((numbers_a, numbers_b), (a.dates, b.dates), (units_a, units_b))):  # fmt: skip
         return True
@@ -2156,6 +2161,29 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     unit_a = dict(a.measures)
     return any(n in unit_a and unit_a[n] != u for n, u in b.measures)
+
+
+def _asked_unit(a: TextFeatures, other: TextFeatures) -> set[str]:
+    """The unit ``a`` asks its answer in ("how many *hours* does it take"), when ``other``
+    names no unit but with a number ("how long does it take one acre"): which dimension is
+    asked is the aspect check's to compare, and no amount was named. Against a unit the other
+    names on its own ("in minutes", "kcal in 100 g") it stays and is compared; so it does
+    against another "how many / much" ("how much water do you lose")."""
+    mine = _unit_after_how(a.tokens)
+    if not mine or other.units - {u for _, u in other.measures}:
+        return set()  # the other text names a unit of its own: "in kcal", "kg per hour"
+    if any(other.tokens[k + 1 : k + 2] in (("many",), ("much",))
+           for k, t in enumerate(other.tokens) if t == "how"):  # fmt: skip
+        return set()  # "how much water" / "how many calories": two things counted
+    return {mine}
+
+
+def _unit_after_how(tokens: tuple[str, ...]) -> str | None:
+    """The unit right after "how many" / "how much", normalized ("hours": ``"h"``)."""
+    for k in range(len(tokens) - 2):
+        if tokens[k] == "how" and tokens[k + 1] in ("many", "much") and tokens[k + 2] in _UNITS:
+            return _UNITS[tokens[k + 2]]
+    return None
 
 
 def _periodic(tokens: tuple[str, ...], other: tuple[str, ...]) -> set[str]:
