@@ -28,7 +28,7 @@ on the rest: leave-one-kind-out and leave-one-domain-out. The setting chosen on 
 set is then reported, unchanged, on the blind sets in ``benchmarks/data/`` (written for
 evaluation only). The model reported last in ``docs/semantic.md`` was trained on the first
 ten blind sets and ``pair_train_1..11.json``, never on the dev set or the eleventh blind set
-(see ``scripts/train_pair_model.py``); the nineteenth is not printed (unread). Spent sets'
+(see ``scripts/train_pair_model.py``); the twentieth is not printed (unread). Spent sets'
 lines (a set the checks' latest round or the model was fitted on) are labelled as fits.
 With
 ``--loko-models``, each kind's figures come from a model
@@ -68,6 +68,7 @@ from bench_semantic_quality import (
     BLIND16,
     BLIND17,
     BLIND18,
+    BLIND19,
     DEV,
     PAIRS,
     SPENT,
@@ -283,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear re
     blind_sets = {p.name: json.loads(p.read_text())["items"]
                   for p in (BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7, BLIND8, BLIND9,
                             BLIND10, BLIND11, BLIND12, BLIND13, BLIND14, BLIND15,
-                            BLIND16, BLIND17, BLIND18)
+                            BLIND16, BLIND17, BLIND18, BLIND19)
                   if p.exists()}  # fmt: skip
     blind_out = {name: _outcomes(emb, items, scores, default_thr)
                  for name, items in blind_sets.items()}  # fmt: skip
