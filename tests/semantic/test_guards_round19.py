@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import pytest
 
-from omnicache_ai.layers._guards import GuardConfig, _content, check_guards, features
+from omnicache_ai.layers._guards import (
+    _AUX_NT,
+    _NEGATORS,
+    GuardConfig,
+    _content,
+    check_guards,
+    features,
+)
 from omnicache_ai.layers._lexical import lexical_available, opposite
 
 ALL = GuardConfig()
@@ -72,6 +79,7 @@ def test_opposite_reads_adjectives_through_their_heads() -> None:
         ("Is the helmet optional for juniors?", "Is the helmet not mandatory for juniors?"),
         ("Are the two recipes different?", "Are the two recipes not the same?"),
         ("Is a visa optional for a stopover?", "Is a visa not required for a stopover?"),
+        ("Which fields are optional on the form?", "Which fields aren't mandatory on the form?"),
         # A negator counts as a "not" already: "not allowed" / "banned" balance as before,
         # and "banned" does not answer the "not" a second time.
         ("Are dogs banned on the pier?", "Are dogs not allowed on the pier?"),
@@ -120,3 +128,9 @@ def test_idiom_stands_for_one_word() -> None:
 def test_round19_catches(a: str, b: str, guard: str) -> None:
     assert check_guards(a, b, ALL) == guard
     assert check_guards(b, a, ALL) == guard
+
+
+def test_every_contracted_not_is_a_negator() -> None:
+    # The negation count reads "doesnt" / "cant" from _NEGATORS alone; _answered reads them
+    # through _AUX_NT: the two lists must agree.
+    assert {f"{aux}nt" for aux in _AUX_NT} <= _NEGATORS

@@ -127,7 +127,8 @@ _NEGATORS: Final = frozenset(
      "ban", "bans", "banned", "prohibit", "prohibits", "prohibited", "forbid", "forbids",
      "forbidden", "illegal", "outlaw", "outlaws", "outlawed"}
 )  # fmt: skip
-# Auxiliaries whose "-n't" negates ("doesnt", "cant", "wont"; "wasnt").
+# Auxiliaries whose "-n't" negates ("doesnt", "cant", "wont"; "wasnt"); each contracted form
+# is in _NEGATORS too.
 _AUX_NT: Final = frozenset({"do", "does", "did", "is", "are", "was", "were", "ca", "wo", "should",
                             "would", "could", "has", "have", "had", "must", "need"})  # fmt: skip
 # Phrases that say "not" in a word's place: "off-limits" is "not allowed", "rule out" is
@@ -1846,8 +1847,7 @@ def features(text: str) -> TextFeatures:
         text = _AREA.sub(_areas, text)
     if "-" in text or "/" in text or "\u2013" in text:  # an en dash too
         text = _YEAR_SPAN.sub(_year_span, text)
-        if "w/o" in text or "W/O" in text or "w/O" in text:
-            text = _WITHOUT.sub(" without", text)
+        text = _WITHOUT.sub(" without", text)
     if "." in text or any(w in text for w in ("Mt", "Ft", "Cat", "No")):
         text = _DOTTED.sub(_undot, text)  # "U.K." is "UK", "Mt." is "Mount", "No. 5" "Number 5"
     raw = [m.group(0) for m in _WORD_RE.finditer(text)]
@@ -1860,8 +1860,7 @@ def features(text: str) -> TextFeatures:
     # Contractions like "doesn't" become "doesnt"; a bare "n't" suffix also counts.
     # A leading "No," answers a question; it does not negate the sentence.
     skip = 1 if len(raw) > 1 and tokens[0] == "no" and text.lstrip()[2:3] == "," else 0
-    negations = sum(1 for t in tokens[skip:]
-                    if t in _NEGATORS or (t.endswith("nt") and t[:-2] in _AUX_NT))  # fmt: skip
+    negations = sum(1 for t in tokens[skip:] if t in _NEGATORS)  # "doesnt", "cant" are in it
     if _NEGATOR_PHRASE_WORDS.intersection(tokens):
         joined = " " + " ".join(tokens) + " "
         negations += sum(joined.count(phrase) for phrase in _NEGATOR_PHRASES)
@@ -2078,12 +2077,17 @@ def _answered(ta: tuple[str, ...], tb: tuple[str, ...]) -> int:
     """
     n = 0
     for k, tok in enumerate(ta):
-        if tok not in _PLAIN_NOT and not (tok.endswith("nt") and tok[:-2] in _AUX_NT):
+        if tok not in _PLAIN_NOT and not _contracted_not(tok):
             continue
         nxt = next((t for t in ta[k + 1 : k + 4] if t not in _NOT_FILLERS), "")
         if nxt.isalpha() and nxt not in tb and any(_answers(nxt, t, ta) for t in tb):
             n += 1
     return n
+
+
+def _contracted_not(tok: str) -> bool:
+    """Whether ``tok`` is an auxiliary with its "n't" ("doesnt", "cant", "wasnt")."""
+    return tok.endswith("nt") and tok[:-2] in _AUX_NT
 
 
 def _answers(word: str, other: str, ta: tuple[str, ...]) -> bool:
@@ -2953,12 +2957,12 @@ def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
                 if t in ("am", "pm") or (t in _DAY_PARTS and _clock_before(toks, k))}  # fmt: skip
     out = []
     for k, t in enumerate(toks):
+        if k in measure or not t.isalpha() or t in _HEDGES or t in usual:
+            continue
         idiom = _idiom_at(toks, k)
         if idiom:
             out.append(idiom[0])  # "take place" is "be held", "come up with" is "invent"
             measure.update(range(k + 1, k + idiom[1]))
-            continue
-        if k in measure or not t.isalpha() or t in _HEDGES or t in usual:
             continue
         if t in _STOPWORDS:
             # A light verb and its word, one lemma to WordNet: "give way" is "yield".
@@ -2974,24 +2978,19 @@ def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
 
 def _idiom_at(toks: tuple[str, ...], k: int) -> tuple[str, int] | None:
     """The one word an idiom starting at ``toks[k]`` stands for, and the idiom's length."""
-    for phrase, word in _IDIOMS.get(toks[k], ()):
-        if toks[k + 1 : k + len(phrase)] == phrase[1:]:
+    for phrase, word in _IDIOMS.items():
+        if toks[k : k + len(phrase)] == phrase:
             return word, len(phrase)
     return None
 
 
 # Phrasal idioms WordNet does not relate to the one word users also ask with ("when does the
-# fair take place" / "when is the fair held", "who came up with it" / "who invented it"),
-# keyed by their first word. The word stands in the idiom's place for the lexical check.
-_IDIOMS: Final = {
-    first: tuple((phrase, word) for phrase, word in (
-        (("take", "place"), "held"), (("takes", "place"), "held"), (("took", "place"), "held"),
-        (("taking", "place"), "held"), (("come", "up", "with"), "invented"),
-        (("comes", "up", "with"), "invented"), (("came", "up", "with"), "invented"),
-        (("coming", "up", "with"), "invented"),
-    ) if phrase[0] == first)
-    for first in ("take", "takes", "took", "taking", "come", "comes", "came", "coming")
-}  # fmt: skip
+# fair take place" / "when is the fair held", "who came up with it" / "who invented it").
+# The word stands in the idiom's place for the lexical check.
+_IDIOMS: Final[dict[tuple[str, ...], str]] = {
+    **{(form, "place"): "held" for form in ("take", "takes", "took", "taking")},
+    **{(form, "up", "with"): "invented" for form in ("come", "comes", "came", "coming")},
+}
 # Stopword verbs that make one lemma with the word after them ("give way", "make sure").
 _LIGHT_VERBS: Final = frozenset({"give", "gives", "make", "makes", "get", "gets"})
 # Words users shorten, read in full by the lexical check ("the max length" / "the maximum";
