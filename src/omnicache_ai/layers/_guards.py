@@ -634,7 +634,8 @@ _WHEN_NOUNS: Final = frozenset({"point", "stage", "moment"})
 # Adjectives before "time" that keep it a when ("the right time to prune").
 _WHEN_ADJECTIVES: Final = frozenset(
     {"right", "best", "good", "ideal", "exact", "perfect", "optimal", "earliest", "latest",
-     "same", "proper", "appropriate", "next", "last", "first"}
+     "same", "proper", "appropriate", "next", "last", "first", "decent", "suitable",
+     "acceptable", "reasonable", "sensible", "optimum", "convenient"}
 )  # fmt: skip
 # Nouns for who does something: "which composer wrote it" asks who wrote it.
 _PERSON_NOUNS: Final = frozenset(
@@ -683,6 +684,16 @@ _LEADING_CLAUSE: Final = re.compile(
     r"\s*(?:when|whenever|if|once|while|after|before|during|at|in|on|for|with|given|since|as)"
     r"\b[^,?]*,\s*((?:what|which|who|whom|whose|when|where|why|how)\b.*)",
     re.IGNORECASE | re.DOTALL,
+)
+# Statements that set the scene before the question proper, which opens with its question
+# word ("My neighbour keeps talking about crutching. When do sheep need it?").
+_LEADING_STATEMENTS: Final = re.compile(
+    r"\s*(?:[^.?!]*[.!]\s+)+((?:what|which|who|whom|whose|when|where|why|how)\b[^.?!]*\??)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+# A question word asked on its own after a statement ("My ears hurt when I dive, why?").
+_TRAILING_WH: Final = re.compile(
+    r"[^?]*[,;:-]\s*(why|when|where|who|how come)\s*\?+\s*$", re.IGNORECASE | re.DOTALL
 )
 # A "what"/"which" question whose next word names no aspect: it asks for a thing.
 _THING: Final = "thing"
@@ -1048,15 +1059,38 @@ def _named_aspect(rest: list[str]) -> str | None:
         if (
             aspect == "time"
             and word == "time"
-            and ((prev and prev not in _WHEN_ADJECTIVES) or after in _TIME_SPANS)
+            and (
+                (prev and prev not in _WHEN_ADJECTIVES)
+                or after in _TIME_SPANS
+                or _race_after(words[k + 1 :])
+            )
         ):
-            return "duration"  # "the flight time", "the time limit": how long, not when
+            # "the flight time", "the time limit", "a good time for a 10 km race": how long,
+            # not when ("a good time to prune" is a when).
+            return "duration"
         if word == "size" and (prev in _GROUPS or after in _GROUPS):
             return "amount"  # "the maximum crew size", "what size team": how many
         if aspect is not None:
             return aspect
         prev = word
     return None
+
+
+# What a finishing time is taken over: "a good time for a marathon", "over five kilometres".
+_RACES: Final = frozenset({"race", "races", "marathon", "marathons", "run", "sprint", "lap",
+                           "laps", "course", "triathlon", "5k", "10k"})  # fmt: skip
+
+
+def _race_after(words: list[str]) -> bool:
+    """Whether ``words`` (what follows "time") open "for / over" a race or a distance: the
+    time asked is a finishing time ("a decent time over 5 km", "for a 10 km fell race")."""
+    if words[:1] not in (["for"], ["over"]):
+        return False
+    ahead = words[1:6]
+    return bool(_RACES.intersection(ahead)) or any(
+        _is_number(w) and ahead[n + 1 : n + 2] and ahead[n + 1] in _UNITS
+        for n, w in enumerate(ahead)
+    )
 
 
 def _roles(tokens: tuple[str, ...]) -> tuple[str, ...]:
@@ -1977,14 +2011,23 @@ def _asked(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
     """The tokens of the question proper, past a leading clause that sets its scene.
 
     "When a child process kills its parent, what happens?" asks what happens: its "when"
-    opens the clause before the comma, not the question.
+    opens the clause before the comma, not the question. So do statements ending before it:
+    "My neighbour keeps talking about crutching. When do sheep need it?" asks when (its first
+    six words hold no question word). A question word asked alone after a statement is what
+    the text asks: "My ears hurt when I dive, why?" asks why, not when.
     """
-    m = _LEADING_CLAUSE.match(text)
+    trailing = _TRAILING_WH.match(text)
+    if trailing is not None:
+        return ("why",) if trailing.group(1).lower() == "how come" else (trailing.group(1).lower(),)
+    m = _LEADING_CLAUSE.match(text) or _LEADING_STATEMENTS.match(text)
     if m is None:
         return tokens
     return tuple(t.lower().replace("'", "") for t in _WORD_RE.findall(m.group(1)))
 
 
+# Units an age is told in, before "old" ("a six-month-old puppy").
+_AGE_UNITS: Final = frozenset({"year", "years", "yr", "yrs", "month", "months", "week", "weeks",
+                               "day", "days"})  # fmt: skip
 # Nouns naming a scale that start with the stem of one of its ends ("thick").
 _SCALE_NOUNS: Final = frozenset({"thickness", "thicknesses"})
 
@@ -1996,6 +2039,11 @@ def _polarity(tokens: tuple[str, ...]) -> dict[int, int]:
     token: a stem matches a whole token when short, a token prefix when long, and a phrase
     ("sign in") at a word start.
     """
+    if "old" in tokens:
+        # "a four-year-old", "ten years old": an age, not the "old" of "young" / "old" (the
+        # numbers check compares ages).
+        tokens = tuple(t for k, t in enumerate(tokens)
+                       if t != "old" or k == 0 or tokens[k - 1] not in _AGE_UNITS)  # fmt: skip
     present: set[str] = {t for t in tokens if t in _SHORT_STEMS}
     for tok in tokens:
         if tok in _SCALE_NOUNS:
@@ -2909,7 +2957,9 @@ def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
         return None
     fa, fb = features(query), features(cached)
     verdict = _verdict(fa, fb, config)
-    if verdict is None or not config.roles:
+    if verdict is None or not config.roles or "method" in (fa.aspect, fb.aspect):
+        # "How should a cutter communicate with handlers?" asks the cutter's way of doing
+        # it: traded, the sides ask another's ("how should a handler talk with cutters").
         return verdict
     # "The agent meets with the buyer" asks what "the buyer meets with the agent" asks: either
     # text read with the two sides of its two-way "with" / "against" traded may pass.
@@ -2972,7 +3022,7 @@ def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
                 out.append(f"{t}_{nxt}")
                 measure.add(k + 1)
             continue
-        out.append(_SHORTENED.get(t, t))
+        out.append(_SHORTENED.get(t) or _INTERCHANGEABLE.get(t, t))
     return tuple(out)
 
 
@@ -2990,12 +3040,20 @@ def _idiom_at(toks: tuple[str, ...], k: int) -> tuple[str, int] | None:
 _IDIOMS: Final[dict[tuple[str, ...], str]] = {
     **{(form, "place"): "held" for form in ("take", "takes", "took", "taking")},
     **{(form, "up", "with"): "invented" for form in ("come", "comes", "came", "coming")},
+    # "can beginners take part" / "can beginners compete" (turned away on two spent sets)
+    **{(form, "part"): "compete" for form in ("take", "takes", "took", "taking", "taken")},
+    # "what becomes of the ducks" / "what happens to the ducks"
+    **{(form, "of"): "happens" for form in ("become", "becomes", "became")},
 }
 # Stopword verbs that make one lemma with the word after them ("give way", "make sure").
 _LIGHT_VERBS: Final = frozenset({"give", "gives", "make", "makes", "get", "gets"})
 # Words users shorten, read in full by the lexical check ("the max length" / "the maximum";
 # WordNet already relates "info" and "information").
-_SHORTENED: Final = {"max": "maximum"}
+_SHORTENED: Final = {"max": "maximum", "champs": "championships", "temp": "temperature"}
+# Words used for one another in questions that WordNet does not relate, each turned away as a
+# substitution on two or more spent blind sets: "which side won" / "which team won", "the most
+# recent final" / "the last final". The lexical check reads the first as the second.
+_INTERCHANGEABLE: Final = {"side": "team", "sides": "teams", "recent": "last"}
 
 
 def _is_number(tok: str) -> bool:
