@@ -50,7 +50,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-from omnicache_ai.layers._lexical import collocation, opposite, substitution
+from omnicache_ai.layers._lexical import (
+    PARTICLES,
+    collocation,
+    opposite,
+    phrasal_verb,
+    substitution,
+)
 
 __all__ = [
     "GUARD_NAMES",
@@ -621,6 +627,19 @@ _COMPATIBLE_ASPECTS: Final = frozenset(
      frozenset({"reason", "purpose"}), frozenset({"quality", "method"}),
      frozenset({"origin", "place"})}
 )  # fmt: skip
+# Nouns for how a thing works that ask why when a clause follows ("the physics behind it").
+# ("The mechanism behind a lathe" asks how it works, so it is not one of them.)
+_EXPLAINING: Final = frozenset({"physics", "science", "logic", "chemistry", "biology",
+                                "psychology"})  # fmt: skip
+# What "how long is ..." measures in distance, not time: "how long is the track" (but "how
+# long is the flight" asks its duration).
+_ROUTES: Final = frozenset({"course", "courses", "track", "tracks", "hole", "holes", "route",
+                            "routes", "trail", "trails", "path", "circuit", "race", "races",
+                            "lap", "laps", "loop"})  # fmt: skip
+_LENGTH_VERBS: Final = frozenset({"is", "are", "was", "were", "should", "must", "will"})
+# Verbs of coming from somewhere: "which country does the game come from" asks its origin.
+_COMING: Final = frozenset({"come", "comes", "came", "derive", "derives", "derived",
+                            "originate", "originates", "originated", "stem", "stems"})  # fmt: skip
 # "What is / are ..." before the noun phrase that names an aspect.
 _BE_FORMS: Final = frozenset({"is", "are", "was", "were"})
 _NP_DETERMINERS: Final = frozenset({"the", "a", "an", "my", "your", "our", "their", "this",
@@ -932,6 +951,8 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                 return ("access" if _ACCESS_VERBS.intersection(window) else "method"), False
             if aspect == "amount" and (_TIME_UNITS | _WAITING).intersection(tokens[i + 2 : i + 4]):
                 return "duration", False
+            if aspect == "duration" and _route_length(tokens, i):
+                return "distance", False  # "how long is the course": how far it goes
             if aspect == "duration":
                 # "How long does a wall last" asks its lifespan, "how long does a wall take
                 # to build" how long a job takes: each can reword "how long", not the other.
@@ -960,6 +981,8 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
         if tok in ("what", "which"):
             if tokens[-1] == "for" and len(tokens) > i + 2:
                 return "purpose", False  # "what is X used for"
+            if tokens[-1] == "from" and _COMING.intersection(tokens[i + 2 :]):
+                return "origin", False  # "what language does the name come from"
             if tok == "what" and tokens[-1] == "worth" and len(tokens) > i + 2:
                 return "amount", False  # "what is my Underwood worth": how much
             if tok == "what" and tokens[-1] == "about" and len(tokens) > i + 2:
@@ -999,6 +1022,19 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
             return "method", False  # "where do I start if I want to ...": how to
         return _WH_ASPECT[tok], True
     return None, False
+
+
+def _route_length(tokens: tuple[str, ...], i: int) -> bool:
+    """Whether "how long" at ``tokens[i]`` asks the length of a route ("how long is the
+    track", "how long's the course", "how long should the course be"), not the time taken
+    ("how long is the race meant to take")."""
+    contracted = tokens[i + 1] == "longs"
+    if not contracted and tokens[i + 2 : i + 3] not in {(v,) for v in _LENGTH_VERBS}:
+        return False
+    start = i + 2 if contracted else i + 3
+    return bool(_ROUTES.intersection(tokens[start : start + 5])) and not (
+        (_TAKING | _LASTING).intersection(tokens[start:])
+    )
 
 
 def _dimension(tok: str) -> str | None:
@@ -1068,6 +1104,8 @@ def _named_aspect(rest: list[str]) -> str | None:
             # "the flight time", "the time limit", "a good time for a 10 km race": how long,
             # not when ("a good time to prune" is a when).
             return "duration"
+        if word in _EXPLAINING and after in ("behind", "that", "which"):
+            return "reason"  # "what's the physics that keeps a top up": why it stays up
         if word == "size" and (prev in _GROUPS or after in _GROUPS):
             return "amount"  # "the maximum crew size", "what size team": how many
         if aspect is not None:
@@ -1894,7 +1932,10 @@ def features(text: str) -> TextFeatures:
     # Contractions like "doesn't" become "doesnt"; a bare "n't" suffix also counts.
     # A leading "No," answers a question; it does not negate the sentence.
     skip = 1 if len(raw) > 1 and tokens[0] == "no" and text.lstrip()[2:3] == "," else 0
-    negations = sum(1 for t in tokens[skip:] if t in _NEGATORS)  # "doesnt", "cant" are in it
+    negations = sum(  # "doesnt", "cant" are in it
+        1 for k in range(skip, len(tokens))
+        if tokens[k] in _NEGATORS and not (tokens[k][:4] == "skip" and _skipping_game(tokens, k))
+    )  # fmt: skip
     if _NEGATOR_PHRASE_WORDS.intersection(tokens):
         joined = " " + " ".join(tokens) + " "
         negations += sum(joined.count(phrase) for phrase in _NEGATOR_PHRASES)
@@ -2023,6 +2064,38 @@ def _asked(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
     if m is None:
         return tokens
     return tuple(t.lower().replace("'", "") for t in _WORD_RE.findall(m.group(1)))
+
+
+# What "skipping" names as the game with a rope: "a skipping rope", "skipping rhymes".
+_SKIPPING_NOUNS: Final = frozenset({"rope", "ropes", "rhyme", "rhymes", "game", "games", "song",
+                                    "songs", "workout", "workouts", "routine", "routines",
+                                    "trick", "tricks", "skills"})  # fmt: skip
+_ROPES: Final = frozenset({"rope", "ropes"})
+# Words before "skipping" that make it a noun: "good at skipping", "ten minutes of skipping".
+_SKIPPING_OPENERS: Final = frozenset({"at", "of", "with", "for", "about", "including", "like",
+                                      "love", "enjoy", "learn", "learning", "try", "from",
+                                      "in", "to"})  # fmt: skip
+# Verbs "skipping" can be the subject of: "does skipping burn more than running".
+_SKIPPING_VERBS: Final = frozenset({"burn", "burns", "help", "helps", "improve", "improves",
+                                    "work", "works"})  # fmt: skip
+
+
+def _skipping_game(tokens: tuple[str, ...], k: int) -> bool:
+    """Whether the "skip" word at ``tokens[k]`` names jumping rope, not leaving something out.
+
+    "Skipping" leaves a thing out when it has an object ("skipping the liner", "skip ID
+    checks") and negates as "without" does; "a skipping rope", "good at skipping with a
+    rope" and "ten minutes of skipping" name the game, and negate nothing.
+    """
+    nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
+    if nxt in _SKIPPING_NOUNS or (nxt == "with" and _ROPES.intersection(tokens[k + 2 : k + 4])):
+        return True  # "skipping rhymes", "skip with a rope"
+    prev = tokens[k - 1] if k else ""
+    return (
+        tokens[k] == "skipping" and prev in _SKIPPING_OPENERS
+        and (not nxt or nxt in _SKIPPING_VERBS
+             or (nxt in _STOPWORDS and nxt not in _NP_DETERMINERS and nxt not in _POSSESSIVES))
+    )  # fmt: skip
 
 
 # Units an age is told in, before "old" ("a six-month-old puppy").
@@ -2337,9 +2410,12 @@ def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         # The same entities in another order: "Did Microsoft acquire GitHub?" / the reverse.
         # One of three or more moved elsewhere ("In Pokemon, is Fire strong against Water" /
         # "is Fire strong against Water in Pokemon") is a rewording, not a swap.
+        # Phrases moved whole, each name after the same direction word in both texts ("spread
+        # to Britain from Rome" / "from Rome to Britain"), are a rewording too.
         shared = [e for e in a.entities if e in b.entities]
         other = [e for e in b.entities if e in a.entities]
-        if len(shared) > 1 and shared != other and not _one_moved(shared, other):
+        if len(shared) > 1 and shared != other and not _one_moved(shared, other) \
+                and not (len(a.heads) > 1 and set(a.heads) == set(b.heads)):  # fmt: skip
             return True
     # Replaced, not just dropped: each side names an entity the other never mentions, in an
     # otherwise shared frame (a rewording changes the frame too, a substitution does not).
@@ -2933,7 +3009,6 @@ def _acronym(words: list[str], others: list[str]) -> bool:
     """Whether one of ``others`` spells the initials of ``words`` ("ML" for Machine Learning)."""
     initials = "".join(w[0] for w in words)
     return any(len(o) > 1 and o in initials for o in others)
-    return False
 
 
 def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
@@ -3014,9 +3089,16 @@ def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
             out.append(idiom[0])  # "take place" is "be held", "come up with" is "invent"
             measure.update(range(k + 1, k + idiom[1]))
             continue
+        nxt = toks[k + 1] if k + 1 < len(toks) else ""
+        if nxt in _PARTICLES and t not in _STOPWORDS:
+            # A verb and its particle, one lemma to WordNet: "pick up" is not "pick".
+            lemma = phrasal_verb(t, nxt)
+            if lemma is not None:
+                out.append(lemma)
+                measure.add(k + 1)
+                continue
         if t in _STOPWORDS:
             # A light verb and its word, one lemma to WordNet: "give way" is "yield".
-            nxt = toks[k + 1] if k + 1 < len(toks) else ""
             if t in _LIGHT_VERBS and nxt.isalpha() and nxt not in _STOPWORDS \
                     and collocation(t, nxt):  # fmt: skip
                 out.append(f"{t}_{nxt}")
@@ -3045,6 +3127,8 @@ _IDIOMS: Final[dict[tuple[str, ...], str]] = {
     # "what becomes of the ducks" / "what happens to the ducks"
     **{(form, "of"): "happens" for form in ("become", "becomes", "became")},
 }
+# Particles that make a phrasal verb with the verb before them ("pick up", "step off").
+_PARTICLES: Final = frozenset(PARTICLES)
 # Stopword verbs that make one lemma with the word after them ("give way", "make sure").
 _LIGHT_VERBS: Final = frozenset({"give", "gives", "make", "makes", "get", "gets"})
 # Words users shorten, read in full by the lexical check ("the max length" / "the maximum";
@@ -3052,8 +3136,10 @@ _LIGHT_VERBS: Final = frozenset({"give", "gives", "make", "makes", "get", "gets"
 _SHORTENED: Final = {"max": "maximum", "champs": "championships", "temp": "temperature"}
 # Words used for one another in questions that WordNet does not relate, each turned away as a
 # substitution on two or more spent blind sets: "which side won" / "which team won", "the most
-# recent final" / "the last final". The lexical check reads the first as the second.
-_INTERCHANGEABLE: Final = {"side": "team", "sides": "teams", "recent": "last"}
+# recent final" / "the last final", "is it meant to be" / "supposed to be", "British" / "UK".
+# The lexical check reads the first as the second.
+_INTERCHANGEABLE: Final = {"side": "team", "sides": "teams", "recent": "last", "meant": "supposed",
+                           "british": "uk"}  # fmt: skip
 
 
 def _is_number(tok: str) -> bool:

@@ -234,6 +234,27 @@ def collocation(first: str, second: str) -> bool:
 
 
 @lru_cache(maxsize=16384)
+def phrasal_verb(word: str, particle: str) -> str | None:
+    """The WordNet verb lemma ``word`` makes with ``particle`` ("picked", "up": ``"pick_up"``),
+    or ``None`` when WordNet lists none (or is not installed).
+
+    Example:
+        >>> if lexical_available():
+        ...     assert phrasal_verb("picked", "up") == "pick_up"
+        ...     assert phrasal_verb("table", "up") is None
+    """
+    if _wordnet() is None:
+        return None
+    wn = _wordnet()
+    assert wn is not None
+    for base in sorted(wn.bases(word, "verb"), key=len):
+        lemma = f"{base}_{particle}"
+        if wn.offsets("verb", lemma):
+            return lemma
+    return None
+
+
+@lru_cache(maxsize=16384)
 def opposite(a: str, b: str) -> bool:
     """Whether WordNet lists an adjective sense of ``a`` as the antonym of one of ``b``.
 
@@ -482,7 +503,45 @@ def substitution(query: tuple[str, ...], cached: tuple[str, ...]) -> bool:
         pairs.extend(zip(left, right, strict=True))
     if not pairs or len(pairs) > _MAX_SWAPS:
         return False
-    return any(related(x, y) is False for x, y in pairs)
+    return any(_vetoes(x, y) for x, y in pairs)
+
+
+#: Particles a phrasal verb lemma ends with ("pick_up"), and the ones that are opposites.
+PARTICLES: Final = ("up", "off", "out", "down")
+_OPPOSITE_PARTICLES: Final = frozenset({("up", "down"), ("down", "up")})
+
+
+def _vetoes(x: str, y: str) -> bool:
+    """Whether swapping ``x`` for ``y`` changes the question (see :func:`substitution`).
+
+    A phrasal verb ("switch_off", "dig_up") is compared as its verb alone was before
+    particles were read ("switch" / "disable" is no opinion, "dig" / "harvest" vetoes), and
+    vetoes besides as an opposite: a WordNet antonym of the other word ("speed up" / "slow
+    down", "put up" / "take down", directly or one hypernym up), or the same verb with the
+    opposite particle ("climb up" / "climb down"). WordNet files many phrasal senses far from
+    the one-word verb users say instead ("switch off" / "disable"), so unrelated is not
+    enough; related is ("left out" / "omitted").
+    """
+    px, py = _phrasal(x), _phrasal(y)
+    if not (px or py):
+        return related(x, y) is False
+    hx, hy = (px[0] if px else x), (py[0] if py else y)
+    if hx == hy:
+        return px is not None and py is not None and (px[1], py[1]) in _OPPOSITE_PARTICLES
+    if related(x, y):
+        return False  # "left out" / "omitted": WordNet relates the phrasal sense
+    if related(hx, hy) is False:
+        return True
+    sa, sb = _senses(x)[0], _senses(y)[0]
+    va = frozenset(s for s in sa if s[0] == "verb")
+    vb = frozenset(s for s in sb if s[0] == "verb")
+    return _antonyms(sa, sb) or _antonyms(_up_one(va), _up_one(vb))
+
+
+def _phrasal(word: str) -> tuple[str, str] | None:
+    """``(verb, particle)`` of a phrasal verb lemma ("pick_up"), or ``None``."""
+    head, _, particle = word.rpartition("_")
+    return (head, particle) if head and particle in PARTICLES else None
 
 
 def _reset_for_tests(root: str | os.PathLike[str] | None) -> None:
@@ -497,6 +556,7 @@ def _reset_for_tests(root: str | os.PathLike[str] | None) -> None:
     _ptrs.cache_clear()
     related.cache_clear()
     opposite.cache_clear()
+    phrasal_verb.cache_clear()
 
 
 def _search_lines(mm: Any, order: Callable[[bytes], int | None]) -> bytes | None:
