@@ -625,8 +625,10 @@ _COMPATIBLE_ASPECTS: Final = frozenset(
     {frozenset({"access", "place"}), frozenset({"access", "method"}),
      frozenset({"time", "date"}), frozenset({"age", "time"}), frozenset({"age", "date"}),
      frozenset({"reason", "purpose"}), frozenset({"quality", "method"}),
-     frozenset({"origin", "place"})}
+     frozenset({"origin", "place"}), frozenset({"naming", "origin"})}
 )  # fmt: skip
+# Nouns for a name: "the origin of the term" asks why a thing is called so.
+_NAMES: Final = frozenset({"name", "names", "term", "word", "phrase", "expression", "nickname"})
 # Nouns for how a thing works that ask why when a clause follows ("the physics behind it").
 # ("The mechanism behind a lathe" asks how it works, so it is not one of them.)
 _EXPLAINING: Final = frozenset({"physics", "science", "logic", "chemistry", "biology",
@@ -1016,7 +1018,9 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
         if tok == "where" and tokens[-1] == "from":
             return "origin", True  # "where does the name come from": why it is called so
         if tok == "why" and ("called" in rest or "named" in rest):
-            return "origin", True  # "why is it called X": where the name comes from
+            # "why is it called X": where the name comes from, not where X began ("where did
+            # foosball originate" asks a place).
+            return "naming", True
         if tok == "where" and rest[2:3] and rest[2] in ("start", "begin") \
                 and rest[1] in _STARTERS:  # fmt: skip
             return "method", False  # "where do I start if I want to ...": how to
@@ -1104,6 +1108,8 @@ def _named_aspect(rest: list[str]) -> str | None:
             # "the flight time", "the time limit", "a good time for a 10 km race": how long,
             # not when ("a good time to prune" is a when).
             return "duration"
+        if word in ("origin", "origins", "source") and _NAMES.intersection(words[k + 1 : k + 4]):
+            return "naming"  # "the origin of the name": why it is called so
         if word in _EXPLAINING and after in ("behind", "that", "which"):
             return "reason"  # "what's the physics that keeps a top up": why it stays up
         if word == "size" and (prev in _GROUPS or after in _GROUPS):
@@ -1970,7 +1976,7 @@ def features(text: str) -> TextFeatures:
     content = [(i, t) for i, t in enumerate(tokens) if t not in _STOPWORDS]
     slots = []
     for i, tok in enumerate(tokens):
-        if tok in _DIRECTIONAL:
+        if tok in _DIRECTIONAL or tok == "then":  # "the coin first, then the cushion"
             left = [t for j, t in content if j < i and t not in _DIRECTIONAL][-_SLOT:]
             right = [t for j, t in content if j > i and t not in _DIRECTIONAL][:_SLOT]
             if left and right:
