@@ -21,6 +21,11 @@ ALL = GuardConfig()
         # Where a name comes from, asked three ways.
         ("Why is it called a yorker?", "Where does the name yorker come from?"),
         ("What's the origin of the term 'yorker'?", "Why is it called a yorker?"),
+        # A person named once, in another word: no one moved ("I've" is "I").
+        ("Can I enter the county show as a novice?", "Can a novice enter the county show?"),
+        ("Do I need a licence to sell eggs at the gate?",
+         "Does a smallholder need a licence to sell eggs at the gate?"),
+        ("Where could I sell a fossil I've found?", "Where can I sell a fossil I found?"),
         # "first ... then" in the same order.
         ("Should I sand the deck first and then oil it?",
          "Should I sand the deck first, then oil it?"),
@@ -37,6 +42,9 @@ def test_round25_lets_through(a: str, b: str) -> None:
         # Why a thing is called so is not where it began.
         ("Where did korfball originate?", "Why is it called korfball?", "aspect"),
         ("Where was the yo-yo invented?", "Why is it called a yo-yo?", "aspect"),
+        # The speaker moved to another role, someone else put in theirs.
+        ("After I double, do I choose the next stake?",
+         "After I double, does my opponent choose the next stake?", "roles"),
         # Two things done in the other order.
         ("Does the ball hit the wall first and then the floor?",
          "Does the ball hit the floor first and then the wall?", "entities"),

@@ -753,6 +753,9 @@ _ACCESS_WINDOW: Final = 4
 _PERSON: Final = {
     "i": "@1", "me": "@1", "we": "@1p", "us": "@1p", "you": "@2", "he": "@3m", "him": "@3m",
     "she": "@3f", "they": "@3p", "them": "@3p",
+    # Contracted with their verb ("I've found", "you're"): the person all the same.
+    "ive": "@1", "im": "@1", "youve": "@2", "youre": "@2", "weve": "@1p", "theyve": "@3p",
+    "theyre": "@3p",
 }  # fmt: skip
 _POSSESSIVES: Final = frozenset({"my", "our", "your", "his", "her", "their", "its", "mine"})
 # A possessive determiner as the person who owns what follows ("my car": "@1" owns "car").
@@ -2548,6 +2551,20 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     return True
 
 
+def _person_replaced(oa: tuple[str, ...], ob: tuple[str, ...]) -> bool:
+    """Whether ``ob`` puts another participant where ``oa`` has a person ("@1") who still
+    takes part in ``ob`` elsewhere: "after I foul, do *I* get to place the coin" / "after I
+    foul, does *my opponent* get to place the coin" (the same words but one, the speaker
+    moved to another role). "Can *I* enter" / "can *a beginner* enter" names no one twice."""
+    if len(oa) != len(ob):
+        return False
+    diff = [k for k, (x, y) in enumerate(zip(oa, ob, strict=True)) if x != y]
+    if len(diff) != 1:
+        return False
+    x, y = oa[diff[0]], ob[diff[0]]
+    return x[:1] == "@" and y[:1] not in ("@", "^") and y.isalpha() and x in ob
+
+
 def _what_or_how(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     """Whether ``ta`` asks "what do you V" where ``tb`` asks "how do you V": the same
     auxiliary and the same two words after it, what is V-ed against the way to V ("what do you
@@ -2620,6 +2637,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return bool(_ROLE_MARKERS.intersection(ra, rb) or joined) and _crossed(ra, rb)
     if not a.order or not b.order:
         return False  # a passive without its agent: who acts is not said
+    if _person_replaced(a.order, b.order) or _person_replaced(b.order, a.order):
+        return True
     heads_a, heads_b = set(a.heads), set(b.heads)
     for direction, word in heads_a:
         other = "from" if direction == "to" else "to"
