@@ -2607,13 +2607,14 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         ...                features("Who reports to the CTO?"))
         True
     """
-    if any(_SYMMETRIC.intersection(t) for t in (a.tokens, b.tokens)):
+    if any(_symmetric(t) for t in (a.tokens, b.tokens)):
         return False
     # Whose: "my boss's assistant" / "my assistant's boss", "the son of my cousin".
     if any((y, x) in b.owns and (y, x) not in a.owns and (x, y) not in b.owns
            for x, y in a.owns if x != y):  # fmt: skip
         return True
-    if _owner_changed(a, b) or _owner_changed(b, a) or _transposed(a.tokens, b.tokens):
+    names = frozenset(a.entities) & frozenset(b.entities)
+    if _owner_changed(a, b) or _owner_changed(b, a) or _transposed(a.tokens, b.tokens, names):
         return True
     if _converse_swapped(a.tokens, b.tokens):
         return True
@@ -2982,12 +2983,29 @@ _ASKED_ATTRIBUTES: Final = frozenset(
 )  # fmt: skip
 
 
-def _transposed(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+def _symmetric(tokens: tuple[str, ...]) -> bool:
+    """Whether ``tokens`` compare or join two sides ("X or Y", "the difference between"),
+    whose order then says nothing; "yes or no" is one phrase, not two sides."""
+    found = _SYMMETRIC.intersection(tokens)
+    if found != {"or"}:
+        return bool(found)
+    return any(
+        t == "or"
+        and not (0 < k < len(tokens) - 1 and tokens[k - 1] == "yes" and tokens[k + 1] == "no")
+        for k, t in enumerate(tokens)
+    )
+
+
+def _transposed(
+    ta: tuple[str, ...], tb: tuple[str, ...], names: frozenset[str] = frozenset()
+) -> bool:
     """Whether the texts differ only by two adjacent content words turned round.
 
     "chocolate milk" / "milk chocolate", "boat house" / "house boat": in English the last
     word of a compound names the thing, so turning it round names another thing. Adverbs
-    ("-ly") move freely and are not counted.
+    ("-ly") move freely and are not counted, nor do two words of a name capitalised in both
+    texts (``names``): "the World Backgammon Championship" / "the Backgammon World
+    Championship" is one event.
     """
     if len(ta) != len(tb):
         return False
@@ -2995,6 +3013,8 @@ def _transposed(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     if len(diff) != 2 or diff[1] != diff[0] + 1:
         return False
     x, y = ta[diff[0]], ta[diff[1]]
+    if x in names and y in names:
+        return False
     if diff[0] and ta[diff[0] - 1] in ("what", "which") and {x, y} & _ASKED_ATTRIBUTES:
         return False  # "what thread color" / "what color thread": one attribute asked
     return (tb[diff[0]], tb[diff[1]]) == (y, x) and all(
