@@ -1140,12 +1140,21 @@ def _race_after(words: list[str]) -> bool:
     )
 
 
+# Verbs that put a thing on another: after them "on" / "onto" says which is placed where
+# ("put a black 8 on a red 7" / "put a red 7 on a black 8").
+_PLACING: Final = frozenset({"put", "puts", "place", "places", "placed", "placing", "stack",
+                             "stacks", "stacked", "stacking", "lay", "lays", "laid", "move",
+                             "moves", "moved", "moving", "play", "plays", "played"})  # fmt: skip
+
+
 def _roles(tokens: tuple[str, ...]) -> tuple[str, ...]:
     out = []
-    for tok in tokens:
+    for k, tok in enumerate(tokens):
         person = _PERSON.get(tok)
         if person is not None:
             out.append(person)
+        elif tok in ("on", "onto") and _PLACING.intersection(tokens[max(0, k - 5) : k]):
+            out.append("^on")
         elif tok not in _ROLE_SKIP and tok not in _POSSESSIVES and tok not in _DIRECTIONAL:
             out.append(_role_stem(tok))
     return tuple(out)
@@ -2607,6 +2616,10 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         ...                features("Who reports to the CTO?"))
         True
     """
+    # One word changed, the speaker moved to another role: read before an "and" switches the
+    # rest off ("hide and seek with my toddler when my toddler is hiding" / "when I'm hiding").
+    if _person_replaced(a.order, b.order) or _person_replaced(b.order, a.order):
+        return True
     if any(_symmetric(t) for t in (a.tokens, b.tokens)):
         return False
     # Whose: "my boss's assistant" / "my assistant's boss", "the son of my cousin".
@@ -2638,8 +2651,6 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return bool(_ROLE_MARKERS.intersection(ra, rb) or joined) and _crossed(ra, rb)
     if not a.order or not b.order:
         return False  # a passive without its agent: who acts is not said
-    if _person_replaced(a.order, b.order) or _person_replaced(b.order, a.order):
-        return True
     heads_a, heads_b = set(a.heads), set(b.heads)
     for direction, word in heads_a:
         other = "from" if direction == "to" else "to"
@@ -3169,6 +3180,8 @@ _IDIOMS: Final[dict[tuple[str, ...], str]] = {
     **{(form, "up", "with"): "invented" for form in ("come", "comes", "came", "coming")},
     # "can beginners take part" / "can beginners compete" (turned away on two spent sets)
     **{(form, "part"): "compete" for form in ("take", "takes", "took", "taking", "taken")},
+    # "what qualifies as a leaner" / "what counts as a leaner" (turned away on two spent sets)
+    **{(form, "as"): "counts" for form in ("qualify", "qualifies", "qualified", "scored")},
     # "what becomes of the ducks" / "what happens to the ducks"
     **{(form, "of"): "happens" for form in ("become", "becomes", "became")},
 }
