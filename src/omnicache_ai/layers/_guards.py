@@ -1036,7 +1036,7 @@ def _route_length(tokens: tuple[str, ...], i: int) -> bool:
     track", "how long's the course", "how long should the course be"), not the time taken
     ("how long is the race meant to take")."""
     contracted = tokens[i + 1] == "longs"
-    if not contracted and tokens[i + 2 : i + 3] not in {(v,) for v in _LENGTH_VERBS}:
+    if not contracted and (len(tokens) <= i + 2 or tokens[i + 2] not in _LENGTH_VERBS):
         return False
     start = i + 2 if contracted else i + 3
     return bool(_ROUTES.intersection(tokens[start : start + 5])) and not (
@@ -3146,8 +3146,9 @@ def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
             measure.update(range(k + 1, k + idiom[1]))
             continue
         nxt = toks[k + 1] if k + 1 < len(toks) else ""
-        if nxt in _PARTICLES and t not in _STOPWORDS:
-            # A verb and its particle, one lemma to WordNet: "pick up" is not "pick".
+        if nxt in PARTICLES and t not in _STOPWORDS:
+            # A verb and its particle (up / off / out / down), one lemma to WordNet: "pick up"
+            # is not "pick".
             lemma = phrasal_verb(t, nxt)
             if lemma is not None:
                 out.append(lemma)
@@ -3185,8 +3186,6 @@ _IDIOMS: Final[dict[tuple[str, ...], str]] = {
     # "what becomes of the ducks" / "what happens to the ducks"
     **{(form, "of"): "happens" for form in ("become", "becomes", "became")},
 }
-# Particles that make a phrasal verb with the verb before them ("pick up", "step off").
-_PARTICLES: Final = frozenset(PARTICLES)
 # Stopword verbs that make one lemma with the word after them ("give way", "make sure").
 _LIGHT_VERBS: Final = frozenset({"give", "gives", "make", "makes", "get", "gets"})
 # Words users shorten, read in full by the lexical check ("the max length" / "the maximum";

@@ -243,10 +243,9 @@ def phrasal_verb(word: str, particle: str) -> str | None:
         ...     assert phrasal_verb("picked", "up") == "pick_up"
         ...     assert phrasal_verb("table", "up") is None
     """
-    if _wordnet() is None:
-        return None
     wn = _wordnet()
-    assert wn is not None
+    if wn is None:
+        return None
     for base in sorted(wn.bases(word, "verb"), key=len):
         lemma = f"{base}_{particle}"
         if wn.offsets("verb", lemma):
@@ -379,10 +378,10 @@ def related(a: str, b: str) -> bool | None:
     # opinion; on sixteen blind sets that let through 1.3-1.9 wrong answers served for
     # each light paraphrase it saved ("fetch" / "load" is now turned away). A light verb
     # (more than LIGHT_VERB_SENSES senses) is still no opinion.
+    if _opposed(sa, sb):
+        return False
     va = frozenset(s for s in sa if s[0] == "verb")
     vb = frozenset(s for s in sb if s[0] == "verb")
-    if _antonyms(sa, sb) or _antonyms(_up_one(va), _up_one(vb)):
-        return False
     if _verb_kin(va, vb) or max(len(va), len(vb)) > LIGHT_VERB_SENSES:
         return None
     return False
@@ -437,6 +436,14 @@ def _up_one(synsets: frozenset[_Synset]) -> frozenset[_Synset]:
     "clean" meet "fill" / "empty" there).
     """
     return frozenset(_ancestors(synsets, 1))
+
+
+def _opposed(sa: frozenset[_Synset], sb: frozenset[_Synset]) -> bool:
+    """Whether two words' senses are antonyms, directly or as verbs one hypernym step up on
+    either side ("increase" / "reduce", a kind of "decrease")."""
+    va = frozenset(s for s in sa if s[0] == "verb")
+    vb = frozenset(s for s in sb if s[0] == "verb")
+    return _antonyms(sa, sb) or _antonyms(_up_one(va), _up_one(vb))
 
 
 def _antonyms(sa: frozenset[_Synset], sb: frozenset[_Synset]) -> bool:
@@ -530,12 +537,7 @@ def _vetoes(x: str, y: str) -> bool:
         return px is not None and py is not None and (px[1], py[1]) in _OPPOSITE_PARTICLES
     if related(x, y):
         return False  # "left out" / "omitted": WordNet relates the phrasal sense
-    if related(hx, hy) is False:
-        return True
-    sa, sb = _senses(x)[0], _senses(y)[0]
-    va = frozenset(s for s in sa if s[0] == "verb")
-    vb = frozenset(s for s in sb if s[0] == "verb")
-    return _antonyms(sa, sb) or _antonyms(_up_one(va), _up_one(vb))
+    return related(hx, hy) is False or _opposed(_senses(x)[0], _senses(y)[0])
 
 
 def _phrasal(word: str) -> tuple[str, str] | None:
