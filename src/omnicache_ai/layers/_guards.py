@@ -734,6 +734,14 @@ _TIME_SPANS: Final = frozenset({"limit", "limits", "allowance", "frame", "span",
 # Verbs opening a question about "it" that stands for a clause after "to" ("is it legal to").
 _EXTRAPOSING: Final = frozenset({"is", "was", "isnt", "wasnt", "would", "will", "could"})
 _PINNED_ASPECTS: Final = frozenset({"time", "place", "person", "reason"})
+# Things needed, asked with "what" / "which": no amount, length or time rewords them ("what
+# tools do I need" / "how long does it take").
+_MEASURED: Final = frozenset(
+    {"duration", "process", "lifespan", "frequency", "amount", "time"}
+)  # fmt: skip
+_KIT: Final = frozenset(
+    {"tools", "tool", "equipment", "gear", "materials", "supplies", "ingredients", "kit"}
+)  # fmt: skip
 # Verbs after "what" that ask for a cause: "what makes bread rise" asks why it rises.
 _CAUSING: Final = frozenset(
     {"makes", "made", "causes", "caused", "cause", "make", "leads", "led", "triggers",
@@ -761,6 +769,9 @@ _POSSESSIVES: Final = frozenset({"my", "our", "your", "his", "her", "their", "it
 # A possessive determiner as the person who owns what follows ("my car": "@1" owns "car").
 _OWNER_OF: Final = {"my": "@1", "our": "@1p", "your": "@2", "his": "@3m", "her": "@3f",
                     "their": "@3p"}  # fmt: skip
+# The persons that are one person ("I", "you", "he", "she"): "my opponent" is someone else,
+# where "our team" may be "we".
+_SINGLE_PERSONS: Final = frozenset({"@1", "@2", "@3m", "@3f"})
 # A role swap is told apart from a rewording only in short texts that share most words.
 _ROLE_MAX_WORDS: Final = 12
 _ROLE_SAME_WORDS: Final = 0.5
@@ -1155,9 +1166,18 @@ def _roles(tokens: tuple[str, ...]) -> tuple[str, ...]:
             out.append(person)
         elif tok in ("on", "onto") and _PLACING.intersection(tokens[max(0, k - 5) : k]):
             out.append("^on")
-        elif tok not in _ROLE_SKIP and tok not in _POSSESSIVES and tok not in _DIRECTIONAL:
+        elif tok not in _ROLE_SKIP and tok not in _POSSESSIVES and tok not in _DIRECTIONAL \
+                and tok not in _HOW_WORDS:  # fmt: skip
             out.append(_role_stem(tok))
     return tuple(out)
+
+
+# Words that say how or where a thing is done, adverb or adjective alike, and move freely:
+# "take an *online* class for *free*" / "take a *free* class *online*" trade no roles.
+_HOW_WORDS: Final = frozenset(
+    {"online", "offline", "free", "abroad", "indoors", "outdoors", "overseas", "alone",
+     "together", "nearby"}
+)  # fmt: skip
 
 
 def _role_stem(tok: str) -> str:
@@ -1514,7 +1534,8 @@ def _order(tokens: tuple[str, ...]) -> tuple[str, ...]:
             if tok in _TWO_WAY_PREPS and _reciprocal(tokens, i) is not None:
                 continue
             out.append("^" + tok)
-        elif tok not in _ROLE_SKIP and tok not in _POSSESSIVES and tok not in _DIRECTIONAL:
+        elif tok not in _ROLE_SKIP and tok not in _POSSESSIVES and tok not in _DIRECTIONAL \
+                and tok not in _HOW_WORDS:  # fmt: skip
             out.append(_role_stem(tok))
     return tuple(out)
 
@@ -1582,6 +1603,10 @@ def _mirror(raw: list[str], tokens: tuple[str, ...]) -> str | None:
     return None
 
 
+# Persons that may stand alone as one side of a pair ("between *me* and the ducks").
+_OBJECT_PERSONS: Final = frozenset({"me", "us", "you", "him", "her", "them"})
+
+
 def _pair_order(tokens: tuple[str, ...]) -> list[int | tuple[int, ...]] | None:
     """Token indices with each symmetric pair's two sides in one order, or None if none.
 
@@ -1599,8 +1624,11 @@ def _pair_order(tokens: tuple[str, ...]) -> list[int | tuple[int, ...]] | None:
             continue
         if joint:
             k = next((k for k in range(i + 2, min(i + 3 + _NP_MAX, n)) if tokens[k] == joint), -1)
-            if k < 0 or not all(t.isalpha() and (t not in _NP_STOP or t in _NP_START)
-                                for t in tokens[i + 1 : k]):  # fmt: skip
+            if k < 0 or not (
+                all(t.isalpha() and (t not in _NP_STOP or t in _NP_START)
+                    for t in tokens[i + 1 : k])
+                or (k == i + 2 and tokens[i + 1] in _OBJECT_PERSONS)  # "between me and ..."
+            ):  # fmt: skip
                 continue
             right = _np_right(tokens, k + 1)
             if right is None:
@@ -1642,8 +1670,9 @@ def _paired(
     """
     flat = [k for g in paired for k in (g if isinstance(g, tuple) else (g,))]
     role_tokens = tuple(
-        "&" + "+".join(_stem(tokens[k]) for k in g if tokens[k] not in _STOPWORDS
-                       and tokens[k] not in _POSSESSIVES)
+        "&" + "+".join(_PERSON.get(tokens[k]) or _stem(tokens[k]) for k in g
+                       if tokens[k] in _OBJECT_PERSONS
+                       or (tokens[k] not in _STOPWORDS and tokens[k] not in _POSSESSIVES))
         if isinstance(g, tuple) else tokens[g] for g in paired
     )  # fmt: skip
     return [raw[k] for k in flat], tuple(tokens[k] for k in flat), role_tokens
@@ -1668,6 +1697,12 @@ def _owns(raw: list[str], tokens: tuple[str, ...]) -> frozenset[tuple[str, str]]
     for i, tok in enumerate(raw):
         low = tok.lower()
         if low in _OWNER_OF:
+            if (
+                i + 1 < len(tokens)
+                and tokens[i + 1] == "own"
+                and (i + 2 == len(tokens) or tokens[i + 2] in _STOPWORDS)
+            ):
+                continue  # "a putter of my own": read at its "of"
             # Only the next word: in "my friend's car" I own the friend, not the car.
             out.update((_OWNER_OF[low], w) for w in content_after(i, 1))
         elif low == "whose" and i == 0:
@@ -1676,16 +1711,27 @@ def _owns(raw: list[str], tokens: tuple[str, ...]) -> frozenset[tuple[str, str]]
             out.update((WH_ROLE_WORD, w) for w in content_after(i, 1))
         elif low.endswith("'s") and low[:-2] not in _NOT_POSSESSIVE:
             out.update((_stem(low[:-2]), w) for w in content_after(i, 2))
+        elif low == "of" and 0 < i < len(tokens) - 2 and tokens[i + 1] in _OWNER_OF \
+                and tokens[i + 2] == "own":  # fmt: skip
+            out.add((_OWNER_OF[tokens[i + 1]], _stem(tokens[i - 1])))  # "a putter of my own"
         elif low == "of" and i > 0 and tokens[i - 1] not in _STOPWORDS \
                 and tokens[i - 1] not in _OF_SKIP:  # fmt: skip
             out.update((w, _stem(tokens[i - 1])) for w in content_after(i, 1))
     return frozenset(out)
 
 
+# Words after which "to" / "from" make a phrase that goes nowhere: "apart from metrics", "in
+# addition to metrics", "similar to", "according to".
+_NO_TRIP_AFTER: Final = frozenset(
+    {"apart", "aside", "addition", "according", "due", "thanks", "prior", "compared",
+     "relative", "similar", "different", "opposed"}
+)  # fmt: skip
+
+
 def _heads(tokens: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     out = []
     for i, tok in enumerate(tokens):
-        if tok in _TOWARDS or tok in _AWAY:
+        if (tok in _TOWARDS or tok in _AWAY) and not (i and tokens[i - 1] in _NO_TRIP_AFTER):
             nxt = next((t for t in tokens[i + 1 :] if t not in _STOPWORDS
                         and t not in _POSSESSIVES), None)  # fmt: skip
             if nxt is not None:
@@ -1808,6 +1854,8 @@ def _spelled_number(tokens: tuple[str, ...], k: int, half_held: bool) -> str | N
             return "0.5"  # compared with other units: "30 minutes"
         if prev == "of" and tokens[max(k - 3, 0) : k - 1] == ("a", "quarter"):
             return "0.25"  # "a quarter of an hour", compared with other units: "15 minutes"
+    if tok == "dozen" and tokens[max(k - 2, 0) : k] == ("half", "a"):
+        return "6"
     if tok == "pair" and prev == "a" and nxt != "of":
         return "2"  # "can a pair finish it"
     if prev == "the" and (tok in _DECADES or (nxt == "s" and _SHORT_DECADE.fullmatch(tok))):
@@ -1843,10 +1891,11 @@ def _quantities(
             last = _canon_number(str(float(last) + 0.5))
             numbers.add(last)
             is_number = True
-        elif tok in _MULTIPLIERS and prev_is_number and (last in numbers or last == "0.5"):
-            # "twelve thousand", "a half-million" spelled out: one number, 12000.
+        elif (tok in _MULTIPLIERS or tok == "dozen") and prev_is_number \
+                and (last in numbers or last == "0.5"):  # fmt: skip
+            # "twelve thousand", "a half-million", "two dozen" spelled out: one number, 12000.
             numbers.discard(last)
-            last = _canon_number(str(float(last) * _MULTIPLIERS[tok]))
+            last = _canon_number(str(float(last) * _MULTIPLIERS.get(tok, 12)))
             numbers.add(last)
             is_number = True
         elif tok in _NUMBER_WORDS and prev_is_number and last in numbers and (
@@ -2291,6 +2340,8 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             numbers_a, numbers_b = numbers_a - {na}, numbers_b - {nb}
             units_a, units_b = units_a - {ua}, units_b - {ub}
     numbers_a, numbers_b = _years_read(numbers_a, numbers_b), _years_read(numbers_b, numbers_a)
+    numbers_a = numbers_a - _definite_count(a.tokens, b.tokens, numbers_b)
+    numbers_b = numbers_b - _definite_count(b.tokens, a.tokens, numbers_a)
     units_a = units_a - _periodic(a.tokens, b.tokens) - _asked_unit(a, b)
     units_b = units_b - _periodic(b.tokens, a.tokens) - _asked_unit(b, a)
     if any(x and y and x != y for x, y in
@@ -2304,6 +2355,35 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     unit_a = dict(a.measures)
     return any(n in unit_a and unit_a[n] != u for n, u in b.measures)
+
+
+# The most things "the N things" counts as known ("the two lines"; "the 1880 census" is a
+# year).
+_FEW: Final = 12
+
+
+def _definite_count(
+    tokens: tuple[str, ...], other: tuple[str, ...], other_numbers: frozenset[str]
+) -> set[str]:
+    """The numbers of "the *two* red rover lines" where ``other`` says "the red rover lines"
+    and names no such number: a count (up to ``_FEW``) the definite article takes as known,
+    not asked."""
+    out = set()
+    for k in range(1, len(tokens) - 1):
+        if tokens[k - 1] != "the" or not (tokens[k].isdigit() or tokens[k] in _NUMBER_WORDS) \
+                or tokens[k] in _PRONOUN_LIKE:  # fmt: skip
+            continue
+        n = tokens[k] if tokens[k].isdigit() else str(_NUMBER_WORDS[tokens[k]])
+        if (
+            n not in other_numbers
+            and n.isdigit()
+            and int(n) <= _FEW
+            and any(
+                other[j] == "the" and other[j + 1] == tokens[k + 1] for j in range(len(other) - 1)
+            )
+        ):
+            out.add(n)
+    return out
 
 
 def _asked_unit(a: TextFeatures, other: TextFeatures) -> set[str]:
@@ -2354,6 +2434,18 @@ def _years_read(numbers: frozenset[str], other: frozenset[str]) -> frozenset[str
 
 # Nouns after "one" that say how, not how many: "in one go", "all in one place".
 _AS_ONE: Final = frozenset({"go", "piece", "sitting", "place", "way", "hit", "shot"})
+# Plurals not made with "-s", as their singular: "one die" / "two dice".
+_IRREGULAR_PLURALS: Final = {
+    "dice": "die", "mice": "mouse", "geese": "goose", "teeth": "tooth", "feet": "foot",
+    "men": "man", "women": "woman", "children": "child", "people": "person", "oxen": "ox",
+    "knives": "knife", "leaves": "leaf", "halves": "half", "wolves": "wolf", "loaves": "loaf",
+    "calves": "calf", "shelves": "shelf", "lives": "life", "wives": "wife", "thieves": "thief",
+}  # fmt: skip
+
+
+def _counted(tok: str) -> str:
+    """The stem of a counted noun, an irregular plural as its singular ("dice" as "die")."""
+    return _stem(_IRREGULAR_PLURALS.get(tok, tok))
 
 
 def _one_against_many(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
@@ -2363,13 +2455,13 @@ def _one_against_many(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     skein" / "in three skeins" names a number on one side only; counted things compare it.
     """
     # "Into one piece", "in one go": what things become or how, not how many there are.
-    ones = {_stem(ta[k + 1]) for k in range(len(ta) - 1)
+    ones = {_counted(ta[k + 1]) for k in range(len(ta) - 1)
             if ta[k] == "one" and ta[k + 1].isalpha() and ta[k + 1] not in _STOPWORDS
             and ta[k + 1] not in _AS_ONE and not (k and ta[k - 1] in ("into", "as"))}  # fmt: skip
     if not ones:
         return False
     return any(
-        _stem(tb[k + 1]) in ones
+        _counted(tb[k + 1]) in ones
         for k in range(len(tb) - 1)
         if tb[k] != "one"
         and (tb[k][:1].isdigit() or tb[k] in _NUMBER_WORDS)
@@ -2555,23 +2647,102 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         # A "what"/"which" question whose noun names no aspect ("which pane", "what are the
         # names") can reword only another open question, never a when / where / who / why
         # ("which city" is a where, and "what is the capital" may ask it).
-        pinned = b if x == _THING else a
+        thing, pinned = (a, b) if x == _THING else (b, a)
+        if thing.tokens[1:2] != () and thing.tokens[1] in _KIT and pinned.aspect in _MEASURED:
+            return True  # "what tools do I need to carve it" / "how long does it take to"
         return pinned.wh_aspect and pinned.aspect in _PINNED_ASPECTS
     return True
 
 
-def _person_replaced(oa: tuple[str, ...], ob: tuple[str, ...]) -> bool:
-    """Whether ``ob`` puts another participant where ``oa`` has a person ("@1") who still
-    takes part in ``ob`` elsewhere: "after I foul, do *I* get to place the coin" / "after I
+def _person_replaced(a: TextFeatures, b: TextFeatures) -> bool:
+    """Whether ``b`` puts another participant where ``a`` has a person ("@1") who still
+    takes part in ``b`` elsewhere: "after I foul, do *I* get to place the coin" / "after I
     foul, does *my opponent* get to place the coin" (the same words but one, the speaker
-    moved to another role). "Can *I* enter" / "can *a beginner* enter" names no one twice."""
+    moved to another role). One person's own other ("a round where *I* scored" / "where *my
+    opponent* scored") is another participant too; a group ("we" / "our team") may be the
+    same people. "Can *I* enter" / "can *a beginner* enter" names no one twice."""
+    oa, ob = a.order, b.order
     if len(oa) != len(ob):
         return False
     diff = [k for k, (x, y) in enumerate(zip(oa, ob, strict=True)) if x != y]
     if len(diff) != 1:
         return False
     x, y = oa[diff[0]], ob[diff[0]]
-    return x[:1] == "@" and y[:1] not in ("@", "^") and y.isalpha() and x in ob
+    if x[:1] != "@" or y[:1] in ("@", "^") or not y.isalpha():
+        return False
+    return x in ob or (x in _SINGLE_PERSONS and (x, y) in b.owns)
+
+
+def _pair_member_swapped(ra: tuple[str, ...], rb: tuple[str, ...]) -> bool:
+    """Whether a participant outside a pair in ``ra`` is inside it in ``rb`` and one of its
+    sides is outside instead: "should *I* stand between the dog and the sheep" / "should *the
+    dog* stand between me and the sheep"."""
+    pairs_a = [frozenset(w[1:].split("+")) for w in ra if w[:1] == "&"]
+    pairs_b = [frozenset(w[1:].split("+")) for w in rb if w[:1] == "&"]
+    if len(pairs_a) != 1 or len(pairs_b) != 1:
+        return False
+    (pa,), (pb,) = pairs_a, pairs_b
+    gone, came = pa - pb, pb - pa
+    if len(gone) != 1 or len(came) != 1:
+        return False
+    (x,), (y,) = gone, came  # x left the pair, y joined it
+    return x in rb and x not in ra and y in ra and y not in rb
+
+
+def _stranded_passive(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether ``ta`` says "who was scored on" where ``tb`` says "who scored": the one a
+    passive's stranded preposition points back to is acted on, not acting ("the player who
+    was scored on" / "the player who scored")."""
+    for k in range(len(ta) - 3):
+        if ta[k] not in ("who", "that") or ta[k + 1] not in _BE or ta[k + 3] not in _STRANDED:
+            continue
+        verb, after = _role_stem(ta[k + 2]), ta[k + 4 : k + 5]
+        for j in range(len(tb) - 1):
+            # The preposition has no object: the clause ends, or what follows it follows
+            # "who scored" in the other text too ("... scored on *take* the next kickoff").
+            if (
+                tb[j] == ta[k]
+                and _role_stem(tb[j + 1]) == verb
+                and (not after or after[0] in _STOPWORDS or tb[j + 2 : j + 3] == after)
+            ):
+                return True
+    return False
+
+
+def _whose_passive(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether ``ta`` says "the team *whose* kubbs were knocked over" where ``tb`` says "the
+    team *that* knocked the kubbs over": the one whose things are acted on against the one
+    acting on them."""
+    for k in range(len(ta) - 3):
+        if ta[k] != "whose" or ta[k + 2] not in _BE:
+            continue
+        owned, verb = _stem(ta[k + 1]), _role_stem(ta[k + 3])
+        for j in range(len(tb) - 2):
+            if tb[j] in ("who", "that", "which") and _role_stem(tb[j + 1]) == verb and \
+                    owned in {_stem(t) for t in tb[j + 2 : j + 5]}:  # fmt: skip
+                return True
+    return False
+
+
+# Prepositions a passive may leave at its end ("who was scored on", "who was shot at").
+_STRANDED: Final = frozenset({"on", "upon", "against", "at"})
+
+
+def _persons_traded(oa: tuple[str, ...], ob: tuple[str, ...]) -> bool:
+    """Whether two participants, one of them a person ("@1"), trade places with words
+    between them and everything else kept: "if *I* can fly and *my opponent* can't" / "if *my
+    opponent* can fly and *I* can't". Two sides of one "and" ("I and my partner") are
+    neighbours and trade freely."""
+    if len(oa) != len(ob):
+        return False
+    diff = [k for k, (x, y) in enumerate(zip(oa, ob, strict=True)) if x != y]
+    if len(diff) != 2 or diff[1] - diff[0] < 2:
+        return False
+    x, y = oa[diff[0]], oa[diff[1]]
+    return (
+        ob[diff[0]] == y and ob[diff[1]] == x and "@" in (x[:1], y[:1])
+        and "^" not in (x[:1], y[:1]) and (x.lstrip("@") + y.lstrip("@")).isalnum()
+    )  # fmt: skip
 
 
 def _what_or_how(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
@@ -2618,9 +2789,14 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     """
     # One word changed, the speaker moved to another role: read before an "and" switches the
     # rest off ("hide and seek with my toddler when my toddler is hiding" / "when I'm hiding").
-    if _person_replaced(a.order, b.order) or _person_replaced(b.order, a.order):
+    if _person_replaced(a, b) or _person_replaced(b, a) or _persons_traded(a.order, b.order):
         return True
-    if any(_symmetric(t) for t in (a.tokens, b.tokens)):
+    if any(f(x.tokens, y.tokens) for f in (_stranded_passive, _whose_passive)
+           for x, y in ((a, b), (b, a))):  # fmt: skip
+        return True
+    if _pair_member_swapped(a.roles, b.roles):
+        return True
+    if _symmetric(a.tokens, b.tokens) or _symmetric(b.tokens, a.tokens):
         return False
     # Whose: "my boss's assistant" / "my assistant's boss", "the son of my cousin".
     if any((y, x) in b.owns and (y, x) not in a.owns and (x, y) not in b.owns
@@ -2628,6 +2804,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     names = frozenset(a.entities) & frozenset(b.entities)
     if _owner_changed(a, b) or _owner_changed(b, a) or _transposed(a.tokens, b.tokens, names):
+        return True
+    if _owned_by_own(a, b) or _owned_by_own(b, a):
         return True
     if _converse_swapped(a.tokens, b.tokens):
         return True
@@ -2686,7 +2864,10 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             return True
     if _CLAUSE_WORDS.intersection(a.tokens) != _CLAUSE_WORDS.intersection(b.tokens):
         return False  # one text's clauses joined another way: their order is free
-    return _crossed(a.order, b.order)
+    # A phrase moved whole (a setting put first, a direction kept) crosses nothing.
+    return _crossed(
+        tuple(w for w in a.order if w not in kept), tuple(w for w in b.order if w not in kept)
+    )
 
 
 # Prepositions that open a phrase of setting a question may put first ("In futsal, is ...").
@@ -2696,14 +2877,16 @@ _SETTING_PREPS: Final = frozenset({"in", "on", "at", "during", "for", "under", "
 def _fronted(ta: tuple[str, ...], tb: tuple[str, ...]) -> set[str]:
     """The role words of a phrase of setting that opens ``ta`` ("*In canoe polo*, is ...")
     and that ``tb`` has after the same preposition elsewhere ("... a foul in canoe polo"):
-    the phrase moved whole, which trades no roles."""
+    the phrase moved whole, which trades no roles. A number is a word of it ("For Warhammer
+    40,000, ...")."""
     if len(ta) < 3 or ta[0] not in _SETTING_PREPS:
         return set()
     k = 1
     while k < len(ta) and ta[k] in _NP_DETERMINERS:
         k += 1
     phrase: list[str] = []
-    while k < len(ta) and len(phrase) < 3 and ta[k] not in _STOPWORDS and ta[k].isalpha():
+    while k < len(ta) and len(phrase) < 3 and ta[k] not in _STOPWORDS and \
+            (ta[k].isalpha() or ta[k][:1].isdigit()):  # fmt: skip
         phrase.append(ta[k])
         k += 1
     if not phrase:
@@ -2715,7 +2898,8 @@ def _fronted(ta: tuple[str, ...], tb: tuple[str, ...]) -> set[str]:
         while j < len(tb) and tb[j] in _NP_DETERMINERS:
             j += 1
         if list(tb[j : j + len(phrase)]) == phrase:
-            return {_role_stem(w) for w in phrase}
+            # The preposition moves with it ("under" is a role word, "in" a stopword).
+            return {_role_stem(w) for w in (ta[0], *phrase)}
     return set()
 
 
@@ -2972,6 +3156,19 @@ def _owner_changed(a: TextFeatures, b: TextFeatures) -> bool:
     return False
 
 
+def _owned_by_own(a: TextFeatures, b: TextFeatures) -> bool:
+    """Whether a thing one person's own other has in ``a`` is that person's in ``b``: "on *my
+    opponent's* side" / "on *my* side", "my son's phone" / "my phone". Only a single person
+    ("I", "you", "he", "she") as owner: "our team's side" may be "our side"."""
+    for x, w in a.owns:
+        if x[:1] == "@" or (x, w) in b.owns:
+            continue
+        for y, v in b.owns:
+            if v == w and y in _SINGLE_PERSONS and (y, x) in a.owns and (y, w) not in a.owns:
+                return True
+    return False
+
+
 def _apart(x: str, y: str, *sequences: tuple[str, ...]) -> bool:
     """Whether ``x`` and ``y`` are two participants rather than one compound name.
 
@@ -2990,21 +3187,35 @@ def _apart(x: str, y: str, *sequences: tuple[str, ...]) -> bool:
 # bead" / "what bead size"): right after "what" / "which", such a pair is not turned round.
 _ASKED_ATTRIBUTES: Final = frozenset(
     {"size", "color", "colour", "type", "kind", "brand", "weight", "length", "width", "shape",
-     "style", "grade", "gauge", "thickness"}
+     "style", "grade", "gauge", "thickness", "density", "volume", "height", "depth"}
 )  # fmt: skip
 
 
-def _symmetric(tokens: tuple[str, ...]) -> bool:
+def _symmetric(tokens: tuple[str, ...], other: tuple[str, ...] = ()) -> bool:
     """Whether ``tokens`` compare or join two sides ("X or Y", "the difference between"),
-    whose order then says nothing; "yes or no" is one phrase, not two sides."""
+    whose order then says nothing. "Yes or no" is one phrase, not two sides, and so is an
+    "and" / "or" that ``other`` has between the same two content words: a name kept whole ("is
+    Ludo more luck-based than *snakes and ladders*" / the reverse) joins nothing that moved.
+    "The water bill or the tenant" / "... or the landlord" joins sides that did."""
     found = _SYMMETRIC.intersection(tokens)
-    if found != {"or"}:
-        return bool(found)
+    if not found <= {"or", "and"}:
+        return True
+    kept = {_joined(other, k) for k, t in enumerate(other) if t in found}
     return any(
-        t == "or"
-        and not (0 < k < len(tokens) - 1 and tokens[k - 1] == "yes" and tokens[k + 1] == "no")
+        t in found
+        and (_joined(tokens, k) not in kept or None in _joined(tokens, k))
+        and not (t == "or" and 0 < k < len(tokens) - 1 and tokens[k - 1] == "yes"
+                 and tokens[k + 1] == "no")
         for k, t in enumerate(tokens)
-    )
+    )  # fmt: skip
+
+
+def _joined(tokens: tuple[str, ...], k: int) -> tuple[str | None, str, str | None]:
+    """The word ``tokens[k]`` ("and" / "or") joins and the content words on either side of
+    it (``None`` where the next word is not one: "the bill or *the* tenant")."""
+    before = tokens[k - 1] if k and tokens[k - 1] not in _STOPWORDS else None
+    after = tokens[k + 1] if k + 1 < len(tokens) and tokens[k + 1] not in _STOPWORDS else None
+    return before, tokens[k], after
 
 
 def _transposed(
@@ -3016,7 +3227,9 @@ def _transposed(
     word of a compound names the thing, so turning it round names another thing. Adverbs
     ("-ly") move freely and are not counted, nor do two words of a name capitalised in both
     texts (``names``): "the World Backgammon Championship" / "the Backgammon World
-    Championship" is one event.
+    Championship" is one event. After an article, a name and its kind turn round freely ("the
+    typeface Helvetica" / "the Helvetica typeface"); "has Kilkenny beaten" / "has beaten
+    Kilkenny" still trades roles.
     """
     if len(ta) != len(tb):
         return False
@@ -3024,8 +3237,10 @@ def _transposed(
     if len(diff) != 2 or diff[1] != diff[0] + 1:
         return False
     x, y = ta[diff[0]], ta[diff[1]]
-    if x in names and y in names:
-        return False
+    if (x in names and y in names) or (
+        (x in names or y in names) and diff[0] and ta[diff[0] - 1] in _NP_DETERMINERS
+    ):
+        return False  # a name beside its kind: "the typeface Helvetica" / "the Helvetica ..."
     if diff[0] and ta[diff[0] - 1] in ("what", "which") and {x, y} & _ASKED_ATTRIBUTES:
         return False  # "what thread color" / "what color thread": one attribute asked
     return (tb[diff[0]], tb[diff[1]]) == (y, x) and all(
