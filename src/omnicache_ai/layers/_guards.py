@@ -141,6 +141,9 @@ _AUX_NT: Final = frozenset({"do", "does", "did", "is", "are", "was", "were", "ca
 # "make impossible". Matched on the joined tokens (hyphens split words).
 _NEGATOR_PHRASES: Final = (" off limits ", " rule out ", " rules out ", " ruled out ",
                            " ruling out ", " other than ")  # fmt: skip
+# Words before "apart from" that make it a comparison or a distance ("what sets X apart
+# from Y", "tell X apart from Y", "how far apart from each other").
+_SETTING_APART: Final = frozenset({"set", "sets", "setting", "tell", "telling", "far", "miles"})
 # "Permit needed or not?", "whether or not I need one": an alternative question asks what the
 # plain one asks, so its "not" / "no" is not counted.
 _OR_NOT: Final = re.compile(r"\bwhether or not\b|\bor (?:not|no)\b(?=\s*(?:[?.!,:;)]|$))")
@@ -211,6 +214,10 @@ _ANTONYMS: Final = (
     ("deep", "shallow"), ("loud", "quiet"), ("rich", "poor"), ("major", "minor"),
     ("senior", "junior"), ("plus", "minus"), ("positiv", "negativ"), ("true", "false"),
     ("male", "female"), ("summer", "winter"), ("clockwise", "counterclockwise"),
+    ("toward", "away"), ("attack", "defend"), ("advanced", "beginner"),
+    ("experienced", "beginner"), ("expert", "beginner"), ("expert", "novice"),
+    ("advanced", "novice"), ("experienced", "novice"), ("intermediate", "beginner"),
+    ("advanced", "intermediate"), ("men", "women"),
     # Inclusion said with other verbs: "what to include" / "what to leave off" ("banned",
     # "forbidden", "illegal" negate: see _NEGATORS).
     ("includ", "omit"),
@@ -714,8 +721,16 @@ _LEADING_STATEMENTS: Final = re.compile(
 )
 # A question word asked on its own after a statement ("My ears hurt when I dive, why?").
 _TRAILING_WH: Final = re.compile(
-    r"[^?]*[,;:-]\s*(why|when|where|who|how come)\s*\?+\s*$", re.IGNORECASE | re.DOTALL
+    r"[^?]*[,;:-]\s*(?:and\s+)?(why|when|where|who|how come)\s*\?+\s*$",
+    re.IGNORECASE | re.DOTALL,
 )
+# "How did X get its name": the three words that ask why X is called so.
+_NAME_GOT: Final = frozenset(
+    (g, o, n) for g in ("get", "got") for o in ("its", "their", "the", "his", "her")
+    for n in ("name", "names", "nickname")
+)  # fmt: skip
+# "Is there anywhere / somewhere ..." asks where.
+_ANYWHERE: Final = frozenset({("anywhere",), ("somewhere",), ("anyplace",), ("someplace",)})
 # A "what"/"which" question whose next word names no aspect: it asks for a thing.
 _THING: Final = "thing"
 # Aspects a "what"/"which" question about a thing cannot reword: "why do windows have a hole"
@@ -736,6 +751,9 @@ _EXTRAPOSING: Final = frozenset({"is", "was", "isnt", "wasnt", "would", "will", 
 _PINNED_ASPECTS: Final = frozenset({"time", "place", "person", "reason"})
 # Things needed, asked with "what" / "which": no amount, length or time rewords them ("what
 # tools do I need" / "how long does it take").
+# Words of a "what" question that asks for a thing's other names ("what else is it
+# called", "what other names", "nicknames"), not why it has its name.
+_OTHER_NAMES: Final = frozenset({"else", "other", "nicknames", "aliases", "nickname", "alias"})
 _MEASURED: Final = frozenset(
     {"duration", "process", "lifespan", "frequency", "amount", "time"}
 )  # fmt: skip
@@ -745,7 +763,8 @@ _KIT: Final = frozenset(
 # Verbs after "what" that ask for a cause: "what makes bread rise" asks why it rises.
 _CAUSING: Final = frozenset(
     {"makes", "made", "causes", "caused", "cause", "make", "leads", "led", "triggers",
-     "triggered", "drives", "drove", "making", "causing"}
+     "triggered", "drives", "drove", "making", "causing", "motivated", "motivates",
+     "prompted", "prompts"}
 )  # fmt: skip
 # Question words fused with their verb ("what's"), split back before the aspect is read.
 _WH_CONTRACTIONS: Final = {
@@ -945,6 +964,8 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
             continue
         rest = [t for t in tokens[i + 1 :] if t not in _HEDGES]
         nxt = rest[0] if rest else ""
+        if tok == "how" and _NAME_GOT.intersection(zip(rest, rest[1:], rest[2:], strict=False)):
+            return "naming", True  # "how did the street get its name": why it is called so
         if i > 1 and tokens[0] in _IMPERATIVES and tokens[1] not in _OBJECT_PRONOUNS:
             # "Explain the customs observed when someone is buried": the question word opens
             # a clause inside the object, not the question ("tell me when" does ask when).
@@ -1927,7 +1948,22 @@ def _quantities(
         prev_is_number = is_number
     if "'" in lowered:
         _mark_short_years(numbers, lowered)
-    return numbers, units, dates, measures
+    return _speeds_split(numbers, units, dates, measures)
+
+
+# Speeds written as one word, as the distance and the hour "km/h" and "miles per hour" name.
+_SPEED_PARTS: Final = {"mph": "mile", "kmh": "km"}
+
+
+def _speeds_split(
+    numbers: set[str], units: set[str], dates: set[str], measures: set[tuple[str, str]]
+) -> tuple[set[str], set[str], set[str], set[tuple[str, str]]]:
+    """The quantities with "mph" / "kph" read as a distance an hour, as "miles per hour" and
+    "km/h" are: "30 kph" is "30 km/h", and "30 mph" converts to "48 km/h"."""
+    if not _SPEED_PARTS.keys() & units:
+        return numbers, units, dates, measures
+    units = {_SPEED_PARTS.get(u, u) for u in units} | {"h"}
+    return numbers, units, dates, {(n, _SPEED_PARTS.get(u, u)) for n, u in measures}
 
 
 def _unit(tokens: tuple[str, ...], k: int, lowered: str, after_number: bool) -> str | None:
@@ -2006,6 +2042,16 @@ def features(text: str) -> TextFeatures:
     if _NEGATOR_PHRASE_WORDS.intersection(tokens):
         joined = " " + " ".join(tokens) + " "
         negations += sum(joined.count(phrase) for phrase in _NEGATOR_PHRASES)
+    # "Apart from X" / "besides X" leave X out ("who played it *apart from* the court"), as
+    # "other than" does; "what sets X apart from Y" compares, and "in addition to X" says the
+    # same as "besides X".
+    negations += sum(
+        1 for k, t in enumerate(tokens)
+        if (t == "besides" or (t == "apart" and tokens[k + 1 : k + 2] == ("from",)))
+        and not _SETTING_APART.intersection(tokens[max(0, k - 6) : k])
+    )  # fmt: skip
+    if "addition" in tokens:
+        negations += " in addition to " in " " + " ".join(tokens) + " "
     if "neither" in tokens and "nor" in tokens:
         negations -= 1  # "with neither a hoop nor a frame" says "not" once
     if "or" in tokens:
@@ -2122,11 +2168,14 @@ def _asked(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
     opens the clause before the comma, not the question. So do statements ending before it:
     "My neighbour keeps talking about crutching. When do sheep need it?" asks when (its first
     six words hold no question word). A question word asked alone after a statement is what
-    the text asks: "My ears hurt when I dive, why?" asks why, not when.
+    the text asks: "My ears hurt when I dive, why?" asks why, not when ("..., and where?"
+    asks where); "is there anywhere I can play" asks where.
     """
     trailing = _TRAILING_WH.match(text)
     if trailing is not None:
         return ("why",) if trailing.group(1).lower() == "how come" else (trailing.group(1).lower(),)
+    if tokens[:2] in (("is", "there"), ("are", "there")) and tokens[2:3] in _ANYWHERE:
+        return ("where", *tokens[3:])  # "is there anywhere I can play": where can I play
     m = _LEADING_CLAUSE.match(text) or _LEADING_STATEMENTS.match(text)
     if m is None:
         return tokens
@@ -2234,8 +2283,29 @@ def negation_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         sb = b.sides or _sides(b.tokens)
         if any((("in" if side == "out" else "out"), place) in sb for side, place in sa):
             return True
+    if _less_against_more(a.tokens, b.tokens) or _less_against_more(b.tokens, a.tokens):
+        return True
     other = b.polarity
     return any(mark != 3 and other.get(i, mark) == 3 - mark for i, mark in a.polarity.items())
+
+
+def _less_against_more(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether ``ta`` asks for "less X" where ``tb`` asks for X's "-er" form ("make it *less
+    bouncy*" / "make it *bouncier*"), and ``tb`` says "less" nowhere."""
+    if "less" not in ta or "less" in tb:
+        return False
+    for k in range(len(ta) - 1):
+        adj = ta[k + 1]
+        if ta[k] != "less" or len(adj) < _SHORT_ADJECTIVE or not adj.isalpha():
+            continue
+        forms = {adj + "er", adj + "r", adj[:-1] + "ier", adj + adj[-1] + "er"}
+        if forms.intersection(tb):
+            return True
+    return False
+
+
+# The shortest adjective "less" is read with ("less hot" / "hotter").
+_SHORT_ADJECTIVE: Final = 3
 
 
 def _negations(a: TextFeatures, b: TextFeatures) -> int:
@@ -2650,6 +2720,8 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         thing, pinned = (a, b) if x == _THING else (b, a)
         if thing.tokens[1:2] != () and thing.tokens[1] in _KIT and pinned.aspect in _MEASURED:
             return True  # "what tools do I need to carve it" / "how long does it take to"
+        if pinned.aspect in ("naming", "origin") and _OTHER_NAMES.intersection(thing.tokens):
+            return True  # "what else is it called" / "why is it called that"
         return pinned.wh_aspect and pinned.aspect in _PINNED_ASPECTS
     return True
 
@@ -3365,6 +3437,9 @@ def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
             # A verb and its particle (up / off / out / down), one lemma to WordNet: "pick up"
             # is not "pick".
             lemma = phrasal_verb(t, nxt)
+            turned = (t, _UP_DOWN.get(nxt, ""))
+            if lemma is None and turned in zip(other.tokens, other.tokens[1:], strict=False):
+                lemma = f"{t}_{nxt}"  # "move up" / "move down": opposites WordNet lacks
             if lemma is not None:
                 out.append(lemma)
                 measure.add(k + 1)
@@ -3378,6 +3453,10 @@ def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
             continue
         out.append(_SHORTENED.get(t) or _INTERCHANGEABLE.get(t, t))
     return tuple(out)
+
+
+# The particles whose verbs go opposite ways ("move up a level" / "move down a level").
+_UP_DOWN: Final = {"up": "down", "down": "up"}
 
 
 def _idiom_at(toks: tuple[str, ...], k: int) -> tuple[str, int] | None:
