@@ -26,10 +26,11 @@ Settings (``floor``, ``min_score``) are chosen by one rule, *the most paraphrase
 most 5% of near-misses served*, on part of ``shared/data/hard_negatives_dev.json`` and reported
 on the rest: leave-one-kind-out and leave-one-domain-out. The setting chosen on the whole dev
 set is then reported, unchanged, on the blind sets in ``benchmarks/data/`` (written for
-evaluation only). The model reported last in ``docs/semantic.md`` was trained on the first
-ten blind sets and ``pair_train_1..11.json``, never on the dev set or the eleventh blind set
-(see ``scripts/train_pair_model.py``); the twentieth is not printed (unread). Spent sets'
-lines (a set the checks' latest round or the model was fitted on) are labelled as fits.
+evaluation only). A model from ``scripts/train_pair_model.py`` is trained on
+``pair_train_1..11.json``, the authored triples and the blind sets that script lists as
+spent, never on the dev set or the sets it keeps for evaluation; the newest blind set is not
+printed (unread). Spent sets' lines (a set the checks' latest round or the model was fitted
+on) are labelled as fits.
 With
 ``--loko-models``, each kind's figures come from a model
 trained without that kind's triples (and its group's: see ``KIND_GROUPS`` in the training
