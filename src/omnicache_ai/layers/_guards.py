@@ -587,7 +587,7 @@ _WHAT_ASPECT: Final = {
 _HEDGES: Final = frozenset(
     {"usually", "typically", "generally", "normally", "often", "commonly", "actually",
      "exactly", "really", "mostly", "most", "likely", "directly", "ultimately", "ordinarily",
-     "frequently", "regularly", "customarily"}
+     "frequently", "regularly", "customarily", "even"}
 )  # fmt: skip
 # After "what is", these start an attribute ("what is the price"), not a definition.
 _DETERMINERS: Final = frozenset(
@@ -721,7 +721,8 @@ _LEADING_STATEMENTS: Final = re.compile(
 )
 # A question word asked on its own after a statement ("My ears hurt when I dive, why?").
 _TRAILING_WH: Final = re.compile(
-    r"[^?]*[,;:-]\s*(?:and\s+)?(why|when|where|who|how come)\s*\?+\s*$",
+    r"[^?]*[,;:?-]\s*(?:and\s+)?((?:why|when|where|who|which|how come)\b(?:\s+[\w']+){0,4})"
+    r"\s*\?+\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 # "How did X get its name": the three words that ask why X is called so.
@@ -742,6 +743,8 @@ _STARTERS: Final = frozenset({"i", "we", "you", "one", "beginners", "newcomers"}
 _LASTING: Final = frozenset({"last", "lasts", "live", "lives", "survive", "survives"})
 _TAKING: Final = frozenset({"take", "takes", "took", "taking"})
 _LIFESPAN_OR_PROCESS: Final = frozenset({"lifespan", "process"})
+_AMOUNT_OR_SIZE: Final = frozenset({"amount", "size"})
+_NAMING_OR_ORIGIN: Final = frozenset({"naming", "origin"})
 # Both are durations to every other aspect ("what is the lifespan of" / "how long does ...").
 _DURATIONS: Final = {"lifespan": "duration", "process": "duration"}
 # Nouns after "time" that make it a length of time: "what is the time limit" asks how long.
@@ -2173,7 +2176,9 @@ def _asked(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
     """
     trailing = _TRAILING_WH.match(text)
     if trailing is not None:
-        return ("why",) if trailing.group(1).lower() == "how come" else (trailing.group(1).lower(),)
+        # The short question after the statement, read alone ("..., which town hosts it?").
+        asked = tuple(t.lower().replace("'", "") for t in _WORD_RE.findall(trailing.group(1)))
+        return ("why", *asked[2:]) if asked[:2] == ("how", "come") else asked
     if tokens[:2] in (("is", "there"), ("are", "there")) and tokens[2:3] in _ANYWHERE:
         return ("where", *tokens[3:])  # "is there anywhere I can play": where can I play
     m = _LEADING_CLAUSE.match(text) or _LEADING_STATEMENTS.match(text)
@@ -2695,6 +2700,16 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         False
     """
     x, y = a.aspect, b.aspect
+    if {x, y} == _AMOUNT_OR_SIZE:
+        # "How many inches of clay" asks how deep it is: a length counted is a size.
+        counted = a if x == "amount" else b
+        unit = _unit_after_how(counted.tokens)
+        return unit is None or _UNIT_SIZES.get(unit, ("",))[0] != "length"
+    if {x, y} == _NAMING_OR_ORIGIN:
+        # "Where does the name come from" asks why it is called so; "where did the game
+        # come from" asks where the game began.
+        origin = a if x == "origin" else b
+        return not _NAMES.intersection(origin.tokens)
     if {x, y} == _LIFESPAN_OR_PROCESS:
         return True  # "how long does it last" / "how long does it take to build"
     x, y = (_DURATIONS.get(x, x) if x else None), (_DURATIONS.get(y, y) if y else None)
