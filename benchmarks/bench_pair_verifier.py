@@ -77,6 +77,7 @@ from bench_semantic_quality import (
     BLIND24,
     BLIND25,
     BLIND26,
+    BLIND27,
     DEV,
     PAIRS,
     SPENT,
@@ -293,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear re
                   for p in (BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7, BLIND8, BLIND9,
                             BLIND10, BLIND11, BLIND12, BLIND13, BLIND14, BLIND15,
                             BLIND16, BLIND17, BLIND18, BLIND19, BLIND20,
-                            BLIND21, BLIND22, BLIND23, BLIND24, BLIND25, BLIND26)
+                            BLIND21, BLIND22, BLIND23, BLIND24, BLIND25, BLIND26,
+                            BLIND27)
                   if p.exists()}  # fmt: skip
     blind_out = {name: _outcomes(emb, items, scores, default_thr)
                  for name, items in blind_sets.items()}  # fmt: skip
