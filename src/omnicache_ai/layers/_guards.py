@@ -543,6 +543,7 @@ _HOW_ASPECT: Final = {
     "small": "size", "tall": "size", "high": "size", "heavy": "size", "wide": "size",
     "deep": "size", "fast": "speed", "quickly": "speed", "soon": "time", "early": "time",
     "late": "time", "come": "reason", "hard": "difficulty", "easy": "difficulty",
+    "tough": "difficulty", "rough": "difficulty",
     "difficult": "difficulty", "hot": "temperature", "cold": "temperature",
     "warm": "temperature", "safe": "safety", "dangerous": "safety", "expensive": "amount",
     "costly": "amount", "cheap": "amount", "likely": "likelihood", "common": "likelihood",
@@ -582,6 +583,8 @@ _WHAT_ASPECT: Final = {
     "part": "place", "parts": "place", "nation": "place", "nations": "place", "village": "place",
     "villages": "place", "towns": "place", "county": "place", "counties": "place",
     "regions": "place", "venues": "place",
+    # What a thing is good for asks why one would choose it ("why stand in the upper court").
+    "advantage": "purpose", "advantages": "purpose", "benefit": "purpose", "benefits": "purpose",
 }  # fmt: skip
 # Adverbs that sit between a question word and what it asks ("what usually causes").
 _HEDGES: Final = frozenset(
@@ -632,7 +635,8 @@ _COMPATIBLE_ASPECTS: Final = frozenset(
     {frozenset({"access", "place"}), frozenset({"access", "method"}),
      frozenset({"time", "date"}), frozenset({"age", "time"}), frozenset({"age", "date"}),
      frozenset({"reason", "purpose"}), frozenset({"quality", "method"}),
-     frozenset({"origin", "place"}), frozenset({"naming", "origin"})}
+     frozenset({"origin", "place"}), frozenset({"naming", "origin"}),
+     frozenset({"likelihood", "frequency"})}
 )  # fmt: skip
 # Nouns for a name: "the origin of the term" asks why a thing is called so.
 _NAMES: Final = frozenset({"name", "names", "term", "word", "phrase", "expression", "nickname"})
@@ -721,7 +725,8 @@ _LEADING_STATEMENTS: Final = re.compile(
 )
 # A question word asked on its own after a statement ("My ears hurt when I dive, why?").
 _TRAILING_WH: Final = re.compile(
-    r"[^?]*[,;:?-]\s*(?:and\s+)?((?:why|when|where|who|which|how come)\b(?:\s+[\w']+){0,4})"
+    r"[^?]*[,;:?-]\s*(?:and\s+)?(?:if\s+so,?\s+)?"
+    r"((?:why|when|where|who|which|how come)\b(?:\s+[\w']+){0,4})"
     r"\s*\?+\s*$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -754,6 +759,10 @@ _EXTRAPOSING: Final = frozenset({"is", "was", "isnt", "wasnt", "would", "will", 
 _PINNED_ASPECTS: Final = frozenset({"time", "place", "person", "reason"})
 # Things needed, asked with "what" / "which": no amount, length or time rewords them ("what
 # tools do I need" / "how long does it take").
+# Aspects of how to do a thing, which "what happens when ..." (what follows it) never asks.
+_HOW_TO: Final = frozenset({"method", "access"})
+# Who does it in "how do *you* / *I* / *we* ...": a way for a person, not how a thing changes.
+_DOERS: Final = frozenset({("you",), ("i",), ("we",), ("one",)})
 # Words of a "what" question that asks for a thing's other names ("what else is it
 # called", "what other names", "nicknames"), not why it has its name.
 _OTHER_NAMES: Final = frozenset({"else", "other", "nicknames", "aliases", "nickname", "alias"})
@@ -2737,6 +2746,9 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             return True  # "what tools do I need to carve it" / "how long does it take to"
         if pinned.aspect in ("naming", "origin") and _OTHER_NAMES.intersection(thing.tokens):
             return True  # "what else is it called" / "why is it called that"
+        if thing.tokens[1:2] in (("happens",), ("happen",)) and pinned.aspect in _HOW_TO \
+                and pinned.tokens[2:3] in _DOERS:  # fmt: skip
+            return True  # "what happens when you get a penalty" / "how do you get a penalty"
         return pinned.wh_aspect and pinned.aspect in _PINNED_ASPECTS
     return True
 
@@ -2815,6 +2827,22 @@ def _whose_passive(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
 _STRANDED: Final = frozenset({"on", "upon", "against", "at"})
 
 
+def _numbers_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether the texts are the same words with two numbers trading places: "a *110*-average
+    bowler against a *90*-average bowler" / "a *90*-average bowler against a *110*-average
+    bowler". Two numbers side by side in one "and" / "or" / "by" trade freely ("10 by 20")."""
+    if len(ta) != len(tb):
+        return False
+    diff = [k for k, (x, y) in enumerate(zip(ta, tb, strict=True)) if x != y]
+    if len(diff) != 2 or diff[1] - diff[0] < 2:
+        return False
+    i, j = diff
+    return (
+        ta[i] == tb[j] and ta[j] == tb[i] and _is_number(ta[i]) and _is_number(ta[j])
+        and not (j - i == 2 and ta[i + 1] in ("and", "or", "by", "x"))
+    )  # fmt: skip
+
+
 def _persons_traded(oa: tuple[str, ...], ob: tuple[str, ...]) -> bool:
     """Whether two participants, one of them a person ("@1"), trade places with words
     between them and everything else kept: "if *I* can fly and *my opponent* can't" / "if *my
@@ -2877,6 +2905,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     # One word changed, the speaker moved to another role: read before an "and" switches the
     # rest off ("hide and seek with my toddler when my toddler is hiding" / "when I'm hiding").
     if _person_replaced(a, b) or _person_replaced(b, a) or _persons_traded(a.order, b.order):
+        return True
+    if _numbers_traded(a.tokens, b.tokens):
         return True
     if any(f(x.tokens, y.tokens) for f in (_stranded_passive, _whose_passive)
            for x, y in ((a, b), (b, a))):  # fmt: skip
