@@ -744,7 +744,9 @@ _THING: Final = "thing"
 # After "how long": verbs of lasting ("how long does it last / do they live") and of taking
 # time ("how long does it take"), which split a duration into a lifespan and a job's length.
 # "Where do I start" asks how to begin; "where did surfing start" asks where it began.
-_STARTERS: Final = frozenset({"i", "we", "you", "one", "beginners", "newcomers"})
+# The one asking, as the question names them ("how do *I* ...", "where do *you* start").
+_ASKERS: Final = frozenset({"i", "we", "you", "one"})
+_STARTERS: Final = _ASKERS | {"beginners", "newcomers"}
 _LASTING: Final = frozenset({"last", "lasts", "live", "lives", "survive", "survives"})
 _TAKING: Final = frozenset({"take", "takes", "took", "taking"})
 _LIFESPAN_OR_PROCESS: Final = frozenset({"lifespan", "process"})
@@ -761,8 +763,6 @@ _PINNED_ASPECTS: Final = frozenset({"time", "place", "person", "reason"})
 # tools do I need" / "how long does it take").
 # Aspects of how to do a thing, which "what happens when ..." (what follows it) never asks.
 _HOW_TO: Final = frozenset({"method", "access"})
-# Who does it in "how do *you* / *I* / *we* ...": a way for a person, not how a thing changes.
-_DOERS: Final = frozenset({("you",), ("i",), ("we",), ("one",)})
 # Words of a "what" question that asks for a thing's other names ("what else is it
 # called", "what other names", "nicknames"), not why it has its name.
 _OTHER_NAMES: Final = frozenset({"else", "other", "nicknames", "aliases", "nickname", "alias"})
@@ -821,6 +821,15 @@ _PAIR_OPENERS: Final = {"between": "and", "both": "and", "vs": "", "versus": ""}
 # Stopwords minus the verbs that take a giver and a receiver ("I give you" / "you give me").
 _ROLE_SKIP: Final = _STOPWORDS - {"give", "get", "make", "show", "tell", "find", "let", "need",
                                   "want"}  # fmt: skip
+# Words that say how or where a thing is done, adverb or adjective alike, and move freely:
+# "take an *online* class for *free*" / "take a *free* class *online*" trade no roles.
+_HOW_WORDS: Final = frozenset(
+    {"online", "offline", "free", "abroad", "indoors", "outdoors", "overseas", "alone",
+     "together", "nearby"}
+)  # fmt: skip
+# What is never a role word: stopwords (but verbs of giving and making), possessives,
+# directions and words of how.
+_NOT_ROLE_WORDS: Final = _ROLE_SKIP | _POSSESSIVES | _DIRECTIONAL | _HOW_WORDS
 _BE: Final = frozenset({"be", "is", "are", "was", "were", "been", "being", "get", "gets", "got"})
 # Past participles that do not end in -ed/-en, and -en ones whose stem is not the verb's, as
 # the verb: "Was the bank bought by the startup?" is "Did the startup buy the bank?".
@@ -1199,18 +1208,9 @@ def _roles(tokens: tuple[str, ...]) -> tuple[str, ...]:
             out.append(person)
         elif tok in ("on", "onto") and _PLACING.intersection(tokens[max(0, k - 5) : k]):
             out.append("^on")
-        elif tok not in _ROLE_SKIP and tok not in _POSSESSIVES and tok not in _DIRECTIONAL \
-                and tok not in _HOW_WORDS:  # fmt: skip
+        elif tok not in _NOT_ROLE_WORDS:
             out.append(_role_stem(tok))
     return tuple(out)
-
-
-# Words that say how or where a thing is done, adverb or adjective alike, and move freely:
-# "take an *online* class for *free*" / "take a *free* class *online*" trade no roles.
-_HOW_WORDS: Final = frozenset(
-    {"online", "offline", "free", "abroad", "indoors", "outdoors", "overseas", "alone",
-     "together", "nearby"}
-)  # fmt: skip
 
 
 def _role_stem(tok: str) -> str:
@@ -1567,8 +1567,7 @@ def _order(tokens: tuple[str, ...]) -> tuple[str, ...]:
             if tok in _TWO_WAY_PREPS and _reciprocal(tokens, i) is not None:
                 continue
             out.append("^" + tok)
-        elif tok not in _ROLE_SKIP and tok not in _POSSESSIVES and tok not in _DIRECTIONAL \
-                and tok not in _HOW_WORDS:  # fmt: skip
+        elif tok not in _NOT_ROLE_WORDS:
             out.append(_role_stem(tok))
     return tuple(out)
 
@@ -1637,7 +1636,7 @@ def _mirror(raw: list[str], tokens: tuple[str, ...]) -> str | None:
 
 
 # Persons that may stand alone as one side of a pair ("between *me* and the ducks").
-_OBJECT_PERSONS: Final = frozenset({"me", "us", "you", "him", "her", "them"})
+_OBJECT_PERSONS: Final = _OBJECT_PRONOUNS | {"you"}
 
 
 def _pair_order(tokens: tuple[str, ...]) -> list[int | tuple[int, ...]] | None:
@@ -2747,7 +2746,7 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         if pinned.aspect in ("naming", "origin") and _OTHER_NAMES.intersection(thing.tokens):
             return True  # "what else is it called" / "why is it called that"
         if thing.tokens[1:2] in (("happens",), ("happen",)) and pinned.aspect in _HOW_TO \
-                and pinned.tokens[2:3] in _DOERS:  # fmt: skip
+                and pinned.tokens[2:3] != () and pinned.tokens[2] in _ASKERS:  # fmt: skip
             return True  # "what happens when you get a penalty" / "how do you get a penalty"
         return pinned.wh_aspect and pinned.aspect in _PINNED_ASPECTS
     return True
@@ -2827,37 +2826,44 @@ def _whose_passive(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
 _STRANDED: Final = frozenset({"on", "upon", "against", "at"})
 
 
+def _traded(sa: tuple[str, ...], sb: tuple[str, ...]) -> tuple[int, int] | None:
+    """The two positions whose words ``sa`` and ``sb`` trade, everything else kept and at
+    least one word between them ("*110* ... against *90*" / "*90* ... against *110*"), or
+    ``None``. Neighbours are left out: they trade freely in a pair ("I and my partner")."""
+    if len(sa) != len(sb):
+        return None
+    diff = [k for k, (x, y) in enumerate(zip(sa, sb, strict=True)) if x != y]
+    if len(diff) != 2 or diff[1] - diff[0] < 2:
+        return None
+    i, j = diff
+    return (i, j) if sa[i] == sb[j] and sa[j] == sb[i] else None
+
+
 def _numbers_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     """Whether the texts are the same words with two numbers trading places: "a *110*-average
     bowler against a *90*-average bowler" / "a *90*-average bowler against a *110*-average
-    bowler". Two numbers side by side in one "and" / "or" / "by" trade freely ("10 by 20")."""
-    if len(ta) != len(tb):
+    bowler". Two numbers of one "and" / "or" / "by" trade freely ("10 by 20")."""
+    traded = _traded(ta, tb)
+    if traded is None:
         return False
-    diff = [k for k, (x, y) in enumerate(zip(ta, tb, strict=True)) if x != y]
-    if len(diff) != 2 or diff[1] - diff[0] < 2:
-        return False
-    i, j = diff
+    i, j = traded
     return (
-        ta[i] == tb[j] and ta[j] == tb[i] and _is_number(ta[i]) and _is_number(ta[j])
+        _is_number(ta[i])
+        and _is_number(ta[j])
         and not (j - i == 2 and ta[i + 1] in ("and", "or", "by", "x"))
-    )  # fmt: skip
+    )
 
 
 def _persons_traded(oa: tuple[str, ...], ob: tuple[str, ...]) -> bool:
     """Whether two participants, one of them a person ("@1"), trade places with words
     between them and everything else kept: "if *I* can fly and *my opponent* can't" / "if *my
-    opponent* can fly and *I* can't". Two sides of one "and" ("I and my partner") are
-    neighbours and trade freely."""
-    if len(oa) != len(ob):
+    opponent* can fly and *I* can't"."""
+    traded = _traded(oa, ob)
+    if traded is None:
         return False
-    diff = [k for k, (x, y) in enumerate(zip(oa, ob, strict=True)) if x != y]
-    if len(diff) != 2 or diff[1] - diff[0] < 2:
-        return False
-    x, y = oa[diff[0]], oa[diff[1]]
-    return (
-        ob[diff[0]] == y and ob[diff[1]] == x and "@" in (x[:1], y[:1])
-        and "^" not in (x[:1], y[:1]) and (x.lstrip("@") + y.lstrip("@")).isalnum()
-    )  # fmt: skip
+    x, y = oa[traded[0]], oa[traded[1]]
+    return "@" in (x[:1], y[:1]) and "^" not in (x[:1], y[:1]) and \
+        (x.lstrip("@") + y.lstrip("@")).isalnum()  # fmt: skip
 
 
 def _what_or_how(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
