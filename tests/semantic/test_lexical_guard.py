@@ -40,8 +40,9 @@ def _round3() -> list[dict[str, str]]:
 def test_round3_substitutions_vetoed_and_paraphrases_pass() -> None:
     """Every round-3 noun/adjective swap is vetoed and every paraphrase passes, but the
     documented failures: a two-word phrase against one word ("caffeine content" / "acidity"),
-    nouns that can also be verbs meeting close by (winter / summer), two dimensions within two
-    hypernym steps (width / thickness), a word WordNet lacks ("bettas"). The one paraphrase
+    nouns that can also be verbs meeting close by (winter / summer), a word WordNet lacks
+    ("bettas"); since the thirty-second round two measures (width / thickness) are each their
+    own answer, though WordNet files them within two hypernym steps. The one paraphrase
     turned away before the sixteenth round, "best" / "ideal" (adjectives WordNet does not
     link), passes since both count as words of fitness; since the twentieth round "submit" /
     "file" (verbs with no common hypernym close by) is turned away."""
@@ -53,7 +54,6 @@ def test_round3_substitutions_vetoed_and_paraphrases_pass() -> None:
     ]
     assert served == [
         "What is the acidity of a single espresso?",
-        "What is the width of a hardwood floor plank?",
         "How much honey does a hive produce in winter?",
         "Can guppies live with bettas?",
     ]

@@ -171,6 +171,10 @@ _WHERE_SIDE: Final = {"outside": "out", "in": "in", "inside": "in", "within": "i
                       "out": "out"}  # fmt: skip
 # Pairs whose members swap an answer's polarity. Stems, matched on word prefixes so that
 # "enabled"/"enabling" count too.
+# Things done to a kept object, each its own task: "how do I clean / sharpen / wax my skis".
+# ("Regrip" / "restring" are kinds of "replace": only against each other.)
+_CARE: Final = ("clean", "repair", "replac", "sharpen", "wax", "lubricat", "tune", "paint",
+                "polish")  # fmt: skip
 _ANTONYMS: Final = (
     ("enable", "disable"), ("activat", "deactivat"), ("on", "off"), ("allow", "block"),
     ("allow", "deny"), ("accept", "reject"),
@@ -217,7 +221,16 @@ _ANTONYMS: Final = (
     ("toward", "away"), ("attack", "defend"), ("advanced", "beginner"),
     ("experienced", "beginner"), ("expert", "beginner"), ("expert", "novice"),
     ("advanced", "novice"), ("experienced", "novice"), ("intermediate", "beginner"),
-    ("advanced", "intermediate"), ("men", "women"),
+    ("advanced", "intermediate"), ("men", "women"), ("mens", "womens"),
+    ("loosen", "tighten"),  # WordNet 3.0 files "loosen" against "stiffen" only
+    # Each a task of its own, though WordNet files the verbs as kin: owning against renting,
+    # booking against cancelling, two kinds of care, where a thing is kept or played.
+    ("buy", "rent"), ("buy", "hire"), ("buy", "lease"), ("purchas", "rent"), ("bought", "rent"),
+    ("book", "cancel"),
+    *((x, y) for i, x in enumerate(_CARE) for y in _CARE[i + 1 :]), ("regrip", "restring"),
+    ("few", "many"), ("indoor", "outdoor"), ("indoor", "beach"), ("freez", "refrigerat"),
+    ("fridge", "freezer"),
+    ("check in", "check out"), ("checked in", "checked out"), ("checking in", "checking out"),
     # Inclusion said with other verbs: "what to include" / "what to leave off" ("banned",
     # "forbidden", "illegal" negate: see _NEGATORS).
     ("includ", "omit"),
@@ -2436,6 +2449,10 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True  # "a triples match" / "a doubles match", "once a year" / "twice a year"
     if _one_against_many(a.tokens, b.tokens) or _one_against_many(b.tokens, a.tokens):
         return True
+    if _half_against_whole(a.tokens, b.tokens) or _half_against_whole(b.tokens, a.tokens):
+        return True
+    if _ordinals_differ(a.tokens, b.tokens):
+        return True
     unit_a = dict(a.measures)
     return any(n in unit_a and unit_a[n] != u for n, u in b.measures)
 
@@ -2513,6 +2530,46 @@ def _years_read(numbers: frozenset[str], other: frozenset[str]) -> frozenset[str
         return numbers
     years = {n[2:]: n for n in other if len(n) == 4 and n.isdigit() and n[:2] in ("18", "19", "20")}
     return frozenset(years.get(n[1:], n) if n[:1] == "'" else n for n in numbers)
+
+
+def _half_against_whole(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether ``ta`` measures "half an hour" of a unit ``tb`` measures whole ("an hour").
+
+    The whole unit names no number where no "for" / "in" stands before it ("how many calories
+    does an hour of it burn"), so the half would find nothing to be compared with.
+    """
+    halves = {_UNITS[ta[k + 2]] for k in range(len(ta) - 2)
+              if ta[k] == "half" and ta[k + 1] in ("a", "an") and ta[k + 2] in _UNITS
+              and ta[k + 2] not in _AMBIGUOUS_UNITS}  # fmt: skip
+    return bool(halves) and any(
+        tb[k] in ("a", "an", "one") and _UNITS.get(tb[k + 1]) in halves
+        and (k == 0 or tb[k - 1] not in ("half", "quarter", "of"))
+        for k in range(len(tb) - 1)
+    )  # fmt: skip
+
+
+# Ordinals and the place they name: "on the first roll" / "by the third roll".
+_ORDINALS: Final = {
+    w: i for i, w in enumerate(
+        ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+         "tenth"), start=1)
+} | {"1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6}  # fmt: skip
+
+
+def _ordinals_differ(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether both texts put an ordinal before the same noun and share no ordinal there:
+    "on the first roll" / "by the third roll", "the second half" / "the first half"."""
+
+    def placed(tokens: tuple[str, ...]) -> dict[str, set[int]]:
+        out: dict[str, set[int]] = {}
+        for k in range(len(tokens) - 1):
+            nxt = tokens[k + 1]
+            if tokens[k] in _ORDINALS and nxt.isalpha() and nxt not in _STOPWORDS:
+                out.setdefault(_stem(nxt), set()).add(_ORDINALS[tokens[k]])
+        return out
+
+    pa, pb = placed(ta), placed(tb)
+    return any(not pa[n] & pb[n] for n in pa.keys() & pb.keys())
 
 
 # Nouns after "one" that say how, not how many: "in one go", "all in one place".
@@ -2866,6 +2923,19 @@ def _persons_traded(oa: tuple[str, ...], ob: tuple[str, ...]) -> bool:
         (x.lstrip("@") + y.lstrip("@")).isalnum()  # fmt: skip
 
 
+def _actor_and_owner_traded(a: TextFeatures, b: TextFeatures) -> bool:
+    """Whether the one who acts in ``a`` owns what is acted on in ``b`` and the other way
+    round, around the same verb: "can *I* play in *my grandson's* team" / "can *my grandson*
+    play in *my* team"."""
+    oa, ob = a.order, b.order
+    if len(oa) < 3 or len(ob) < 3 or oa[1] != ob[1] or oa[0] == ob[0]:
+        return False
+    x, y = oa[0], ob[0]
+    if "@" not in (x[:1], y[:1]) or not (x.lstrip("@") + y.lstrip("@")).isalnum():
+        return False
+    return any(o == y for o, _ in a.owns) and any(o == x for o, _ in b.owns)
+
+
 def _what_or_how(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     """Whether ``ta`` asks "what do you V" where ``tb`` asks "how do you V": the same
     auxiliary and the same two words after it, what is V-ed against the way to V ("what do you
@@ -2911,6 +2981,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     # One word changed, the speaker moved to another role: read before an "and" switches the
     # rest off ("hide and seek with my toddler when my toddler is hiding" / "when I'm hiding").
     if _person_replaced(a, b) or _person_replaced(b, a) or _persons_traded(a.order, b.order):
+        return True
+    if _actor_and_owner_traded(a, b):
         return True
     if _numbers_traded(a.tokens, b.tokens):
         return True
@@ -2968,8 +3040,12 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     # moved as a whole: its words trade places without changing roles.
     kept = {w for _, w in heads_a & heads_b} | _fronted(a.tokens, b.tokens) \
         | _fronted(b.tokens, a.tokens)  # fmt: skip
-    seq_a = [w for w in dict.fromkeys(ra) if w in shared and w not in kept]
-    seq_b = [w for w in dict.fromkeys(rb) if w in shared and w not in kept]
+    # A word said again after a lead both texts share is read where it is said again: "in
+    # touch rugby, what if a defender touches an attacker" / "an attacker touches a defender".
+    lead = _common_lead(ra, rb) if a.tokens[0] == b.tokens[0] in _SETTING_PREPS else 0
+    kept -= {w for w in ra[:lead] if w in ra[lead:] and w in rb[lead:]}
+    seq_a = [w for w in dict.fromkeys(ra[lead:]) if w in shared and w not in kept]
+    seq_b = [w for w in dict.fromkeys(rb[lead:]) if w in shared and w not in kept]
     if len(seq_a) == len(seq_b) > 2:
         # Two words trade places, everything else in order: "dog medicine on my cat".
         diff = [k for k, (x, y) in enumerate(zip(seq_a, seq_b, strict=True)) if x != y]
@@ -2991,6 +3067,18 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     return _crossed(
         tuple(w for w in a.order if w not in kept), tuple(w for w in b.order if w not in kept)
     )
+
+
+def _common_lead(ra: tuple[str, ...], rb: tuple[str, ...]) -> int:
+    """How many leading role words both texts share, when a word of that lead is said again
+    in both (else 0: a word is read where it is first said). Read only after the same setting
+    preposition opens both texts ("In touch rugby, ...")."""
+    n = 0
+    while n < min(len(ra), len(rb)) and ra[n] == rb[n]:
+        n += 1
+    if any(w in ra[n:] and w in rb[n:] for w in ra[:n]):
+        return n
+    return 0
 
 
 # Prepositions that open a phrase of setting a question may put first ("In futsal, is ...").

@@ -80,6 +80,17 @@ VERB_STEPS: Final = 3
 LIGHT_VERB_SENSES: Final = 24
 #: At most this many aligned words per side: beyond it the pair is a rewording, not a swap.
 _MAX_SWAPS: Final = 2
+# What a question may ask a thing's measure of, each its own answer: "what length" / "what
+# diameter", "how big" / "how heavy", "what size" / "what colour". WordNet files many of them
+# one above the other ("diameter" is a kind of "length"), so it relates them; in place of one
+# another they ask for another figure. Words of one class say the same ("colour" / "color").
+_MEASURE_CLASSES: Final = (
+    ("size", "big", "large", "dimension", "dimensions"), ("length", "long"),
+    ("width", "wide", "breadth", "diameter"), ("thickness", "thick"), ("height", "tall"),
+    ("depth", "deep"), ("weight", "heavy", "weigh"), ("colour", "color", "colours", "colors"),
+    ("shape", "shapes"), ("strength", "strong"), ("temperature",), ("cost", "price", "costs"),
+)  # fmt: skip
+_MEASURE_CLASS: Final = {w: i for i, ws in enumerate(_MEASURE_CLASSES) for w in ws}
 _POS: Final = ("noun", "verb", "adj", "adv")
 _POS_TAG: Final = {"n": "noun", "v": "verb", "a": "adj", "s": "adj", "r": "adv"}
 # WordNet's detachment rules (morphy(7WN)): suffix -> replacement, per part of speech.
@@ -529,6 +540,9 @@ def _vetoes(x: str, y: str) -> bool:
     the one-word verb users say instead ("switch off" / "disable"), so unrelated is not
     enough; related is ("left out" / "omitted").
     """
+    mx, my = _MEASURE_CLASS.get(x), _MEASURE_CLASS.get(y)
+    if mx is not None and my is not None:
+        return mx != my
     px, py = _phrasal(x), _phrasal(y)
     if not (px or py):
         return related(x, y) is False
