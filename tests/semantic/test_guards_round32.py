@@ -52,10 +52,11 @@ ALL = GuardConfig()
         ("Can I check in online?", "Can I check out online?", "negation"),
         ("Why do I have too few seedlings?", "Why do I have too many seedlings?", "negation"),
         # Two measures of one thing, in place of each other.
-        ("What length should a kayak paddle be?", "What diameter should a kayak paddle be?",
+        # (Asked by "what" / "how", the aspect check reads them first since the 33rd round.)
+        ("Is the paddle length regulated?", "Is the paddle diameter regulated?", "lexical"),
+        ("Does ball size matter for beginners?", "Does ball weight matter for beginners?",
          "lexical"),
-        ("How big is a curling stone?", "How heavy is a curling stone?", "lexical"),
-        ("What colour is the away kit?", "What shape is the away kit?", "lexical"),
+        ("Does the colour of the kit matter?", "Does the shape of the kit matter?", "lexical"),
         ("What does a racing sled cost?", "What does a racing sled weigh?", "lexical"),
     ],
 )  # fmt: skip

@@ -51,8 +51,10 @@ from functools import lru_cache
 from typing import Final
 
 from omnicache_ai.layers._lexical import (
+    MEASURES,
     PARTICLES,
     collocation,
+    measures_agree,
     opposite,
     phrasal_verb,
     substitution,
@@ -229,7 +231,7 @@ _ANTONYMS: Final = (
     ("book", "cancel"),
     *((x, y) for i, x in enumerate(_CARE) for y in _CARE[i + 1 :]), ("regrip", "restring"),
     ("few", "many"), ("indoor", "outdoor"), ("indoor", "beach"), ("freez", "refrigerat"),
-    ("fridge", "freezer"),
+    ("fridge", "freezer"), ("tailwind", "headwind"), ("in front", "behind"),
     ("check in", "check out"), ("checked in", "checked out"), ("checking in", "checking out"),
     # Inclusion said with other verbs: "what to include" / "what to leave off" ("banned",
     # "forbidden", "illegal" negate: see _NEGATORS).
@@ -656,7 +658,7 @@ _NAMES: Final = frozenset({"name", "names", "term", "word", "phrase", "expressio
 # Nouns for how a thing works that ask why when a clause follows ("the physics behind it").
 # ("The mechanism behind a lathe" asks how it works, so it is not one of them.)
 _EXPLAINING: Final = frozenset({"physics", "science", "logic", "chemistry", "biology",
-                                "psychology"})  # fmt: skip
+                                "psychology", "story"})  # fmt: skip
 # What "how long is ..." measures in distance, not time: "how long is the track" (but "how
 # long is the flight" asks its duration).
 _ROUTES: Final = frozenset({"course", "courses", "track", "tracks", "hole", "holes", "route",
@@ -726,7 +728,8 @@ _GROUPS: Final = frozenset({"crew", "class", "team", "group", "party", "family",
                             "batch", "audience", "staff", "squad", "troop"})  # fmt: skip
 # A leading clause before a comma and the question word that follows it.
 _LEADING_CLAUSE: Final = re.compile(
-    r"\s*(?:when|whenever|if|once|while|after|before|during|at|in|on|for|with|given|since|as)"
+    r"\s*(?:(?:so|and|but|ok|okay|well|now)\b,?\s*)?"
+    r"(?:when|whenever|if|once|while|after|before|during|at|in|on|for|with|given|since|as)"
     r"\b[^,?]*,\s*((?:what|which|who|whom|whose|when|where|why|how)\b.*)",
     re.IGNORECASE | re.DOTALL,
 )
@@ -1180,6 +1183,8 @@ def _named_aspect(rest: list[str]) -> str | None:
         if word in ("origin", "origins", "source") and _NAMES.intersection(words[k + 1 : k + 4]):
             return "naming"  # "the origin of the name": why it is called so
         if word in _EXPLAINING and after in ("behind", "that", "which"):
+            if _NAMES.intersection(words[k + 1 : k + 4]):
+                return "naming"  # "the story behind the name": why it is called so
             return "reason"  # "what's the physics that keeps a top up": why it stays up
         if word == "size" and (prev in _GROUPS or after in _GROUPS):
             return "amount"  # "the maximum crew size", "what size team": how many
@@ -2764,6 +2769,8 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         ...                 features("How long does shipping take?"))
         False
     """
+    if _measures_differ(a.tokens, b.tokens):
+        return True  # "how wide is it" / "how much does it weigh": two figures of one thing
     x, y = a.aspect, b.aspect
     if {x, y} == _AMOUNT_OR_SIZE:
         # "How many inches of clay" asks how deep it is: a length counted is a size.
@@ -2807,6 +2814,43 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             return True  # "what happens when you get a penalty" / "how do you get a penalty"
         return pinned.wh_aspect and pinned.aspect in _PINNED_ASPECTS
     return True
+
+
+# Words between "what" and the measure it asks ("what is the surface material").
+_MEASURE_WINDOW: Final = 4
+# Measure words read only after "how": "what large dogs" asks no size, "what long trails"
+# no length.
+_HOW_ONLY: Final = frozenset({"big", "large", "high", "weigh", "weighs", "long"})
+
+
+def _asked_measures(tokens: tuple[str, ...]) -> frozenset[str]:
+    """The measures a question asks of its thing: "how wide" (width), "what colour" / "what
+    is the surface material" (colour, material), "how much does it weigh / cost" (weight,
+    cost), "what is it made of" (material). Empty when it asks none of them."""
+    out = set()
+    for k, tok in enumerate(tokens):
+        nxt = tokens[k + 1 : k + 2]
+        if tok == "how" and nxt and nxt[0] in MEASURES:
+            out.add(MEASURES[nxt[0]])
+        elif tok == "how" and nxt == ("much",):
+            out.update(MEASURES[t] for t in tokens[k + 2 :]
+                       if t in ("weigh", "weighs", "cost", "costs"))  # fmt: skip
+        elif tok in ("what", "which"):
+            window = tokens[k + 1 : k + 1 + _MEASURE_WINDOW]
+            word = next((t for t in window if t in MEASURES), None)
+            if word is not None and word not in _HOW_ONLY:
+                out.add(MEASURES[word])
+            elif tokens[-2:] == ("made", "of"):
+                out.add("material")
+    return frozenset(out)
+
+
+def _measures_differ(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether both questions ask a measure of their thing and no two of them agree: "how
+    wide is it" / "how much does it weigh", "what size" / "what colour" ("how big" and "what
+    length" agree: a size is any of its dimensions)."""
+    ma, mb = _asked_measures(ta), _asked_measures(tb)
+    return bool(ma and mb) and not any(measures_agree(x, y, sizes=True) for x in ma for y in mb)
 
 
 def _person_replaced(a: TextFeatures, b: TextFeatures) -> bool:

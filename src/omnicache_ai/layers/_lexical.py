@@ -65,7 +65,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["HYPERNYM_STEPS", "VERB_STEPS", "lexical_available", "related", "substitution"]
+__all__ = [
+    "HYPERNYM_STEPS",
+    "MEASURES",
+    "VERB_STEPS",
+    "lexical_available",
+    "measures_agree",
+    "related",
+    "substitution",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -80,17 +88,45 @@ VERB_STEPS: Final = 3
 LIGHT_VERB_SENSES: Final = 24
 #: At most this many aligned words per side: beyond it the pair is a rewording, not a swap.
 _MAX_SWAPS: Final = 2
-# What a question may ask a thing's measure of, each its own answer: "what length" / "what
-# diameter", "how big" / "how heavy", "what size" / "what colour". WordNet files many of them
-# one above the other ("diameter" is a kind of "length"), so it relates them; in place of one
-# another they ask for another figure. Words of one class say the same ("colour" / "color").
-_MEASURE_CLASSES: Final = (
-    ("size", "big", "large", "dimension", "dimensions"), ("length", "long"),
-    ("width", "wide", "breadth", "diameter"), ("thickness", "thick"), ("height", "tall"),
-    ("depth", "deep"), ("weight", "heavy", "weigh"), ("colour", "color", "colours", "colors"),
-    ("shape", "shapes"), ("strength", "strong"), ("temperature",), ("cost", "price", "costs"),
-)  # fmt: skip
-_MEASURE_CLASS: Final = {w: i for i, ws in enumerate(_MEASURE_CLASSES) for w in ws}
+#: What a question may ask a thing's measure of, by the word that asks it, each measure its
+#: own answer: "what length" / "what diameter", "how big" / "how heavy", "what size" / "what
+#: colour". WordNet files many of them one above the other ("diameter" is a kind of
+#: "length"), so it relates them; in place of one another they ask for another figure.
+#: Words of one measure say the same ("colour" / "color"); see :func:`measures_agree`.
+MEASURES: Final = {
+    **dict.fromkeys(("size", "sizes", "big", "large", "dimension", "dimensions"), "size"),
+    **dict.fromkeys(("length", "long"), "length"),
+    **dict.fromkeys(("width", "wide", "breadth"), "width"), "diameter": "diameter",
+    **dict.fromkeys(("thickness", "thick"), "thickness"),
+    **dict.fromkeys(("height", "tall", "high"), "height"),
+    **dict.fromkeys(("depth", "deep"), "depth"),
+    **dict.fromkeys(("weight", "heavy", "weigh", "weighs"), "weight"),
+    **dict.fromkeys(("colour", "color", "colours", "colors"), "colour"),
+    **dict.fromkeys(("shape", "shapes"), "shape"),
+    **dict.fromkeys(("material", "materials"), "material"),
+    **dict.fromkeys(("strength", "strong"), "strength"), "temperature": "temperature",
+    **dict.fromkeys(("cost", "costs", "price", "prices"), "cost"),
+}  # fmt: skip
+# The dimensions a size may be asked as ("how big" / "what length").
+_DIMENSIONS: Final = frozenset({"width", "depth", "length", "height", "thickness", "diameter"})
+
+
+def measures_agree(x: str, y: str, *, sizes: bool = False) -> bool:
+    """Whether two measures of :data:`MEASURES` may ask for the same figure.
+
+    A diameter is a round thing's width ("how wide across"). With ``sizes``, a size is any
+    of its dimensions: right for a question asked another way ("how big is it" / "what
+    length is it"), not for one word swapped in place ("the head size" / "the stick length").
+
+    Example:
+        >>> measures_agree("size", "length"), measures_agree("size", "length", sizes=True)
+        (False, True)
+    """
+    if x == y or {x, y} == {"width", "diameter"}:
+        return True
+    return sizes and "size" in (x, y) and bool(_DIMENSIONS.intersection((x, y)))
+
+
 _POS: Final = ("noun", "verb", "adj", "adv")
 _POS_TAG: Final = {"n": "noun", "v": "verb", "a": "adj", "s": "adj", "r": "adv"}
 # WordNet's detachment rules (morphy(7WN)): suffix -> replacement, per part of speech.
@@ -540,9 +576,9 @@ def _vetoes(x: str, y: str) -> bool:
     the one-word verb users say instead ("switch off" / "disable"), so unrelated is not
     enough; related is ("left out" / "omitted").
     """
-    mx, my = _MEASURE_CLASS.get(x), _MEASURE_CLASS.get(y)
+    mx, my = MEASURES.get(x), MEASURES.get(y)
     if mx is not None and my is not None:
-        return mx != my
+        return not measures_agree(mx, my)
     px, py = _phrasal(x), _phrasal(y)
     if not (px or py):
         return related(x, y) is False
