@@ -232,6 +232,7 @@ _ANTONYMS: Final = (
     *((x, y) for i, x in enumerate(_CARE) for y in _CARE[i + 1 :]), ("regrip", "restring"),
     ("few", "many"), ("indoor", "outdoor"), ("indoor", "beach"), ("freez", "refrigerat"),
     ("fridge", "freezer"), ("tailwind", "headwind"), ("in front", "behind"),
+    ("swell", "shrink"), ("mount", "remov"), ("install", "remov"), ("small", "large"),
     ("check in", "check out"), ("checked in", "checked out"), ("checking in", "checking out"),
     # Inclusion said with other verbs: "what to include" / "what to leave off" ("banned",
     # "forbidden", "illegal" negate: see _NEGATORS).
@@ -598,6 +599,10 @@ _WHAT_ASPECT: Final = {
     "part": "place", "parts": "place", "nation": "place", "nations": "place", "village": "place",
     "villages": "place", "towns": "place", "county": "place", "counties": "place",
     "regions": "place", "venues": "place",
+    # Where a thing is sold: "which shops sell it" asks where to buy it.
+    "shop": "place", "shops": "place", "store": "place", "stores": "place",
+    "retailer": "place", "retailers": "place", "stockist": "place", "stockists": "place",
+    "outlet": "place", "outlets": "place",
     # What a thing is good for asks why one would choose it ("why stand in the upper court").
     "advantage": "purpose", "advantages": "purpose", "benefit": "purpose", "benefits": "purpose",
 }  # fmt: skip
@@ -846,7 +851,8 @@ _HOW_WORDS: Final = frozenset(
 # What is never a role word: stopwords (but verbs of giving and making), possessives,
 # directions and words of how.
 _NOT_ROLE_WORDS: Final = _ROLE_SKIP | _POSSESSIVES | _DIRECTIONAL | _HOW_WORDS
-_BE: Final = frozenset({"be", "is", "are", "was", "were", "been", "being", "get", "gets", "got"})
+_BE: Final = frozenset({"be", "is", "are", "was", "were", "been", "being", "get", "gets", "got",
+                       "isnt", "arent", "wasnt", "werent"})  # fmt: skip
 # Past participles that do not end in -ed/-en, and -en ones whose stem is not the verb's, as
 # the verb: "Was the bank bought by the startup?" is "Did the startup buy the bank?".
 _PARTICIPLES: Final = {
@@ -1089,7 +1095,7 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
             return _THING, False
         if tok == "where" and tokens[-1] == "from":
             return "origin", True  # "where does the name come from": why it is called so
-        if tok == "why" and ("called" in rest or "named" in rest):
+        if tok == "why" and (_named(rest, "called") or "named" in rest):
             # "why is it called X": where the name comes from, not where X began ("where did
             # foosball originate" asks a place).
             return "naming", True
@@ -1188,10 +1194,30 @@ def _named_aspect(rest: list[str]) -> str | None:
             return "reason"  # "what's the physics that keeps a top up": why it stays up
         if word == "size" and (prev in _GROUPS or after in _GROUPS):
             return "amount"  # "the maximum crew size", "what size team": how many
+        if word in ("period", "periods") and prev in _SPANS:
+            return "duration"  # "the warranty period": how long, not when
         if aspect is not None:
             return aspect
         prev = word
     return None
+
+
+# Nouns before "period" that make it a span of time, not an era ("the warranty period").
+_SPANS: Final = frozenset({"warranty", "guarantee", "grace", "trial", "notice", "cooling",
+                           "waiting", "probation", "probationary", "return", "returns", "refund",
+                           "rental", "lease", "loan", "holding", "cooldown", "cool"})  # fmt: skip
+
+
+def _named(rest: list[str] | tuple[str, ...], word: str) -> bool:
+    """Whether ``rest`` says ``word`` ("called") as naming, not in a phrasal verb ("called
+    off" is cancelled, "called up" picked)."""
+    return any(
+        t == word and (k + 1 >= len(rest) or rest[k + 1] not in _CALLED_PARTICLES)
+        for k, t in enumerate(rest)
+    )
+
+
+_CALLED_PARTICLES: Final = frozenset({"off", "up", "out", "in", "for", "back", "on"})
 
 
 # What a finishing time is taken over: "a good time for a marathon", "over five kilometres".
@@ -2067,6 +2093,7 @@ def features(text: str) -> TextFeatures:
     negations = sum(  # "doesnt", "cant" are in it
         1 for k in range(skip, len(tokens))
         if tokens[k] in _NEGATORS and not (tokens[k][:4] == "skip" and _skipping_game(tokens, k))
+        and not (tokens[k] in _STOPPING and _comes_to_rest(tokens, k))
     )  # fmt: skip
     if _NEGATOR_PHRASE_WORDS.intersection(tokens):
         joined = " " + " ".join(tokens) + " "
@@ -2211,6 +2238,22 @@ def _asked(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
     if m is None:
         return tokens
     return tuple(t.lower().replace("'", "") for t in _WORD_RE.findall(m.group(1)))
+
+
+_STOPPING: Final = frozenset({"stops", "stopped"})  # "a full stop": a noun too
+# Words after an intransitive "stops" that end its clause ("when peat cutting stops, ...",
+# "if my dreidel stops with ...").
+_CLAUSE_AFTER_STOP: Final = frozenset({"when", "with", "and", "before", "after", "at", "in",
+                                       "on", "if", "then", "so", "because"})  # fmt: skip
+
+
+def _comes_to_rest(tokens: tuple[str, ...], k: int) -> bool:
+    """Whether the "stop(s)" at ``k`` says a thing comes to an end ("when peat cutting
+    stops", "if my dreidel stops with gimel up"), not that something is kept from happening
+    ("stop the cat scratching", "stop making it"): nothing or a clause word after it, a
+    noun before it. Its opposite ("starts") is still read by the antonym check."""
+    nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
+    return k > 0 and tokens[k - 1] not in _STOPWORDS and (not nxt or nxt in _CLAUSE_AFTER_STOP)
 
 
 # What "skipping" names as the game with a rope: "a skipping rope", "skipping rhymes".
@@ -3673,7 +3716,7 @@ _SHORTENED: Final = {"max": "maximum", "champs": "championships", "temp": "tempe
 # recent final" / "the last final", "is it meant to be" / "supposed to be", "British" / "UK".
 # The lexical check reads the first as the second.
 _INTERCHANGEABLE: Final = {"side": "team", "sides": "teams", "recent": "last", "meant": "supposed",
-                           "british": "uk"}  # fmt: skip
+                           "british": "uk", "firm": "company", "firms": "companies"}  # fmt: skip
 
 
 def _is_number(tok: str) -> bool:
