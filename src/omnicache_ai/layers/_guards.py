@@ -1261,7 +1261,16 @@ def _role_stem(tok: str) -> str:
     """A role word's stem, an irregular verb form as its verb ("took" and "take", "bitten")."""
     if tok[0] == "&":
         return tok  # the two sides of a symmetric pair (see _pair_order)
-    return _stem(_IRREGULAR.get(tok, tok))
+    word = _IRREGULAR.get(tok, tok)
+    if len(word) > _ROLE_STEM_MAX and word.removesuffix("s").endswith("ee"):
+        # One who is acted on keeps the "-ee" that tells it from the one who acts: six
+        # letters of "franchisee" are those of "franchisor" ("employee" / "employer").
+        return _stem(word) + "~ee"
+    return _stem(word)
+
+
+# The letters a crude stem keeps (see :func:`_stem`).
+_ROLE_STEM_MAX: Final = 6
 
 
 # Question words that stand for a participant ("who reports to X": the one who reports).
@@ -2445,9 +2454,17 @@ def _un_flipped(ta: tuple[str, ...], tb: tuple[str, ...]) -> int:
     """How many "un-X" ``ta`` says where ``tb`` says "X" and ``ta`` never does: "unopened" /
     "after opening", "unsigned" / "signed" (each counts as a "not" in :func:`_negations`).
     Words that only start with the letters ("understand", "unless", "united") leave no known
-    word behind them ("derstand", "less" is too short a stem, "ited")."""
+    word behind them ("derstand", "less" is too short a stem, "ited"). A "dis-X" / "de-X"
+    counts where ``tb`` says X itself ("dismount" / "mount", "deregister" / "register")."""
     n = 0
     for tok in ta:
+        if tok.startswith(("dis", "de")) and len(tok) >= _UN_MIN:
+            # "dismount" / "mount", "deregister" / "register": the word itself in the other
+            # text, never in this one.
+            rest = tok[3:] if tok.startswith("dis") else tok[2:]
+            if rest in tb and rest not in ta and tok not in tb and len(rest) >= _UN_MIN - 2:
+                n += 1
+            continue
         if not tok.startswith("un") or len(tok) < _UN_MIN:
             continue
         stem = _stem(tok[2:])[:5]
@@ -3667,7 +3684,7 @@ def _content(f: TextFeatures, other: TextFeatures) -> tuple[str, ...]:
             if lemma is None and turned in zip(other.tokens, other.tokens[1:], strict=False):
                 lemma = f"{t}_{nxt}"  # "move up" / "move down": opposites WordNet lacks
             if lemma is not None:
-                out.append(lemma)
+                out.append(_INTERCHANGEABLE.get(lemma, lemma))
                 measure.add(k + 1)
                 continue
         if t in _STOPWORDS:
@@ -3713,10 +3730,12 @@ _LIGHT_VERBS: Final = frozenset({"give", "gives", "make", "makes", "get", "gets"
 _SHORTENED: Final = {"max": "maximum", "champs": "championships", "temp": "temperature"}
 # Words used for one another in questions that WordNet does not relate, each turned away as a
 # substitution on two or more spent blind sets: "which side won" / "which team won", "the most
-# recent final" / "the last final", "is it meant to be" / "supposed to be", "British" / "UK".
-# The lexical check reads the first as the second.
+# recent final" / "the last final", "is it meant to be" / "supposed to be", "British" / "UK",
+# "firm" / "company", "sign up" / "register" (a phrasal verb's lemma too). The lexical check
+# reads the first as the second.
 _INTERCHANGEABLE: Final = {"side": "team", "sides": "teams", "recent": "last", "meant": "supposed",
-                           "british": "uk", "firm": "company", "firms": "companies"}  # fmt: skip
+                           "british": "uk", "firm": "company", "firms": "companies",
+                           "sign_up": "register"}  # fmt: skip
 
 
 def _is_number(tok: str) -> bool:
