@@ -622,6 +622,32 @@ _QUESTION_START: Final = _WH_WORDS | frozenset(
     {"is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would",
      "should", "tell", "explain", "describe", "show", "please", "pls"}
 )  # fmt: skip
+# Statements that ask what follows them: "I'd like to know when ...", "I wonder who ...".
+_ASKING_OPENERS: Final = (
+    ("id", "like", "to", "know"), ("i", "would", "like", "to", "know"),
+    ("i", "want", "to", "know"), ("i", "need", "to", "know"), ("i", "wonder"),
+    ("im", "wondering"), ("i", "was", "wondering"),
+)  # fmt: skip
+
+
+def _wh_expanded(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """``tokens`` with "what's", "where's" as the question word and its verb, as if written
+    apart, and whether there was one (a definition is asked as "what is X"; "what's X's record
+    high" mostly asks a value)."""
+    if not _WH_CONTRACTIONS.keys() & set(tokens[:_ASPECT_WINDOW]):
+        return tokens, False
+    return tuple(w for t in tokens for w in _WH_CONTRACTIONS.get(t, (t,))), True
+
+
+def _past_asking_opener(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """``tokens`` past an opener that asks what follows it, and whether there was one: "I'd
+    like to know when it was invented." asks when, as its question would."""
+    for opener in _ASKING_OPENERS:
+        if tokens[: len(opener)] == opener:
+            return tokens[len(opener) :], True
+    return tokens, False
+
+
 # How far into a question its question word may be ("can you tell me how much ...").
 # Adjectives the lexical check leaves out as it does the hedging adverbs: hedges ("the usual
 # cost" / "what does it usually cost") and, against another of them only, words of fitness
@@ -995,12 +1021,9 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
     Only in a question, near its start: in "the guide explains how to ..." or "... when you
     upload", the question word opens a clause, not the question.
     """
-    # "What's", "where's": the question word and its verb, as if written apart.
-    # A definition is asked as "what is X"; "what's X's record high" mostly asks a value.
-    contracted = bool(_WH_CONTRACTIONS.keys() & set(tokens[:_ASPECT_WINDOW]))
-    if contracted:
-        tokens = tuple(w for t in tokens for w in _WH_CONTRACTIONS.get(t, (t,)))
-    if not (question or (tokens and tokens[0] in _QUESTION_START)):
+    tokens, contracted = _wh_expanded(tokens)
+    tokens, asking = _past_asking_opener(tokens)
+    if not (question or asking or (tokens and tokens[0] in _QUESTION_START)):
         return None, False
     for i, tok in enumerate(tokens[:_ASPECT_WINDOW]):
         if tok not in _WH_WORDS:
@@ -2387,6 +2410,9 @@ def _less_against_more(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     return False
 
 
+# What says "never done it before" in the other text: a first time, a beginner.
+_NEW_TO_IT: Final = frozenset({"first", "beginner", "beginners", "novice", "novices", "new",
+                               "firsttimer", "timer", "timers", "newbie", "newcomer"})  # fmt: skip
 # The shortest adjective "less" is read with ("less hot" / "hotter").
 _SHORT_ADJECTIVE: Final = 3
 
@@ -2400,6 +2426,10 @@ def _negations(a: TextFeatures, b: TextFeatures) -> int:
     # "Unsealed" against "sealed" says "not sealed": one negation, which "has not been sealed"
     # balances.
     n = a.negations + _un_flipped(a.tokens, b.tokens) - _answered(a.tokens, b.tokens)
+    if "never" in a.tokens and _NEW_TO_IT.intersection(b.tokens) and "never" not in b.tokens:
+        # "I've never done it before" says "for the first time", "as a beginner".
+        n -= sum(1 for k, t in enumerate(a.tokens)
+                 if t == "never" and "before" in a.tokens[k + 1 : k + 8])  # fmt: skip
     if "non" in a.tokens:
         # "non-zero" names what "nonzero" does.
         others = {_stem(t[3:] if t.startswith("non") else t)[:5] for t in b.tokens}
