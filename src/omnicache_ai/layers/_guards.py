@@ -1003,6 +1003,10 @@ class TextFeatures:
     polar: bool = False
 
 
+# The letters a crude stem keeps.
+_STEM_MAX: Final = 6
+
+
 def _stem(tok: str) -> str:
     """A crude stem, enough to match "sues"/"sue" and "owes"/"owe"."""
     for suffix in ("ing", "ed", "es", "s"):
@@ -1010,7 +1014,7 @@ def _stem(tok: str) -> str:
             tok = tok[: -len(suffix)]
             break
     # A final "e" dropped so that "hire" and "hired" ("hir") meet.
-    return tok[:6].rstrip("e") or tok[:6]
+    return tok[:_STEM_MAX].rstrip("e") or tok[:_STEM_MAX]
 
 
 def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
@@ -1285,15 +1289,11 @@ def _role_stem(tok: str) -> str:
     if tok[0] == "&":
         return tok  # the two sides of a symmetric pair (see _pair_order)
     word = _IRREGULAR.get(tok, tok)
-    if len(word) > _ROLE_STEM_MAX and word.removesuffix("s").endswith("ee"):
+    if len(word) > _STEM_MAX and word.removesuffix("s").endswith("ee"):
         # One who is acted on keeps the "-ee" that tells it from the one who acts: six
         # letters of "franchisee" are those of "franchisor" ("employee" / "employer").
         return _stem(word) + "~ee"
     return _stem(word)
-
-
-# The letters a crude stem keeps (see :func:`_stem`).
-_ROLE_STEM_MAX: Final = 6
 
 
 # Question words that stand for a participant ("who reports to X": the one who reports).
