@@ -79,7 +79,8 @@ def test_training_data_holds_no_evaluation_question(train: ModuleType) -> None:
             for n in ("near_misses_blind26.json", "near_misses_blind27.json",
                       "near_misses_blind28.json", "near_misses_blind29.json",
                       "near_misses_blind30.json", "near_misses_blind31.json",
-                      "near_misses_blind32.json", "near_misses_blind33.json")]  # fmt: skip
+                      "near_misses_blind32.json", "near_misses_blind33.json",
+                      "near_misses_blind34.json")]  # fmt: skip
     assert list(train.EVALUATION) == sets
     sets = [p for p in sets if p.exists()]
     for spent in train.SPENT:
