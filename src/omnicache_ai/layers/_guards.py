@@ -2430,6 +2430,11 @@ def _negations(a: TextFeatures, b: TextFeatures) -> int:
         # "I've never done it before" says "for the first time", "as a beginner".
         n -= sum(1 for k, t in enumerate(a.tokens)
                  if t == "never" and "before" in a.tokens[k + 1 : k + 8])  # fmt: skip
+    # "No more than 10 days" is a ceiling, "at most 10 days", not a "not": the numbers check
+    # compares bounds (see _bounds_flipped).
+    n -= sum(1 for k, t in enumerate(a.tokens[:-3])
+             if t in ("no", "not") and a.tokens[k + 1] in ("more", "less", "fewer")
+             and a.tokens[k + 2] == "than" and _is_number(a.tokens[k + 3]))  # fmt: skip
     if "non" in a.tokens:
         # "non-zero" names what "nonzero" does.
         others = {_stem(t[3:] if t.startswith("non") else t)[:5] for t in b.tokens}
@@ -2546,10 +2551,57 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     if _half_against_whole(a.tokens, b.tokens) or _half_against_whole(b.tokens, a.tokens):
         return True
-    if _ordinals_differ(a.tokens, b.tokens):
+    if _ordinals_differ(a.tokens, b.tokens) or _bounds_flipped(a.tokens, b.tokens):
         return True
     unit_a = dict(a.measures)
     return any(n in unit_a and unit_a[n] != u for n, u in b.measures)
+
+
+# Words that bound the number after them from above ("within 2 metres", "up to 3 hours") and
+# from below ("more than 2 metres", "at least 3 hours"), longest first: "no more than"
+# bounds from above.
+_BOUNDS: Final = tuple(sorted(
+    [(("within",), "upper"), (("under",), "upper"), (("below",), "upper"),
+     (("up", "to"), "upper"), (("at", "most"), "upper"), (("less", "than"), "upper"),
+     (("fewer", "than"), "upper"), (("no", "more", "than"), "upper"),
+     (("not", "more", "than"), "upper"), (("maximum", "of"), "upper"),
+     (("over",), "lower"), (("above",), "lower"), (("beyond",), "lower"),
+     (("exceeding",), "lower"), (("more", "than"), "lower"), (("at", "least"), "lower"),
+     (("no", "less", "than"), "lower"), (("not", "less", "than"), "lower"),
+     (("no", "fewer", "than"), "lower"), (("minimum", "of"), "lower")],
+    key=lambda bound: -len(bound[0]),
+))  # fmt: skip
+
+
+def _bounded(tokens: tuple[str, ...]) -> dict[str, str]:
+    """Each number bounded by the words right before it, and from which side ("upper",
+    "lower"): ``{"2": "lower"}`` for "more than two metres"."""
+    out: dict[str, str] = {}
+    for k, tok in enumerate(tokens):
+        if not _is_number(tok):
+            continue
+        for words, side in _BOUNDS:
+            if tokens[max(0, k - len(words)) : k] == words:
+                out[str(_NUMBER_WORDS.get(tok, tok))] = side
+                break
+    return out
+
+
+def _bounds_flipped(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether the same number is a ceiling in one text and a floor in the other: "within
+    two metres of the boundary" / "more than two metres from it", "up to 3 hours" / "over 3
+    hours". A number bounded in one text only ("over 18" / "18 or older") is not compared.
+
+    Example:
+        >>> _bounds_flipped(("within", "2", "metres"), ("more", "than", "2", "metres"))
+        True
+        >>> _bounds_flipped(("within", "2", "metres"), ("less", "than", "two", "metres"))
+        False
+    """
+    if not ta or not tb:
+        return False
+    bounds_b = _bounded(tb)
+    return any(bounds_b.get(n, side) != side for n, side in _bounded(ta).items())
 
 
 # The most things "the N things" counts as known ("the two lines"; "the 1880 census" is a
@@ -3030,6 +3082,54 @@ def _traded(sa: tuple[str, ...], sb: tuple[str, ...]) -> tuple[int, int] | None:
     return (i, j) if sa[i] == sb[j] and sa[j] == sb[i] else None
 
 
+# Words that tie a condition or a time to what it governs: "the fan runs *when* the boiler
+# fires" says which one waits for the other.
+_CONDITION_WORDS: Final = frozenset(
+    {"when", "whenever", "if", "unless", "until", "before", "after", "while", "once"}
+)  # fmt: skip
+
+
+def _clauses_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether the clauses on either side of one condition word trade places.
+
+    "... so the *fan only runs* when *the boiler is firing*" / "... so the *boiler only fires*
+    when *the fan is running*": what happens and what it waits for are swapped. Only where
+    the texts differ (their common start and end set aside), around the same single condition
+    word in each, with each side's role words those of the other text's other side. A
+    condition put first ("when the boiler fires, does the fan run") leaves nothing before the
+    word, and "sand before painting" / "paint after sanding" joins with another word: neither
+    is read as a swap.
+    """
+    mid_a, mid_b = _middles(ta, tb)
+    joins_a = [i for i, t in enumerate(mid_a) if t in _CONDITION_WORDS]
+    joins_b = [i for i, t in enumerate(mid_b) if t in _CONDITION_WORDS]
+    if len(joins_a) != 1 or len(joins_b) != 1 or mid_a[joins_a[0]] != mid_b[joins_b[0]]:
+        return False
+    sides = [
+        frozenset(_loose_stem(w) for w in _roles(part) if w.isalpha())
+        for mid, (i,) in ((mid_a, joins_a), (mid_b, joins_b))
+        for part in (mid[:i], mid[i + 1 :])
+    ]
+    before_a, after_a, before_b, after_b = sides
+    return bool(before_a and after_a) and before_a == after_b and after_a == before_b
+
+
+def _middles(ta: tuple[str, ...], tb: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What each text says between the start and the end both share (either may be empty)."""
+    k = 0
+    while k < min(len(ta), len(tb)) and ta[k] == tb[k]:
+        k += 1
+    m = 0
+    while m < min(len(ta), len(tb)) - k and ta[-1 - m] == tb[-1 - m]:
+        m += 1
+    return ta[k : len(ta) - m], tb[k : len(tb) - m]
+
+
+def _loose_stem(stem: str) -> str:
+    """A role stem without a doubled last letter ("runn" of "running" is "run" of "runs")."""
+    return stem[:-1] if len(stem) > _SHORT_STEM and stem[-1] == stem[-2] else stem
+
+
 def _numbers_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     """Whether the texts are the same words with two numbers trading places: "a *110*-average
     bowler against a *90*-average bowler" / "a *90*-average bowler against a *110*-average
@@ -3118,7 +3218,7 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     if _actor_and_owner_traded(a, b):
         return True
-    if _numbers_traded(a.tokens, b.tokens):
+    if _numbers_traded(a.tokens, b.tokens) or _clauses_traded(a.tokens, b.tokens):
         return True
     if any(f(x.tokens, y.tokens) for f in (_stranded_passive, _whose_passive)
            for x, y in ((a, b), (b, a))):  # fmt: skip
@@ -3315,13 +3415,7 @@ def _converse_swapped(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     "Is Victoria a grandparent of Wilhelm?" / "Is Victoria a grandchild of Wilhelm?": with
     the participants where they were, the converse word reverses who is what to whom.
     """
-    k = 0
-    while k < min(len(ta), len(tb)) and ta[k] == tb[k]:
-        k += 1
-    m = 0
-    while m < min(len(ta), len(tb)) - k and ta[-1 - m] == tb[-1 - m]:
-        m += 1
-    mid_a, mid_b = ta[k : len(ta) - m], tb[k : len(tb) - m]
+    mid_a, mid_b = _middles(ta, tb)
     if not mid_a or not mid_b or max(len(mid_a), len(mid_b)) > _CONVERSE_SPAN:
         return False
     xa, xb = " ".join(mid_a), " ".join(mid_b)
@@ -3736,6 +3830,8 @@ def _idiom_at(toks: tuple[str, ...], k: int) -> tuple[str, int] | None:
     """The one word an idiom starting at ``toks[k]`` stands for, and the idiom's length."""
     for phrase, word in _IDIOMS.items():
         if toks[k : k + len(phrase)] == phrase:
+            if phrase[-1] == "with" and toks[k + len(phrase) : k + len(phrase) + 1] == ("no",):
+                return None  # "come with no manual" says "come without one", not "include"
             return word, len(phrase)
     return None
 
@@ -3752,6 +3848,8 @@ _IDIOMS: Final[dict[tuple[str, ...], str]] = {
     **{(form, "as"): "counts" for form in ("qualify", "qualifies", "qualified", "scored")},
     # "what becomes of the ducks" / "what happens to the ducks"
     **{(form, "of"): "happens" for form in ("become", "becomes", "became")},
+    # "which sets come with a bag" / "which sets include a bag" (turned away on two spent sets)
+    **{(form, "with"): "include" for form in ("come", "comes", "came", "coming")},
 }
 # Stopword verbs that make one lemma with the word after them ("give way", "make sure").
 _LIGHT_VERBS: Final = frozenset({"give", "gives", "make", "makes", "get", "gets"})
@@ -3761,11 +3859,14 @@ _SHORTENED: Final = {"max": "maximum", "champs": "championships", "temp": "tempe
 # Words used for one another in questions that WordNet does not relate, each turned away as a
 # substitution on two or more spent blind sets: "which side won" / "which team won", "the most
 # recent final" / "the last final", "is it meant to be" / "supposed to be", "British" / "UK",
-# "firm" / "company", "sign up" / "register" (a phrasal verb's lemma too). The lexical check
-# reads the first as the second.
+# "firm" / "company", "sign up" / "register" (a phrasal verb's lemma too), "fit a lock" /
+# "install a lock" (British usage), "the odds of" / "the chances of". The lexical check reads
+# the first as the second.
 _INTERCHANGEABLE: Final = {"side": "team", "sides": "teams", "recent": "last", "meant": "supposed",
                            "british": "uk", "firm": "company", "firms": "companies",
-                           "sign_up": "register"}  # fmt: skip
+                           "sign_up": "register", "fit": "install", "fits": "installs",
+                           "fitted": "installed", "fitting": "installing",
+                           "odds": "chances"}  # fmt: skip
 
 
 def _is_number(tok: str) -> bool:
