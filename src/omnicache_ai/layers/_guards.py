@@ -234,6 +234,8 @@ _ANTONYMS: Final = (
     ("fridge", "freezer"), ("tailwind", "headwind"), ("in front", "behind"),
     ("swell", "shrink"), ("mount", "remov"), ("install", "remov"), ("small", "large"),
     ("check in", "check out"), ("checked in", "checked out"), ("checking in", "checking out"),
+    ("pick up", "drop off"), ("picked up", "dropped off"), ("picking up", "dropping off"),
+    ("enter", "leav"), ("enter", "left"),
     # Inclusion said with other verbs: "what to include" / "what to leave off" ("banned",
     # "forbidden", "illegal" negate: see _NEGATORS).
     ("includ", "omit"),
@@ -582,7 +584,7 @@ _WHAT_ASPECT: Final = {
     "continent": "place", "region": "place", "address": "place", "venue": "place",
     "century": "time", "decade": "time", "season": "time", "week": "time", "age": "age",
     "person": "person", "people": "person", "duration": "duration", "lifespan": "duration",
-    "distance": "distance", "size": "size", "weight": "size", "speed": "speed",
+    "distance": "distance", "size": "size", "weight": "size", "height": "size", "speed": "speed",
     "temperature": "temperature", "frequency": "frequency", "purpose": "purpose",
     "difference": None, "meaning": "definition", "definition": "definition",
     "moment": "time", "situations": "time", "situation": "time", "circumstance": "time",
@@ -935,6 +937,12 @@ _NOT_POSSESSIVE: Final = frozenset(
     {"it", "that", "what", "there", "here", "he", "she", "who", "how", "where", "let", "when",
      "why", "this"}
 )  # fmt: skip
+# Times that take a possessive without owning anything: "last month's payslip" is "my payslip
+# for last month", "this year's final" the final this year.
+_TIME_OWNERS: Final = frozenset(
+    {"day", "week", "month", "year", "today", "tonight", "tomorrow", "yesterday", "weekend",
+     "season", "quarter", "night", "decade", "century", "morning", "evening", "afternoon"}
+)  # fmt: skip
 # Words before "of" that do not own what follows ("instead of", "because of", "out of").
 _OF_SKIP: Final = frozenset({"instead", "because", "out", "kind", "type", "sort", "lot", "lots",
                              "plenty", "number", "couple", "part", "most", "some"})  # fmt: skip
@@ -1086,8 +1094,9 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                 return "time", False  # "how far in advance": when
             return aspect, False
         if tok in ("what", "which"):
-            if tokens[-1] == "for" and len(tokens) > i + 2:
-                return "purpose", False  # "what is X used for"
+            if tokens[-1] == "for" and len(tokens) > i + 2 and _named_aspect(rest) is None:
+                # "what is X used for" (not "what's the earliest date it can be booked for")
+                return "purpose", False
             if tokens[-1] == "from" and _COMING.intersection(tokens[i + 2 :]):
                 return "origin", False  # "what language does the name come from"
             if tok == "what" and tokens[-1] == "worth" and len(tokens) > i + 2:
@@ -1198,6 +1207,11 @@ def _named_aspect(rest: list[str]) -> str | None:
             break  # the noun phrase ends at a function word: "the population *of* the city"
         read += 1
         aspect = _WHAT_ASPECT.get(word)
+        if prev in _RELATIVE_TIME and word.removesuffix("s") in _PLACED_PERIODS \
+                and k + 1 < len(words) and words[k + 1] not in _STOPWORDS:  # fmt: skip
+            # "last month's fire drill evacuation time": the month only places the drill.
+            prev = word
+            continue
         if word == "point" and not prev and words[k + 1 : k + 2] == ["of"]:
             return "purpose"  # "what's the point of the ring" (not "the melting point of")
         after = words[k + 1] if k + 1 < len(words) else ""
@@ -1817,7 +1831,8 @@ def _owns(raw: list[str], tokens: tuple[str, ...]) -> frozenset[tuple[str, str]]
             # The owner is what the question asks for: "whose teacher was Plato" (not the
             # relative "a file whose format is ...").
             out.update((WH_ROLE_WORD, w) for w in content_after(i, 1))
-        elif low.endswith("'s") and low[:-2] not in _NOT_POSSESSIVE:
+        elif low.endswith("'s") and low[:-2] not in _NOT_POSSESSIVE \
+                and low[:-2] not in _TIME_OWNERS:  # fmt: skip
             out.update((_stem(low[:-2]), w) for w in content_after(i, 2))
         elif low == "of" and 0 < i < len(tokens) - 2 and tokens[i + 1] in _OWNER_OF \
                 and tokens[i + 2] == "own":  # fmt: skip
@@ -2536,6 +2551,10 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             numbers_a, numbers_b = numbers_a - {na}, numbers_b - {nb}
             units_a, units_b = units_a - {ua}, units_b - {ub}
     numbers_a, numbers_b = _years_read(numbers_a, numbers_b), _years_read(numbers_b, numbers_a)
+    # "£30k" / "£30,000": the same amount, its thousands said with a "k".
+    k_a, k_b = _thousands_with_k(a.tokens, numbers_b), _thousands_with_k(b.tokens, numbers_a)
+    numbers_a = numbers_a - k_a.keys() - set(k_b.values())
+    numbers_b = numbers_b - k_b.keys() - set(k_a.values())
     numbers_a = numbers_a - _definite_count(a.tokens, b.tokens, numbers_b)
     numbers_b = numbers_b - _definite_count(b.tokens, a.tokens, numbers_a)
     units_a = units_a - _periodic(a.tokens, b.tokens) - _asked_unit(a, b)
@@ -2552,6 +2571,8 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     if _half_against_whole(a.tokens, b.tokens) or _half_against_whole(b.tokens, a.tokens):
         return True
     if _ordinals_differ(a.tokens, b.tokens) or _bounds_flipped(a.tokens, b.tokens):
+        return True
+    if _relative_times_differ(a.tokens, b.tokens):
         return True
     unit_a = dict(a.measures)
     return any(n in unit_a and unit_a[n] != u for n, u in b.measures)
@@ -2571,6 +2592,46 @@ _BOUNDS: Final = tuple(sorted(
      (("no", "fewer", "than"), "lower"), (("minimum", "of"), "lower")],
     key=lambda bound: -len(bound[0]),
 ))  # fmt: skip
+
+
+def _thousands_with_k(tokens: tuple[str, ...], other: frozenset[str] | set[str]) -> dict[str, str]:
+    """Each number written "N k" ("30k" is read as "30", "k") whose thousands ``other``
+    names, with those thousands: ``{"30": "30000"}``. Only against the other text's number:
+    a "5k" alone may be a run's kilometres or a "4k" screen."""
+    out: dict[str, str] = {}
+    for k in range(len(tokens) - 1):
+        if tokens[k + 1] == "k" and tokens[k][:1].isdigit():
+            n = _canon_number(tokens[k])
+            if n.replace(".", "", 1).isdigit():
+                thousands = _canon_number(str(float(n) * 1000))
+                if thousands in other:
+                    out[n] = thousands
+    return out
+
+
+# Words that place a period relative to now ("*last* year's final" / "*this* year's final").
+_RELATIVE_TIME: Final = {"this": 0, "current": 0, "last": -1, "previous": -1, "past": -1,
+                         "next": 1, "coming": 1, "upcoming": 1}  # fmt: skip
+# The periods they place (with the plural and possessive forms the tokenizer leaves).
+_PLACED_PERIODS: Final = frozenset(
+    {f"{p}{end}" for p in ("day", "week", "month", "year", "season", "weekend", "quarter",
+                           "term", "semester", "summer", "winter", "spring", "autumn")
+     for end in ("", "s")}
+)  # fmt: skip
+
+
+def _relative_times(tokens: tuple[str, ...]) -> dict[str, int]:
+    """Each period placed relative to now, and where: ``{"year": -1}`` for "last year's"."""
+    return {tokens[k].removesuffix("s"): _RELATIVE_TIME[tokens[k - 1]]
+            for k in range(1, len(tokens))
+            if tokens[k] in _PLACED_PERIODS and tokens[k - 1] in _RELATIVE_TIME}  # fmt: skip
+
+
+def _relative_times_differ(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether the same period is placed differently: "this year's final" / "last year's
+    final", "next week" / "this week" (a date the numbers check cannot see)."""
+    times_b = _relative_times(tb)
+    return any(times_b.get(p, at) != at for p, at in _relative_times(ta).items())
 
 
 def _bounded(tokens: tuple[str, ...]) -> dict[str, str]:
@@ -2962,13 +3023,14 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
 _MEASURE_WINDOW: Final = 4
 # Measure words read only after "how": "what large dogs" asks no size, "what long trails"
 # no length.
-_HOW_ONLY: Final = frozenset({"big", "large", "high", "weigh", "weighs", "long"})
+_HOW_ONLY: Final = frozenset({"big", "large", "high", "weigh", "weighs", "long", "fast", "loud"})
 
 
 def _asked_measures(tokens: tuple[str, ...]) -> frozenset[str]:
     """The measures a question asks of its thing: "how wide" (width), "what colour" / "what
     is the surface material" (colour, material), "how much does it weigh / cost" (weight,
     cost), "what is it made of" (material). Empty when it asks none of them."""
+    tokens, _ = _wh_expanded(tokens)  # "what's the noise level" as "what is the ..."
     out = set()
     for k, tok in enumerate(tokens):
         nxt = tokens[k + 1 : k + 2]

@@ -106,17 +106,24 @@ MEASURES: Final = {
     **dict.fromkeys(("material", "materials"), "material"),
     **dict.fromkeys(("strength", "strong"), "strength"), "temperature": "temperature",
     **dict.fromkeys(("cost", "costs", "price", "prices"), "cost"),
+    **dict.fromkeys(("speed", "fast"), "speed"),
+    **dict.fromkeys(("noise", "loud", "loudness"), "noise"),
+    **dict.fromkeys(("power", "wattage"), "power"), "capacity": "capacity",
 }  # fmt: skip
 # The dimensions a size may be asked as ("how big" / "what length").
-_DIMENSIONS: Final = frozenset({"width", "depth", "length", "height", "thickness", "diameter"})
+_DIMENSIONS: Final = frozenset({"width", "depth", "length", "height", "thickness", "diameter",
+                                "capacity"})  # fmt: skip
 
 
 def measures_agree(x: str, y: str, *, sizes: bool = False) -> bool:
     """Whether two measures of :data:`MEASURES` may ask for the same figure.
 
-    A diameter is a round thing's width ("how wide across"). With ``sizes``, a size is any
-    of its dimensions: right for a question asked another way ("how big is it" / "what
-    length is it"), not for one word swapped in place ("the head size" / "the stick length").
+    A diameter is a round thing's width ("how wide across"). With ``sizes``, a rod's
+    thickness is its diameter, and a size is any of its dimensions or a container's
+    capacity: right for a question asked another way ("how big is it" / "what length is
+    it", "how big is the boiler" / "the boiler's capacity", "how thick are the rods" / "the
+    rods' diameter"), not for one word swapped in place ("the head size" / "the stick
+    length", "the stone's thickness" / "its diameter").
 
     Example:
         >>> measures_agree("size", "length"), measures_agree("size", "length", sizes=True)
@@ -124,6 +131,8 @@ def measures_agree(x: str, y: str, *, sizes: bool = False) -> bool:
     """
     if x == y or {x, y} == {"width", "diameter"}:
         return True
+    if sizes and {x, y} == {"thickness", "diameter"}:
+        return True  # "how thick are the rods" / "the rods' diameter"
     return sizes and "size" in (x, y) and bool(_DIMENSIONS.intersection((x, y)))
 
 
