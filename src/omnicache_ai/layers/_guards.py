@@ -1307,7 +1307,14 @@ def _role_stem(tok: str) -> str:
         # One who is acted on keeps the "-ee" that tells it from the one who acts: six
         # letters of "franchisee" are those of "franchisor" ("employee" / "employer").
         return _stem(word) + "~ee"
-    return _stem(word)
+    stem = _stem(word)
+    return _CAUSING_STEMS.get(stem, stem)
+
+
+# Verbs that each say one thing acts on another, read as one pivot by the role check: "does
+# poor fuel economy *cause* low pressure" / "does low pressure *affect* fuel economy" trade
+# cause and effect.
+_CAUSING_STEMS: Final = {"affect": "caus", "impact": "caus", "influ": "caus"}
 
 
 # Question words that stand for a participant ("who reports to X": the one who reports).
@@ -3652,7 +3659,7 @@ def _owner_changed(a: TextFeatures, b: TextFeatures) -> bool:
             # configuration's name" / "the name of the dataset configuration") is no swap.
             if x != y and (y, w) not in a.owns and (x, w) not in b.owns \
                     and y in people_a and x in people_b \
-                    and ("@" in x[0] + y[0] or _apart(x, y, a.roles, b.roles)):  # fmt: skip
+                    and ("@" in x[0] + y[0] or _apart(x, y, a.tokens, b.tokens)):  # fmt: skip
                 return True
     return False
 
@@ -3671,15 +3678,26 @@ def _owned_by_own(a: TextFeatures, b: TextFeatures) -> bool:
 
 
 def _apart(x: str, y: str, *sequences: tuple[str, ...]) -> bool:
-    """Whether ``x`` and ``y`` are two participants rather than one compound name.
+    """Whether role stems ``x`` and ``y`` are two participants rather than one compound name.
 
     "A child on their *parent's* insurance" / "a parent on their *child's* insurance" name
-    both nouns apart; "the dataset configuration's name" names one thing in two words, so
-    its owner may be read as either word.
+    both nouns apart; "the dataset configuration's name" / "the name of the dataset
+    configuration" and "the Vantrue N4 dash cam's battery life" / "the battery life of the
+    Vantrue N4 dash cam" name one owner in several words, so it may be read as any of them:
+    in some text both words stand in the run of words after an "of" (the owner's whole name).
     """
     for seq in sequences:
-        for i in range(len(seq) - 1):
-            if {seq[i], seq[i + 1]} == {x, y}:
+        for k, tok in enumerate(seq):
+            if tok != "of":
+                continue
+            j = k + 1
+            while j < len(seq) and seq[j] in _NP_DETERMINERS:
+                j += 1
+            run = set()
+            while j < len(seq) and seq[j] not in _STOPWORDS:
+                run.add(_role_stem(seq[j]))
+                j += 1
+            if x in run and y in run:
                 return False
     return True
 
