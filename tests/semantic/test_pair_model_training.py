@@ -76,7 +76,9 @@ def test_training_data_holds_no_evaluation_question(train: ModuleType) -> None:
                 for k in ("cached", "light", "heavy", "different", "different2")}  # fmt: skip
     training |= {_norm(x[k]) for x in authored for k in ("cached", "paraphrase", "different")}
     sets = [ROOT / "benchmarks" / "data" / n
-            for n in ("near_misses_blind30.json", "near_misses_blind31.json",
+            for n in ("near_misses_blind26.json", "near_misses_blind27.json",
+                      "near_misses_blind28.json", "near_misses_blind29.json",
+                      "near_misses_blind30.json", "near_misses_blind31.json",
                       "near_misses_blind32.json", "near_misses_blind33.json",
                       "near_misses_blind34.json", "near_misses_blind35.json",
                       "near_misses_blind36.json", "near_misses_blind37.json")]  # fmt: skip
