@@ -1964,6 +1964,12 @@ def _year_span(m: re.Match[str]) -> str:
 _SHORT_YEAR: Final = re.compile(r"(?<![\w'])'(\d\d)\b(?!')")
 
 
+# People a "single" counts ("a single person", "single-player"); elsewhere "single" is
+# rarely a count ("a single malt", "single-use").
+_COUNTED_PEOPLE: Final = frozenset({"person", "adult", "player", "user", "occupant", "traveller",
+                                    "traveler", "guest", "passenger", "rider"})  # fmt: skip
+
+
 def _spelled_number(tokens: tuple[str, ...], k: int, half_held: bool) -> str | None:
     """The number that words around ``tokens[k]`` spell where no numeral stands, if any.
 
@@ -1977,6 +1983,8 @@ def _spelled_number(tokens: tuple[str, ...], k: int, half_held: bool) -> str | N
     unit = nxt in _UNITS and nxt not in _AMBIGUOUS_UNITS
     if tok in ("one", "single") and unit:
         return "1"
+    if tok == "single" and nxt in _COUNTED_PEOPLE:
+        return "1"  # "for a single person" / "for a family of four"
     if tok in ("a", "an") and unit:
         if prev in ("for", "in", "within") and _UNIT_SIZES.get(_UNITS[nxt], ("",))[0] == "time":
             return "1"  # not "three times a day": no "for" / "in"
@@ -2457,6 +2465,11 @@ def _negations(a: TextFeatures, b: TextFeatures) -> int:
     n -= sum(1 for k, t in enumerate(a.tokens[:-3])
              if t in ("no", "not") and a.tokens[k + 1] in ("more", "less", "fewer")
              and a.tokens[k + 2] == "than" and _is_number(a.tokens[k + 3]))  # fmt: skip
+    if "semi" in a.tokens:
+        # "semi-detached" against "detached": only partly what the other text says (both
+        # saying "semi-automatic" count one each, which the parity cancels).
+        n += sum(1 for k, t in enumerate(a.tokens[:-1])
+                 if t == "semi" and a.tokens[k + 1] in b.tokens)  # fmt: skip
     if "non" in a.tokens:
         # "non-zero" names what "nonzero" does.
         others = {_stem(t[3:] if t.startswith("non") else t)[:5] for t in b.tokens}
