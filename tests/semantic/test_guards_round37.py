@@ -66,6 +66,8 @@ def test_round37_catches(a: str, b: str, guard: str) -> None:
         ("Can people over 18 enter the raffle?", "Can people 18 and over enter the raffle?"),
         # "No more than" is "at most", not a "not".
         ("Can I bring no more than 3 guests?", "Can I bring at most 3 guests?"),
+        ("Is there a fee for loans of not more than 10 days?",
+         "Is there a fee for loans of up to 10 days?"),
         # "Come with" is "include", "fit" is "install", "odds" are "chances".
         ("Which blenders come with a travel cup?", "Which blenders include a travel cup?"),
         ("How much does it cost to get a new boiler fitted?",

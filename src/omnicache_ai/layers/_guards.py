@@ -939,10 +939,13 @@ _NOT_POSSESSIVE: Final = frozenset(
 )  # fmt: skip
 # Times that take a possessive without owning anything: "last month's payslip" is "my payslip
 # for last month", "this year's final" the final this year.
-_TIME_OWNERS: Final = frozenset(
-    {"day", "week", "month", "year", "today", "tonight", "tomorrow", "yesterday", "weekend",
-     "season", "quarter", "night", "decade", "century", "morning", "evening", "afternoon"}
+# Periods of time, as "last" / "this" / "next" place them (see _relative_times).
+_TIME_PERIODS: Final = frozenset(
+    {"day", "week", "month", "year", "weekend", "season", "quarter", "term", "semester",
+     "summer", "winter", "spring", "autumn", "night", "decade", "century", "morning",
+     "evening", "afternoon"}
 )  # fmt: skip
+_TIME_OWNERS: Final = _TIME_PERIODS | {"today", "tonight", "tomorrow", "yesterday"}
 # Words before "of" that do not own what follows ("instead of", "because of", "out of").
 _OF_SKIP: Final = frozenset({"instead", "because", "out", "kind", "type", "sort", "lot", "lots",
                              "plenty", "number", "couple", "part", "most", "some"})  # fmt: skip
@@ -1207,7 +1210,7 @@ def _named_aspect(rest: list[str]) -> str | None:
             break  # the noun phrase ends at a function word: "the population *of* the city"
         read += 1
         aspect = _WHAT_ASPECT.get(word)
-        if prev in _RELATIVE_TIME and word.removesuffix("s") in _PLACED_PERIODS \
+        if prev in _RELATIVE_TIME and word.removesuffix("s") in _TIME_PERIODS \
                 and k + 1 < len(words) and words[k + 1] not in _STOPWORDS:  # fmt: skip
             # "last month's fire drill evacuation time": the month only places the drill.
             prev = word
@@ -2462,9 +2465,7 @@ def _negations(a: TextFeatures, b: TextFeatures) -> int:
                  if t == "never" and "before" in a.tokens[k + 1 : k + 8])  # fmt: skip
     # "No more than 10 days" is a ceiling, "at most 10 days", not a "not": the numbers check
     # compares bounds (see _bounds_flipped).
-    n -= sum(1 for k, t in enumerate(a.tokens[:-3])
-             if t in ("no", "not") and a.tokens[k + 1] in ("more", "less", "fewer")
-             and a.tokens[k + 2] == "than" and _is_number(a.tokens[k + 3]))  # fmt: skip
+    n -= sum(1 for words, _ in _bounded(a.tokens).values() if words[0] in ("no", "not"))
     if "semi" in a.tokens:
         # "semi-detached" against "detached": only partly what the other text says (both
         # saying "semi-automatic" count one each, which the parity cancels).
@@ -2609,7 +2610,8 @@ _BOUNDS: Final = tuple(sorted(
      (("over",), "lower"), (("above",), "lower"), (("beyond",), "lower"),
      (("exceeding",), "lower"), (("more", "than"), "lower"), (("at", "least"), "lower"),
      (("no", "less", "than"), "lower"), (("not", "less", "than"), "lower"),
-     (("no", "fewer", "than"), "lower"), (("minimum", "of"), "lower")],
+     (("no", "fewer", "than"), "lower"), (("not", "fewer", "than"), "lower"),
+     (("minimum", "of"), "lower")],
     key=lambda bound: -len(bound[0]),
 ))  # fmt: skip
 
@@ -2632,19 +2634,14 @@ def _thousands_with_k(tokens: tuple[str, ...], other: frozenset[str] | set[str])
 # Words that place a period relative to now ("*last* year's final" / "*this* year's final").
 _RELATIVE_TIME: Final = {"this": 0, "current": 0, "last": -1, "previous": -1, "past": -1,
                          "next": 1, "coming": 1, "upcoming": 1}  # fmt: skip
-# The periods they place (with the plural and possessive forms the tokenizer leaves).
-_PLACED_PERIODS: Final = frozenset(
-    {f"{p}{end}" for p in ("day", "week", "month", "year", "season", "weekend", "quarter",
-                           "term", "semester", "summer", "winter", "spring", "autumn")
-     for end in ("", "s")}
-)  # fmt: skip
 
 
 def _relative_times(tokens: tuple[str, ...]) -> dict[str, int]:
     """Each period placed relative to now, and where: ``{"year": -1}`` for "last year's"."""
     return {tokens[k].removesuffix("s"): _RELATIVE_TIME[tokens[k - 1]]
             for k in range(1, len(tokens))
-            if tokens[k] in _PLACED_PERIODS and tokens[k - 1] in _RELATIVE_TIME}  # fmt: skip
+            if tokens[k].removesuffix("s") in _TIME_PERIODS
+            and tokens[k - 1] in _RELATIVE_TIME}  # fmt: skip
 
 
 def _relative_times_differ(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
@@ -2654,16 +2651,17 @@ def _relative_times_differ(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     return any(times_b.get(p, at) != at for p, at in _relative_times(ta).items())
 
 
-def _bounded(tokens: tuple[str, ...]) -> dict[str, str]:
-    """Each number bounded by the words right before it, and from which side ("upper",
-    "lower"): ``{"2": "lower"}`` for "more than two metres"."""
-    out: dict[str, str] = {}
+def _bounded(tokens: tuple[str, ...]) -> dict[str, tuple[tuple[str, ...], str]]:
+    """Each number bounded by the words right before it, with those words and the side they
+    bound it from ("upper", "lower"): ``{"2": (("more", "than"), "lower")}`` for "more than
+    two metres"."""
+    out: dict[str, tuple[tuple[str, ...], str]] = {}
     for k, tok in enumerate(tokens):
         if not _is_number(tok):
             continue
         for words, side in _BOUNDS:
             if tokens[max(0, k - len(words)) : k] == words:
-                out[str(_NUMBER_WORDS.get(tok, tok))] = side
+                out[str(_NUMBER_WORDS.get(tok, tok))] = (words, side)
                 break
     return out
 
@@ -2679,10 +2677,8 @@ def _bounds_flipped(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
         >>> _bounds_flipped(("within", "2", "metres"), ("less", "than", "two", "metres"))
         False
     """
-    if not ta or not tb:
-        return False
-    bounds_b = _bounded(tb)
-    return any(bounds_b.get(n, side) != side for n, side in _bounded(ta).items())
+    sides_b = {n: side for n, (_, side) in _bounded(tb).items()}
+    return any(sides_b.get(n, side) != side for n, (_, side) in _bounded(ta).items())
 
 
 # The most things "the N things" counts as known ("the two lines"; "the 1880 census" is a
