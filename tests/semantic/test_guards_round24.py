@@ -88,21 +88,24 @@ def test_round24_catches(a: str, b: str, guard: str) -> None:
 
 @needs_wordnet
 @pytest.mark.parametrize(
-    ("a", "b"),
+    ("a", "b", "guard"),
     [
         # A verb and its particle are one WordNet lemma: "speed up" and "slow down" are
         # antonyms, where "speed" and "slow" alone were no opinion.
-        ("How do I speed up a clay pigeon trap?", "How do I slow down a clay pigeon trap?"),
-        ("How do you take down a gazebo?", "How do you put up a gazebo?"),
+        ("How do I speed up a clay pigeon trap?", "How do I slow down a clay pigeon trap?",
+         "lexical"),
+        ("How do you take down a gazebo?", "How do you put up a gazebo?", "lexical"),
+        # Texts the same but for "up" / "down" are read as opposites before WordNet is asked
+        # (the forty-first round: the particle may follow the verb's object).
         ("What's the safest way to climb up a sea wall?",
-         "What's the safest way to climb down a sea wall?"),
+         "What's the safest way to climb down a sea wall?", "negation"),
         ("Why does my score go up when I bowl faster?",
-         "Why does my score go down when I bowl faster?"),
+         "Why does my score go down when I bowl faster?", "negation"),
     ],
 )  # fmt: skip
-def test_round24_phrasal_verbs_catch(a: str, b: str) -> None:
-    assert check_guards(a, b, ALL) == "lexical"
-    assert check_guards(b, a, ALL) == "lexical"
+def test_round24_phrasal_verbs_catch(a: str, b: str, guard: str) -> None:
+    assert check_guards(a, b, ALL) == guard
+    assert check_guards(b, a, ALL) == guard
 
 
 @needs_wordnet

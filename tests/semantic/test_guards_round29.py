@@ -33,9 +33,10 @@ ALL = GuardConfig()
         ("Should the rake lean toward the wall?", "Should the rake lean away from the wall?",
          "negation"),
         ("How do I attack better in fencing?", "How do I defend better in fencing?", "negation"),
-        # "Up" / "down" after the same verb, a phrasal verb WordNet lacks.
+        # "Up" / "down" after the same verb, a phrasal verb WordNet lacks (read as opposites
+        # by the negation check since the forty-first round, when nothing else differs).
         ("How do I shift down a gear on a hill?", "How do I shift up a gear on a hill?",
-         "lexical"),
+         "negation"),
         # "Less X" against X's "-er" form.
         ("How do I make my bread less chewy?", "How do I make my bread chewier?", "negation"),
     ],

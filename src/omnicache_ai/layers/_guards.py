@@ -293,7 +293,7 @@ _UNIT_SIZES: Final = {
     "cup": ("volume", 0.2366),
     "s": ("time", 1.0), "min": ("time", 60.0), "h": ("time", 3600.0), "day": ("time", 86400.0),
     "week": ("time", 604800.0), "month": ("time", 2629800.0), "year": ("time", 31557600.0),
-    "mph": ("speed", 0.44704), "kmh": ("speed", 0.27778),
+    "mph": ("speed", 0.44704), "kmh": ("speed", 0.27778), "knot": ("speed", 0.514444),
     "acre": ("area", 4046.86), "ha": ("area", 10000.0), "m2": ("area", 1.0),
     "km2": ("area", 1e6), "cm2": ("area", 1e-4), "ft2": ("area", 0.092903),
     "mi2": ("area", 2589988.0), "yd2": ("area", 0.836127),
@@ -383,6 +383,7 @@ _UNITS: Final = {
     **dict.fromkeys(["volt", "volts", "v", "voltage"], "V"),
     **dict.fromkeys(["mph"], "mph"),
     **dict.fromkeys(["kmh", "km/h", "kph"], "kmh"),
+    **dict.fromkeys(["knot", "knots"], "knot"),
     **dict.fromkeys(["calorie", "calories", "kcal"], "kcal"),
     **dict.fromkeys(["acre", "acres"], "acre"),
     **dict.fromkeys(["hectare", "hectares"], "ha"),
@@ -408,6 +409,9 @@ _AREA_UNIT: Final = {"kil": "km", "cen": "cm", "met": "m", "fee": "ft", "foo": "
 _AMBIGUOUS_UNITS: Final = frozenset(
     {"m", "g", "l", "s", "h", "w", "v", "mi", "in.", "min", "sec", "second", "gal", "yd", "kilo"}
 )
+# Units that count only as the unit an answer is asked in: "the speed limit *in knots*" (a
+# "figure 8 knot" is tied in a rope, and "a 20-knot day" is read as a wind, not compared).
+_ASKED_IN: Final = frozenset({"knot", "knots"})
 # Words whose two sides are not interchangeable: "from X to Y", "X than Y", "X into Y".
 _DIRECTIONAL: Final = frozenset(
     {"to", "from", "into", "than", "onto", "toward", "towards", "over", "per", "before",
@@ -879,8 +883,8 @@ _HOW_WORDS: Final = frozenset(
 # What is never a role word: stopwords (but verbs of giving and making), possessives,
 # directions and words of how.
 _NOT_ROLE_WORDS: Final = _ROLE_SKIP | _POSSESSIVES | _DIRECTIONAL | _HOW_WORDS
-_BE: Final = frozenset({"be", "is", "are", "was", "were", "been", "being", "get", "gets", "got",
-                       "isnt", "arent", "wasnt", "werent"})  # fmt: skip
+_BE: Final = frozenset({"be", "am", "is", "are", "was", "were", "been", "being", "get", "gets",
+                       "got", "isnt", "arent", "wasnt", "werent"})  # fmt: skip
 # Past participles that do not end in -ed/-en, and -en ones whose stem is not the verb's, as
 # the verb: "Was the bank bought by the startup?" is "Did the startup buy the bank?".
 _PARTICIPLES: Final = {
@@ -1129,8 +1133,8 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
             if tok == "what" and nxt in ("do", "does", "did") and len(rest) > 2:
                 if tokens[-1] == "do":
                     return "purpose", False  # "what does the ISO setting do"
-                if tokens[-1] == "mean":
-                    return "definition", False
+                if tokens[-1] == "mean" or _means_for(tokens):
+                    return "definition", False  # "what does restricted view mean for seats"
             return _THING, False
         if tok == "where" and tokens[-1] == "from":
             return "origin", True  # "where does the name come from": why it is called so
@@ -1311,7 +1315,16 @@ def _role_stem(tok: str) -> str:
         # letters of "franchisee" are those of "franchisor" ("employee" / "employer").
         return _stem(word) + "~ee"
     stem = _stem(word)
+    if word.endswith("ed") and len(stem) > _STEM_MIN_DOUBLED and stem[-1] == stem[-2] \
+            and stem[-1] in _DOUBLED_FINALS and len(word) <= _STEM_MAX + 3:  # fmt: skip
+        stem = stem[:-1]  # "tagged" and "tag", "stopped" and "stop"
     return _CAUSING_STEMS.get(stem, stem)
+
+
+# Consonants a short verb doubles before "-ed" ("tag", "tagged"); verbs ending in a
+# double "l", "s", "d", "f" or "z" keep it in every form ("fill", "pass", "add").
+_DOUBLED_FINALS: Final = frozenset("bgmnpt")
+_STEM_MIN_DOUBLED: Final = 3
 
 
 # Verbs that each say one thing acts on another, read as one pivot by the role check: "does
@@ -1393,7 +1406,13 @@ def _active(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
     if not parts:
         return tokens, False
     if by < 0:
-        return tokens, any(p - b in (1, 2) for p in parts for b in be)
+        # "Can a tenant *be evicted*", or an inverted "be" opening the question, however long
+        # its subject, with the participle last or before a setting ("when *were* child
+        # chimney sweeps *banned* in England"; "was X named *after* Y" still says who is what).
+        inverted = (be[0] == 0 or (be[0] == 1 and tokens[0] in _WH_OPENERS)) and any(
+            p + 1 == len(tokens) or tokens[p + 1] in _PASSIVE_SETTINGS for p in parts
+        )
+        return tokens, inverted or any(p - b in (1, 2) for p in parts for b in be)
     if by + 1 >= len(tokens) or tokens[by + 1].endswith("ing"):
         return tokens, True  # "by clicking": a means, not who acts
     p = parts[-1]
@@ -1406,9 +1425,17 @@ def _active(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
     end = _agent_end(tokens, by + 1)
     agent, middle, rest = tokens[by + 1 : end], tokens[p + 1 : by], tokens[end:]
     if p - b <= 2 and all(t in _HEDGES or t == "not" for t in tokens[b + 1 : p]):
-        # Declarative or after a modal: the subject is everything before "be".
-        return agent + verb + tokens[:b] + middle + rest, False
+        # Declarative or after a modal: the subject is everything before "be" in its clause
+        # ("do I lose points if *I* get tagged by ...": what precedes the "if" stays).
+        s = max((i + 1 for i in range(b) if tokens[i] in _CLAUSE_WORDS), default=0)
+        return tokens[:s] + agent + verb + tokens[s:b] + middle + rest, False
     return tokens[:b] + agent + verb + tokens[b + 1 : p] + middle + rest, False
+
+
+# Question words before an inverted "be" ("when were they banned").
+_WH_OPENERS: Final = frozenset({"when", "where", "why", "how", "who", "what", "which"})
+# What may follow the participle of an agentless passive: a setting ("banned *in* England").
+_PASSIVE_SETTINGS: Final = frozenset({"in", "on", "at", "during"})
 
 
 def _agent_end(tokens: tuple[str, ...], start: int) -> int:
@@ -2097,7 +2124,11 @@ def _unit(tokens: tuple[str, ...], k: int, lowered: str, after_number: bool) -> 
     unit = _UNITS.get(tok)
     if unit is None or (tok == "s" and _DIGIT_S.search(lowered)):
         return None
+    if tok in _ASKED_IN:
+        return unit if k and tokens[k - 1] == "in" else None
     if tok not in _AMBIGUOUS_UNITS or after_number or (k and f"{tokens[k - 1]}/{tok}" in lowered):
+        return unit
+    if tok in _ASKED_IN and k and tokens[k - 1] == "in":
         return unit
     return None
 
@@ -2372,6 +2403,10 @@ def _polarity(tokens: tuple[str, ...]) -> dict[int, int]:
         # numbers check compares ages).
         tokens = tuple(t for k, t in enumerate(tokens)
                        if t != "old" or k == 0 or tokens[k - 1] not in _AGE_UNITS)  # fmt: skip
+    if "off" in tokens:
+        # "money off", "20% off", "half off": a discount, not the "off" of "on" / "off".
+        tokens = tuple(t for k, t in enumerate(tokens)
+                       if t != "off" or k == 0 or not _discounted(tokens[k - 1]))  # fmt: skip
     present: set[str] = {t for t in tokens if t in _SHORT_STEMS}
     for tok in tokens:
         if tok in _SCALE_NOUNS:
@@ -2401,6 +2436,14 @@ def _polarity(tokens: tuple[str, ...]) -> dict[int, int]:
     return marks
 
 
+def _discounted(word: str) -> bool:
+    """Whether ``word`` before "off" makes it a discount ("money off", "20% off")."""
+    return word in _DISCOUNT_WORDS or word[:1].isdigit()
+
+
+_DISCOUNT_WORDS: Final = frozenset({"money", "percent", "half", "something", "anything"})
+
+
 def negation_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     """Whether one text is negated relative to the other (parity of negators, antonyms).
 
@@ -2424,6 +2467,8 @@ def negation_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             return True
     if _less_against_more(a.tokens, b.tokens) or _less_against_more(b.tokens, a.tokens):
         return True
+    if _particle_turned(a.tokens, b.tokens):
+        return True
     other = b.polarity
     return any(mark != 3 and other.get(i, mark) == 3 - mark for i, mark in a.polarity.items())
 
@@ -2441,6 +2486,16 @@ def _less_against_more(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
         if forms.intersection(tb):
             return True
     return False
+
+
+def _particle_turned(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether the texts are word for word the same but for one "up" against "down": "turn
+    the lights *down*" / "turn the lights *up*" (a particle after its object, which the lexical
+    check does not pair with its verb)."""
+    if len(ta) != len(tb):
+        return False
+    diff = [(x, y) for x, y in zip(ta, tb, strict=True) if x != y]
+    return len(diff) == 1 and _UP_DOWN.get(diff[0][0]) == diff[0][1]
 
 
 # What says "never done it before" in the other text: a first time, a beginner.
@@ -2972,6 +3027,32 @@ def _paired_slots(
     return out
 
 
+def _choice_against_difference(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether ``ta`` asks to choose one of two ("which is older, X or Y", "which should I do
+    first, X or Y") where ``tb`` asks how they differ ("how is X different from Y", "what is
+    the difference between X and Y"): one side of the difference, not the difference."""
+    return ta[:1] == ("which",) and "or" in ta and not _DIFFERING.intersection(ta) \
+        and bool(_DIFFERING.intersection(tb)) and tb[:1] != ("which",)  # fmt: skip
+
+
+# Words that ask how two things differ.
+_DIFFERING: Final = frozenset({"difference", "differences", "different", "differ", "differs"})
+
+
+def _means_for(tokens: tuple[str, ...]) -> bool:
+    """Whether "mean" is the text's verb, followed only by a phrase of what it applies to
+    ("what does restricted view *mean for theatre seats*")."""
+    if "mean" not in tokens:
+        return False
+    k = tokens.index("mean")
+    return k + 1 < len(tokens) and tokens[k + 1] in _MEAN_FOR and len(tokens) - k <= _MEAN_TAIL
+
+
+# Prepositions after "mean" that say what a term applies to, and how far the phrase may run.
+_MEAN_FOR: Final = frozenset({"for", "in", "on", "at", "when"})
+_MEAN_TAIL: Final = 6
+
+
 def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     """Whether the two questions ask about different aspects of their subject.
 
@@ -2990,6 +3071,9 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     """
     if _measures_differ(a.tokens, b.tokens):
         return True  # "how wide is it" / "how much does it weigh": two figures of one thing
+    if _choice_against_difference(a.tokens, b.tokens) or \
+            _choice_against_difference(b.tokens, a.tokens):  # fmt: skip
+        return True
     x, y = a.aspect, b.aspect
     if {x, y} == _AMOUNT_OR_SIZE:
         # "How many inches of clay" asks how deep it is: a length counted is a size.
@@ -3015,6 +3099,13 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             and wh.tokens[:1] != () and wh.tokens[0] in _WH_ASPECT
             and wh.tokens[1:2] != () and wh.tokens[1] in _AUXILIARIES
         )  # fmt: skip
+    if {x, y} == _THING_OR_DEFINITION and (a if x == _THING else b).tokens[:1] == ("which",) \
+            and "mean" in (b if x == _THING else a).tokens:  # fmt: skip
+        return True  # "which seats have a restricted view" / "what does restricted view mean"
+    if {x, y} == _ACCESS_OR_PLACE and _done_not_found(
+        a if x == "access" else b, b if x == "access" else a
+    ):
+        return True
     if x is None or y is None or x == y or {x, y} in _COMPATIBLE_ASPECTS:
         return False
     if _what_or_how(a.tokens, b.tokens) or _what_or_how(b.tokens, a.tokens):
@@ -3033,6 +3124,30 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             return True  # "what happens when you get a penalty" / "how do you get a penalty"
         return pinned.wh_aspect and pinned.aspect in _PINNED_ASPECTS
     return True
+
+
+_ACCESS_OR_PLACE: Final = frozenset({"access", "place"})
+_THING_OR_DEFINITION: Final = frozenset({_THING, "definition"})
+# Access verbs that ask where a thing is as much as how to reach it ("how do I find the
+# lockers" / "where are the lockers").
+_FINDING_VERBS: Final = frozenset({"find", "get", "go", "reach", "locate", "access", "see", "view"})
+# The access verbs as participles ("where are seats *purchased*").
+_ACCESS_STEMS: Final = frozenset(_stem(v) for v in _ACCESS_VERBS)
+
+
+def _done_not_found(how: TextFeatures, where: TextFeatures) -> bool:
+    """Whether ``how`` asks how to do a thing ("how do I *book* the wheelchair spaces") that
+    ``where`` only asks the place of ("where *are* the wheelchair spaces"): an access verb
+    other than finding or reaching, and none in the "where" question ("where can I book them"
+    asks the same)."""
+    start = how.tokens.index("how") if "how" in how.tokens else 0
+    verbs = _ACCESS_VERBS.intersection(how.tokens[start + 1 : start + 1 + _ACCESS_WINDOW])
+    return (
+        bool(verbs)
+        and not verbs & _FINDING_VERBS
+        and not _ACCESS_VERBS.intersection(where.tokens)
+        and not any(t.endswith("ed") and _stem(t) in _ACCESS_STEMS for t in where.tokens)
+    )
 
 
 # Words between "what" and the measure it asks ("what is the surface material").
@@ -3296,6 +3411,9 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     if _actor_and_owner_traded(a, b):
         return True
+    party_a, party_b = _answerable_party(a.tokens), _answerable_party(b.tokens)
+    if party_a is not None and party_b is not None and party_a != party_b:
+        return True  # "am I liable if ..." / "is the hire company liable if ..."
     if _numbers_traded(a.tokens, b.tokens) or _clauses_traded(a.tokens, b.tokens):
         return True
     if any(f(x.tokens, y.tokens) for f in (_stranded_passive, _whose_passive)
@@ -3379,6 +3497,25 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     return _crossed(
         tuple(w for w in a.order if w not in kept), tuple(w for w in b.order if w not in kept)
     )
+
+
+def _answerable_party(tokens: tuple[str, ...]) -> str | None:
+    """Who a question asks is liable ("*am I* liable", "*would we* be responsible", "*is the
+    hire company* liable"): ``"speaker"`` or ``"other"``, or None when it asks no such thing."""
+    if not tokens or tokens[0] not in _ANSWERABLE_OPENERS:
+        return None
+    for k in range(2, min(len(tokens), _ANSWERABLE_WINDOW)):
+        if tokens[k] in _ANSWERABLE:
+            return "speaker" if _SPEAKER.intersection(tokens[1:k]) else "other"
+    return None
+
+
+_ANSWERABLE: Final = frozenset({"liable", "responsible", "accountable"})
+_ANSWERABLE_OPENERS: Final = frozenset(
+    {"am", "is", "are", "was", "were", "would", "will", "could", "can", "should", "might"}
+)  # fmt: skip
+_ANSWERABLE_WINDOW: Final = 8
+_SPEAKER: Final = frozenset({"i", "we", "me", "us", "myself", "ourselves"})
 
 
 def _common_lead(ra: tuple[str, ...], rb: tuple[str, ...]) -> int:
@@ -3581,6 +3718,8 @@ def _np_right(tokens: tuple[str, ...], start: int) -> tuple[int, int] | None:
     if tokens[start] in _PERSON:
         return start, start + 1
     k = start + (tokens[start] in _NP_START)
+    if k > start and tokens[k : k + 1] == ("own",):
+        k += 1  # "by my own teammate"
     begin = k
     while k < len(tokens) and k - begin < _NP_MAX and tokens[k].isalpha() \
             and tokens[k] not in _NP_STOP:  # fmt: skip
@@ -3613,6 +3752,8 @@ def _converse_of(a: TextFeatures, b: TextFeatures) -> bool:
             if len(own) != 1 or len(at) != 1 or (u == v and pu in tb[at[0] :]):
                 continue
             i, j = own[0], at[0]
+            tb = _dative_moved(tb, j, pv)
+            target = _norm(_dative_moved(ta, i, pu))
             x = _np_left(tb, j)
             if pv:
                 prep = next((k for k in range(j + 1, min(j + 6, len(tb))) if tb[k] == pv), -1)
@@ -3632,7 +3773,23 @@ def _converse_of(a: TextFeatures, b: TextFeatures) -> bool:
             new = tb[: x[0]] + tb[y[0] : y[1]] + middle + tail + tb[y[1] :]
             if _norm(new) == target:
                 return True
+            tb = b.tokens
     return False
+
+
+def _dative_moved(tokens: tuple[str, ...], j: int, prep: str) -> tuple[str, ...]:
+    """``tokens`` with a pronoun right after the verb at ``j`` said after ``prep`` instead:
+    "sell *me* hay" reads "sell hay to me" (only where ``prep`` is not said already)."""
+    if not prep or prep in tokens[j + 1 :] or tokens[j + 1 : j + 2] == () \
+            or tokens[j + 1] not in _DATIVE_PRONOUNS:  # fmt: skip
+        return tokens
+    np = _np_right(tokens, j + 2)
+    if np is None:
+        return tokens
+    return tokens[: j + 1] + tokens[np[0] : np[1]] + (prep, tokens[j + 1]) + tokens[np[1] :]
+
+
+_DATIVE_PRONOUNS: Final = frozenset({"me", "us", "you", "him", "her", "them"})
 
 
 def _owner_asked(a: TextFeatures, b: TextFeatures) -> bool:
@@ -3841,7 +3998,43 @@ def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
         return None
     if fb.mirror is not None and _verdict(fa, features(fb.mirror), config) is None:
         return None
+    # "In winter, what are the opening hours?" asks what "what are the opening hours in
+    # winter?" asks: a text whose setting comes first, before a comma, is read again with the
+    # setting moved to its end, and may pass that way. Only when the other text does not open
+    # with a setting too: two texts opening alike are compared as they stand.
+    moved_a, moved_b = _unfronted(query), _unfronted(cached)
+    if moved_a is not None and fb.tokens[:1] != fa.tokens[:1] and moved_b is None \
+            and _verdict(features(moved_a), fb, config) is None:  # fmt: skip
+        return None
+    if moved_b is not None and fa.tokens[:1] != fb.tokens[:1] and moved_a is None \
+            and _verdict(fa, features(moved_b), config) is None:  # fmt: skip
+        return None
     return verdict
+
+
+# A phrase of setting put first and closed by a comma: "On Christmas Day, is the rink open?".
+_FRONTED_SETTING: Final = re.compile(
+    r"^\s*((?:in|on|at|during|for|under|after|before)\s[^,?;:]+),\s*(\S.*?)\s*([?.!]*)\s*$",
+    re.IGNORECASE,
+)
+# Longer fronted phrases are clauses in their own right, not a setting moved whole.
+_FRONTED_MAX_WORDS: Final = 6
+
+
+def _unfronted(text: str) -> str | None:
+    """``text`` with the phrase of setting it puts first moved to its end, or None.
+
+    Example:
+        >>> _unfronted("On Christmas Day, is the Somerset House ice rink open?")
+        'Is the Somerset House ice rink open on Christmas Day?'
+        >>> _unfronted("Is the ice rink open on Christmas Day?") is None
+        True
+    """
+    m = _FRONTED_SETTING.match(text)
+    if m is None or len(m.group(1).split()) > _FRONTED_MAX_WORDS:
+        return None
+    phrase, rest, end = m.groups()
+    return f"{rest[0].upper()}{rest[1:]} {phrase[0].lower()}{phrase[1:]}{end or '?'}"
 
 
 def _verdict(fa: TextFeatures, fb: TextFeatures, config: GuardConfig) -> str | None:
