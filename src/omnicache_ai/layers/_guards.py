@@ -236,6 +236,7 @@ _ANTONYMS: Final = (
     ("check in", "check out"), ("checked in", "checked out"), ("checking in", "checking out"),
     ("pick up", "drop off"), ("picked up", "dropped off"), ("picking up", "dropping off"),
     ("enter", "leav"), ("enter", "left"),
+    ("move in", "move out"), ("moving in", "moving out"), ("moved in", "moved out"),
     # Inclusion said with other verbs: "what to include" / "what to leave off" ("banned",
     # "forbidden", "illegal" negate: see _NEGATORS).
     ("includ", "omit"),
@@ -1934,9 +1935,11 @@ _DOTTED: Final = re.compile(
     r"(?P<number>\b[Nn]o\.(?= ?\d)|(?<=\s)No(?= ?\d))"
     r"|\b(?:[A-Za-z]\.){2,}|\b(?:Mt|St|Ft|Mr|Mrs|Dr|Jr|Sr|No|Cat|Dept)\."
     r"|\b(?:Mt|Ft)\b(?= [A-Z])|\bCat\b(?= ?\d)"  # "Mt Rainier", "Cat 1" without the dot
+    r"|(?<=[A-Za-z][a-z] )(?:Rd|Ave|Ln)\b\.?"  # "Hillside Rd": a street's name
 )
 # Written abbreviations, read as the word they stand for ("Mt Rainier" is Mount Rainier).
-_ABBREVIATIONS: Final = {"Mt": "Mount", "Ft": "Fort", "Cat": "Category", "Dept": "Department"}
+_ABBREVIATIONS: Final = {"Mt": "Mount", "Ft": "Fort", "Cat": "Category", "Dept": "Department",
+                         "Rd": "Road", "Ave": "Avenue", "Ln": "Lane"}  # fmt: skip
 
 
 def _undot(m: re.Match[str]) -> str:
@@ -2174,7 +2177,7 @@ def features(text: str) -> TextFeatures:
     if "-" in text or "/" in text or "\u2013" in text:  # an en dash too
         text = _YEAR_SPAN.sub(_year_span, text)
         text = _WITHOUT.sub(" without", text)
-    if "." in text or any(w in text for w in ("Mt", "Ft", "Cat", "No")):
+    if "." in text or any(w in text for w in ("Mt", "Ft", "Cat", "No", "Rd", "Ave", "Ln")):
         text = _DOTTED.sub(_undot, text)  # "U.K." is "UK", "Mt." is "Mount", "No. 5" "Number 5"
     raw = [m.group(0) for m in _WORD_RE.finditer(text)]
     tokens = tuple(t.lower().replace("'", "") for t in raw)
@@ -2620,10 +2623,13 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         True
     """
     numbers_a, numbers_b, units_a, units_b = a.numbers, b.numbers, a.units, b.units
-    if a.measures and b.measures and a.units != b.units:
+    # "Inside a day" states one day against "within 24 hours" (a unit after "a" / "one").
+    measures_a = a.measures | _one_unit(a.tokens, b.measures)
+    measures_b = b.measures | _one_unit(b.tokens, a.measures)
+    if measures_a and measures_b and a.units != b.units:
         # The same amount in other units ("a 1-hour session" / "sixty minutes") is no
         # difference: both measures leave the comparison.
-        for (na, ua), (nb, ub) in _converted(a.measures, b.measures):
+        for (na, ua), (nb, ub) in _converted(measures_a, measures_b):
             numbers_a, numbers_b = numbers_a - {na}, numbers_b - {nb}
             units_a, units_b = units_a - {ua}, units_b - {ub}
     numbers_a, numbers_b = _years_read(numbers_a, numbers_b), _years_read(numbers_b, numbers_a)
@@ -2890,6 +2896,24 @@ def _one_against_many(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     )
 
 
+def _one_unit(
+    tokens: tuple[str, ...], other: frozenset[tuple[str, str]]
+) -> frozenset[tuple[str, str]]:
+    """One of each unit said after "a" / "an" / "one" ("a week's worth" is 1 week, "a mile"
+    1 mile), read only in a dimension the other text measures ("within 24 hours", "1.6 km")."""
+    if not any(u in _UNIT_SIZES for _, u in other):
+        return frozenset()  # nothing to convert to: skip the scan
+    out = set()
+    for k in range(len(tokens) - 1):
+        unit = _UNITS.get(tokens[k + 1])
+        if tokens[k] in _ONE_WORDS and unit in _UNIT_SIZES:
+            out.add(("1", unit))
+    return frozenset(out)
+
+
+_ONE_WORDS: Final = frozenset({"a", "an", "one"})
+
+
 def _converted(
     ma: frozenset[tuple[str, str]], mb: frozenset[tuple[str, str]]
 ) -> list[tuple[tuple[str, str], tuple[str, str]]]:
@@ -3039,6 +3063,27 @@ def _choice_against_difference(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool
 _DIFFERING: Final = frozenset({"difference", "differences", "different", "differ", "differs"})
 
 
+def _whether_against_how(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether ``ta`` asks whether one may do a thing ("*can I* transfer a dog licence") and
+    ``tb`` how to do the same thing ("*how do I* transfer a dog licence"): yes or no against a
+    method, the rest of the two questions word for word the same."""
+    if len(ta) < 3 or len(tb) < 4 or ta[0] not in _MAY_AUX or ta[1] not in _ASKERS_WHO:
+        return False
+    return tb[0] == "how" and ta[2:] == tb[3:]
+
+
+def _count_against_which(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether ``ta`` asks how many of a thing ("*how many items* can be taken") where ``tb``
+    asks which ones ("*what items* can be taken"), the rest word for word the same."""
+    if len(ta) < 3 or len(tb) < 2 or ta[:2] != ("how", "many"):
+        return False
+    return tb[0] in ("what", "which") and ta[2:] == tb[1:]
+
+
+_MAY_AUX: Final = frozenset({"can", "could", "may"})
+_ASKERS_WHO: Final = frozenset({"i", "we", "you"})
+
+
 def _means_for(tokens: tuple[str, ...]) -> bool:
     """Whether "mean" is the text's verb, followed only by a phrase of what it applies to
     ("what does restricted view *mean for theatre seats*")."""
@@ -3073,6 +3118,10 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True  # "how wide is it" / "how much does it weigh": two figures of one thing
     if _choice_against_difference(a.tokens, b.tokens) or \
             _choice_against_difference(b.tokens, a.tokens):  # fmt: skip
+        return True
+    if _whether_against_how(a.tokens, b.tokens) or _whether_against_how(b.tokens, a.tokens):
+        return True
+    if _count_against_which(a.tokens, b.tokens) or _count_against_which(b.tokens, a.tokens):
         return True
     x, y = a.aspect, b.aspect
     if {x, y} == _AMOUNT_OR_SIZE:
@@ -3506,7 +3555,8 @@ def _answerable_party(tokens: tuple[str, ...]) -> str | None:
         return None
     for k in range(2, min(len(tokens), _ANSWERABLE_WINDOW)):
         if tokens[k] in _ANSWERABLE:
-            return "speaker" if _SPEAKER.intersection(tokens[1:k]) else "other"
+            # The subject's first word: "is *the man I paid* liable" names someone else.
+            return "speaker" if tokens[1] in _SPEAKER else "other"
     return None
 
 
@@ -3514,7 +3564,7 @@ _ANSWERABLE: Final = frozenset({"liable", "responsible", "accountable"})
 _ANSWERABLE_OPENERS: Final = frozenset(
     {"am", "is", "are", "was", "were", "would", "will", "could", "can", "should", "might"}
 )  # fmt: skip
-_ANSWERABLE_WINDOW: Final = 8
+_ANSWERABLE_WINDOW: Final = 12
 _SPEAKER: Final = frozenset({"i", "we", "me", "us", "myself", "ourselves"})
 
 
@@ -4153,7 +4203,8 @@ _INTERCHANGEABLE: Final = {"side": "team", "sides": "teams", "recent": "last", "
                            "british": "uk", "firm": "company", "firms": "companies",
                            "sign_up": "register", "fit": "install", "fits": "installs",
                            "fitted": "installed", "fitting": "installing",
-                           "odds": "chances"}  # fmt: skip
+                           "odds": "chances", "thing": "item", "things": "items",
+                           "persons": "people"}  # fmt: skip
 
 
 def _is_number(tok: str) -> bool:
