@@ -2641,6 +2641,9 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     numbers_b = numbers_b - k_b.keys() - set(k_a.values())
     numbers_a = numbers_a - _definite_count(a.tokens, b.tokens, numbers_b)
     numbers_b = numbers_b - _definite_count(b.tokens, a.tokens, numbers_a)
+    # "Use in a month" / "use per month": the one of "a month" is the other's "per".
+    numbers_a = numbers_a - _one_per(a.measures, b)
+    numbers_b = numbers_b - _one_per(b.measures, a)
     units_a = units_a - _periodic(a.tokens, b.tokens) - _asked_unit(a, b)
     units_b = units_b - _periodic(b.tokens, a.tokens) - _asked_unit(b, a)
     if any(x and y and x != y for x, y in
@@ -2914,6 +2917,18 @@ def _one_unit(
 
 
 _ONE_WORDS: Final = frozenset({"a", "an", "one"})
+
+
+def _one_per(measures: frozenset[tuple[str, str]], other: TextFeatures) -> set[str]:
+    """``{"1"}`` when ``measures`` holds one of a unit ("in a month") that ``other`` says per
+    ("per month", "each month") without a number of its own for it."""
+    counted = {u for _, u in other.measures}
+    per = {_UNITS[other.tokens[k + 1]] for k in range(len(other.tokens) - 1)
+           if other.tokens[k] in _PER_WORDS and other.tokens[k + 1] in _UNITS}  # fmt: skip
+    return {"1"} if any(n == "1" and u in per and u not in counted for n, u in measures) else set()
+
+
+_PER_WORDS: Final = frozenset({"per", "each", "every"})
 
 
 def _converted(
@@ -3465,6 +3480,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     party_a, party_b = _answerable_party(a.tokens), _answerable_party(b.tokens)
     if party_a is not None and party_b is not None and party_a != party_b:
         return True  # "am I liable if ..." / "is the hire company liable if ..."
+    if _comparison_traded(a.tokens, b.tokens):
+        return True  # "is hard water worse for plants than soft water" / the reverse
     if _penalised_traded(a.tokens, b.tokens):
         return True  # "can a minor be fined for ..." / "can the salon be fined for ... a minor"
     if _numbers_traded(a.tokens, b.tokens) or _clauses_traded(a.tokens, b.tokens):
@@ -3562,6 +3579,30 @@ def _answerable_party(tokens: tuple[str, ...]) -> str | None:
             # The subject's first word: "is *the man I paid* liable" names someone else.
             return "speaker" if tokens[1] in _SPEAKER else "other"
     return None
+
+
+def _compared(tokens: tuple[str, ...]) -> list[tuple[tuple[str, ...], ...]]:
+    """Every reading of a "be X <comparative> ... than Y" question as (X, the middle, Y),
+    articles left out ("is *ordinary tap water* worse for my plants than *softened water*").
+    A word in "-er" may be a noun ("water"), so each one before "than" is tried."""
+    words = tuple(t for t in tokens if t not in ("a", "an", "the"))
+    if len(words) < 5 or words[0] not in _BE_FORMS or "than" not in words:
+        return []
+    than = words.index("than")
+    comparatives = [c for c in range(2, than) if words[c] in _COMPARATIVES
+                    or (words[c].endswith("er") and len(words[c]) > _SHORT_ER)]  # fmt: skip
+    return [(words[1:c], words[c:than], words[than + 1 :]) for c in comparatives]
+
+
+def _comparison_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether the two sides of one comparison trade places, the rest the same."""
+    return any(middle == mb and x == yb and y == xb
+               for x, middle, y in _compared(ta) for xb, mb, yb in _compared(tb))  # fmt: skip
+
+
+_COMPARATIVES: Final = frozenset({"worse", "better", "more", "less", "fewer"})
+# Words in "-er" this short are not read as comparatives ("over", "after", "ever").
+_SHORT_ER: Final = 4
 
 
 def _penalised(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -3739,6 +3780,7 @@ _CONVERSE_FRAMES: Final = (
     ("heavier", "than", "lighter", "than"), ("older", "than", "younger", "than"),
     ("bigger", "than", "smaller", "than"), ("larger", "than", "smaller", "than"),
     ("taller", "than", "shorter", "than"), ("faster", "than", "slower", "than"),
+    ("better", "than", "worse", "than"),
     ("higher", "than", "lower", "than"), ("longer", "than", "shorter", "than"),
     ("more", "than", "less", "than"), ("earlier", "than", "later", "than"),
     ("parent", "of", "child", "of"), ("father", "of", "son", "of"),
@@ -4222,6 +4264,9 @@ _IDIOMS: Final[dict[tuple[str, ...], str]] = {
     # "does the captain answer to the vicar" / "report to the vicar" (turned away on two spent
     # sets, the authored set and a training file); not "the answer to".
     **{(form, "to"): "report" for form in ("answer", "answers", "answered", "answering")},
+    # "the life expectancy of a liner" / "the lifespan of a liner" (a spent set, a training
+    # file)
+    ("life", "expectancy"): "lifespan",
 }
 # The idioms by their first word: one lookup per word of a text instead of a scan of all.
 _IDIOMS_AT: Final[dict[str, tuple[tuple[tuple[str, ...], str], ...]]] = {
