@@ -2145,6 +2145,8 @@ def _date(tokens: tuple[str, ...], k: int) -> str | None:
         return _DAY_PARTS[tok]  # "7 in the evening" is "7 pm"
     if tok in _MONTHS or tok in _WEEKDAYS or tok in _RELATIVE_DAYS:
         return tok
+    if tok[:-1] in _WEEKDAYS and tok[-1] == "s":
+        return tok[:-1]  # "on Tuesdays" names the day "on a Tuesday" names
     if tok in _MONTH_ABBR and tok not in ("may", "mar", "jun", "dec", "sep", "oct"):
         return _MONTH_ABBR[tok]
     return None
@@ -2649,6 +2651,9 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     if any(x and y and x != y for x, y in
            ((numbers_a, numbers_b), (a.dates, b.dates), (units_a, units_b))):  # fmt: skip
         return True
+    if _one_against_more(measures_a - a.measures, b.measures) or \
+            _one_against_more(measures_b - b.measures, a.measures):  # fmt: skip
+        return True  # "the last hour" / "the last 2 hours"
     folds_a = {_FOLDS[t] for t in a.tokens if t in _FOLDS}
     folds_b = {_FOLDS[t] for t in b.tokens if t in _FOLDS}
     if folds_a and folds_b and folds_a != folds_b:
@@ -2911,12 +2916,30 @@ def _one_unit(
     out = set()
     for k in range(len(tokens) - 1):
         unit = _UNITS.get(tokens[k + 1])
-        if tokens[k] in _ONE_WORDS and unit in _UNIT_SIZES:
+        if (
+            tokens[k] in _ONE_WORDS
+            and unit in _UNIT_SIZES
+            and not (
+                k and tokens[k - 1] in _PART_OF  # "half an hour", "an eighth of an inch"
+            )
+        ):
             out.add(("1", unit))
     return frozenset(out)
 
 
-_ONE_WORDS: Final = frozenset({"a", "an", "one"})
+# Words before "a" / "an" that make the unit after it a part, not one: "half an hour", "a
+# quarter of an hour".
+_PART_OF: Final = frozenset({"half", "quarter", "third", "eighth", "tenth", "of"})
+# Words before a unit that make it one of it: "a day", "the last hour", "the first week".
+_ONE_WORDS: Final = frozenset({"a", "an", "one", "last", "first", "final", "past", "whole"})
+
+
+def _one_against_more(
+    implied: frozenset[tuple[str, str]], other: frozenset[tuple[str, str]]
+) -> bool:
+    """Whether one of a unit said without a number ("the last hour") meets another number of
+    the same unit in the other text ("the last 2 hours")."""
+    return any(u == ub and nb != n for n, u in implied for nb, ub in other)
 
 
 def _one_per(measures: frozenset[tuple[str, str]], other: TextFeatures) -> set[str]:
