@@ -1412,7 +1412,7 @@ def _active(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
         # "Can a tenant *be evicted*", or an inverted "be" opening the question, however long
         # its subject, with the participle last or before a setting ("when *were* child
         # chimney sweeps *banned* in England"; "was X named *after* Y" still says who is what).
-        inverted = (be[0] == 0 or (be[0] == 1 and tokens[0] in _WH_OPENERS)) and any(
+        inverted = (be[0] == 0 or (be[0] == 1 and tokens[0] in _WH_WORDS)) and any(
             p + 1 == len(tokens) or tokens[p + 1] in _PASSIVE_SETTINGS for p in parts
         )
         return tokens, inverted or any(p - b in (1, 2) for p in parts for b in be)
@@ -1435,8 +1435,6 @@ def _active(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
     return tokens[:b] + agent + verb + tokens[b + 1 : p] + middle + rest, False
 
 
-# Question words before an inverted "be" ("when were they banned").
-_WH_OPENERS: Final = frozenset({"when", "where", "why", "how", "who", "what", "which"})
 # What may follow the participle of an agentless passive: a setting ("banned *in* England").
 _PASSIVE_SETTINGS: Final = frozenset({"in", "on", "at", "during"})
 
@@ -3107,7 +3105,7 @@ def _whether_against_how(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     """Whether ``ta`` asks whether one may do a thing ("*can I* transfer a dog licence") and
     ``tb`` how to do the same thing ("*how do I* transfer a dog licence"): yes or no against a
     method, the rest of the two questions word for word the same."""
-    if len(ta) < 3 or len(tb) < 4 or ta[0] not in _MAY_AUX or ta[1] not in _ASKERS_WHO:
+    if len(ta) < 3 or len(tb) < 4 or ta[0] not in _MAY_AUX or ta[1] not in _ASKERS:
         return False
     return tb[0] == "how" and ta[2:] == tb[3:]
 
@@ -3121,7 +3119,6 @@ def _count_against_which(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
 
 
 _MAY_AUX: Final = frozenset({"can", "could", "may"})
-_ASKERS_WHO: Final = frozenset({"i", "we", "you"})
 
 
 def _means_for(tokens: tuple[str, ...]) -> bool:
@@ -3658,13 +3655,13 @@ def _penalised_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
 _PENALTIES: Final = frozenset({"fined", "sued", "prosecuted", "charged", "blamed", "penalised",
                                "penalized", "punished", "banned", "arrested", "disqualified",
                                "evicted", "billed"})  # fmt: skip
-_SPEAKER_WORDS: Final = frozenset({"i", "me", "my", "we", "us", "our"})
 _ANSWERABLE: Final = frozenset({"liable", "responsible", "accountable"})
 _ANSWERABLE_OPENERS: Final = frozenset(
     {"am", "is", "are", "was", "were", "would", "will", "could", "can", "should", "might"}
 )  # fmt: skip
 _ANSWERABLE_WINDOW: Final = 12
 _SPEAKER: Final = frozenset({"i", "we", "me", "us", "myself", "ourselves"})
+_SPEAKER_WORDS: Final = _SPEAKER | {"my", "our"}
 
 
 def _common_lead(ra: tuple[str, ...], rb: tuple[str, ...]) -> int:
