@@ -123,7 +123,8 @@ class GuardConfig:
 # Users' shorthand for "without" ("pick nettles w/o gloves"), which the negation check counts.
 # ("w/" for "with" is left as it is: "come w/ a spoon" would then be read as a verb swap.)
 _WITHOUT: Final = re.compile(r"\b[wW]/[oO]\b")
-_WORD_RE: Final = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|\d+(?:[.,:]\d+)*%?")
+# A word keeps its "'s" and a plural owner's closing "'" ("my parents' licence").
+_WORD_RE: Final = re.compile(r"[A-Za-z]+(?:'[a-z]+|(?<=s)'(?![A-Za-z]))?|\d+(?:[.,:]\d+)*%?")
 _NEGATORS: Final = frozenset(
     {"not", "no", "never", "none", "nor", "nothing", "nobody", "neither", "without", "cannot",
      "cant", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "shouldnt",
@@ -603,6 +604,7 @@ _WHAT_ASPECT: Final = {
     "museum": "place", "site": "place", "website": "place",
     "purposes": "purpose", "goal": "purpose", "prices": "amount",
     "premium": "amount", "fare": "amount", "rate": "amount", "salary": "amount",
+    "pay": "amount", "wage": "amount", "wages": "amount", "depth": "size", "width": "size",
     "way": "method", "ways": "method", "steps": "method", "process": "method",
     "procedure": "method", "involved": "method", "period": "time", "era": "time",
     "part": "place", "parts": "place", "nation": "place", "nations": "place", "village": "place",
@@ -841,6 +843,8 @@ _WH_CONTRACTIONS: Final = {
 }  # fmt: skip
 # How far after "how" a verb of finding ("how do I *find*") makes it an access question.
 _ACCESS_WINDOW: Final = 4
+# The last word of "how do I find out / check / know" before the question asked ("when ...").
+_FINDING_OUT: Final = frozenset({"out", "check", "know", "learn"})
 
 # ---- roles ----------------------------------------------------------------------------------
 # Personal pronouns as their person, whatever their case: "I owe him" and "he owes me" are the
@@ -1071,6 +1075,8 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
             if aspect is None and word.endswith("s"):
                 aspect = _HOW_ASPECT.get(word[:-1])  # "how long's a typhoon-class sub"
             aspect = aspect or _HOW_ASPECT.get(nxt)
+            if aspect is None and (embedded := _found_out(tokens, i)) is not None:
+                return _aspect(tokens[embedded:], True)  # "how do I find out *when* ..."
             if aspect is None:
                 window = tokens[i + 1 : i + 1 + _ACCESS_WINDOW]
                 return ("access" if _ACCESS_VERBS.intersection(window) else "method"), False
@@ -1113,8 +1119,10 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                 return "amount", False  # "what is my Underwood worth": how much
             if tok == "what" and tokens[-1] == "about" and len(tokens) > i + 2:
                 return "topic", False  # "what is the song about"
-            if tok == "what" and tokens[-1] == "like" and len(tokens) > i + 2:
-                return "quality", False  # "what does it taste like": how it tastes
+            if tok == "what" and len(tokens) > i + 2 and (tokens[-1] == "like" or any(
+                tokens[k] == "like" and tokens[k - 1] in _SENSING for k in range(i + 2, len(tokens))
+            )):  # fmt: skip
+                return "quality", False  # "what does it taste like (in beer)": how it tastes
             if tok == "what" and i and tokens[i - 1] == "at" and nxt in _WHEN_NOUNS:
                 return "time", False  # "at what point should I castle"
             if (
@@ -1150,6 +1158,24 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
             return "method", False  # "where do I start if I want to ...": how to
         return _WH_ASPECT[tok], True
     return None, False
+
+
+# Verbs of the senses before "like" ("what does it taste like").
+_SENSING: Final = frozenset({"taste", "tastes", "look", "looks", "smell", "smells", "sound",
+                             "sounds", "feel", "feels"})  # fmt: skip
+
+
+def _found_out(tokens: tuple[str, ...], i: int) -> int | None:
+    """Where the question after the asker's "find out" / "check" / "know" starts, when "how"
+    at ``tokens[i]`` asks how to learn it: "how do I find out *when* the station opens" asks
+    when (not the way to find the station); "how the referee works out who" asks the
+    referee's way, and is not read."""
+    if tokens[i + 2 : i + 3] not in (("i",), ("we",), ("you",)):
+        return None
+    for k in range(i + 3, min(len(tokens) - 1, i + 3 + _ACCESS_WINDOW)):
+        if tokens[k] in _WH_WORDS and tokens[k - 1] in _FINDING_OUT:
+            return k
+    return None
 
 
 def _route_length(tokens: tuple[str, ...], i: int) -> bool:
@@ -1872,6 +1898,8 @@ def _owns(raw: list[str], tokens: tuple[str, ...]) -> frozenset[tuple[str, str]]
         elif low.endswith("'s") and low[:-2] not in _NOT_POSSESSIVE \
                 and low[:-2] not in _TIME_OWNERS:  # fmt: skip
             out.update((_stem(low[:-2]), w) for w in content_after(i, 2))
+        elif low.endswith("s'") and low[:-1] not in _NOT_POSSESSIVE:
+            out.update((_stem(low[:-1]), w) for w in content_after(i, 2))  # "my parents' car"
         elif low == "of" and 0 < i < len(tokens) - 2 and tokens[i + 1] in _OWNER_OF \
                 and tokens[i + 2] == "own":  # fmt: skip
             out.add((_OWNER_OF[tokens[i + 1]], _stem(tokens[i - 1])))  # "a putter of my own"
@@ -2474,6 +2502,9 @@ def negation_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     if _particle_turned(a.tokens, b.tokens):
         return True
+    if _excepted_against_negated(a.tokens, b.tokens) or \
+            _excepted_against_negated(b.tokens, a.tokens):  # fmt: skip
+        return True
     other = b.polarity
     return any(mark != 3 and other.get(i, mark) == 3 - mark for i, mark in a.polarity.items())
 
@@ -2491,6 +2522,36 @@ def _less_against_more(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
         if forms.intersection(tb):
             return True
     return False
+
+
+def _excepted_against_negated(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether ``ta`` excepts a verb from its "not" with "but" ("I don't watch live TV *but do
+    use* iPlayer") that ``tb`` joins to its "not" with "or" / "nor" ("I don't watch live TV *or
+    use* iPlayer"): done in one, not done in the other; the parity of "not"s is the same."""
+    if "but" not in ta or not _NEGATED_JOINS.intersection(tb):
+        return False
+    excepted = {
+        _after_join(ta, k)
+        for k, t in enumerate(ta)
+        if t == "but" and _NEGATORS.intersection(ta[:k])
+    } - {None}
+    return any(
+        t in _NEGATED_JOINS and _NEGATORS.intersection(tb[:k]) and _after_join(tb, k) in excepted
+        for k, t in enumerate(tb)
+    )
+
+
+def _after_join(tokens: tuple[str, ...], k: int) -> str | None:
+    """The verb after the joining word at ``tokens[k]``, past an emphatic "do" ("but *do*
+    use"); None when a function word or a "not" follows instead."""
+    m = k + 2 if tokens[k + 1 : k + 2] in (("do",), ("does",), ("did",)) else k + 1
+    if m >= len(tokens) or tokens[m] in _STOPWORDS or tokens[m] in _NEGATORS:
+        return None
+    return tokens[m]
+
+
+# What joins a second verb to a "not" so that it is not done either.
+_NEGATED_JOINS: Final = frozenset({"or", "nor"})
 
 
 def _particle_turned(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
@@ -3205,6 +3266,8 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             return True  # "what tools do I need to carve it" / "how long does it take to"
         if pinned.aspect in ("naming", "origin") and _OTHER_NAMES.intersection(thing.tokens):
             return True  # "what else is it called" / "why is it called that"
+        if thing.tokens[1:2] in (("happens",), ("happen",)) and pinned.aspect in _MEASURED:
+            return True  # "what happens after the council investigates" / "how long does it take"
         if thing.tokens[1:2] in (("happens",), ("happen",)) and pinned.aspect in _HOW_TO \
                 and pinned.tokens[2:3] != () and pinned.tokens[2] in _ASKERS:  # fmt: skip
             return True  # "what happens when you get a penalty" / "how do you get a penalty"
@@ -3430,10 +3493,61 @@ def _persons_traded(oa: tuple[str, ...], ob: tuple[str, ...]) -> bool:
     opponent* can fly and *I* can't"."""
     traded = _traded(oa, ob)
     if traded is None:
+        oa, ob = _pronouns_resolved(_aged(oa), _aged(ob))
+        traded = _traded_throughout(oa, ob)
+    if traded is None:
         return False
     x, y = oa[traded[0]], oa[traded[1]]
     return "@" in (x[:1], y[:1]) and "^" not in (x[:1], y[:1]) and \
         (x.lstrip("@") + y.lstrip("@")).isalnum()  # fmt: skip
+
+
+def _pronouns_resolved(
+    oa: tuple[str, ...], ob: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``oa`` and ``ob`` with each third-person pronoun ("@3m") that stands where the other
+    text says "I" (``@1``) read as the first participant of its own text, when the other
+    text's first participant is the speaker: in "can *my son* hire a boat and let me drive it
+    while *he* supervises" against "can *I* hire a boat and let my son drive it while *I*
+    supervise", "he" is the son."""
+    if len(oa) != len(ob) or not oa or "@1" not in (oa[0], ob[0]) or oa[0] == ob[0]:
+        return oa, ob
+    out = [list(oa), list(ob)]
+    for k, (x, y) in enumerate(zip(oa, ob, strict=True)):
+        for mine, other in ((0, 1), (1, 0)):
+            own = (x, y)[mine]
+            if own[:2] == "@3" and (x, y)[other] == "@1" and out[other][0] == "@1":
+                out[mine][k] = out[mine][0]
+    return tuple(out[0]), tuple(out[1])
+
+
+def _aged(order: tuple[str, ...]) -> tuple[str, ...]:
+    """``order`` with each "16 year old" read as one participant ("16yo")."""
+    if "old" not in order:
+        return order
+    out: list[str] = []
+    for t in order:
+        if t == "old" and len(out) > 1 and out[-1] == "year" and out[-2].isdigit():
+            out[-2:] = [out[-2] + "yo"]
+        else:
+            out.append(t)
+    return tuple(out)
+
+
+def _traded_throughout(sa: tuple[str, ...], sb: tuple[str, ...]) -> tuple[int, int] | None:
+    """Two positions whose words ``sa`` and ``sb`` trade, when every difference between them
+    is that one trade, said more than twice ("*my son* hires, *I* drive, *he* supervises" /
+    "*I* hire, *my son* drives, *I* supervise", its pronoun read), or ``None``."""
+    if len(sa) != len(sb):
+        return None
+    diff = [k for k, (x, y) in enumerate(zip(sa, sb, strict=True)) if x != y]
+    if len(diff) < 3:
+        return None
+    x, y = sa[diff[0]], sb[diff[0]]
+    if any({sa[k], sb[k]} != {x, y} for k in diff):
+        return None
+    back = next((k for k in diff if sa[k] == y), None)
+    return (diff[0], back) if back is not None and back - diff[0] >= 2 else None
 
 
 def _actor_and_owner_traded(a: TextFeatures, b: TextFeatures) -> bool:
@@ -3504,6 +3618,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True  # "is hard water worse for plants than soft water" / the reverse
     if _penalised_traded(a.tokens, b.tokens):
         return True  # "can a minor be fined for ..." / "can the salon be fined for ... a minor"
+    if _stand_in_traded(a.tokens, b.tokens):
+        return True  # "can I be the proxy for my son" / "can my son be my proxy"
     if _numbers_traded(a.tokens, b.tokens) or _clauses_traded(a.tokens, b.tokens):
         return True
     if any(f(x.tokens, y.tokens) for f in (_stranded_passive, _whose_passive)
@@ -3648,6 +3764,64 @@ def _penalised_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     words_a = {"@1" if t in _SPEAKER_WORDS else _stem(t) for t in ta}
     words_b = {"@1" if t in _SPEAKER_WORDS else _stem(t) for t in tb}
     return {_stem(t) for t in pa} <= words_b and {_stem(t) for t in pb} <= words_a
+
+
+def _stand_in(tokens: tuple[str, ...]) -> tuple[frozenset[str], str, frozenset[str]] | None:
+    """Who a question asks may stand in a role, the role, and for whom, each party's words
+    stemmed (the speaker's as ``@1``): "can *I* be the *proxy* for *my son*" and "can *my son*
+    act as *my* *proxy*"; None when it asks no such thing."""
+    if len(tokens) < 4 or tokens[0] not in _ANSWERABLE_OPENERS:
+        return None
+    for k in range(2, min(len(tokens) - 1, _ANSWERABLE_WINDOW)):
+        if tokens[k] not in _STANDING_IN:
+            continue
+        subject = _party(tokens[1:k])
+        m = k + 2 if tokens[k + 1] == "as" else k + 1
+        if tokens[m : m + 1] in (("my",), ("our",)):
+            beneficiary: frozenset[str] | None = frozenset({"@1"})
+            m += 1
+        else:
+            m += tokens[m : m + 1] in (("a",), ("an",), ("the",))
+            beneficiary = None
+        if not subject or m >= len(tokens) or tokens[m] in _STOPWORDS:
+            return None
+        role = _stem(tokens[m])
+        if beneficiary is None:
+            if tokens[m + 1 : m + 2] != ("for",):
+                return None
+            beneficiary = _party(tokens[m + 2 :])
+        return (subject, role, beneficiary) if beneficiary else None
+    return None
+
+
+def _party(tokens: tuple[str, ...]) -> frozenset[str]:
+    """The words of the noun phrase opening ``tokens``, stemmed, up to its first function word
+    ("my son who lives abroad": ``{"son"}``); the speaker's words as ``@1``."""
+    words = set()
+    for k, t in enumerate(tokens):
+        if t in _SPEAKER:
+            return frozenset({"@1"})
+        if t in _NP_START:
+            if k:
+                break
+            continue
+        if t in _STOPWORDS:
+            break
+        words.add(_stem(t))
+    return frozenset(words)
+
+
+def _stand_in_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether one stands in the same role for the other in ``ta`` as the other for the one in
+    ``tb``: "can *I* be the proxy for *my son*" / "can *my son* be *my* proxy"."""
+    sa, sb = _stand_in(ta), _stand_in(tb)
+    if sa is None or sb is None or sa[1] != sb[1] or sa[0] == sa[2]:
+        return False
+    return sa[0] == sb[2] and sa[2] == sb[0]
+
+
+# Verbs of standing in a role for someone ("be", "act as", "serve as").
+_STANDING_IN: Final = frozenset({"be", "act", "serve", "become", "stand"})
 
 
 # Participles of being penalised, and the speaker's words (a party named as "my X" is not the
