@@ -578,7 +578,7 @@ _HOW_ASPECT: Final = {
 _ACCESS_VERBS: Final = frozenset(
     {"find", "get", "go", "reach", "locate", "access", "buy", "purchase", "see", "view",
      "check", "open", "download", "obtain", "drop", "apply", "vote", "park", "pick", "sign",
-     "contact", "send", "submit", "pay", "bring", "take", "watch", "stream", "order", "book",
+     "contact", "send", "submit", "bring", "take", "watch", "stream", "order", "book",
      "report", "file", "request", "claim", "register", "enroll", "renew", "return"}
 )  # fmt: skip
 _WHAT_ASPECT: Final = {
@@ -811,7 +811,12 @@ _LIFESPAN_OR_PROCESS: Final = frozenset({"lifespan", "process"})
 _AMOUNT_OR_SIZE: Final = frozenset({"amount", "size"})
 _NAMING_OR_ORIGIN: Final = frozenset({"naming", "origin"})
 # Both are durations to every other aspect ("what is the lifespan of" / "how long does ...").
-_DURATIONS: Final = {"lifespan": "duration", "process": "duration"}
+_DURATIONS: Final = {"lifespan": "duration", "process": "duration", "allowance": "duration"}
+# Verbs of going on doing a thing: "how long do I have to *wait*" asks no time limit.
+_KEEPING_ON: Final = frozenset({"wait", "stay", "remain", "keep", "spend", "queue", "serve",
+                                "work", "live", "leave", "hold", "sit", "stand", "be", "pay",
+                                "train", "study", "practise", "practice", "soak", "boil",
+                                "cook", "bake", "rest", "store"})  # fmt: skip
 # Nouns after "time" that make it a length of time: "what is the time limit" asks how long.
 _TIME_SPANS: Final = frozenset({"limit", "limits", "allowance", "frame", "span", "window"})
 # Verbs opening a question about "it" that stands for a clause after "to" ("is it legal to").
@@ -1085,15 +1090,7 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
             if aspect == "duration" and _route_length(tokens, i):
                 return "distance", False  # "how long is the course": how far it goes
             if aspect == "duration":
-                # "How long does a wall last" asks its lifespan, "how long does a wall take
-                # to build" how long a job takes: each can reword "how long", not the other.
-                lasts = bool(_LASTING.intersection(tokens[i + 2 :]))
-                takes = any(
-                    t in _TAKING and "to" in tokens[k + 1 : k + 4]
-                    for k, t in enumerate(tokens[i + 2 :], start=i + 2)
-                )
-                if lasts != takes:
-                    return ("lifespan" if lasts else "process"), False
+                aspect = _duration_kind(tokens, i)
             if aspect == "size" and _GROUPS.intersection(tokens[i + 2 : i + 5]):
                 return "amount", False  # "how big is each team": how many are in it
             if aspect == "amount" and (
@@ -1176,6 +1173,33 @@ def _found_out(tokens: tuple[str, ...], i: int) -> int | None:
         if tokens[k] in _WH_WORDS and tokens[k - 1] in _FINDING_OUT:
             return k
     return None
+
+
+def _duration_kind(tokens: tuple[str, ...], i: int) -> str:
+    """What "how long" at ``tokens[i]`` asks: a time limit ("how long do I have to claim"),
+    a lifespan ("how long does a wall last"), how long a job takes ("how long does a wall
+    take to build") or a plain duration. Each of the first three can reword "how long", not
+    another of them."""
+    if _allowed_time(tokens, i):
+        return "allowance"
+    lasts = bool(_LASTING.intersection(tokens[i + 2 :]))
+    takes = any(
+        t in _TAKING and "to" in tokens[k + 1 : k + 4]
+        for k, t in enumerate(tokens[i + 2 :], start=i + 2)
+    )
+    if lasts != takes:
+        return "lifespan" if lasts else "process"
+    return "duration"
+
+
+def _allowed_time(tokens: tuple[str, ...], i: int) -> bool:
+    """Whether "how long" at ``tokens[i]`` asks how long one is given to do a thing ("how long
+    do I have to claim", "how long have we got to appeal"), a time limit, rather than how long
+    one must go on doing it ("how long do I have to wait") or how long it takes."""
+    for k in range(i + 2, min(len(tokens) - 2, i + 6)):
+        if tokens[k] in ("have", "got") and tokens[k + 1] == "to" and tokens[k - 1] in _ASKERS:
+            return tokens[k + 2] not in _KEEPING_ON
+    return False
 
 
 def _route_length(tokens: tuple[str, ...], i: int) -> bool:
@@ -1931,7 +1955,7 @@ def _heads(tokens: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 def _canon_number(tok: str) -> str:
     raw = tok.rstrip("%").replace(",", "")
     if ":" in raw:
-        return raw  # a time of day such as 7:30
+        return raw[1:] if raw[:1] == "0" and raw[1:2] != ":" else raw  # 7:30, "07:30"
     try:
         value = float(raw)
     except ValueError:
@@ -2369,7 +2393,7 @@ def _asked(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(t.lower().replace("'", "") for t in _WORD_RE.findall(m.group(1)))
 
 
-_STOPPING: Final = frozenset({"stops", "stopped"})  # "a full stop": a noun too
+_STOPPING: Final = frozenset({"stop", "stops", "stopped"})  # "a full stop": a noun too
 # Words after an intransitive "stops" that end its clause ("when peat cutting stops, ...",
 # "if my dreidel stops with ...").
 _CLAUSE_AFTER_STOP: Final = frozenset({"when", "with", "and", "before", "after", "at", "in",
@@ -2708,7 +2732,9 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     units_a = units_a - _periodic(a.tokens, b.tokens) - _asked_unit(a, b)
     units_b = units_b - _periodic(b.tokens, a.tokens) - _asked_unit(b, a)
     if any(x and y and x != y for x, y in
-           ((numbers_a, numbers_b), (a.dates, b.dates), (units_a, units_b))):  # fmt: skip
+           ((numbers_a, numbers_b), (units_a, units_b))):  # fmt: skip
+        return True
+    if a.dates and b.dates and a.dates != b.dates and _dates_differ(a.dates, b.dates):
         return True
     if _one_against_more(measures_a - a.measures, b.measures) or \
             _one_against_more(measures_b - b.measures, a.measures):  # fmt: skip
@@ -2727,6 +2753,20 @@ def numbers_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     unit_a = dict(a.measures)
     return any(n in unit_a and unit_a[n] != u for n, u in b.measures)
+
+
+def _dates_differ(da: frozenset[str], db: frozenset[str]) -> bool:
+    """Whether the texts' dates differ in a part of time both name: the part of the day
+    ("am", "evening") and the day itself (a weekday, a month) are compared apart, so
+    "before 9:30am" names no other day than "Monday to Friday"."""
+    clock_a, clock_b = da & _CLOCK_DATES, db & _CLOCK_DATES
+    day_a, day_b = da - _CLOCK_DATES, db - _CLOCK_DATES
+    return any(x and y and x != y for x, y in ((clock_a, clock_b), (day_a, day_b)))
+
+
+# Dates that name a part of the day, compared only with each other.
+_CLOCK_DATES: Final = frozenset({"am", "pm", "noon", "midnight", "morning", "afternoon",
+                                 "evening", "night"})  # fmt: skip
 
 
 # Words that bound the number after them from above ("within 2 metres", "up to 3 hours") and
@@ -3234,6 +3274,8 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return not _NAMES.intersection(origin.tokens)
     if {x, y} == _LIFESPAN_OR_PROCESS:
         return True  # "how long does it last" / "how long does it take to build"
+    if "allowance" in (x, y) and {x, y} & _LIFESPAN_OR_PROCESS:
+        return True  # "how long do I have to claim" / "how long does the claim take"
     x, y = (_DURATIONS.get(x, x) if x else None), (_DURATIONS.get(y, y) if y else None)
     if (x is None) != (y is None):
         # "Why is old glass thicker at the bottom?" asks why; "Is old glass thicker at the
@@ -3493,7 +3535,7 @@ def _persons_traded(oa: tuple[str, ...], ob: tuple[str, ...]) -> bool:
     opponent* can fly and *I* can't"."""
     traded = _traded(oa, ob)
     if traded is None:
-        oa, ob = _pronouns_resolved(_aged(oa), _aged(ob))
+        oa, ob = _pronouns_resolved(*_runs_joined(_aged(oa), _aged(ob)))
         traded = _traded_throughout(oa, ob)
     if traded is None:
         return False
@@ -3531,6 +3573,35 @@ def _aged(order: tuple[str, ...]) -> tuple[str, ...]:
             out[-2:] = [out[-2] + "yo"]
         else:
             out.append(t)
+    return tuple(out)
+
+
+def _runs_joined(
+    oa: tuple[str, ...], ob: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``oa`` and ``ob`` with each run of two or three words both say ("taxi driver") read as
+    one participant, so that it can trade places with a one-word one ("I")."""
+    for n in (3, 2):
+        runs = {oa[k : k + n] for k in range(len(oa) - n + 1)}
+        shared = {r for r in runs if all(w.isalpha() for w in r)} & {
+            ob[k : k + n] for k in range(len(ob) - n + 1)
+        }
+        for run in shared:
+            oa, ob = _run_joined(oa, run), _run_joined(ob, run)
+    return oa, ob
+
+
+def _run_joined(order: tuple[str, ...], run: tuple[str, ...]) -> tuple[str, ...]:
+    """``order`` with each ``run`` of words in it made one word ("taxidriver")."""
+    out: list[str] = []
+    k, n = 0, len(run)
+    while k < len(order):
+        if order[k : k + n] == run:
+            out.append("".join(run))
+            k += n
+        else:
+            out.append(order[k])
+            k += 1
     return tuple(out)
 
 
@@ -3611,11 +3682,15 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     if _actor_and_owner_traded(a, b):
         return True
+    if _traded_throughout(a.order, b.order) is not None:
+        return True  # "my *train* is late, I miss my *ferry*" / "my *ferry* ..., my *train*"
     party_a, party_b = _answerable_party(a.tokens), _answerable_party(b.tokens)
     if party_a is not None and party_b is not None and party_a != party_b:
         return True  # "am I liable if ..." / "is the hire company liable if ..."
     if _comparison_traded(a.tokens, b.tokens):
         return True  # "is hard water worse for plants than soft water" / the reverse
+    if _permitted_traded(a.tokens, b.tokens):
+        return True  # "am I allowed to turn the driver down" / "is the driver allowed to ..."
     if _penalised_traded(a.tokens, b.tokens):
         return True  # "can a minor be fined for ..." / "can the salon be fined for ... a minor"
     if _stand_in_traded(a.tokens, b.tokens):
@@ -3764,6 +3839,38 @@ def _penalised_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     words_a = {"@1" if t in _SPEAKER_WORDS else _stem(t) for t in ta}
     words_b = {"@1" if t in _SPEAKER_WORDS else _stem(t) for t in tb}
     return {_stem(t) for t in pa} <= words_b and {_stem(t) for t in pb} <= words_a
+
+
+def _permitted_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether each text's permitted party is named elsewhere in the other, the speaker only
+    as "me" / "us" ("am I allowed to turn the driver down" / "is the driver allowed to turn
+    me down"; "is my dog allowed in" asks what "am I allowed to bring my dog in" asks)."""
+    pa, pb = _permitted(ta), _permitted(tb)
+    if not pa or not pb or [_stem(t) for t in pa] == [_stem(t) for t in pb]:
+        return False
+    words_a = {"@1" if t in _SPEAKER else _stem(t) for t in ta}
+    words_b = {"@1" if t in _SPEAKER else _stem(t) for t in tb}
+    return {_stem(t) for t in pa} <= words_b and {_stem(t) for t in pb} <= words_a
+
+
+def _permitted(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Who a question asks is allowed to do a thing ("am *I* allowed to turn down the
+    driver", "is *the driver* permitted to turn me down"): the subject's words, the speaker's
+    as ``@1``; None when it asks no such thing."""
+    if len(tokens) < 4 or tokens[0] not in _BE_FORMS | {"am"}:
+        return None
+    for k in range(2, min(len(tokens) - 1, _ANSWERABLE_WINDOW)):
+        if tokens[k] in ("allowed", "permitted") and tokens[k + 1] == "to":
+            party: list[str] = []
+            for t in tokens[1:k]:  # up to a phrase after the noun ("the driver at the front")
+                if t in _SPEAKER:
+                    party.append("@1")
+                elif party and t in _STOPWORDS:
+                    break
+                elif t not in _NP_START:
+                    party.append(t)
+            return tuple(party)
+    return None
 
 
 def _stand_in(tokens: tuple[str, ...]) -> tuple[frozenset[str], str, frozenset[str]] | None:
