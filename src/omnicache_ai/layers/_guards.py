@@ -134,7 +134,9 @@ _NEGATORS: Final = frozenset(
      "avoids", "prevented", "preventing", "prevents", "lacked", "lacking", "stopped",
      "stopping", "stops", "quit", "quits", "quitting", "skip", "skips", "skipped", "skipping",
      "ban", "bans", "banned", "prohibit", "prohibits", "prohibited", "forbid", "forbids",
-     "forbidden", "illegal", "outlaw", "outlaws", "outlawed"}
+     "forbidden", "illegal", "outlaw", "outlaws", "outlawed", "excluded", "exclude",
+     "excludes", "disqualified", "disqualify", "disqualifies", "invalid", "omit", "omits",
+     "omitted", "omitting"}
 )  # fmt: skip
 # Auxiliaries whose "-n't" negates ("doesnt", "cant", "wont"; "wasnt"); each contracted form
 # is in _NEGATORS too.
@@ -143,7 +145,8 @@ _AUX_NT: Final = frozenset({"do", "does", "did", "is", "are", "was", "were", "ca
 # Phrases that say "not" in a word's place: "off-limits" is "not allowed", "rule out" is
 # "make impossible". Matched on the joined tokens (hyphens split words).
 _NEGATOR_PHRASES: Final = (" off limits ", " rule out ", " rules out ", " ruled out ",
-                           " ruling out ", " other than ")  # fmt: skip
+                           " ruling out ", " other than ", " left out of ",
+                           " against the rules ", " against the law ")  # fmt: skip
 # Words before "apart from" that make it a comparison or a distance ("what sets X apart
 # from Y", "tell X apart from Y", "how far apart from each other").
 _SETTING_APART: Final = frozenset({"set", "sets", "setting", "tell", "telling", "far", "miles"})
@@ -151,8 +154,14 @@ _SETTING_APART: Final = frozenset({"set", "sets", "setting", "tell", "telling", 
 # plain one asks, so its "not" / "no" is not counted.
 _OR_NOT: Final = re.compile(r"\bwhether or not\b|\bor (?:not|no)\b(?=\s*(?:[?.!,:;)]|$))")
 _KEEPING: Final = frozenset({"keep", "keeps", "kept", "keeping"})
+# Harms that "without" keeps off: "without damaging the letter" says "safely".
+_HARMS: Final = frozenset({"risk", "harm", "harming", "damage", "damaging", "ruin", "ruining",
+                           "hurt", "hurting", "injury", "injuring", "falling", "breaking",
+                           "tearing", "hazard", "danger", "spoiling", "cracking",
+                           "scratching", "dislocating", "bruising", "burning", "marking",
+                           "staining", "snapping", "shrinking", "warping"})  # fmt: skip
 # Words one of which a text holds when it holds a phrase of ``_NEGATOR_PHRASES``.
-_NEGATOR_PHRASE_WORDS: Final = frozenset({"out", "limits", "than"})
+_NEGATOR_PHRASE_WORDS: Final = frozenset({"out", "limits", "than", "against"})
 # "Free" says "no" as "at no cost", "step-free" and "without steps" do, but not as a verb
 # ("free up memory", "to free it") nor in these set phrases ("free time", "free will").
 _FREE_NOT_NEGATING_AFTER: Final = frozenset(
@@ -262,6 +271,8 @@ _LONG_STEMS: Final = frozenset(
     st for pair in _ANTONYMS for st in pair if " " not in st and len(st) > _SHORT_STEM
 )
 _LONG_STEM_LENGTHS: Final = tuple(sorted({len(st) for st in _LONG_STEMS}))
+# The pair read with its converse frame in mind (see :func:`_bought_from_seller`).
+_BUY_SELL: Final = _ANTONYMS.index(("buy", "sell"))
 _PAIRS_OF_STEM: Final[dict[str, tuple[int, ...]]] = {
     st: tuple(i for i, pair in enumerate(_ANTONYMS) if st in pair)
     for pair in _ANTONYMS
@@ -595,7 +606,8 @@ _WHAT_ASPECT: Final = {
     "distance": "distance", "size": "size", "weight": "size", "height": "size", "speed": "speed",
     "temperature": "temperature", "frequency": "frequency", "purpose": "purpose",
     "difference": None, "meaning": "definition", "definition": "definition",
-    "moment": "time", "situations": "time", "situation": "time", "circumstance": "time",
+    "moment": "time", "moments": "time", "situations": "time", "situation": "time",
+    "circumstance": "time",
     # Times of year ("what months is it open"); "what years" often asks a range ("what years
     # does the index cover") and is left out.
     "months": "time", "seasons": "time", "weeks": "time", "days": "time", "weekdays": "time",
@@ -613,7 +625,9 @@ _WHAT_ASPECT: Final = {
     # Where a thing is sold: "which shops sell it" asks where to buy it.
     "shop": "place", "shops": "place", "store": "place", "stores": "place",
     "retailer": "place", "retailers": "place", "stockist": "place", "stockists": "place",
-    "outlet": "place", "outlets": "place",
+    "outlet": "place", "outlets": "place", "seller": "place", "sellers": "place",
+    "supplier": "place", "suppliers": "place", "dealer": "place", "dealers": "place",
+    "vendor": "place", "vendors": "place",
     # What a thing is good for asks why one would choose it ("why stand in the upper court").
     "advantage": "purpose", "advantages": "purpose", "benefit": "purpose", "benefits": "purpose",
 }  # fmt: skip
@@ -743,7 +757,7 @@ _PERSON_NOUNS: Final = frozenset(
      "politician", "monarch", "member", "veteran", "employee", "worker", "customer", "user",
      "patient", "children", "kid", "adult", "parent", "citizen", "resident", "builder",
      "tailor", "cutter", "craftsman", "craftsmen", "maestro", "performer", "clown", "puppeteer",
-     "family", "firm"}
+     "family", "firm", "body", "council", "operator", "provider"}
 )  # fmt: skip
 # Nouns for places: "which stations have step-free access" asks where.
 _PLACE_NOUNS: Final = frozenset(
@@ -813,6 +827,9 @@ _NAMING_OR_ORIGIN: Final = frozenset({"naming", "origin"})
 # Both are durations to every other aspect ("what is the lifespan of" / "how long does ...").
 _DURATIONS: Final = {"lifespan": "duration", "process": "duration", "allowance": "duration"}
 # Verbs of going on doing a thing: "how long do I have to *wait*" asks no time limit.
+# Verbs of reaching back in time: "how far back does the custom go" asks since when.
+_GOING_BACK: Final = frozenset({"go", "goes", "went", "date", "dates", "history", "stretch",
+                                "stretches", "trace"})  # fmt: skip
 _KEEPING_ON: Final = frozenset({"wait", "stay", "remain", "keep", "spend", "queue", "serve",
                                 "work", "live", "leave", "hold", "sit", "stand", "be", "pay",
                                 "train", "study", "practise", "practice", "soak", "boil",
@@ -1091,6 +1108,8 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                 return "distance", False  # "how long is the course": how far it goes
             if aspect == "duration":
                 aspect = _duration_kind(tokens, i)
+            if aspect == "amount" and tokens[i + 2 : i + 3] in (("space",), ("room",)):
+                return "size", False  # "how much space does the booth need": how big
             if aspect == "size" and _GROUPS.intersection(tokens[i + 2 : i + 5]):
                 return "amount", False  # "how big is each team": how many are in it
             if aspect == "amount" and (
@@ -1103,8 +1122,10 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                 return "distance", False  # "how many miles is it" (not "how many metres of rope")
             if tokens[i + 1 : i + 2] == ("many",) and _per_period(tokens[i + 2 :]):
                 return "frequency", False  # "how many classes a week": how often
-            if aspect == "distance" and "advance" in tokens[i + 2 : i + 4]:
-                return "time", False  # "how far in advance": when
+            if aspect == "distance" and ("advance" in tokens[i + 2 : i + 4] or (
+                tokens[i + 2 : i + 3] == ("back",) and _GOING_BACK.intersection(tokens[i + 3 :])
+            )):  # fmt: skip
+                return "time", False  # "how far in advance", "how far back does it go": when
             return aspect, False
         if tok in ("what", "which"):
             if tokens[-1] == "for" and len(tokens) > i + 2 and _named_aspect(rest) is None:
@@ -1253,6 +1274,8 @@ def _named_aspect(rest: list[str]) -> str | None:
             continue
         ends = not after or after in _STOPWORDS or after in _DIRECTIONAL \
             or after == "of" or after.endswith("ed")  # fmt: skip
+        if noun == "body" and (after == "of" or not ends):
+            break  # "which body of water", "which body parts": no one
         if (word in _PERSON_NOUNS or noun in _PERSON_NOUNS) and (k == 0 or ends):
             return "person"
         if noun in _PLACE_NOUNS and ends:
@@ -2530,7 +2553,55 @@ def negation_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
             _excepted_against_negated(b.tokens, a.tokens):  # fmt: skip
         return True
     other = b.polarity
-    return any(mark != 3 and other.get(i, mark) == 3 - mark for i, mark in a.polarity.items())
+    return any(
+        mark != 3 and other.get(i, mark) == 3 - mark
+        and not (i == _BUY_SELL and _bought_from_seller(a.tokens, b.tokens))
+        for i, mark in a.polarity.items()
+    )  # fmt: skip
+
+
+def _bought_from_seller(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether one text has the asker buy what the other has someone else sell (to them):
+    "where can *I buy* a second-hand vending machine" / "which *sellers offer*" / "can *the
+    farm park sell me* hay": one deal seen from each side, not "buy" against "sell" ("where
+    can I sell my bike" is another deal)."""
+    return (_asker_buys(ta) and _other_sells(tb)) or (_asker_buys(tb) and _other_sells(ta))
+
+
+def _asker_buys(tokens: tuple[str, ...]) -> bool:
+    """Whether the asker is who buys in ``tokens`` ("can *I* buy", "where do *you* buy")."""
+    return any(
+        (t.startswith("buy") or t == "bought") and _subject_before(tokens, k) in _BUYERS
+        for k, t in enumerate(tokens)
+    )
+
+
+def _other_sells(tokens: tuple[str, ...]) -> bool:
+    """Whether someone other than the asker sells in ``tokens`` ("which *sellers*", "do
+    trophy *shops sell*", "can *the farm park* sell me")."""
+    for k, t in enumerate(tokens):
+        if not (t.startswith("sell") or t == "sold"):
+            continue
+        if t in ("seller", "sellers"):
+            return True
+        subject = _subject_before(tokens, k)
+        if subject and subject not in _BUYERS:
+            return True
+    return False
+
+
+def _subject_before(tokens: tuple[str, ...], k: int) -> str:
+    """The word before the verb at ``tokens[k]``, past auxiliaries and adverbs ("can *I*
+    still buy"); "" at the start."""
+    m = k - 1
+    while m >= 0 and (tokens[m] in _AUXILIARIES or tokens[m] in _HEDGES
+                      or tokens[m] in ("to", "still", "also", "ever", "just")):  # fmt: skip
+        m -= 1
+    return tokens[m] if m >= 0 else ""
+
+
+# Who the asker is, as the one buying.
+_BUYERS: Final = frozenset({"i", "we", "you", "one"})
 
 
 def _less_against_more(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
@@ -2595,6 +2666,19 @@ _NEW_TO_IT: Final = frozenset({"first", "beginner", "beginners", "novice", "novi
 _SHORT_ADJECTIVE: Final = 3
 
 
+def _harm_avoided(ta: tuple[str, ...], tb: tuple[str, ...]) -> int:
+    """How many of ``ta``'s "without" keep a harm off ("without damaging the letter",
+    "without any risk"): a way of doing it safely, not a thing left out, when the other text
+    ``tb`` names no such harm ("how do I remove the seal *by damaging* it" asks another
+    thing)."""
+    stems_b = {_stem(t) for t in tb}
+    return sum(
+        1 for k, t in enumerate(ta)
+        if t == "without"
+        and any(h in _HARMS and _stem(h) not in stems_b for h in ta[k + 1 : k + 4])
+    )  # fmt: skip
+
+
 def _negations(a: TextFeatures, b: TextFeatures) -> int:
     """``a``'s negators, less each "non-X" whose X the other text ``b`` does not name.
 
@@ -2604,6 +2688,8 @@ def _negations(a: TextFeatures, b: TextFeatures) -> int:
     # "Unsealed" against "sealed" says "not sealed": one negation, which "has not been sealed"
     # balances.
     n = a.negations + _un_flipped(a.tokens, b.tokens) - _answered(a.tokens, b.tokens)
+    if "without" in a.tokens and not b.negations:
+        n -= _harm_avoided(a.tokens, b.tokens)
     if "never" in a.tokens and _NEW_TO_IT.intersection(b.tokens) and "never" not in b.tokens:
         # "I've never done it before" says "for the first time", "as a beginner".
         n -= sum(1 for k, t in enumerate(a.tokens)
@@ -3605,6 +3691,35 @@ def _run_joined(order: tuple[str, ...], run: tuple[str, ...]) -> tuple[str, ...]
     return tuple(out)
 
 
+def _pivot_traded(ra: tuple[str, ...], rb: tuple[str, ...]) -> bool:
+    """Whether the phrase just before a verb said once in each text follows the verb's shared
+    object in the other text, and the other way round, the speaker one of the two ("can *the
+    coal merchant* claim compensation from *me*" / "can *I* claim compensation from *the coal
+    merchant*"), read on the role words. Unlike the main swap check this reads texts of any
+    length, and texts whose other clause has a passive without its agent ("if the lorry is
+    damaged on my drive, ...")."""
+    for i, verb in enumerate(ra):
+        if not verb.isalpha() or ra.count(verb) != 1 or rb.count(verb) != 1:
+            continue
+        j = rb.index(verb)
+        after_a, after_b = ra[i + 1 :], rb[j + 1 :]
+        shared = 0
+        while shared < min(len(after_a), len(after_b)) and after_a[shared] == after_b[shared]:
+            shared += 1
+        if not shared:
+            continue  # no object both texts put after the verb
+        rest_a, rest_b = after_a[shared:], after_b[shared:]
+        leads_a = [ra[i - n : i] for n in range(1, min(i, _SLOT) + 1)]
+        leads_b = [rb[j - n : j] for n in range(1, min(j, _SLOT) + 1)]
+        for lead_a in leads_a:
+            for lead_b in leads_b:
+                if lead_a != lead_b and "@1" in lead_a + lead_b \
+                        and rest_b[: len(lead_a)] == lead_a \
+                        and rest_a[: len(lead_b)] == lead_b:  # fmt: skip
+                    return True
+    return False
+
+
 def _traded_throughout(sa: tuple[str, ...], sb: tuple[str, ...]) -> tuple[int, int] | None:
     """Two positions whose words ``sa`` and ``sb`` trade, when every difference between them
     is that one trade, said more than twice ("*my son* hires, *I* drive, *he* supervises" /
@@ -3684,6 +3799,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     if _traded_throughout(a.order, b.order) is not None:
         return True  # "my *train* is late, I miss my *ferry*" / "my *ferry* ..., my *train*"
+    if _pivot_traded(a.roles, b.roles):
+        return True  # "can *the merchant* claim from *me*" / "can *I* claim from *the merchant*"
     party_a, party_b = _answerable_party(a.tokens), _answerable_party(b.tokens)
     if party_a is not None and party_b is not None and party_a != party_b:
         return True  # "am I liable if ..." / "is the hire company liable if ..."
