@@ -136,7 +136,7 @@ _NEGATORS: Final = frozenset(
      "ban", "bans", "banned", "prohibit", "prohibits", "prohibited", "forbid", "forbids",
      "forbidden", "illegal", "outlaw", "outlaws", "outlawed", "excluded", "exclude",
      "excludes", "disqualified", "disqualify", "disqualifies", "invalid", "omit", "omits",
-     "omitted", "omitting"}
+     "omitted", "omitting", "cease", "ceases", "ceased", "ceasing"}
 )  # fmt: skip
 # Auxiliaries whose "-n't" negates ("doesnt", "cant", "wont"; "wasnt"); each contracted form
 # is in _NEGATORS too.
@@ -827,6 +827,8 @@ _NAMING_OR_ORIGIN: Final = frozenset({"naming", "origin"})
 # Both are durations to every other aspect ("what is the lifespan of" / "how long does ...").
 _DURATIONS: Final = {"lifespan": "duration", "process": "duration", "allowance": "duration"}
 # Verbs of going on doing a thing: "how long do I have to *wait*" asks no time limit.
+# Words after "how far" that make it a time ahead: "how far in advance / ahead".
+_AHEAD: Final = frozenset({"advance", "ahead"})
 # Verbs of reaching back in time: "how far back does the custom go" asks since when.
 _GOING_BACK: Final = frozenset({"go", "goes", "went", "date", "dates", "history", "stretch",
                                 "stretches", "trace"})  # fmt: skip
@@ -1122,7 +1124,7 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                 return "distance", False  # "how many miles is it" (not "how many metres of rope")
             if tokens[i + 1 : i + 2] == ("many",) and _per_period(tokens[i + 2 :]):
                 return "frequency", False  # "how many classes a week": how often
-            if aspect == "distance" and ("advance" in tokens[i + 2 : i + 4] or (
+            if aspect == "distance" and (_AHEAD.intersection(tokens[i + 2 : i + 4]) or (
                 tokens[i + 2 : i + 3] == ("back",) and _GOING_BACK.intersection(tokens[i + 3 :])
             )):  # fmt: skip
                 return "time", False  # "how far in advance", "how far back does it go": when
@@ -1997,7 +1999,9 @@ def _entities(text: str) -> list[str]:
         if not tok[0].isupper() or (low in _NOT_ENTITIES and not label):
             continue
         before = text[: m.start()].rstrip()
-        sentence_start = not before or before[-1] in _SENTENCE_END
+        sentence_start = not before or (
+            before[-1] in _SENTENCE_END and before[-2:] != "s'"
+        )  # "the Cotswolds' Broadway"
         # A sentence-initial word is an entity only when oddly cased ("iPhone", "GPT").
         if not sentence_start or (len(tok) > 1 and tok[1:].lower() != tok[1:]):
             entities.append(low)
@@ -3176,7 +3180,8 @@ def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     # vice versa ("savings to checking" / "checking to savings"). Only between texts that are
     # otherwise the same words: a rewording moves words around the infinitive "to" too.
     toks_a, toks_b = set(a.tokens), set(b.tokens)
-    if len(toks_a & toks_b) / len(toks_a | toks_b) >= _SAME_WORDS:
+    keys_a, keys_b = {_place_key(t) for t in toks_a}, {_place_key(t) for t in toks_b}
+    if len(keys_a & keys_b) / len(keys_a | keys_b) >= _SAME_WORDS:
         # The k-th "to" of one text against the k-th "to" of the other: a clause moved to the
         # front ("In winter, is it cheaper to fly from A to B") must not pair an infinitive
         # "to" with the direction "to".
@@ -3190,8 +3195,10 @@ def entities_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         # "is Fire strong against Water in Pokemon") is a rewording, not a swap.
         # Phrases moved whole, each name after the same direction word in both texts ("spread
         # to Britain from Rome" / "from Rome to Britain"), are a rewording too.
-        shared = [e for e in a.entities if e in b.entities]
-        other = [e for e in b.entities if e in a.entities]
+        names_a = list(dict.fromkeys(_place_key(e) for e in a.entities))
+        names_b = list(dict.fromkeys(_place_key(e) for e in b.entities))
+        shared = [e for e in names_a if e in names_b]
+        other = [e for e in names_b if e in names_a]
         if len(shared) > 1 and shared != other and not _one_moved(shared, other) \
                 and not (len(a.heads) > 1 and set(a.heads) == set(b.heads)):  # fmt: skip
             return True
@@ -3227,9 +3234,24 @@ def _named_in(name: str, tokens: set[str]) -> bool:
 # currency ("in Swiss francs" / "in US dollars" in Switzerland differ).
 _PLACE_GROUPS: Final = (
     frozenset({"us", "usa", "america", "american", "americans"}),
-    frozenset({"uk", "britain", "british", "brits"}),
+    frozenset({"uk", "britain", "british", "brits", "britains"}),
+    # Irregular adjectives of places (the possessive "England's" is the token "englands").
+    frozenset({"england", "englands", "english"}),
+    frozenset({"scotland", "scotlands", "scottish", "scots"}),
+    frozenset({"wales", "welsh"}),
+    frozenset({"ireland", "irelands", "irish"}),
+    frozenset({"france", "frances", "french"}),
+    frozenset({"spain", "spains", "spanish"}),
+    frozenset({"netherlands", "holland", "dutch"}),
 )
 _SAME_PLACE: Final = {w: g - {w} for g in _PLACE_GROUPS for w in g}
+
+
+def _place_key(name: str) -> str:
+    """One spelling for each place of :data:`_PLACE_GROUPS` ("dutch" and "netherlands" are
+    one name when names trade places)."""
+    others = _SAME_PLACE.get(name)
+    return min(others | {name}) if others else name
 
 
 def _demonym(place: str, word: str) -> bool:
@@ -4707,7 +4729,8 @@ _INTERCHANGEABLE: Final = {"side": "team", "sides": "teams", "recent": "last", "
                            "sign_up": "register", "fit": "install", "fits": "installs",
                            "fitted": "installed", "fitting": "installing",
                            "odds": "chances", "thing": "item", "things": "items",
-                           "persons": "people", "worthwhile": "worth"}  # fmt: skip
+                           "persons": "people", "worthwhile": "worth",
+                           "ahead": "advance"}  # fmt: skip
 
 
 def _is_number(tok: str) -> bool:
