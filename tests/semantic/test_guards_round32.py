@@ -57,7 +57,9 @@ ALL = GuardConfig()
         ("Does ball size matter for beginners?", "Does ball weight matter for beginners?",
          "lexical"),
         ("Does the colour of the kit matter?", "Does the shape of the kit matter?", "lexical"),
-        ("What does a racing sled cost?", "What does a racing sled weigh?", "lexical"),
+        # (Asked as "what does it cost / weigh", the aspect check reads them first since the
+        # 50th round.)
+        ("What does a racing sled cost?", "What does a racing sled weigh?", "aspect"),
     ],
 )  # fmt: skip
 def test_round32_catches(a: str, b: str, guard: str) -> None:

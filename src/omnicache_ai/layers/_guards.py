@@ -1162,6 +1162,8 @@ def _aspect(tokens: tuple[str, ...], question: bool) -> tuple[str | None, bool]:
                     and rest[1] not in _DETERMINERS and not rest[1][0].isdigit():  # fmt: skip
                 return "definition", False  # "what is a closure", not "what is the price"
             if tok == "what" and nxt in ("do", "does", "did") and len(rest) > 2:
+                if (measured := _measuring_verb(rest)) is not None:
+                    return measured, False  # "what does it cost": how much; "weigh": how heavy
                 if tokens[-1] == "do":
                     return "purpose", False  # "what does the ISO setting do"
                 if tokens[-1] == "mean" or _means_for(tokens):
@@ -1223,6 +1225,19 @@ def _allowed_time(tokens: tuple[str, ...], i: int) -> bool:
         if tokens[k] in ("have", "got") and tokens[k + 1] == "to" and tokens[k - 1] in _ASKERS:
             return tokens[k + 2] not in _KEEPING_ON
     return False
+
+
+def _measuring_verb(rest: list[str]) -> str | None:
+    """The aspect a verb of measure asks after "what do(es)" and its subject ("what does a
+    turnstile *cost* in pounds": an amount, "what does it *weigh*": a size); not the noun
+    ("what does *the cost* include")."""
+    for k in range(2, len(rest)):
+        if rest[k] in _MEASURING_VERBS and rest[k - 1] not in _NP_DETERMINERS:
+            return _MEASURING_VERBS[rest[k]]
+    return None
+
+
+_MEASURING_VERBS: Final = {"cost": "amount", "weigh": "size"}
 
 
 def _route_length(tokens: tuple[str, ...], i: int) -> bool:
@@ -3239,6 +3254,7 @@ _PLACE_GROUPS: Final = (
     frozenset({"england", "englands", "english"}),
     frozenset({"scotland", "scotlands", "scottish", "scots"}),
     frozenset({"wales", "welsh"}),
+    frozenset({"cornwall", "cornish"}),
     frozenset({"ireland", "irelands", "irish"}),
     frozenset({"france", "frances", "french"}),
     frozenset({"spain", "spains", "spanish"}),
@@ -3412,7 +3428,8 @@ def aspect_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         # names") can reword only another open question, never a when / where / who / why
         # ("which city" is a where, and "what is the capital" may ask it).
         thing, pinned = (a, b) if x == _THING else (b, a)
-        if thing.tokens[1:2] != () and thing.tokens[1] in _KIT and pinned.aspect in _MEASURED:
+        if thing.tokens[1:2] != () and (thing.tokens[1] in _KIT or thing.tokens[1] in _ROUTES) \
+                and pinned.aspect in _MEASURED:  # fmt: skip
             return True  # "what tools do I need to carve it" / "how long does it take to"
         if pinned.aspect in ("naming", "origin") and _OTHER_NAMES.intersection(thing.tokens):
             return True  # "what else is it called" / "why is it called that"
@@ -4730,7 +4747,7 @@ _INTERCHANGEABLE: Final = {"side": "team", "sides": "teams", "recent": "last", "
                            "fitted": "installed", "fitting": "installing",
                            "odds": "chances", "thing": "item", "things": "items",
                            "persons": "people", "worthwhile": "worth",
-                           "ahead": "advance"}  # fmt: skip
+                           "ahead": "advance", "recently": "last"}  # fmt: skip
 
 
 def _is_number(tok: str) -> bool:
