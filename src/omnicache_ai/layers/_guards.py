@@ -3845,6 +3845,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True  # "am I liable if ..." / "is the hire company liable if ..."
     if _comparison_traded(a.tokens, b.tokens):
         return True  # "is hard water worse for plants than soft water" / the reverse
+    if _actors_traded(a.tokens, b.tokens):
+        return True  # "can I cancel my booking with the host" / "can the host cancel my booking"
     if _permitted_traded(a.tokens, b.tokens):
         return True  # "am I allowed to turn the driver down" / "is the driver allowed to ..."
     if _penalised_traded(a.tokens, b.tokens):
@@ -3995,6 +3997,42 @@ def _penalised_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     words_a = {"@1" if t in _SPEAKER_WORDS else _stem(t) for t in ta}
     words_b = {"@1" if t in _SPEAKER_WORDS else _stem(t) for t in tb}
     return {_stem(t) for t in pa} <= words_b and {_stem(t) for t in pb} <= words_a
+
+
+def _actors_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether "can X V ..." in one text is "can / could ... Y V ..." in the other, the same
+    verb, each subject named after the verb in the other text ("can *I* cancel my booking with
+    *the host*" / "can *the host* cancel *my* booking", "can the council claim from me" / "can
+    I claim from the council")."""
+    if len(ta) < 4 or len(tb) < 4 or ta[0] not in _FRAME_MODALS or tb[0] not in _FRAME_MODALS:
+        return False
+    for verb in set(ta[2:5]) & set(tb[2:5]):
+        if not verb.isalpha():
+            continue
+        i, j = ta.index(verb), tb.index(verb)
+        subject_a, subject_b = _party_words(ta[1:i]), _party_words(tb[1:j])
+        if not subject_a or not subject_b or subject_a & subject_b:
+            continue  # one subject, or one widened ("I" / "I machine"-wash): no trade
+        after_a = _party_words(ta[i + 1 : i + 1 + _AFTER_VERB])
+        after_b = _party_words(tb[j + 1 : j + 1 + _AFTER_VERB])
+        if subject_a <= after_b and subject_b <= after_a:
+            return True
+    return False
+
+
+def _party_words(tokens: tuple[str, ...]) -> frozenset[str]:
+    """The stemmed words of ``tokens``, the speaker's ("I", "me", "my") as ``@1``,
+    determiners and other function words left out."""
+    return frozenset(
+        "@1" if t in _SPEAKER_WORDS else _stem(t)
+        for t in tokens
+        if t in _SPEAKER_WORDS or (t not in _NP_START and t not in _STOPWORDS)
+    )
+
+
+_FRAME_MODALS: Final = frozenset({"can", "could", "should", "may", "might", "will", "would"})
+# How many words after the verb are read for the other text's subject.
+_AFTER_VERB: Final = 8
 
 
 def _permitted_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
