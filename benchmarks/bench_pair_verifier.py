@@ -98,6 +98,7 @@ from bench_semantic_quality import (
     BLIND45,
     BLIND46,
     BLIND47,
+    BLIND48,
     DEV,
     PAIRS,
     SPENT,
@@ -318,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear re
                             BLIND27, BLIND28, BLIND29, BLIND30, BLIND31, BLIND32,
                             BLIND33, BLIND34, BLIND35, BLIND36, BLIND37,
                             BLIND38, BLIND39, BLIND40, BLIND41, BLIND42,
-                            BLIND43, BLIND44, BLIND45, BLIND46, BLIND47)
+                            BLIND43, BLIND44, BLIND45, BLIND46, BLIND47,
+                            BLIND48)
                   if p.exists()}  # fmt: skip
     blind_out = {name: _outcomes(emb, items, scores, default_thr)
                  for name, items in blind_sets.items()}  # fmt: skip
