@@ -303,7 +303,7 @@ _UNIT_SIZES: Final = {
     "cm": ("length", 0.01), "mm": ("length", 0.001), "ft": ("length", 0.3048),
     "inch": ("length", 0.0254), "yard": ("length", 0.9144),
     "kg": ("mass", 1.0), "g": ("mass", 0.001), "mg": ("mass", 1e-6), "lb": ("mass", 0.45359),
-    "oz": ("mass", 0.028350),
+    "oz": ("mass", 0.028350), "t": ("mass", 1000.0),
     "l": ("volume", 1.0), "ml": ("volume", 0.001), "gal": ("volume", 3.7854),
     "cup": ("volume", 0.2366),
     "s": ("time", 1.0), "min": ("time", 60.0), "h": ("time", 3600.0), "day": ("time", 86400.0),
@@ -365,6 +365,7 @@ _UNITS: Final = {
     **dict.fromkeys(["g", "gram", "grams"], "g"),
     **dict.fromkeys(["mg", "milligram", "milligrams"], "mg"),
     **dict.fromkeys(["lb", "lbs", "pound", "pounds"], "lb"),
+    **dict.fromkeys(["tonne", "tonnes"], "t"),
     **dict.fromkeys(["oz", "ounce", "ounces"], "oz"),
     **dict.fromkeys(["l", "liter", "liters", "litre", "litres"], "l"),
     **dict.fromkeys(["ml", "milliliter", "milliliters", "millilitre"], "ml"),
@@ -612,6 +613,7 @@ _WHAT_ASPECT: Final = {
     # does the index cover") and is left out.
     "months": "time", "seasons": "time", "weeks": "time", "days": "time", "weekdays": "time",
     "circumstances": "time", "times": "time", "dates": "date", "origin": "place",
+    "origins": "place", "source": "place", "sources": "place",
     "spot": "place", "spots": "place", "folder": "place", "directory": "place",
     "museum": "place", "site": "place", "website": "place",
     "purposes": "purpose", "goal": "purpose", "prices": "amount",
@@ -840,7 +842,7 @@ _KEEPING_ON: Final = frozenset({"wait", "stay", "remain", "keep", "spend", "queu
 _TIME_SPANS: Final = frozenset({"limit", "limits", "allowance", "frame", "span", "window"})
 # Verbs opening a question about "it" that stands for a clause after "to" ("is it legal to").
 _EXTRAPOSING: Final = frozenset({"is", "was", "isnt", "wasnt", "would", "will", "could"})
-_PINNED_ASPECTS: Final = frozenset({"time", "place", "person", "reason"})
+_PINNED_ASPECTS: Final = frozenset({"time", "place", "person", "reason", "origin"})
 # Things needed, asked with "what" / "which": no amount, length or time rewords them ("what
 # tools do I need" / "how long does it take").
 # Aspects of how to do a thing, which "what happens when ..." (what follows it) never asks.
