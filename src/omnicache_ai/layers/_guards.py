@@ -4612,6 +4612,11 @@ def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
         return None
     fa, fb = features(query), features(cached)
     verdict = _verdict(fa, fb, config)
+    if verdict is None and config.roles:
+        # "In the play, who kills the dragon?" / "In the play, who does the dragon kill?": with
+        # a setting put first in both, the question word opens neither text; the two are read
+        # again with their settings moved to the end, for who does what to whom.
+        verdict = _roles_unfronted(query, cached, config)
     if verdict is None or not config.roles or "method" in (fa.aspect, fb.aspect):
         # "How should a cutter communicate with handlers?" asks the cutter's way of doing
         # it: traded, the sides ask another's ("how should a handler talk with cutters").
@@ -4634,6 +4639,16 @@ def check_guards(query: str, cached: str, config: GuardConfig) -> str | None:
             and _verdict(fa, features(moved_b), config) is None:  # fmt: skip
         return None
     return verdict
+
+
+def _roles_unfronted(query: str, cached: str, config: GuardConfig) -> str | None:
+    """``"roles"`` when both texts open with a setting before a comma and, each setting moved
+    to its text's end, trade who does what; None otherwise."""
+    moved_a, moved_b = _unfronted(query), _unfronted(cached)
+    if moved_a is None or moved_b is None:
+        return None
+    fa, fb = features(moved_a), features(moved_b)
+    return "roles" if roles_mismatch(fa, fb) else None
 
 
 # A phrase of setting put first and closed by a comma: "On Christmas Day, is the rink open?".
