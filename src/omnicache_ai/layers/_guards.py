@@ -1194,7 +1194,7 @@ def _found_out(tokens: tuple[str, ...], i: int) -> int | None:
     at ``tokens[i]`` asks how to learn it: "how do I find out *when* the station opens" asks
     when (not the way to find the station); "how the referee works out who" asks the
     referee's way, and is not read."""
-    if tokens[i + 2 : i + 3] not in (("i",), ("we",), ("you",)):
+    if tokens[i + 2 : i + 3] == () or tokens[i + 2] not in _ASKERS:
         return None
     for k in range(i + 3, min(len(tokens) - 1, i + 3 + _ACCESS_WINDOW)):
         if tokens[k] in _WH_WORDS and tokens[k - 1] in _FINDING_OUT:
@@ -2592,7 +2592,7 @@ def _bought_from_seller(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
 def _asker_buys(tokens: tuple[str, ...]) -> bool:
     """Whether the asker is who buys in ``tokens`` ("can *I* buy", "where do *you* buy")."""
     return any(
-        (t.startswith("buy") or t == "bought") and _subject_before(tokens, k) in _BUYERS
+        (t.startswith("buy") or t == "bought") and _subject_before(tokens, k) in _ASKERS
         for k, t in enumerate(tokens)
     )
 
@@ -2606,7 +2606,7 @@ def _other_sells(tokens: tuple[str, ...]) -> bool:
         if t in ("seller", "sellers"):
             return True
         subject = _subject_before(tokens, k)
-        if subject and subject not in _BUYERS:
+        if subject and subject not in _ASKERS:
             return True
     return False
 
@@ -2619,10 +2619,6 @@ def _subject_before(tokens: tuple[str, ...], k: int) -> str:
                       or tokens[m] in ("to", "still", "also", "ever", "just")):  # fmt: skip
         m -= 1
     return tokens[m] if m >= 0 else ""
-
-
-# Who the asker is, as the one buying.
-_BUYERS: Final = frozenset({"i", "we", "you", "one"})
 
 
 def _less_against_more(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
@@ -3993,11 +3989,22 @@ def _penalised_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     """Whether each text's penalised party is named elsewhere in the other: the two parties
     traded ("can a minor be fined for using the salon's sunbeds" / "can the salon be fined for
     letting a minor use them"). A party reworded ("a child" / "a minor") is not compared."""
-    pa, pb = _penalised(ta), _penalised(tb)
+    return _parties_traded(_penalised(ta), _penalised(tb), ta, tb, _SPEAKER_WORDS)
+
+
+def _parties_traded(
+    pa: tuple[str, ...] | None,
+    pb: tuple[str, ...] | None,
+    ta: tuple[str, ...],
+    tb: tuple[str, ...],
+    speaker: frozenset[str],
+) -> bool:
+    """Whether the parties ``pa`` / ``pb`` that two texts ask about differ and each is named
+    elsewhere in the other text, ``speaker``'s words read as the speaker (``@1``)."""
     if not pa or not pb or [_stem(t) for t in pa] == [_stem(t) for t in pb]:
         return False  # the same party ("the tree's owner" / "the tree owner")
-    words_a = {"@1" if t in _SPEAKER_WORDS else _stem(t) for t in ta}
-    words_b = {"@1" if t in _SPEAKER_WORDS else _stem(t) for t in tb}
+    words_a = {"@1" if t in speaker else _stem(t) for t in ta}
+    words_b = {"@1" if t in speaker else _stem(t) for t in tb}
     return {_stem(t) for t in pa} <= words_b and {_stem(t) for t in pb} <= words_a
 
 
@@ -4041,12 +4048,7 @@ def _permitted_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     """Whether each text's permitted party is named elsewhere in the other, the speaker only
     as "me" / "us" ("am I allowed to turn the driver down" / "is the driver allowed to turn
     me down"; "is my dog allowed in" asks what "am I allowed to bring my dog in" asks)."""
-    pa, pb = _permitted(ta), _permitted(tb)
-    if not pa or not pb or [_stem(t) for t in pa] == [_stem(t) for t in pb]:
-        return False
-    words_a = {"@1" if t in _SPEAKER else _stem(t) for t in ta}
-    words_b = {"@1" if t in _SPEAKER else _stem(t) for t in tb}
-    return {_stem(t) for t in pa} <= words_b and {_stem(t) for t in pb} <= words_a
+    return _parties_traded(_permitted(ta), _permitted(tb), ta, tb, _SPEAKER)
 
 
 def _permitted(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
