@@ -1473,6 +1473,25 @@ def _wh_moved(tokens: tuple[str, ...]) -> tuple[str, ...]:
     return (WH_ROLE_WORD, *tokens[k:])
 
 
+def _wh_subject_after_aux(tokens: tuple[str, ...], k: int) -> bool:
+    """Whether the question word before the auxiliary at ``k`` is the verb's subject.
+
+    "Who must the host thank?" asks whom the host thanks: a noun phrase comes between the
+    auxiliary and its verb. "Who must thank the host?" and "who had to ask the landowner?"
+    ask who does it: the verb (or "to" after "had") follows the auxiliary at once, and a
+    noun phrase follows the verb. A bare name or plural after the auxiliary ("who did
+    landlords evict") keeps the object reading: only a determiner or an object pronoun
+    after the next word (or after a preposition after it: "who should talk *to me*") marks
+    it as the verb.
+    """
+    if tokens[k] in ("had", "has", "have") and tokens[k + 1] == "to":
+        return True
+    if k + 2 >= len(tokens) or tokens[k + 1] in _STOPWORDS:
+        return False
+    after = k + 3 if tokens[k + 2] in _GAP_PREPOSITIONS and k + 3 < len(tokens) else k + 2
+    return tokens[after] in _NP_DETERMINERS | _OBJECT_PRONOUNS  # "who should talk *to me*"
+
+
 def _participle(tok: str) -> str | None:
     """The verb of a past participle ("attacked" -> its stem, "bought" -> "buy"), else None."""
     if tok in _PARTICIPLES:
@@ -2260,6 +2279,26 @@ def _mark_short_years(numbers: set[str], lowered: str) -> None:
             numbers.add("'" + m.group(1))
 
 
+def _slots(tokens: tuple[str, ...]) -> list[tuple[str, frozenset[str], frozenset[str]]]:
+    """The content words on each side of each directional word (see :attr:`TextFeatures.slots`).
+
+    A slot stops at "or": "pay by card or by cash" offers two ways, each its own slot, and
+    the two may be named in either order.
+    """
+    content = [(i, t) for i, t in enumerate(tokens) if t not in _STOPWORDS]
+    ors = [k for k, t in enumerate(tokens) if t == "or"]
+    slots = []
+    for i, tok in enumerate(tokens):
+        if tok in _DIRECTIONAL or tok == "then":  # "the coin first, then the cushion"
+            lo = max((k for k in ors if k < i), default=-1)
+            hi = min((k for k in ors if k > i), default=len(tokens))
+            left = [t for j, t in content if lo < j < i and t not in _DIRECTIONAL][-_SLOT:]
+            right = [t for j, t in content if i < j < hi and t not in _DIRECTIONAL][:_SLOT]
+            if left and right:
+                slots.append((tok, frozenset(left), frozenset(right)))
+    return slots
+
+
 @lru_cache(maxsize=8192)
 def features(text: str) -> TextFeatures:
     """Extract the :class:`TextFeatures` of ``text`` (memoized: cached questions repeat).
@@ -2333,14 +2372,7 @@ def features(text: str) -> TextFeatures:
             if t == "missing" and not (k and tokens[k - 1] in _NP_DETERMINERS)
         )
     numbers, units, dates, measures = _quantities(tokens, text.lower())
-    content = [(i, t) for i, t in enumerate(tokens) if t not in _STOPWORDS]
-    slots = []
-    for i, tok in enumerate(tokens):
-        if tok in _DIRECTIONAL or tok == "then":  # "the coin first, then the cushion"
-            left = [t for j, t in content if j < i and t not in _DIRECTIONAL][-_SLOT:]
-            right = [t for j, t in content if j > i and t not in _DIRECTIONAL][:_SLOT]
-            if left and right:
-                slots.append((tok, frozenset(left), frozenset(right)))
+    slots = _slots(tokens)
     aspect, wh_aspect = _aspect(_asked(text, tokens), text.rstrip().endswith("?"))
     reworded, relations = _relatives(role_tokens)
     active, passive = _active(_wh_moved(_extraposed(reworded)))
@@ -3858,6 +3890,12 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     if _pair_member_swapped(a.roles, b.roles):
         return True
+    if _sides_traded(a.tokens, b.tokens):
+        return True  # "did the quarry owners pay the quarrymen" / "did the quarrymen pay ..."
+    if _wh_gap_traded(a.tokens, b.tokens) or _wh_gap_traded(b.tokens, a.tokens):
+        return True  # "who had to ask the landowner for ..." / "who did the landowner ..."
+    if _pairing_crossed(a.tokens, b.tokens):
+        return True  # "should the seat be beech and the legs elm" / "... elm ... beech"
     if _symmetric(a.tokens, b.tokens) or _symmetric(b.tokens, a.tokens):
         return False
     # Whose: "my boss's assistant" / "my assistant's boss", "the son of my cousin".
@@ -3934,6 +3972,155 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
     return _crossed(
         tuple(w for w in a.order if w not in kept), tuple(w for w in b.order if w not in kept)
     )
+
+
+# Words a verb's subject or object phrase does not run across ("pay the quarrymen *for* ...").
+_PHRASE_BREAKS: Final = _STOPWORDS | frozenset(
+    {"for", "to", "from", "with", "by", "on", "in", "at", "of", "about", "into", "onto", "over",
+     "under", "and", "or", "but", "than", "as", "if", "before", "after", "during"}
+)  # fmt: skip
+# Words that end a subject phrase read back from its verb ("did *the quarry owners* pay"),
+# besides the clause words ("if", "when").
+_SUBJECT_STARTS: Final = _AUXILIARIES | _WH_WORDS
+
+
+def _sides_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether a verb said once in each text has its subject and its object traded.
+
+    "Did the quarry owners pay the quarrymen for their tools?" / "Did the quarrymen pay the
+    quarry owners for their tools?", "did customs officers bribe smugglers to ..." / "did
+    smugglers bribe customs officers to ...": the words between the verb and the auxiliary
+    (or question word, or clause word) before it are the subject, the words after it up to a
+    preposition the object, articles and possessives left out. The subject's last word (its
+    head noun) is the other text's object's, and the other way round, the two heads
+    differing ("can *the county council* charge *its tenants*" / "can *a county council
+    tenant* charge *the council*"). Read in texts of any length, on whole words before they
+    are stemmed (the role check's stems make "quarry" and "quarrymen" one word), and never
+    for a verb of doing together ("did Ali fight Frazier" / "did Frazier fight Ali", see
+    :data:`_RECIPROCAL`).
+    """
+    for i, verb in enumerate(ta):
+        if (
+            verb in _PHRASE_BREAKS or not verb.isalpha() or ta.count(verb) != 1
+            or tb.count(verb) != 1 or verb.startswith(_RECIPROCAL + _CONTEST)
+        ):  # fmt: skip
+            continue
+        j = tb.index(verb)
+        phrases = (_subject_phrase(ta, i), _object_phrase(ta, i), _subject_phrase(tb, j),
+                   _object_phrase(tb, j))  # fmt: skip
+        if not all(phrases):
+            continue
+        subj_a, obj_a, subj_b, obj_b = (_stem(phrase[-1]) for phrase in phrases)
+        if subj_a != obj_a and subj_a == obj_b and obj_a == subj_b:
+            return True
+    return False
+
+
+def _subject_phrase(tokens: tuple[str, ...], i: int) -> tuple[str, ...]:
+    """The content words between ``tokens[i]`` and the auxiliary before it (empty when a
+    preposition or other function word comes first: no plain subject)."""
+    out = []
+    for tok in reversed(tokens[:i]):
+        if tok in _SUBJECT_STARTS or tok in _CLAUSE_WORDS:
+            break
+        if tok in _NP_DETERMINERS or tok in _POSSESSIVES:
+            continue
+        if tok in _PHRASE_BREAKS:
+            return ()
+        out.append(tok)
+    return tuple(reversed(out))
+
+
+def _object_phrase(tokens: tuple[str, ...], i: int) -> tuple[str, ...]:
+    """The content words after ``tokens[i]`` up to the next function word."""
+    out = []
+    for tok in tokens[i + 1 :]:
+        if tok in _NP_DETERMINERS or tok in _POSSESSIVES:
+            continue
+        if tok in _PHRASE_BREAKS or tok in _CLAUSE_WORDS:
+            break
+        out.append(tok)
+    return tuple(out)
+
+
+# A subject pronoun and the form it takes as an object.
+_OBJECT_FORMS: Final = {"i": "me", "we": "us", "you": "you", "he": "him", "she": "her",
+                        "they": "them"}  # fmt: skip
+# Prepositions a verb may take before its object ("talk *to*", "work *with*").
+_GAP_PREPOSITIONS: Final = frozenset({"to", "with", "for", "at", "about"})
+
+
+def _wh_gap_traded(subj: tuple[str, ...], obj: tuple[str, ...]) -> bool:
+    """Whether ``subj`` asks who does a thing to someone and ``obj`` who that one does it to.
+
+    "Who had to ask the landowner for permission to build?" / "Who did the landowner have to
+    ask for permission to build?": the same question word opens both; in ``subj`` the verb
+    comes at once (after an auxiliary and "to", if any: see :func:`_wh_subject_after_aux`)
+    and a noun phrase follows it; in ``obj`` the auxiliary is followed by that same noun
+    phrase and then the verb. Whatever either text says after that is left to the other
+    checks; the noun phrase's content words must match, its articles may differ.
+    """
+    if len(subj) < 4 or len(obj) < 4 or subj[0] != obj[0] or subj[0] not in ("who", "whom"):
+        return False
+    if obj[1] not in _DO_AUX or _wh_subject_after_aux(obj, 1):
+        return False
+    k = 1
+    if subj[1] in _DO_AUX:
+        if not _wh_subject_after_aux(subj, 1):
+            return False
+        k = 3 if subj[2] == "to" else 2
+    if k >= len(subj) - 1:
+        return False
+    verb = _stem(subj[k])
+    at = next((p for p in range(3, len(obj)) if _stem(obj[p]) == verb), None)
+    if at is None:
+        return False
+    end = at - 2 if obj[at - 1] == "to" else at  # "did the landowner *have to* ask"
+    phrase = [w for w in obj[2:end] if w not in _STOPWORDS]
+    if end == 3 and obj[2] in _OBJECT_FORMS:
+        phrase = [_OBJECT_FORMS[obj[2]]]  # "who should *I* call" / "who should call *me*"
+    if not phrase or len(phrase) > _NP_WINDOW:
+        return False
+    after = [w for w in subj[k + 1 :] if w not in _NP_DETERMINERS]
+    if after and after[0] in _GAP_PREPOSITIONS:
+        after = after[1:]  # "who talked *to* the landlord" / "who did the landlord talk to"
+    return after[: len(phrase)] == phrase
+
+
+# Words joining two clauses of one frame ("the seat beech *and* the legs elm").
+_PAIRING_JOINS: Final = frozenset({"and", "or", "but", "while", "whereas"})
+
+
+def _pairing_crossed(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether two content words trade places across two parallel clauses.
+
+    "Should the seat be beech and the legs elm?" / "... the seat be elm and the legs beech?":
+    the texts differ only by the two words turned round, a joining word and a content word of
+    the second clause stand between them, and each word hangs on its own clause: the word
+    before the second is a content word (the verb left out: "the legs elm"), or the same
+    word (not an article: "does the landlord pay the bill, or the tenant" offers two sides
+    to choose from), or a form of "be", stands before both. "Antwerp or Rotterdam", "by
+    card or by cash" (nothing but function words between) and a list turned round ("cats
+    and dogs and birds": the second word follows "and") join two sides whose order says
+    nothing.
+    """
+    if len(ta) != len(tb):
+        return False
+    diff = [k for k, (x, y) in enumerate(zip(ta, tb, strict=True)) if x != y]
+    if len(diff) != 2:
+        return False
+    i, j = diff
+    if ta[i] != tb[j] or ta[j] != tb[i] or {ta[i], ta[j]} & _STOPWORDS or not i:
+        return False
+    between = ta[i + 1 : j]
+    if not _PAIRING_JOINS.intersection(between) or all(w in _PHRASE_BREAKS for w in between):
+        return False
+    before_i, before_j = ta[i - 1], ta[j - 1]
+    return (
+        before_j not in _STOPWORDS
+        or (before_i == before_j and before_i not in _NP_DETERMINERS | _POSSESSIVES)
+        or (before_i in _BE and before_j in _BE)
+    )  # fmt: skip
 
 
 def _answerable_party(tokens: tuple[str, ...]) -> str | None:

@@ -136,6 +136,20 @@ def measures_agree(x: str, y: str, *, sizes: bool = False) -> bool:
     return sizes and "size" in (x, y) and bool(_DIMENSIONS.intersection((x, y)))
 
 
+# Prepositions of place that say the same thing in place of one another. WordNet files no
+# prepositions: it knows "beneath" and "under" only as adverbs it does not link, so without
+# this "the tunnels beneath Hastings" / "the tunnels under Hastings" would veto. Each pair
+# here is one relation of place; words of two relations ("over" / "under", "across" /
+# "within", "above" / "below") are still judged by WordNet, which keeps them apart.
+_PLACE_KIN: Final = frozenset(
+    frozenset(pair) for pair in (
+        ("under", "beneath"), ("under", "underneath"), ("under", "below"),
+        ("beneath", "underneath"), ("beneath", "below"), ("underneath", "below"),
+        ("above", "over"), ("over", "across"),
+        ("near", "around"), ("near", "nearby"), ("near", "close"), ("close", "around"),
+        ("near", "close_to"), ("close_to", "around"), ("close_to", "nearby"),
+    )
+)  # fmt: skip
 _POS: Final = ("noun", "verb", "adj", "adv")
 _POS_TAG: Final = {"n": "noun", "v": "verb", "a": "adj", "s": "adj", "r": "adv"}
 # WordNet's detachment rules (morphy(7WN)): suffix -> replacement, per part of speech.
@@ -405,6 +419,8 @@ def related(a: str, b: str) -> bool | None:
         ...     assert related("sanitize", "sterilize") is None
         ...     assert related("hold", "own") is None  # a light verb: 36 senses
     """
+    if frozenset((a, b)) in _PLACE_KIN:
+        return True  # "beneath" / "under": prepositions, which WordNet does not file
     sa, ba = _senses(a)
     sb, bb = _senses(b)
     if not sa or not sb:
