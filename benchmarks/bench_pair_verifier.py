@@ -102,6 +102,7 @@ from bench_semantic_quality import (
     BLIND49,
     BLIND50,
     BLIND51,
+    BLIND52,
     DEV,
     PAIRS,
     SPENT,
@@ -323,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear re
                             BLIND33, BLIND34, BLIND35, BLIND36, BLIND37,
                             BLIND38, BLIND39, BLIND40, BLIND41, BLIND42,
                             BLIND43, BLIND44, BLIND45, BLIND46, BLIND47,
-                            BLIND48, BLIND49, BLIND50, BLIND51)
+                            BLIND48, BLIND49, BLIND50, BLIND51, BLIND52)
                   if p.exists()}  # fmt: skip
     blind_out = {name: _outcomes(emb, items, scores, default_thr)
                  for name, items in blind_sets.items()}  # fmt: skip
