@@ -3894,8 +3894,12 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
         return True
     if _pair_member_swapped(a.roles, b.roles):
         return True
-    if _sides_traded(a.tokens, b.tokens):
-        return True  # "did the quarry owners pay the quarrymen" / "did the quarrymen pay ..."
+    # "Did the quarry owners pay the quarrymen" / "did the quarrymen pay ...", "a vessel
+    # being towed by another" / "a vessel towing another".
+    if _sides_traded(a.tokens, b.tokens) or any(
+        _voice_traded(x.tokens, y.tokens) for x, y in ((a, b), (b, a))
+    ):
+        return True
     if _wh_gap_traded(a.tokens, b.tokens) or _wh_gap_traded(b.tokens, a.tokens):
         return True  # "who had to ask the landowner for ..." / "who did the landowner ..."
     if _pairing_crossed(a.tokens, b.tokens):
@@ -3981,7 +3985,8 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
 # Words a verb's subject or object phrase does not run across ("pay the quarrymen *for* ...").
 _PHRASE_BREAKS: Final = _STOPWORDS | frozenset(
     {"for", "to", "from", "with", "by", "on", "in", "at", "of", "about", "into", "onto", "over",
-     "under", "and", "or", "but", "than", "as", "if", "before", "after", "during"}
+     "under", "and", "or", "but", "than", "as", "if", "before", "after", "during", "instead",
+     "rather"}
 )  # fmt: skip
 # Words that end a subject phrase read back from its verb ("did *the quarry owners* pay"),
 # besides the clause words ("if", "when").
@@ -3998,10 +4003,12 @@ def _sides_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
     preposition the object, articles and possessives left out. The subject's last word (its
     head noun) is the other text's object's, and the other way round, the two heads
     differing ("can *the county council* charge *its tenants*" / "can *a county council
-    tenant* charge *the council*"). Read in texts of any length, on whole words before they
-    are stemmed (the role check's stems make "quarry" and "quarrymen" one word), and never
-    for a verb of doing together ("did Ali fight Frazier" / "did Frazier fight Ali", see
-    :data:`_RECIPROCAL`).
+    tenant* charge *the council*"). The subject may also trade places with the party after
+    the object, behind the same preposition ("did private companies lease tubes *from* the
+    Post Office" / "did the Post Office lease its tubes *from* private companies"). Read
+    in texts of any length, on whole words before they are stemmed (the role check's stems
+    make "quarry" and "quarrymen" one word), and never for a verb of doing together ("did
+    Ali fight Frazier" / "did Frazier fight Ali", see :data:`_RECIPROCAL`).
     """
     for i, verb in enumerate(ta):
         if (
@@ -4012,12 +4019,56 @@ def _sides_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
         j = tb.index(verb)
         phrases = (_subject_phrase(ta, i), _object_phrase(ta, i), _subject_phrase(tb, j),
                    _object_phrase(tb, j))  # fmt: skip
-        if not all(phrases):
+        if not (phrases[0] and phrases[2]):
             continue
-        subj_a, obj_a, subj_b, obj_b = (_stem(phrase[-1]) for phrase in phrases)
-        if subj_a != obj_a and subj_a == obj_b and obj_a == subj_b:
-            return True
+        if all(phrases):
+            subj_a, obj_a, subj_b, obj_b = (_stem(phrase[-1]) for phrase in phrases)
+            if subj_a != obj_a and subj_a == obj_b and obj_a == subj_b:
+                return True
+        # The subject traded with the object of the preposition after the verb's object:
+        # "did private companies lease tubes *from* the Post Office" / "did the Post Office
+        # lease its tubes *from* private companies".
+        pa, pb = _after_object(ta, i), _after_object(tb, j)
+        if pa is not None and pb is not None and pa[0] == pb[0]:
+            subj_a, subj_b = _stem(phrases[0][-1]), _stem(phrases[2][-1])
+            if subj_a != subj_b and subj_a == _stem(pb[1]) and subj_b == _stem(pa[1]):
+                return True
     return False
+
+
+def _voice_traded(ta: tuple[str, ...], tb: tuple[str, ...]) -> bool:
+    """Whether a noun is acted on in ``ta`` and acting in ``tb``: "a vessel (being) towed by
+    another vessel" / "a vessel towing another vessel", the same noun before a passive
+    participle with its agent in one text and before the verb's "-ing" form in the other.
+    "The dog walked by its owner" / "the owner walking the dog" names another noun first."""
+    for k in range(1, len(ta) - 1):
+        if ta[k + 1] != "by" or _participle(ta[k]) is None:
+            continue
+        before = ta[k - 2] if ta[k - 1] == "being" and k > 1 else ta[k - 1]
+        verb = _role_stem(ta[k])
+        for m in range(1, len(tb)):
+            if tb[m].endswith("ing") and _role_stem(tb[m]) == verb and tb[m - 1] == before:
+                return before not in _STOPWORDS
+    return False
+
+
+# Prepositions whose object may trade places with a verb's subject ("lease X *from* Y").
+_PARTY_PREPOSITIONS: Final = frozenset({"from", "to", "for", "by", "against", "with"})
+
+
+def _after_object(tokens: tuple[str, ...], i: int) -> tuple[str, str] | None:
+    """The preposition after the object of the verb at ``i`` and the head noun of its own
+    object ("lease its mail tubes *from* private *companies*"), or None."""
+    k = i + 1
+    while k < len(tokens) and (
+        tokens[k] in _NP_DETERMINERS or tokens[k] in _POSSESSIVES
+        or tokens[k] not in _PHRASE_BREAKS | _CLAUSE_WORDS
+    ):  # fmt: skip
+        k += 1
+    if k >= len(tokens) or tokens[k] not in _PARTY_PREPOSITIONS:
+        return None
+    phrase = _object_phrase(tokens, k)
+    return (tokens[k], phrase[-1]) if phrase else None
 
 
 def _subject_phrase(tokens: tuple[str, ...], i: int) -> tuple[str, ...]:
