@@ -103,6 +103,7 @@ from bench_semantic_quality import (
     BLIND50,
     BLIND51,
     BLIND52,
+    BLIND53,
     DEV,
     PAIRS,
     SPENT,
@@ -324,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear re
                             BLIND33, BLIND34, BLIND35, BLIND36, BLIND37,
                             BLIND38, BLIND39, BLIND40, BLIND41, BLIND42,
                             BLIND43, BLIND44, BLIND45, BLIND46, BLIND47,
-                            BLIND48, BLIND49, BLIND50, BLIND51, BLIND52)
+                            BLIND48, BLIND49, BLIND50, BLIND51, BLIND52,
+                            BLIND53)
                   if p.exists()}  # fmt: skip
     blind_out = {name: _outcomes(emb, items, scores, default_thr)
                  for name, items in blind_sets.items()}  # fmt: skip
