@@ -104,6 +104,7 @@ from bench_semantic_quality import (
     BLIND51,
     BLIND52,
     BLIND53,
+    BLIND54,
     DEV,
     PAIRS,
     SPENT,
@@ -326,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear re
                             BLIND38, BLIND39, BLIND40, BLIND41, BLIND42,
                             BLIND43, BLIND44, BLIND45, BLIND46, BLIND47,
                             BLIND48, BLIND49, BLIND50, BLIND51, BLIND52,
-                            BLIND53)
+                            BLIND53, BLIND54)
                   if p.exists()}  # fmt: skip
     blind_out = {name: _outcomes(emb, items, scores, default_thr)
                  for name, items in blind_sets.items()}  # fmt: skip

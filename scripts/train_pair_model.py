@@ -44,8 +44,9 @@ twenty-five spent blind sets (``SPENT``: their figures were read, so they train 
 pairs of unrelated questions. ``shared/data/hard_negatives_dev.json`` and the blind sets no
 model has trained on, ``benchmarks/data/near_misses_blind26.json`` and ``near_misses_blind27.json``
 (read once by the checks' 29th and 30th rounds and the model trained on the first twenty-two),
-``near_misses_blind28.json`` to ``near_misses_blind53.json`` (read once by the checks'
-31st to 56th rounds) and ``near_misses_blind54.json`` (unread) (``EVALUATION``), are what
+``near_misses_blind28.json`` to ``near_misses_blind54.json`` (read once by the checks'
+31st to 56th rounds, the 56th read on two) and ``near_misses_blind55.json`` (unread)
+(``EVALUATION``), are what
 the model is measured on (``bench_pair_verifier.py --pair-model DIR``): they are read only to
 drop any training triple that shares a question with them.
 ``--exclude-kinds K1,K2`` leaves every triple of those kinds out of training, and ``--loko``
@@ -108,7 +109,7 @@ EVALUATION = tuple(ROOT / "benchmarks" / "data" / n
                              "near_misses_blind48.json", "near_misses_blind49.json",
                              "near_misses_blind50.json", "near_misses_blind51.json",
                              "near_misses_blind52.json", "near_misses_blind53.json",
-                             "near_misses_blind54.json"))  # fmt: skip
+                             "near_misses_blind54.json", "near_misses_blind55.json"))  # fmt: skip
 MAX_LEN = 64
 HIDDEN, HEADS, FFN = 384, 12, 1536
 #: The kinds left out together by ``--loko``: each model is trained without a whole group, so

@@ -90,7 +90,7 @@ def test_training_data_holds_no_evaluation_question(train: ModuleType) -> None:
                       "near_misses_blind48.json", "near_misses_blind49.json",
                       "near_misses_blind50.json", "near_misses_blind51.json",
                       "near_misses_blind52.json", "near_misses_blind53.json",
-                      "near_misses_blind54.json")]  # fmt: skip
+                      "near_misses_blind54.json", "near_misses_blind55.json")]  # fmt: skip
     assert list(train.EVALUATION) == sets
     sets = [p for p in sets if p.exists()]
     for spent in train.SPENT:
