@@ -12,6 +12,7 @@ import pytest
 
 from omnicache_ai.layers._guards import (
     GuardConfig,
+    _object_phrase,
     _sides_traded,
     _subject_phrase,
     check_guards,
@@ -130,6 +131,7 @@ def test_round54_subject_phrase_stops_at_a_preposition() -> None:
     assert _subject_phrase(tokens, tokens.index("pay")) == ()
     tokens = features("Did the dog owner pay the walker?").tokens
     assert _subject_phrase(tokens, tokens.index("pay")) == ("dog", "owner")
+    assert _object_phrase(tokens, tokens.index("pay")) == ("walker",)
 
 
 @pytest.mark.skipif(not lexical_available(), reason="needs the lexical extra (WordNet data)")

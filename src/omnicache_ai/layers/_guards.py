@@ -3985,8 +3985,7 @@ def roles_mismatch(a: TextFeatures, b: TextFeatures) -> bool:
 # Words a verb's subject or object phrase does not run across ("pay the quarrymen *for* ...").
 _PHRASE_BREAKS: Final = _STOPWORDS | frozenset(
     {"for", "to", "from", "with", "by", "on", "in", "at", "of", "about", "into", "onto", "over",
-     "under", "and", "or", "but", "than", "as", "if", "before", "after", "during", "instead",
-     "rather"}
+     "under", "and", "or", "but", "than", "as", "if", "before", "after", "during"}
 )  # fmt: skip
 # Words that end a subject phrase read back from its verb ("did *the quarry owners* pay"),
 # besides the clause words ("if", "when").
@@ -4072,30 +4071,23 @@ def _after_object(tokens: tuple[str, ...], i: int) -> tuple[str, str] | None:
 
 
 def _subject_phrase(tokens: tuple[str, ...], i: int) -> tuple[str, ...]:
-    """The content words between ``tokens[i]`` and the auxiliary before it (empty when a
-    preposition or other function word comes first: no plain subject)."""
-    out = []
-    for tok in reversed(tokens[:i]):
-        if tok in _SUBJECT_STARTS or tok in _CLAUSE_WORDS:
-            break
-        if tok in _NP_DETERMINERS or tok in _POSSESSIVES:
-            continue
-        if tok in _PHRASE_BREAKS:
-            return ()
-        out.append(tok)
-    return tuple(reversed(out))
+    """The words of the noun phrase just before ``tokens[i]`` (see :func:`_np_left`), its
+    determiner left out, when an auxiliary, question word or clause word (or the start)
+    comes before it: no plain subject otherwise ("the owner *of the dog* pay")."""
+    span = _np_left(tokens, i)
+    if span is None or (span[0] and tokens[span[0] - 1] not in _SUBJECT_STARTS | _CLAUSE_WORDS):
+        return ()
+    return tuple(t for t in tokens[span[0] : span[1]] if t not in _NP_START)
 
 
 def _object_phrase(tokens: tuple[str, ...], i: int) -> tuple[str, ...]:
-    """The content words after ``tokens[i]`` up to the next function word."""
-    out = []
-    for tok in tokens[i + 1 :]:
-        if tok in _NP_DETERMINERS or tok in _POSSESSIVES:
-            continue
-        if tok in _PHRASE_BREAKS or tok in _CLAUSE_WORDS:
-            break
-        out.append(tok)
-    return tuple(out)
+    """The words of the noun phrase right after ``tokens[i]`` (see :func:`_np_right`), its
+    determiner left out, up to a clause word."""
+    span = _np_right(tokens, i + 1)
+    words = [] if span is None else list(tokens[span[0] : span[1]])
+    if ends := [k for k, t in enumerate(words) if t in _CLAUSE_WORDS]:
+        words = words[: ends[0]]  # "warn the shepherds *while* ...": the clause is not in it
+    return tuple(t for t in words if t not in _NP_START)
 
 
 # A subject pronoun and the form it takes as an object.
