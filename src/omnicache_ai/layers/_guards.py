@@ -4090,9 +4090,6 @@ def _object_phrase(tokens: tuple[str, ...], i: int) -> tuple[str, ...]:
     return tuple(t for t in words if t not in _NP_START)
 
 
-# A subject pronoun and the form it takes as an object.
-_OBJECT_FORMS: Final = {"i": "me", "we": "us", "you": "you", "he": "him", "she": "her",
-                        "they": "them"}  # fmt: skip
 # Prepositions a verb may take before its object ("talk *to*", "work *with*").
 _GAP_PREPOSITIONS: Final = frozenset({"to", "with", "for", "at", "about"})
 
@@ -4124,11 +4121,11 @@ def _wh_gap_traded(subj: tuple[str, ...], obj: tuple[str, ...]) -> bool:
         return False
     end = at - 2 if obj[at - 1] == "to" else at  # "did the landowner *have to* ask"
     phrase = [w for w in obj[2:end] if w not in _STOPWORDS]
-    if end == 3 and obj[2] in _OBJECT_FORMS:
-        phrase = [_OBJECT_FORMS[obj[2]]]  # "who should *I* call" / "who should call *me*"
+    if end == 3 and obj[2] in _PERSON:
+        phrase = [_PERSON[obj[2]]]  # "who should *I* call" / "who should call *me*": both @1
     if not phrase or len(phrase) > _NP_WINDOW:
         return False
-    after = [w for w in subj[k + 1 :] if w not in _NP_DETERMINERS]
+    after = [_PERSON.get(w, w) for w in subj[k + 1 :] if w not in _NP_DETERMINERS]
     if after and after[0] in _GAP_PREPOSITIONS:
         after = after[1:]  # "who talked *to* the landlord" / "who did the landlord talk to"
     return after[: len(phrase)] == phrase
